@@ -1,0 +1,1 @@
+"""Agent drivers: process supervision and the Claude Code CLI driver."""

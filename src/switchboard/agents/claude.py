@@ -1,0 +1,241 @@
+"""Drive one Claude Code CLI process over stream-json stdin/stdout.
+
+:class:`ClaudeProcess` spawns the CLI (see :func:`build_argv`), decodes its stdout with
+:mod:`switchboard.protocol.cli_messages`, keeps the control protocol's books with
+:class:`~switchboard.protocol.control.ControlProtocol`, and hands every stdout line to
+its owner unchanged. Timeouts and cancellation policy belong to the owner.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from switchboard.agents.process import AgentProcess
+from switchboard.exceptions import AgentGoneError, ControlProtocolError
+from switchboard.protocol.cli_messages import (
+    BadLine,
+    CliMessage,
+    decode_line,
+    encode_user_message,
+    too_long,
+)
+from switchboard.protocol.control import (
+    ControlProtocol,
+    ControlResult,
+    PermissionRequest,
+    RequestCancelled,
+)
+from switchboard.protocol.lines import Line, LineSplitter
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
+"""The CLI prints whole tool results on one line; 16 MiB leaves room for big ones."""
+
+OUTPUT_BUFFER_CHUNKS = 16
+"""Decoded stdout chunks held for a slow consumer before the reader pauses."""
+
+PermissionHandler = Callable[[PermissionRequest], Awaitable[None]]
+
+# Variables that would make the child think it runs inside another Claude Code.
+_STRIPPED_ENV = ("CLAUDECODE",)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaudeOptions:
+    """How to start the CLI for one process."""
+
+    binary: Path
+    cwd: Path
+    env: Mapping[str, str]
+    resume: str | None = None
+    permission_prompt: bool = False
+    """Route permission questions to us (``--permission-prompt-tool stdio``)."""
+    partial_messages: bool = False
+    permission_mode: str | None = None
+    model: str | None = None
+    extra_args: tuple[str, ...] = ()
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    stderr_limit: int = 64 * 1024
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+
+def build_argv(options: ClaudeOptions) -> list[str]:
+    """The CLI's argument vector: stream-json both ways, prompt on stdin."""
+    argv = [str(options.binary), "--output-format", "stream-json", "--verbose"]
+    if options.resume:
+        argv.append(f"--resume={options.resume}")
+    if options.permission_prompt:
+        argv += ["--permission-prompt-tool", "stdio"]
+    if options.permission_mode:
+        argv += ["--permission-mode", options.permission_mode]
+    if options.model:
+        argv += ["--model", options.model]
+    if options.partial_messages:
+        argv.append("--include-partial-messages")
+    argv += options.extra_args
+    argv += ["--input-format", "stream-json"]
+    return argv
+
+
+def build_env(options: ClaudeOptions) -> dict[str, str]:
+    """The child's environment: ours, minus nesting markers, plus ``extra_env`` and ``PWD``."""
+    env = {k: v for k, v in options.env.items() if k not in _STRIPPED_ENV}
+    env.update(options.extra_env)
+    env["PWD"] = str(options.cwd)
+    return env
+
+
+async def _deny_all(request: PermissionRequest) -> None:
+    """Default permission policy when the owner gave none (never reached in practice:
+    without ``permission_prompt`` the CLI does not ask)."""
+    del request
+
+
+class ClaudeProcess:
+    """One CLI process. Use as ``async with``; iterate :meth:`output` for its lines."""
+
+    def __init__(
+        self, options: ClaudeOptions, on_permission: PermissionHandler | None = None
+    ) -> None:
+        self.options = options
+        self.control = ControlProtocol()
+        self._on_permission = on_permission or _deny_all
+        self._process: AgentProcess | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._pending: dict[str, asyncio.Future[ControlResult]] = {}
+        self._batches: asyncio.Queue[list[CliMessage | BadLine] | None] = asyncio.Queue(
+            OUTPUT_BUFFER_CHUNKS
+        )
+
+    @property
+    def process(self) -> AgentProcess:
+        if self._process is None:
+            raise RuntimeError("the CLI process has not been started")
+        return self._process
+
+    async def start(self) -> None:
+        """Spawn the CLI. Raises :class:`~switchboard.exceptions.AgentSpawnError`."""
+        self._process = await AgentProcess.spawn(
+            build_argv(self.options),
+            cwd=self.options.cwd,
+            env=build_env(self.options),
+            stderr_limit=self.options.stderr_limit,
+        )
+        self._reader = asyncio.create_task(self._read_stdout(), name=f"claude-{self.pid}")
+        log.info("started claude pid=%s cwd=%s", self._process.pid, self.options.cwd)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    async def send_user(self, text: str) -> None:
+        """Submit a user turn."""
+        await self.process.write(encode_user_message(text))
+
+    async def request(self, request_id: str) -> ControlResult:
+        """Flush a queued control request and wait for the CLI's answer."""
+        future: asyncio.Future[ControlResult] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        await self._flush_control()
+        return await future
+
+    async def interrupt(self) -> None:
+        """Ask the CLI to stop the current turn (it answers and ends the turn)."""
+        self.control.interrupt()
+        await self._flush_control()
+
+    async def _flush_control(self) -> None:
+        for line in self.control.data_to_send():
+            await self.process.write(line)
+
+    async def output(self) -> AsyncIterator[CliMessage | BadLine]:
+        """Every stdout line, in order, until the CLI closes stdout.
+
+        Control lines are included (the owner decides whether to show them); the reader
+        task has already acted on them: answers resolve :meth:`request`, permission
+        requests went to the permission handler, unsupported requests were answered with
+        an error. Keep consuming: when ``OUTPUT_BUFFER_CHUNKS`` chunks are waiting, the
+        reader stops reading and the CLI blocks on its stdout.
+        """
+        while (batch := await self._batches.get()) is not None:
+            for item in batch:
+                yield item
+
+    async def _read_stdout(self) -> None:
+        """Reader task: split and decode stdout, act on control lines, queue batches."""
+        splitter = LineSplitter(self.options.max_line_bytes)
+        try:
+            while True:
+                chunk = await self.process.read_stdout()
+                events = splitter.feed(chunk) if chunk else splitter.finish()
+                batch: list[CliMessage | BadLine] = []
+                for event in events:
+                    item = (
+                        decode_line(event.data) if isinstance(event, Line) else too_long(event.size)
+                    )
+                    if item is None:
+                        continue
+                    if isinstance(item, CliMessage) and item.is_control:
+                        await self._handle_control(item)
+                    batch.append(item)
+                if batch:
+                    await self._batches.put(batch)
+                if not chunk:
+                    await self._batches.put(None)
+                    return
+        finally:
+            for future in self._pending.values():
+                future.cancel()
+            self._pending.clear()
+
+    async def _handle_control(self, message: CliMessage) -> None:
+        try:
+            event = self.control.receive(message)
+        except ControlProtocolError as exc:
+            log.warning("ignoring malformed control message: %s", exc)
+            return
+        if isinstance(event, ControlResult):
+            future = self._pending.pop(event.request_id, None)
+            if future is not None and not future.done():
+                future.set_result(event)
+        elif isinstance(event, PermissionRequest):
+            await self._on_permission(event)
+        elif isinstance(event, RequestCancelled):
+            log.info("claude withdrew control request %s", event.request_id)
+        try:
+            await self._flush_control()
+        except AgentGoneError:
+            log.info("claude exited before our control reply could be written")
+
+    def close_stdin(self) -> None:
+        self.process.close_stdin()
+
+    async def wait(self) -> int:
+        return await self.process.wait()
+
+    @property
+    def stderr_text(self) -> str:
+        return self._process.stderr.text() if self._process else ""
+
+    async def aclose(self, grace: float = 5.0) -> int | None:
+        """Stop the CLI (TERM → grace → KILL of its group), reap it, end the reader."""
+        if self._process is None:
+            return None
+        try:
+            return await self._process.aclose(grace)
+        finally:
+            if self._reader is not None:
+                self._reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._reader
+
+    async def __aenter__(self) -> "ClaudeProcess":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

@@ -1,0 +1,196 @@
+"""Settings of ``switchboard serve``: one table feeds the flags, the environment and the docs.
+
+Every option ``--some-name`` can also be given as ``SWITCHBOARD_SOME_NAME``. A flag
+beats the environment, which beats the default. List options take a repeated flag or a
+comma-separated environment value.
+"""
+
+import argparse
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from switchboard.exceptions import ConfigError
+
+
+def default_data_dir(environ: Mapping[str, str]) -> Path:
+    """``$XDG_DATA_HOME/switchboard``, else ``~/.local/share/switchboard``."""
+    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "switchboard"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 9876
+    data_dir: Path = Path()
+    token: str | None = None
+    claude_bin: str | None = None
+    run_timeout: float = 300.0
+    workdir: Path = Path()
+    allowed_origins: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
+    max_message_bytes: int = 1024 * 1024
+    max_line_bytes: int = 16 * 1024 * 1024
+    kill_grace: float = 0.5
+    log_level: str = "info"
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError("must be 0..65535 (0 picks a free port)")
+    return value
+
+
+def _log_level(text: str) -> str:
+    if text.lower() not in {"debug", "info", "warning", "error"}:
+        raise ValueError("must be debug, info, warning or error")
+    return text.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One setting: its flag, its environment variable, how to parse it, what it means."""
+
+    name: str
+    parse: Callable[[str], Any]
+    help: str
+    multiple: bool = False
+
+    @property
+    def flag(self) -> str:
+        return f"--{self.name}"
+
+    @property
+    def env_var(self) -> str:
+        return "SWITCHBOARD_" + self.name.upper().replace("-", "_")
+
+    @property
+    def dest(self) -> str:
+        return self.name.replace("-", "_")
+
+
+SERVE_OPTIONS: tuple[Option, ...] = (
+    Option("host", str, "Address to bind. Default 127.0.0.1 (this machine only)."),
+    Option("port", _port, "Port to listen on. Default 9876; 0 picks a free port."),
+    Option(
+        "data-dir",
+        Path,
+        "Where the token and state live. Default "
+        "$XDG_DATA_HOME/switchboard or ~/.local/share/switchboard.",
+    ),
+    Option(
+        "token",
+        str,
+        "API token clients must present. Default: generated at first "
+        "start and stored in DATA_DIR/token (mode 0600).",
+    ),
+    Option(
+        "claude-bin",
+        str,
+        "Claude Code CLI to run. Default: SWITCHBOARD_CLAUDE_BIN, "
+        "then 'claude' on PATH, then the binary bundled with claude-agent-sdk.",
+    ),
+    Option(
+        "run-timeout",
+        _positive_float,
+        "Seconds a run may take before its process group is killed. Default 300.",
+    ),
+    Option(
+        "workdir",
+        Path,
+        "Working directory of /ws/claude runs. Default: the directory the server was started in.",
+    ),
+    Option(
+        "allowed-origin",
+        str,
+        "Extra WebSocket Origin allowed besides same-origin (repeatable; '*' allows any).",
+        multiple=True,
+    ),
+    Option(
+        "allowed-host",
+        str,
+        "Extra Host header name accepted besides the bind "
+        "address and loopback names (repeatable; '*' disables the check).",
+        multiple=True,
+    ),
+    Option(
+        "max-message-bytes",
+        _positive_int,
+        "Largest WebSocket message accepted from a client. Default 1048576.",
+    ),
+    Option(
+        "max-line-bytes",
+        _positive_int,
+        "Longest CLI output line passed on; longer lines are reported as errors. Default 16777216.",
+    ),
+    Option(
+        "kill-grace",
+        _positive_float,
+        "Seconds between SIGTERM and SIGKILL when a run's process group is stopped. Default 0.5.",
+    ),
+    Option("log-level", _log_level, "debug, info, warning or error. Default info."),
+)
+
+_DEST_TO_FIELD = {"allowed_origin": "allowed_origins", "allowed_host": "allowed_hosts"}
+
+
+def add_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) -> None:
+    """Register ``options`` on ``parser``; values are parsed later by :func:`resolve`."""
+    for option in options:
+        parser.add_argument(
+            option.flag,
+            dest=option.dest,
+            action="append" if option.multiple else "store",
+            default=None,
+            help=f"{option.help} [env: {option.env_var}]",
+        )
+
+
+def _parse(option: Option, origin: str, text: str) -> Any:
+    try:
+        return option.parse(text)
+    except ValueError as exc:
+        raise ConfigError(f"{origin}: invalid value {text!r} ({exc})") from exc
+
+
+def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
+    """Combine flags, environment and defaults into :class:`Settings`."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for option in SERVE_OPTIONS:
+        given = getattr(args, option.dest, None)
+        if given is not None:
+            raw: list[str] = given if option.multiple else [given]
+            origin = option.flag
+        elif env.get(option.env_var):
+            text = env[option.env_var]
+            raw = [p.strip() for p in text.split(",") if p.strip()] if option.multiple else [text]
+            origin = option.env_var
+        else:
+            continue
+        parsed = [_parse(option, origin, item) for item in raw]
+        values[_DEST_TO_FIELD.get(option.dest, option.dest)] = (
+            tuple(parsed) if option.multiple else parsed[0]
+        )
+    values.setdefault("data_dir", default_data_dir(env))
+    values.setdefault("workdir", Path.cwd())
+    known = {f.name for f in fields(Settings)}
+    return Settings(**{k: v for k, v in values.items() if k in known})

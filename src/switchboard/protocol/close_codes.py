@@ -1,0 +1,34 @@
+"""WebSocket close codes Switchboard uses, and what each one means to a client."""
+
+from enum import IntEnum
+
+
+class CloseCode(IntEnum):
+    """Close codes sent by Switchboard's WebSocket endpoints."""
+
+    NORMAL = 1000
+    """The run finished successfully (``/ws/claude``: the CLI exited 0)."""
+
+    GOING_AWAY = 1001
+    """The server is shutting down."""
+
+    POLICY_VIOLATION = 1008
+    """The client sent something invalid (bad JSON, bad prompt or meta); nothing ran."""
+
+    MESSAGE_TOO_BIG = 1009
+    """A frame exceeded the server's maximum message size."""
+
+    INTERNAL_ERROR = 1011
+    """The run failed: the CLI could not start, exited non-zero, or timed out."""
+
+
+MAX_CLOSE_REASON_BYTES = 123
+"""RFC 6455 limits the close reason to 123 bytes of UTF-8."""
+
+
+def clip_reason(reason: str) -> str:
+    """Shorten ``reason`` so that it fits in a close frame, cutting on a character boundary."""
+    encoded = reason.encode()
+    if len(encoded) <= MAX_CLOSE_REASON_BYTES:
+        return reason
+    return encoded[: MAX_CLOSE_REASON_BYTES - 3].decode(errors="ignore") + "..."

@@ -1,0 +1,1 @@
+"""The ASGI application, its endpoints, security checks and process lifecycle."""

@@ -1,0 +1,121 @@
+"""Run the server: bind, print the banner, serve, and shut down in order on SIGINT/SIGTERM.
+
+uvicorn's own shutdown closes WebSockets with 1012 and re-raises the signal after
+serving (so the process would not exit 0). Switchboard owns the sequence instead:
+stop accepting → close every session with 1001 (each stops its CLI process group) →
+let uvicorn finish → exit 0. A second signal forces an immediate exit.
+"""
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Generator
+
+import uvicorn
+
+from switchboard import __version__
+from switchboard.config import Settings
+from switchboard.server import log_redaction
+from switchboard.server.app import create_app
+from switchboard.server.lifecycle import SessionTracker
+from switchboard.server.token_store import load_or_create_token
+
+log = logging.getLogger(__name__)
+
+DRAIN_TIMEOUT = 10.0
+LISTEN_BACKLOG = 2048
+
+
+class SwitchboardServer(uvicorn.Server):
+    """uvicorn.Server with Switchboard's shutdown order."""
+
+    def __init__(self, config: uvicorn.Config, tracker: SessionTracker) -> None:
+        super().__init__(config)
+        self.tracker = tracker
+        self._shutdown_task: asyncio.Task[None] | None = None
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        loop = asyncio.get_running_loop()
+        signals = (signal.SIGINT, signal.SIGTERM)
+        for sig in signals:
+            loop.add_signal_handler(sig, self.begin_shutdown, sig)
+        try:
+            yield
+        finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+
+    def begin_shutdown(self, sig: int = signal.SIGTERM) -> None:
+        if self._shutdown_task is not None:
+            log.warning("second signal: exiting now")
+            self.force_exit = True
+            self.should_exit = True
+            return
+        log.info("received %s: shutting down", signal.Signals(sig).name)
+        self._shutdown_task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        for server in getattr(self, "servers", []):
+            server.close()  # stop accepting connections
+        await self.tracker.drain(DRAIN_TIMEOUT)
+        self.should_exit = True
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().serve(sockets)
+        if self._shutdown_task is not None:
+            await self._shutdown_task
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind the listening socket ourselves so that port 0 reports the port it got."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(LISTEN_BACKLOG)  # connections queue from now on, before uvicorn starts
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def serve(settings: Settings) -> int:
+    """Run until a signal asks us to stop. Returns the process exit code."""
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    token, created = load_or_create_token(settings.data_dir, settings.token)
+    tracker = SessionTracker()
+    app = create_app(settings, token, tracker)
+    sock = bind_socket(settings.host, settings.port)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        ws="websockets-sansio",
+        ws_max_size=settings.max_message_bytes,
+        lifespan="off",
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=int(DRAIN_TIMEOUT),
+    )
+    server = SwitchboardServer(config, tracker)
+    log_redaction.install()
+    url = _url(settings.host, port)
+    print(f"Switchboard {__version__} listening on {url}", flush=True)
+    if settings.token:
+        origin = "given by --token / SWITCHBOARD_TOKEN"
+    else:
+        verb = "generated and stored in" if created else "read from"
+        origin = f"{verb} {settings.data_dir / 'token'}"
+    print(f"Token ({origin}): {token}", flush=True)
+    print(f"Demo page: {url}/ws-demo.html?token={token}", flush=True)
+    asyncio.run(server.serve(sockets=[sock]))
+    return 0

@@ -1,0 +1,220 @@
+"""``/ws/claude``: one prompt in, the CLI's stream-json out, exact close codes (seed 001).
+
+1. Server sends ``{"info":"send {prompt,meta}"}``.
+2. Client sends ``{"prompt": "...", "meta": "TASK-123"}``; invalid → close 1008.
+3. Every stdout line of the CLI is sent as one text frame, unchanged.
+4. CLI exits 0 → close 1000. Non-zero exit, failure to start, timeout → one
+   ``{"error": ...}`` frame, then close 1011. Client gone → process group killed.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from switchboard.agents.claude import ClaudeOptions, ClaudeProcess
+from switchboard.agents.discovery import find_claude
+from switchboard.config import Settings
+from switchboard.exceptions import AgentError, ClaudeNotFoundError
+from switchboard.protocol.cli_messages import BadLine
+from switchboard.protocol.close_codes import CloseCode, clip_reason
+from switchboard.protocol.ws_claude import INFO_FRAME, Refusal, parse_prompt_frame
+from switchboard.server.lifecycle import SessionTracker
+
+log = logging.getLogger(__name__)
+
+PROMPT_WAIT_SECONDS = 60.0
+"""How long a connection may stay open without sending its prompt."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """How a run ended: the close code and, for failures, the error frame's payload."""
+
+    code: CloseCode
+    reason: str
+    error: dict[str, Any] | None = None
+
+
+def error_frame(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, separators=(",", ":"))
+
+
+def exit_outcome(returncode: int, stderr: str) -> RunOutcome:
+    if returncode == 0:
+        return RunOutcome(CloseCode.NORMAL, "claude exited 0")
+    what = f"claude exited with status {returncode}"
+    if returncode < 0:
+        what = f"claude was killed by signal {-returncode}"
+    error = {"error": what, "exit_code": returncode, "stderr": stderr[-4000:]}
+    return RunOutcome(CloseCode.INTERNAL_ERROR, what, error)
+
+
+class ClaudeSocketSession:
+    """One ``/ws/claude`` connection and the one CLI process it may start."""
+
+    def __init__(self, websocket: WebSocket, settings: Settings, tracker: SessionTracker):
+        self.ws = websocket
+        self.settings = settings
+        self.tracker = tracker
+        self._send_lock = asyncio.Lock()
+        self._shutdown = asyncio.Event()
+        self._closed = asyncio.Event()
+
+    # -- lifecycle hooks (SessionTracker) -------------------------------------------------
+
+    def request_shutdown(self) -> None:
+        self._shutdown.set()
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
+    # -- the connection -----------------------------------------------------------------
+
+    async def run(self) -> None:
+        if not self.tracker.accepting:
+            await self.ws.close(CloseCode.GOING_AWAY, "server shutting down")
+            return
+        self.tracker.add(self)
+        try:
+            await self.ws.accept()
+            await self._send(INFO_FRAME)
+            request = await self._receive_prompt()
+            if request is None:
+                return
+            if isinstance(request, Refusal):
+                await self._close(CloseCode.POLICY_VIOLATION, request.reason)
+                return
+            log.info("prompt for meta=%s (%d chars)", request.meta, len(request.prompt))
+            outcome = await self._run_claude(request.prompt, request.meta)
+            if outcome is not None:
+                if outcome.error is not None:
+                    await self._send(error_frame(outcome.error))
+                await self._close(outcome.code, outcome.reason)
+        except WebSocketDisconnect:
+            log.info("client left")
+        finally:
+            self.tracker.discard(self)
+            self._closed.set()
+
+    async def _receive_prompt(self) -> Any:
+        """The validated request, a Refusal, or None when the client left/timed out."""
+        receive = asyncio.ensure_future(self.ws.receive())
+        stop = asyncio.ensure_future(self._shutdown.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {receive, stop}, timeout=PROMPT_WAIT_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            receive.cancel()
+            stop.cancel()
+        if stop in done:
+            await self._close(CloseCode.GOING_AWAY, "server shutting down")
+            return None
+        if receive not in done:
+            await self._close(CloseCode.POLICY_VIOLATION, "no prompt received in time")
+            return None
+        message = receive.result()
+        if message["type"] == "websocket.disconnect":
+            return None
+        if message.get("text") is None:
+            return Refusal("expected a text frame")
+        return parse_prompt_frame(message["text"])
+
+    def _options(self, binary: Path, meta: str) -> ClaudeOptions:
+        return ClaudeOptions(
+            binary=binary,
+            cwd=self.settings.workdir,
+            env=os.environ,
+            max_line_bytes=self.settings.max_line_bytes,
+            extra_env={"SWITCHBOARD_META": meta},
+        )
+
+    async def _run_claude(self, prompt: str, meta: str) -> RunOutcome | None:
+        """Run the CLI; None when the client left (nothing more to send)."""
+        try:
+            binary = find_claude(self.settings.claude_bin)
+        except ClaudeNotFoundError as exc:
+            return RunOutcome(CloseCode.INTERNAL_ERROR, "claude not found", {"error": str(exc)})
+        claude = ClaudeProcess(self._options(binary, meta))
+        try:
+            await claude.start()
+        except AgentError as exc:
+            return RunOutcome(
+                CloseCode.INTERNAL_ERROR, "claude failed to start", {"error": str(exc)}
+            )
+        try:
+            return await self._supervise(claude, prompt)
+        finally:
+            await claude.aclose(self.settings.kill_grace)
+
+    async def _supervise(self, claude: ClaudeProcess, prompt: str) -> RunOutcome | None:
+        pump = asyncio.create_task(self._pump(claude, prompt), name="ws-claude-pump")
+        watch = asyncio.create_task(self._watch_client(), name="ws-claude-watch")
+        stop = asyncio.create_task(self._shutdown.wait(), name="ws-claude-stop")
+        try:
+            done, _ = await asyncio.wait(
+                {pump, watch, stop},
+                timeout=self.settings.run_timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            for task in (pump, watch, stop):
+                task.cancel()
+            await asyncio.gather(pump, watch, stop, return_exceptions=True)
+        if pump in done and pump.exception() is None:
+            return pump.result()
+        if pump in done:
+            exc = pump.exception()
+            if isinstance(exc, WebSocketDisconnect | OSError):
+                return None
+            log.error("run failed: %r", exc)
+            return RunOutcome(CloseCode.INTERNAL_ERROR, "internal error", {"error": repr(exc)})
+        if stop in done:
+            await claude.aclose(self.settings.kill_grace)
+            return RunOutcome(CloseCode.GOING_AWAY, "server shutting down")
+        if watch in done:
+            return None  # client disconnected; the finally of _run_claude kills the group
+        await claude.aclose(self.settings.kill_grace)
+        limit = self.settings.run_timeout
+        return RunOutcome(
+            CloseCode.INTERNAL_ERROR,
+            "run timed out",
+            {"error": f"run timed out after {limit:g} s; process group killed"},
+        )
+
+    async def _pump(self, claude: ClaudeProcess, prompt: str) -> RunOutcome:
+        await claude.send_user(prompt)
+        async for item in claude.output():
+            if isinstance(item, BadLine):
+                await self._send(error_frame({"error": item.describe(), "line": item.preview}))
+                continue
+            await self._send(item.text)
+            if item.is_result:
+                claude.close_stdin()  # one prompt per connection: let the CLI finish
+        returncode = await claude.wait()
+        return exit_outcome(returncode, claude.stderr_text)
+
+    async def _watch_client(self) -> None:
+        """Return when the client disconnects; answer extra frames with an error."""
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            await self._send(error_frame({"error": "one prompt per connection; frame ignored"}))
+
+    async def _send(self, text: str) -> None:
+        async with self._send_lock:
+            await self.ws.send_text(text)
+
+    async def _close(self, code: CloseCode, reason: str) -> None:
+        if self.ws.application_state == WebSocketState.DISCONNECTED:
+            return
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
+            await self.ws.close(int(code), clip_reason(reason))

@@ -1,0 +1,82 @@
+"""Shared fixtures: the real Claude CLIs, the scripted model, an isolated CLI home."""
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from switchboard.agents.discovery import bundled_claude
+from switchboard.scripted_model import ScriptedModelServer
+
+ROOT = Path(__file__).resolve().parent.parent
+FAKE_AGENT = Path(__file__).resolve().parent / "fakes" / "fake_agent.py"
+NPM_CLAUDE_DEFAULT = ROOT / "tools" / "claude-npm" / "node_modules" / ".bin" / "claude"
+
+
+@dataclass(frozen=True)
+class ClaudeBinary:
+    """One real Claude Code CLI build under test."""
+
+    name: str
+    path: Path
+
+
+def _npm_claude() -> ClaudeBinary:
+    path = Path(os.environ.get("SWITCHBOARD_TEST_NPM_CLAUDE") or NPM_CLAUDE_DEFAULT)
+    if not path.exists():
+        pytest.fail(f"npm Claude Code CLI missing at {path}: run ./scripts/test, which installs it")
+    return ClaudeBinary("npm-2.1.197", path)
+
+
+def _bundled_claude() -> ClaudeBinary:
+    path = bundled_claude()
+    if path is None:
+        pytest.fail("claude-agent-sdk's bundled CLI missing: run ./scripts/test, which installs it")
+    return ClaudeBinary("bundled-2.1.330", path)
+
+
+CLI_BUILDS = {"npm": _npm_claude, "bundled": _bundled_claude}
+
+
+@pytest.fixture(params=sorted(CLI_BUILDS), ids=lambda name: f"cli-{name}")
+def claude_bin(request: pytest.FixtureRequest) -> ClaudeBinary:
+    """Each real CLI build in turn (tests using it run once per build)."""
+    return CLI_BUILDS[request.param]()
+
+
+@pytest.fixture
+def bundled_claude_bin() -> ClaudeBinary:
+    """Just the bundled build, for tests whose subject is not the CLI itself."""
+    return _bundled_claude()
+
+
+@pytest.fixture
+def scripted_model() -> Iterator[ScriptedModelServer]:
+    with ScriptedModelServer() as model:
+        yield model
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "project"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def claude_env(tmp_path: Path, scripted_model: ScriptedModelServer) -> dict[str, str]:
+    """Environment for a real CLI run: isolated HOME, the scripted model, no telemetry."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SWITCHBOARD_", "ANTHROPIC_"))}
+    env.pop("CLAUDECODE", None)
+    env.update(
+        HOME=str(home),
+        ANTHROPIC_BASE_URL=scripted_model.url,
+        ANTHROPIC_API_KEY="sk-ant-test-not-a-real-key",
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
+        DISABLE_AUTOUPDATER="1",
+    )
+    return env

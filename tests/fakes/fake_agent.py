@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""A misbehaving stand-in for the Claude CLI, for fault injection (stdlib only).
+
+The mode comes from ``FAKE_AGENT_MODE`` or, failing that, the first argument; any
+other arguments (the real CLI's flags) are ignored. Modes:
+
+  ok              read one user message, print init/assistant/result, exit 0 at EOF
+  crash           print one line, write to stderr, exit 3
+  hang            print one line, then sleep forever (honours SIGTERM)
+  stubborn        like hang, but ignores SIGTERM (needs SIGKILL)
+  flood N         print N JSON lines as fast as possible, exit 0
+  stderr-flood N  write N bytes to stderr, exit 0
+  garbage         print non-JSON lines between JSON ones, exit 0
+  overlong N      print a JSON line of N bytes, then a normal line, exit 0
+  spawn           start two children and a grandchild (sleep 1000), print their pids, hang
+  spawn-exit      like spawn, but exit 0 right away, leaving them behind
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+
+def emit(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+def forever() -> None:
+    while True:
+        time.sleep(3600)
+
+
+def spawn_family() -> list[int]:
+    sleeper = [sys.executable, "-c", "import time; time.sleep(1000)"]
+    parent_of_grandchild = [
+        sys.executable,
+        "-c",
+        "import subprocess, sys, time;"
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(1000)']);"
+        "print(p.pid, flush=True); time.sleep(1000)",
+    ]
+    first = subprocess.Popen(sleeper)
+    second = subprocess.Popen(parent_of_grandchild, stdout=subprocess.PIPE, text=True)
+    assert second.stdout is not None
+    grandchild = int(second.stdout.readline())
+    return [first.pid, second.pid, grandchild]
+
+
+def main() -> int:
+    args = [a for a in sys.argv[1:] if not a.startswith("-")]
+    mode = os.environ.get("FAKE_AGENT_MODE") or (args[0] if args else "ok")
+    param = int(os.environ.get("FAKE_AGENT_N") or (args[1] if len(args) > 1 else 1000))
+    init = {"type": "system", "subtype": "init", "session_id": "fake", "pid": os.getpid()}
+    if mode == "ok":
+        line = sys.stdin.readline()
+        prompt = json.loads(line)["message"]["content"] if line.strip() else ""
+        emit(init)
+        emit({"type": "assistant", "message": {"content": [{"type": "text", "text": prompt}]}})
+        emit({"type": "result", "subtype": "success", "is_error": False, "result": prompt})
+        sys.stdin.read()
+        return 0
+    if mode == "crash":
+        emit(init)
+        sys.stderr.write("fake agent: something broke\n")
+        return 3
+    if mode in ("hang", "stubborn"):
+        if mode == "stubborn":
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        emit(init)
+        forever()
+    if mode == "flood":
+        write = sys.stdout.write
+        for i in range(param):
+            write('{"type":"stream_event","seq":%d,"pad":"xxxxxxxxxxxxxxxxxxxxxxxx"}\n' % i)
+        sys.stdout.flush()
+        return 0
+    if mode == "stderr-flood":
+        sys.stderr.write("e" * param)
+        sys.stderr.flush()
+        emit(init)
+        return 0
+    if mode == "garbage":
+        emit(init)
+        sys.stdout.write("this is not json\n")
+        sys.stdout.write("[1, 2, 3]\n")
+        sys.stdout.buffer.write(b"\xff\xfe not utf-8\n")
+        sys.stdout.flush()
+        emit({"type": "result", "subtype": "success", "is_error": False})
+        return 0
+    if mode == "overlong":
+        emit({"type": "assistant", "pad": "x" * param})
+        emit({"type": "result", "subtype": "success", "is_error": False})
+        return 0
+    if mode in ("spawn", "spawn-exit"):
+        pids = spawn_family()
+        emit({"type": "system", "subtype": "family", "pids": pids, "pid": os.getpid()})
+        if mode == "spawn-exit":
+            return 0
+        forever()
+    sys.stderr.write(f"fake agent: unknown mode {mode!r}\n")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

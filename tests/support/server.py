@@ -1,0 +1,137 @@
+"""Run ``switchboard serve`` as a real subprocess on a free loopback port."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+START_TIMEOUT = 30.0
+
+
+@dataclass
+class RunningServer:
+    """A server process; ``url`` and ``token`` come from its start-up banner."""
+
+    process: subprocess.Popen[str]
+    url: str
+    token: str
+    data_dir: Path
+    log_path: Path
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://", 1)
+
+    def claude_url(self, token: str | None = None) -> str:
+        return f"{self.ws_url}/ws/claude?token={self.token if token is None else token}"
+
+    def connect(self, token: str | None = None, **kwargs: Any) -> Any:
+        """A websockets connect() context manager for /ws/claude."""
+        return websockets.connect(self.claude_url(token), **kwargs)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """SIGTERM, and wait for the exit code (SIGKILL if it does not come)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+        finally:
+            if self.process.stdout:
+                self.process.stdout.close()
+
+
+def start_server(
+    tmp: Path, env: Mapping[str, str], args: list[str] | None = None
+) -> RunningServer:
+    """Start a server with its own data dir under ``tmp``; returns once it listens."""
+    data_dir = tmp / "data"
+    log_path = tmp / "server.log"
+    argv = [sys.executable, "-m", "switchboard", "serve", "--port", "0", "--data-dir",
+            str(data_dir), *(args or [])]
+    log_file = log_path.open("w")
+    process = subprocess.Popen(
+        argv, env=dict(env), stdout=subprocess.PIPE, stderr=log_file, text=True
+    )
+    log_file.close()
+    assert process.stdout is not None
+    banner = [process.stdout.readline() for _ in range(3)]
+    if not banner[0].startswith("Switchboard "):
+        process.kill()
+        process.wait()
+        raise RuntimeError(f"server did not start: {banner!r}\n{log_path.read_text()}")
+    url = banner[0].split()[-1]
+    token = banner[1].rsplit(": ", 1)[-1].strip()
+    return RunningServer(process, url, token, data_dir, log_path)
+
+
+@dataclass
+class RunTranscript:
+    """Everything one /ws/claude connection received."""
+
+    frames: list[str]
+    close_code: int | None
+    close_reason: str
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return [json.loads(f) for f in self.frames]
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m.get("type") == kind]
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [m for m in self.messages if "error" in m and "type" not in m]
+
+    @property
+    def result(self) -> dict[str, Any]:
+        results = self.of_type("result")
+        assert len(results) == 1, f"expected one result, got {self.frames}"
+        return results[0]
+
+
+async def collect(ws: ClientConnection) -> RunTranscript:
+    """Read frames until the server closes the connection."""
+    frames: list[str] = []
+    try:
+        async for frame in ws:
+            assert isinstance(frame, str)
+            frames.append(frame)
+    except websockets.ConnectionClosed:
+        pass
+    return RunTranscript(frames, ws.close_code, ws.close_reason or "")
+
+
+async def run_prompt(
+    server: RunningServer, prompt: str, meta: str = "TASK-1", **connect: Any
+) -> RunTranscript:
+    """Connect, wait for the info frame, send one prompt, read to the close."""
+    async with server.connect(**connect) as ws:
+        info = json.loads(await ws.recv())
+        assert info == {"info": "send {prompt,meta}"}
+        await ws.send(json.dumps({"prompt": prompt, "meta": meta}))
+        return await collect(ws)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The test process's environment, minus anything that could point at a real CLI."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    env.pop("CLAUDECODE", None)
+    env.update(extra)
+    return env
