@@ -9,6 +9,7 @@ import pytest
 
 from switchboard.agents.discovery import bundled_claude
 from switchboard.scripted_model import ScriptedModelServer
+from tests.support.server import RunningServer, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE_AGENT = Path(__file__).resolve().parent / "fakes" / "fake_agent.py"
@@ -80,3 +81,49 @@ def claude_env(tmp_path: Path, scripted_model: ScriptedModelServer) -> dict[str,
         DISABLE_AUTOUPDATER="1",
     )
     return env
+
+
+SPAWN_RECORDER = Path(__file__).resolve().parent / "fakes" / "spawn_recorder.py"
+
+
+@dataclass
+class ServerFactory:
+    """Starts ``switchboard serve`` subprocesses and stops them all at teardown."""
+
+    tmp_path: Path
+    env: dict[str, str]
+    project: Path
+    servers: list["RunningServer"]
+
+    @property
+    def spawn_log(self) -> Path:
+        return self.tmp_path / "spawns.log"
+
+    def spawned(self) -> list[str]:
+        return self.spawn_log.read_text().splitlines() if self.spawn_log.exists() else []
+
+    def start(
+        self, claude: Path, *args: str, record_spawns: bool = True, **env: str
+    ) -> "RunningServer":
+        server_env = {**self.env, **env}
+        binary = claude
+        if record_spawns:
+            server_env.update(SPAWN_LOG=str(self.spawn_log), REAL_CLAUDE=str(claude))
+            binary = SPAWN_RECORDER
+        argv = ["--workdir", str(self.project), "--claude-bin", str(binary), *args]
+        directory = self.tmp_path / f"server{len(self.servers)}"
+        directory.mkdir()
+        server = start_server(directory, server_env, argv)
+        self.servers.append(server)
+        return server
+
+
+@pytest.fixture
+def servers(
+    tmp_path: Path, claude_env: dict[str, str], project_dir: Path
+) -> Iterator[ServerFactory]:
+    factory = ServerFactory(tmp_path, claude_env, project_dir, [])
+    yield factory
+    for server in factory.servers:
+        if server.process.poll() is None:
+            server.stop()

@@ -24,7 +24,7 @@ import sys
 import time
 
 
-def emit(obj: dict) -> None:
+def emit(obj: dict[str, object]) -> None:
     sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
     sys.stdout.flush()
 
@@ -51,7 +51,9 @@ def spawn_family() -> list[int]:
 
 
 def main() -> int:
-    args = [a for a in sys.argv[1:] if not a.startswith("-")]
+    # Positional mode only when called as `fake_agent.py MODE [N]`; as a stand-in for
+    # the CLI it gets flags instead, and reads its mode from the environment.
+    args = sys.argv[1:3] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else []
     mode = os.environ.get("FAKE_AGENT_MODE") or (args[0] if args else "ok")
     param = int(os.environ.get("FAKE_AGENT_N") or (args[1] if len(args) > 1 else 1000))
     init = {"type": "system", "subtype": "init", "session_id": "fake", "pid": os.getpid()}
@@ -75,7 +77,7 @@ def main() -> int:
     if mode == "flood":
         write = sys.stdout.write
         for i in range(param):
-            write('{"type":"stream_event","seq":%d,"pad":"xxxxxxxxxxxxxxxxxxxxxxxx"}\n' % i)
+            write(f'{{"type":"stream_event","seq":{i},"pad":"xxxxxxxxxxxxxxxxxxxxxxxx"}}\n')
         sys.stdout.flush()
         return 0
     if mode == "stderr-flood":

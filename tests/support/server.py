@@ -56,14 +56,21 @@ class RunningServer:
                 self.process.stdout.close()
 
 
-def start_server(
-    tmp: Path, env: Mapping[str, str], args: list[str] | None = None
-) -> RunningServer:
+def start_server(tmp: Path, env: Mapping[str, str], args: list[str] | None = None) -> RunningServer:
     """Start a server with its own data dir under ``tmp``; returns once it listens."""
     data_dir = tmp / "data"
     log_path = tmp / "server.log"
-    argv = [sys.executable, "-m", "switchboard", "serve", "--port", "0", "--data-dir",
-            str(data_dir), *(args or [])]
+    argv = [
+        sys.executable,
+        "-m",
+        "switchboard",
+        "serve",
+        "--port",
+        "0",
+        "--data-dir",
+        str(data_dir),
+        *(args or []),
+    ]
     log_file = log_path.open("w")
     process = subprocess.Popen(
         argv, env=dict(env), stdout=subprocess.PIPE, stderr=log_file, text=True

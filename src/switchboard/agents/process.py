@@ -42,13 +42,34 @@ class BoundedTail:
         return f"[{self.dropped} earlier bytes dropped]\n{body}" if self.dropped else body
 
 
+class _ExitAwareProtocol(asyncio.subprocess.SubprocessStreamProtocol):
+    """Notes the moment the child exits.
+
+    ``Process.wait()`` returns only once every pipe is closed too, so a descendant that
+    keeps stdout open would hide the exit; this callback fires on the exit itself.
+    """
+
+    def __init__(self, limit: int, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(limit=limit, loop=loop)
+        self.exited = asyncio.Event()
+
+    def process_exited(self) -> None:
+        super().process_exited()
+        self.exited.set()
+
+
 class AgentProcess:
     """A running child process with piped stdio. Create with :meth:`spawn`."""
 
     def __init__(
-        self, proc: asyncio.subprocess.Process, stderr_limit: int, eof_grace: float
+        self,
+        proc: asyncio.subprocess.Process,
+        exited: asyncio.Event,
+        stderr_limit: int,
+        eof_grace: float,
     ) -> None:
         self._proc = proc
+        self._exited = exited
         self._eof_grace = eof_grace
         self.stderr = BoundedTail(stderr_limit)
         self._exit_task = asyncio.create_task(self._watch_exit(), name=f"agent-exit-{proc.pid}")
@@ -65,8 +86,11 @@ class AgentProcess:
         eof_grace: float = DEFAULT_EOF_GRACE,
     ) -> "AgentProcess":
         """Start ``argv`` (never through a shell) in its own process group."""
+        loop = asyncio.get_running_loop()
+        protocol = _ExitAwareProtocol(READ_CHUNK, loop)
         try:
-            proc = await asyncio.create_subprocess_exec(
+            transport, _ = await loop.subprocess_exec(
+                lambda: protocol,
                 *argv,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
@@ -77,7 +101,8 @@ class AgentProcess:
             )
         except OSError as exc:
             raise AgentSpawnError(f"could not start {argv[0]}: {exc.strerror or exc}") from exc
-        return cls(proc, stderr_limit, eof_grace)
+        proc = asyncio.subprocess.Process(transport, protocol, loop)
+        return cls(proc, protocol.exited, stderr_limit, eof_grace)
 
     @property
     def pid(self) -> int:
@@ -94,8 +119,10 @@ class AgentProcess:
         return self._proc.returncode
 
     async def _watch_exit(self) -> int:
-        code = await self._proc.wait()
+        await self._exited.wait()
         self._signal_group(signal.SIGKILL)  # leftovers in the group die with the leader
+        code = self._proc.returncode
+        assert code is not None
         return code
 
     async def _drain_stderr(self) -> None:
@@ -174,4 +201,9 @@ class AgentProcess:
             self._stderr_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._stderr_task
+        # Pipes not read to EOF keep their transports open; asyncio exposes no public
+        # close for a subprocess, so close its transport (the process is reaped by now).
+        transport = getattr(self._proc, "_transport", None)
+        if transport is not None:
+            transport.close()
         return code

@@ -63,6 +63,10 @@ class Turn(_Strict):
     """Seconds to wait before answering."""
     chunk_delay: float = Field(default=0.0, ge=0)
     """Seconds to wait between streamed events (makes a reply visibly stream)."""
+    repeat: int = Field(default=1, ge=1)
+    """How many consecutive conversation requests this turn answers. The CLI retries
+    some errors (2.1.330 re-sends a 400 up to six times with fewer betas), so an error
+    meant to reach the user should repeat."""
     stop_reason: str | None = None
     """Defaults to ``tool_use`` when the turn has a tool_use block, else ``end_turn``."""
 

@@ -55,6 +55,7 @@ class _State:
         self.lock = threading.Lock()
         self.script = script
         self.position = 0
+        self.served_current = 0  # times the turn at ``position`` has been served
         self.requests: list[RecordedRequest] = []
         self.stopping = threading.Event()
 
@@ -63,7 +64,10 @@ class _State:
             if self.position >= len(self.script.turns):
                 return EXHAUSTED
             turn = self.script.turns[self.position]
-            self.position += 1
+            self.served_current += 1
+            if self.served_current >= turn.repeat:
+                self.position += 1
+                self.served_current = 0
             return turn
 
 
@@ -137,6 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.state.lock:
             self.server.state.script = script
             self.server.state.position = 0
+            self.server.state.served_current = 0
         self._send_json(HTTPStatus.OK, {"turns": len(script.turns)})
 
     def do_POST(self) -> None:
@@ -165,6 +170,7 @@ class _Handler(BaseHTTPRequestHandler):
             else Turn.model_validate({"text": state.script.side_reply})
         )
         if not self._pause(turn.delay):
+            self.close_connection = True  # stopping: drop the connection unanswered
             return
         model = str(body.get("model") or state.script.model)
         tokens = render.estimate_tokens(body)
@@ -240,10 +246,11 @@ class ScriptedModelServer:
         with self._state.lock:
             self._state.script = script
             self._state.position = 0
+            self._state.served_current = 0
 
     def start(self) -> Self:
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="scripted-model", daemon=True
+            target=self._server.serve_forever, args=(0.05,), name="scripted-model", daemon=True
         )
         self._thread.start()
         return self

@@ -14,6 +14,7 @@ import re
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from switchboard.agents.claude import ClaudeOptions, ClaudeProcess
 from switchboard.agents.discovery import bundled_claude
@@ -27,24 +28,30 @@ ROOT = HERE.parents[2]
 BASH = {"name": "Bash", "input": {"command": "echo golden", "description": "Say golden"}}
 TOUCH = {"name": "Bash", "input": {"command": "touch created.txt", "description": "Create"}}
 
-SCENARIOS: dict[str, tuple[Script, dict[str, bool]]] = {
-    "text_partial": (Script.of({"thinking": "Let me think.", "text": "Hello there!"}),
-                     {"partial_messages": True}),
+SCENARIOS: dict[str, tuple[Script, dict[str, Any]]] = {
+    "text_partial": (
+        Script.of({"thinking": "Let me think.", "text": "Hello there!"}),
+        {"partial_messages": True},
+    ),
     "bash": (Script.of({"text": "Running.", "tool_use": BASH}, {"text": "Done."}), {}),
     "denied": (Script.of({"tool_use": TOUCH}, {"text": "Could not."}), {}),
     "api_error": (Script.of({"error": {"status": 400, "message": "scripted bad request"}}), {}),
-    "control": (Script.of({"tool_use": TOUCH}, {"text": "Created."}),
-                {"permission_prompt": True}),
+    "control": (Script.of({"tool_use": TOUCH}, {"text": "Created."}), {"permission_prompt": True}),
 }
 
 
-async def record(binary: Path, name: str, script: Script, flags: dict[str, bool]) -> list[str]:
+async def record(binary: Path, name: str, script: Script, flags: dict[str, Any]) -> list[str]:
     with ScriptedModelServer(script) as model, tempfile.TemporaryDirectory() as tmp:
         home, proj = Path(tmp, "home"), Path(tmp, "proj")
         home.mkdir()
         proj.mkdir()
-        env = dict(os.environ, HOME=str(home), ANTHROPIC_BASE_URL=model.url,
-                   ANTHROPIC_API_KEY="sk-test", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1")
+        env = dict(
+            os.environ,
+            HOME=str(home),
+            ANTHROPIC_BASE_URL=model.url,
+            ANTHROPIC_API_KEY="sk-test",
+            CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
+        )
         claude: ClaudeProcess
 
         async def allow(request: PermissionRequest) -> None:

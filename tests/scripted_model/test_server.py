@@ -1,0 +1,151 @@
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from switchboard.scripted_model import Script, ScriptedModelServer
+
+TOOLS = [{"name": "Bash", "input_schema": {"type": "object"}}]
+
+
+@pytest.fixture
+def model() -> Iterator[ScriptedModelServer]:
+    script = Script.of(
+        {"text": "Hello there, this is a longer streamed answer.", "thinking": "Hmm."},
+        {"tool_use": {"name": "Bash", "input": {"command": "echo hi"}}},
+        {"error": {"status": 400, "message": "nope"}},
+    )
+    with ScriptedModelServer(script) as server:
+        yield server
+
+
+def sse_events(body: str) -> list[dict[str, Any]]:
+    events = []
+    for block in body.strip().split("\n\n"):
+        name_line, data_line = block.split("\n")
+        event = json.loads(data_line.removeprefix("data: "))
+        assert name_line == f"event: {event['type']}"
+        events.append(event)
+    return events
+
+
+def post(
+    model: ScriptedModelServer, body: dict[str, Any], path: str = "/v1/messages"
+) -> httpx.Response:
+    return httpx.post(model.url + path, json=body, timeout=10)
+
+
+def conversation(stream: bool = True) -> dict[str, Any]:
+    return {
+        "model": "m1",
+        "stream": stream,
+        "tools": TOOLS,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+
+
+def test_streamed_turn_is_a_complete_sse_message(model: ScriptedModelServer) -> None:
+    response = post(model, conversation())
+    assert response.headers["content-type"] == "text/event-stream"
+    events = sse_events(response.text)
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "message_start" and kinds[-2:] == ["message_delta", "message_stop"]
+    assert events[0]["message"]["model"] == "m1"
+    text = "".join(e["delta"].get("text", "") for e in events if e["type"] == "content_block_delta")
+    assert text == "Hello there, this is a longer streamed answer."
+    text_deltas = [e for e in events if e.get("delta", {}).get("type") == "text_delta"]
+    assert len(text_deltas) > 1  # really streamed in pieces
+    starts = [e["content_block"]["type"] for e in events if e["type"] == "content_block_start"]
+    assert starts == ["thinking", "text"]
+    assert events[-2]["delta"]["stop_reason"] == "end_turn"
+
+
+def test_tool_use_turn_streams_its_input_as_json(model: ScriptedModelServer) -> None:
+    post(model, conversation())
+    events = sse_events(post(model, conversation()).text)
+    start = next(e for e in events if e["type"] == "content_block_start")
+    assert start["content_block"]["name"] == "Bash"
+    assert start["content_block"]["id"].startswith("toolu_")
+    partial = next(e for e in events if e["type"] == "content_block_delta")["delta"]
+    assert json.loads(partial["partial_json"]) == {"command": "echo hi"}
+    assert events[-2]["delta"]["stop_reason"] == "tool_use"
+
+
+def test_error_turn_uses_the_api_error_shape(model: ScriptedModelServer) -> None:
+    post(model, conversation())
+    post(model, conversation())
+    response = post(model, conversation())
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "error",
+        "error": {"type": "invalid_request_error", "message": "nope"},
+    }
+
+
+def test_exhausted_script_is_a_clear_non_retryable_error(model: ScriptedModelServer) -> None:
+    for _ in range(3):
+        post(model, conversation())
+    response = post(model, conversation())
+    assert response.status_code == 400
+    assert "no turns left" in response.json()["error"]["message"]
+    assert response.headers["x-should-retry"] == "false"
+
+
+def test_a_repeated_turn_answers_several_requests() -> None:
+    script = Script.of({"error": {"status": 400}, "repeat": 3}, {"text": "after"})
+    with ScriptedModelServer(script) as model:
+        statuses = [post(model, conversation(stream=False)).status_code for _ in range(4)]
+        assert statuses == [400, 400, 400, 200]
+
+
+def test_non_streamed_turn(model: ScriptedModelServer) -> None:
+    body = post(model, conversation(stream=False)).json()
+    assert [b["type"] for b in body["content"]] == ["thinking", "text"]
+    assert body["stop_reason"] == "end_turn"
+
+
+def test_side_requests_do_not_consume_turns(model: ScriptedModelServer) -> None:
+    side = post(model, {"model": "haiku", "messages": [{"role": "user", "content": "title?"}]})
+    assert side.json()["content"] == [{"type": "text", "text": "OK"}]
+    assert model.turns_served == 0
+    assert [r.conversation for r in model.requests] == [False]
+
+
+def test_count_tokens_and_other_paths_are_harmless(model: ScriptedModelServer) -> None:
+    assert post(model, conversation(), "/v1/messages/count_tokens").json()["input_tokens"] > 0
+    assert post(model, {}, "/api/event_logging/batch").json() == {}
+    assert httpx.get(model.url + "/v1/models", timeout=5).json() == {}
+    assert model.turns_served == 0
+
+
+def test_requests_are_recorded_and_served_over_http(model: ScriptedModelServer) -> None:
+    post(model, conversation())
+    [recorded] = model.requests
+    assert recorded.path == "/v1/messages"
+    assert recorded.messages == [{"role": "user", "content": "hi"}]
+    assert "hi" in recorded.text()
+    log = httpx.get(model.url + "/_scripted/requests", timeout=5).json()
+    assert log[0]["body"]["messages"] == [{"role": "user", "content": "hi"}]
+
+
+def test_script_can_be_replaced_over_http(model: ScriptedModelServer) -> None:
+    post(model, conversation())
+    response = httpx.put(
+        model.url + "/_scripted/script", json={"turns": [{"text": "new"}]}, timeout=5
+    )
+    assert response.json() == {"turns": 1}
+    assert post(model, conversation(stream=False)).json()["content"][0]["text"] == "new"
+    bad = httpx.put(model.url + "/_scripted/script", json={"turns": [{}]}, timeout=5)
+    assert bad.status_code == 400
+
+
+def test_stop_interrupts_a_delayed_turn() -> None:
+    server = ScriptedModelServer(Script.of({"text": "late", "delay": 60})).start()
+    stopper = threading.Timer(0.2, server.stop)
+    stopper.start()
+    with pytest.raises(httpx.HTTPError):
+        post(server, conversation())
+    stopper.join()

@@ -1,0 +1,82 @@
+import argparse
+from pathlib import Path
+
+import pytest
+
+from switchboard.config import SERVE_OPTIONS, Settings, add_options, default_data_dir, resolve
+from switchboard.exceptions import ConfigError
+
+
+def parse(*argv: str, env: dict[str, str] | None = None) -> Settings:
+    parser = argparse.ArgumentParser()
+    add_options(parser, SERVE_OPTIONS)
+    return resolve(parser.parse_args(argv), env or {})
+
+
+def test_defaults() -> None:
+    settings = parse(env={"HOME": "/home/u"})
+    assert (settings.host, settings.port, settings.run_timeout) == ("127.0.0.1", 9876, 300.0)
+    assert settings.token is None and settings.claude_bin is None
+    assert settings.workdir == Path.cwd()
+
+
+def test_every_option_has_an_environment_variable() -> None:
+    names = {option.env_var for option in SERVE_OPTIONS}
+    for expected in (
+        "SWITCHBOARD_HOST",
+        "SWITCHBOARD_PORT",
+        "SWITCHBOARD_DATA_DIR",
+        "SWITCHBOARD_TOKEN",
+        "SWITCHBOARD_CLAUDE_BIN",
+        "SWITCHBOARD_RUN_TIMEOUT",
+    ):
+        assert expected in names
+
+
+def test_environment_is_read() -> None:
+    settings = parse(
+        env={
+            "SWITCHBOARD_PORT": "1234",
+            "SWITCHBOARD_TOKEN": "t",
+            "SWITCHBOARD_RUN_TIMEOUT": "2.5",
+            "SWITCHBOARD_DATA_DIR": "/d",
+            "SWITCHBOARD_ALLOWED_ORIGIN": "http://a, http://b",
+        }
+    )
+    assert (settings.port, settings.token, settings.run_timeout) == (1234, "t", 2.5)
+    assert settings.data_dir == Path("/d")
+    assert settings.allowed_origins == ("http://a", "http://b")
+
+
+def test_flags_beat_the_environment() -> None:
+    settings = parse(
+        "--port",
+        "5",
+        "--allowed-origin",
+        "http://x",
+        "--allowed-origin",
+        "http://y",
+        env={"SWITCHBOARD_PORT": "1234", "SWITCHBOARD_ALLOWED_ORIGIN": "http://z"},
+    )
+    assert settings.port == 5
+    assert settings.allowed_origins == ("http://x", "http://y")
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        (("--port", "70000"), {}, "--port: invalid value '70000'"),
+        (("--run-timeout", "0"), {}, "--run-timeout: invalid value '0'"),
+        ((), {"SWITCHBOARD_RUN_TIMEOUT": "soon"}, "SWITCHBOARD_RUN_TIMEOUT: invalid value 'soon'"),
+        (("--log-level", "loud"), {}, "--log-level: invalid value 'loud'"),
+    ],
+)
+def test_bad_values_are_clear_errors(
+    argv: tuple[str, ...], env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse(*argv, env=env)
+
+
+def test_data_dir_follows_xdg() -> None:
+    assert default_data_dir({"XDG_DATA_HOME": "/x"}) == Path("/x/switchboard")
