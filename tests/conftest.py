@@ -125,5 +125,4 @@ def servers(
     factory = ServerFactory(tmp_path, claude_env, project_dir, [])
     yield factory
     for server in factory.servers:
-        if server.process.poll() is None:
-            server.stop()
+        server.stop()  # also closes the banner pipe of servers that already exited

@@ -16,6 +16,7 @@ from pathlib import Path
 from switchboard.agents.process import AgentProcess
 from switchboard.exceptions import AgentGoneError, ControlProtocolError
 from switchboard.protocol.cli_messages import (
+    CONTROL_TYPES,
     BadLine,
     CliMessage,
     decode_line,
@@ -28,7 +29,7 @@ from switchboard.protocol.control import (
     PermissionRequest,
     RequestCancelled,
 )
-from switchboard.protocol.lines import Line, LineSplitter
+from switchboard.protocol.lines import LineSplitter
 
 log = logging.getLogger(__name__)
 
@@ -161,9 +162,14 @@ class ClaudeProcess:
         an error. Keep consuming: when ``OUTPUT_BUFFER_CHUNKS`` chunks are waiting, the
         reader stops reading and the CLI blocks on its stdout.
         """
-        while (batch := await self._batches.get()) is not None:
+        async for batch in self.output_batches():
             for item in batch:
                 yield item
+
+    async def output_batches(self) -> AsyncIterator[list[CliMessage | BadLine]]:
+        """Like :meth:`output`, a chunk's worth of lines at a time (the fast path)."""
+        while (batch := await self._batches.get()) is not None:
+            yield batch
 
     async def _read_stdout(self) -> None:
         """Reader task: split and decode stdout, act on control lines, queue batches."""
@@ -174,12 +180,10 @@ class ClaudeProcess:
                 events = splitter.feed(chunk) if chunk else splitter.finish()
                 batch: list[CliMessage | BadLine] = []
                 for event in events:
-                    item = (
-                        decode_line(event.data) if isinstance(event, Line) else too_long(event.size)
-                    )
+                    item = decode_line(event) if isinstance(event, bytes) else too_long(event.size)
                     if item is None:
                         continue
-                    if isinstance(item, CliMessage) and item.is_control:
+                    if isinstance(item, CliMessage) and item.type in CONTROL_TYPES:
                         await self._handle_control(item)
                     batch.append(item)
                 if batch:

@@ -9,24 +9,49 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import msgspec
+
 PREVIEW_CHARS = 200
 """How much of a bad line is quoted back in an error report."""
 
 CONTROL_TYPES = frozenset({"control_request", "control_response", "control_cancel_request"})
 
 
-@dataclass(frozen=True, slots=True)
-class CliMessage:
-    """One JSON object printed by the CLI."""
+class _Head(msgspec.Struct):
+    """The one field needed to route a line; every other field is validated, not built."""
 
-    text: str
-    """The line exactly as printed (without the newline)."""
-    data: dict[str, Any]
+    type: Any = None
+
+
+_decode_head = msgspec.json.Decoder(_Head).decode
+_decode_full = msgspec.json.Decoder().decode
+
+
+class CliMessage:
+    """One JSON object printed by the CLI. Treat as immutable.
+
+    ``data`` is parsed on first use: most lines are only passed on, and building a dict
+    for each of them is the largest cost when the CLI streams quickly.
+    """
+
+    __slots__ = ("_data", "text", "type")
+
+    def __init__(self, text: str, type: str, data: dict[str, Any] | None = None) -> None:
+        self.text = text
+        """The line exactly as printed (without the newline)."""
+        self.type = type
+        """The ``type`` field, or ``""`` when absent or not a string."""
+        self._data = data
+
+    def __repr__(self) -> str:
+        return f"CliMessage(type={self.type!r}, text={self.text[:60]!r})"
 
     @property
-    def type(self) -> str:
-        value = self.data.get("type")
-        return value if isinstance(value, str) else ""
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            parsed = _decode_full(self.text)
+            self._data = parsed if isinstance(parsed, dict) else {}
+        return self._data
 
     @property
     def subtype(self) -> str:
@@ -67,22 +92,39 @@ def _preview(raw: bytes) -> str:
     return raw[:PREVIEW_CHARS].decode("utf-8", errors="replace")
 
 
+def _slow_decode(raw: bytes, size: int) -> CliMessage | BadLine:
+    """The standard library's verdict on a line the fast path refused, and why."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return BadLine("not_utf8", _preview(raw), size)
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return BadLine("not_json", _preview(raw), size)
+    if not isinstance(data, dict):
+        return BadLine("not_object", _preview(raw), size)
+    kind = data.get("type")
+    return CliMessage(text, kind if isinstance(kind, str) else "", data)
+
+
 def decode_line(raw: bytes) -> CliMessage | BadLine | None:
-    """Decode one stdout line. Blank lines give ``None``."""
+    """Decode one stdout line. Blank lines give ``None``.
+
+    This runs for every line the CLI prints, so the fast path validates the whole line
+    with msgspec but builds only its ``type``; lines it refuses are judged again by the
+    standard library, so the set of accepted lines is ``json``'s. The line travels on as
+    ``text``, untouched.
+    """
     stripped = raw.strip()
     if not stripped:
         return None
     try:
-        text = stripped.decode("utf-8")
-    except UnicodeDecodeError:
-        return BadLine("not_utf8", _preview(stripped), len(raw))
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        return BadLine("not_json", _preview(stripped), len(raw))
-    if not isinstance(data, dict):
-        return BadLine("not_object", _preview(stripped), len(raw))
-    return CliMessage(text, data)
+        kind = _decode_head(stripped).type
+        text = stripped.decode("utf-8")  # also catches bad UTF-8 in fields not built
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+        return _slow_decode(stripped, len(raw))
+    return CliMessage(text, kind if isinstance(kind, str) else "")
 
 
 def too_long(size: int) -> BadLine:

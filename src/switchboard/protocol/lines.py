@@ -10,13 +10,6 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
-class Line:
-    """One complete line, without its trailing newline."""
-
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
 class OverlongLine:
     """A line longer than the limit; its content was discarded."""
 
@@ -24,7 +17,9 @@ class OverlongLine:
     """Bytes the line had, without the newline."""
 
 
-LineEvent = Line | OverlongLine
+LineEvent = bytes | OverlongLine
+"""A complete line (``bytes``, without its newline) or the report of a dropped one.
+Lines are plain ``bytes`` because a wrapper object per line is measurable at 100k lines/s."""
 
 
 class LineSplitter:
@@ -51,7 +46,7 @@ class LineSplitter:
         parts = (self._pending + chunk).split(b"\n") if self._pending else chunk.split(b"\n")
         tail = parts.pop()
         for part in parts:
-            events.append(Line(part) if len(part) <= self._max else OverlongLine(len(part)))
+            events.append(part if len(part) <= self._max else OverlongLine(len(part)))
         if len(tail) > self._max:
             self._pending = b""
             self._discarded = len(tail)
@@ -65,7 +60,7 @@ class LineSplitter:
         if self._discarded is not None:
             events.append(OverlongLine(self._discarded))
         elif self._pending:
-            events.append(Line(self._pending))
+            events.append(self._pending)
         self._pending = b""
         self._discarded = None
         return events

@@ -5,19 +5,35 @@ from importlib import resources
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp
-from starlette.websockets import WebSocket
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchboard import __version__
 from switchboard.config import Settings
 from switchboard.server.lifecycle import SessionTracker
 from switchboard.server.security import SecurityMiddleware, SecurityPolicy
-from switchboard.server.ws_claude import ClaudeSocketSession
+from switchboard.server.ws_claude import ClaudeEndpoint
 
 
 def _static(name: str) -> str:
     return resources.files("switchboard.server").joinpath("static", name).read_text("utf-8")
+
+
+class WebSocketShortcut:
+    """Send some WebSocket paths straight to their endpoint, past Starlette's router.
+
+    Starlette wraps ``send`` in an exception-handling closure for every frame; on a
+    streaming endpoint that is a few percent of the server's CPU. Everything else,
+    unknown WebSocket paths included, goes to the Starlette app.
+    """
+
+    def __init__(self, app: ASGIApp, endpoints: dict[str, ASGIApp]) -> None:
+        self.app = app
+        self.endpoints = endpoints
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = self.endpoints.get(scope["path"]) if scope["type"] == "websocket" else None
+        await (endpoint or self.app)(scope, receive, send)
 
 
 def create_app(settings: Settings, token: str, tracker: SessionTracker) -> ASGIApp:
@@ -32,15 +48,7 @@ def create_app(settings: Settings, token: str, tracker: SessionTracker) -> ASGIA
     async def demo(request: Request) -> Response:
         return HTMLResponse(demo_page, headers={"Cache-Control": "no-store"})
 
-    async def ws_claude(websocket: WebSocket) -> None:
-        await ClaudeSocketSession(websocket, settings, tracker).run()
-
-    app = Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/ws-demo.html", demo),
-            WebSocketRoute("/ws/claude", ws_claude),
-        ]
-    )
+    app = Starlette(routes=[Route("/healthz", healthz), Route("/ws-demo.html", demo)])
+    routed = WebSocketShortcut(app, {"/ws/claude": ClaudeEndpoint(settings, tracker)})
     policy = SecurityPolicy(token, settings.host, settings.allowed_hosts, settings.allowed_origins)
-    return SecurityMiddleware(app, policy)
+    return SecurityMiddleware(routed, policy)

@@ -32,9 +32,12 @@ LISTEN_BACKLOG = 2048
 class SwitchboardServer(uvicorn.Server):
     """uvicorn.Server with Switchboard's shutdown order."""
 
-    def __init__(self, config: uvicorn.Config, tracker: SessionTracker) -> None:
+    def __init__(
+        self, config: uvicorn.Config, tracker: SessionTracker, early_signals: list[int]
+    ) -> None:
         super().__init__(config)
         self.tracker = tracker
+        self._early_signals = early_signals
         self._shutdown_task: asyncio.Task[None] | None = None
 
     @contextlib.contextmanager
@@ -43,6 +46,8 @@ class SwitchboardServer(uvicorn.Server):
         signals = (signal.SIGINT, signal.SIGTERM)
         for sig in signals:
             loop.add_signal_handler(sig, self.begin_shutdown, sig)
+        if self._early_signals:  # arrived before the loop was listening for them
+            self.begin_shutdown(self._early_signals[0])
         try:
             yield
         finally:
@@ -86,8 +91,21 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+def _record_early_signals() -> list[int]:
+    """Until the event loop takes over, remember SIGINT/SIGTERM instead of dying on them."""
+    received: list[int] = []
+
+    def remember(sig: int, frame: object) -> None:
+        received.append(sig)
+
+    signal.signal(signal.SIGINT, remember)
+    signal.signal(signal.SIGTERM, remember)
+    return received
+
+
 def serve(settings: Settings) -> int:
     """Run until a signal asks us to stop. Returns the process exit code."""
+    early_signals = _record_early_signals()
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -106,7 +124,7 @@ def serve(settings: Settings) -> int:
         log_level=settings.log_level,
         timeout_graceful_shutdown=int(DRAIN_TIMEOUT),
     )
-    server = SwitchboardServer(config, tracker)
+    server = SwitchboardServer(config, tracker, early_signals)
     log_redaction.install()
     url = _url(settings.host, port)
     print(f"Switchboard {__version__} listening on {url}", flush=True)
