@@ -37,3 +37,25 @@ ensure_venv() {
         echo "$want" >"$stamp"
     fi
 }
+
+# ensure_debian_packages COMMAND:PACKAGE ...: install Debian packages whose command is
+# missing (as root, or with password-less sudo); otherwise say what to install.
+ensure_debian_packages() {
+    local pair missing=() sudo=""
+    for pair in "$@"; do
+        command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+    done
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            sudo="sudo"
+        else
+            echo "switchboard: please install: sudo apt-get install ${missing[*]}" >&2
+            return 1
+        fi
+    fi
+    echo "switchboard: installing Debian packages: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+        { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+}

@@ -1,0 +1,42 @@
+"""Docs that must follow the code."""
+
+import os
+import re
+from pathlib import Path
+
+from switchboard.config import SERVE_OPTIONS
+from switchboard.protocol.close_codes import CloseCode
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_configuration_doc_lists_every_setting() -> None:
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    for option in SERVE_OPTIONS:
+        assert f"`{option.flag}`" in text, option.flag
+        assert f"`{option.env_var}`" in text, option.env_var
+
+
+def test_ws_claude_doc_lists_every_close_code() -> None:
+    text = (ROOT / "docs" / "ws-claude.md").read_text()
+    for code in CloseCode:
+        assert f"| {int(code)} |" in text, code
+
+
+def test_readme_commands_exist_and_are_executable() -> None:
+    readme = (ROOT / "README.md").read_text()
+    commands = set(re.findall(r"^\./(scripts/\w+)", readme, flags=re.MULTILINE))
+    assert {"scripts/serve", "scripts/test", "scripts/bench"} <= commands
+    for command in commands:
+        assert os.access(ROOT / command, os.X_OK), command
+
+
+def test_ci_runs_exactly_the_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "exec ./scripts/test\n" in ci
+
+
+def test_docs_links_resolve() -> None:
+    for doc in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", doc.read_text()):
+            assert (doc.parent / target).exists(), f"{doc.name} links to missing {target}"
