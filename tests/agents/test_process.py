@@ -203,3 +203,15 @@ async def test_fake_round_trip_through_stdin(tmp_path: Path) -> None:
         assert await claude.wait() == 0
     result = items[-1]
     assert isinstance(result, CliMessage) and result.data["result"] == "ping"
+
+
+async def test_cancel_escalates_to_the_group_when_interrupt_is_ignored(
+    tmp_path: Path,
+) -> None:
+    env = {"FAKE_AGENT_MODE": "hang", "PATH": "/usr/bin:/bin"}
+    async with ClaudeProcess(ClaudeOptions(FAKE_AGENT, tmp_path, env)) as claude:
+        await claude.send_user("anything")  # the fake never reads stdin: interrupt is ignored
+        consumer = asyncio.create_task(drain(claude))
+        assert await claude.cancel(interrupt_grace=0.3, kill_grace=2) is False
+        assert claude.process.returncode == -signal.SIGTERM
+        assert [i.type for i in await consumer if isinstance(i, CliMessage)] == ["system"]

@@ -107,6 +107,13 @@ def test_non_streamed_turn(model: ScriptedModelServer) -> None:
     assert body["stop_reason"] == "end_turn"
 
 
+def test_waiting_for_requests(model: ScriptedModelServer) -> None:
+    assert not model.wait_for_requests(1, timeout=0.05)
+    threading.Timer(0.1, post, (model, conversation())).start()
+    assert model.wait_for_requests(1, timeout=10)
+    assert model.wait_for_requests(1, timeout=0, conversation=False)
+
+
 def test_side_requests_do_not_consume_turns(model: ScriptedModelServer) -> None:
     side = post(model, {"model": "haiku", "messages": [{"role": "user", "content": "title?"}]})
     assert side.json()["content"] == [{"type": "text", "text": "OK"}]

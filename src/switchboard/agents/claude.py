@@ -111,6 +111,8 @@ class ClaudeProcess:
         self._batches: asyncio.Queue[list[CliMessage | BadLine] | None] = asyncio.Queue(
             OUTPUT_BUFFER_CHUNKS
         )
+        self._idle = asyncio.Event()  # set while no turn is running
+        self._idle.set()
 
     @property
     def process(self) -> AgentProcess:
@@ -135,7 +137,36 @@ class ClaudeProcess:
 
     async def send_user(self, text: str) -> None:
         """Submit a user turn."""
+        self._idle.clear()
         await self.process.write(encode_user_message(text))
+
+    @property
+    def turn_running(self) -> bool:
+        """True from :meth:`send_user` until the reader sees that turn's ``result``."""
+        return not self._idle.is_set()
+
+    async def cancel(self, interrupt_grace: float = 5.0, kill_grace: float = 0.5) -> bool:
+        """Stop the running turn: interrupt first, kill if that does not work.
+
+        Sends the control protocol's ``interrupt`` and waits up to ``interrupt_grace``
+        seconds for the turn's ``result``. If it comes, the CLI is still running and can
+        take the next turn: returns True. Otherwise (no answer, or the CLI is gone) the
+        process group is stopped, TERM → ``kill_grace`` → KILL, and it returns False.
+        The reader must be able to make progress for the result to be seen, so keep
+        consuming :meth:`output` meanwhile.
+        """
+        if self.process.returncode is None and not self.turn_running:
+            return True
+        if self.process.returncode is None:
+            try:
+                await self.interrupt()
+                await asyncio.wait_for(self._idle.wait(), interrupt_grace)
+            except (TimeoutError, AgentGoneError):
+                pass
+            else:
+                return True
+        await self.aclose(kill_grace)
+        return False
 
     async def request(self, request_id: str) -> ControlResult:
         """Flush a queued control request and wait for the CLI's answer."""
@@ -185,6 +216,8 @@ class ClaudeProcess:
                         continue
                     if isinstance(item, CliMessage) and item.type in CONTROL_TYPES:
                         await self._handle_control(item)
+                    elif isinstance(item, CliMessage) and item.type == "result":
+                        self._idle.set()
                     batch.append(item)
                 if batch:
                     await self._batches.put(batch)
@@ -192,6 +225,7 @@ class ClaudeProcess:
                     await self._batches.put(None)
                     return
         finally:
+            self._idle.set()  # no more output: no turn can be running
             for future in self._pending.values():
                 future.cancel()
             self._pending.clear()

@@ -53,6 +53,7 @@ class _State:
 
     def __init__(self, script: Script) -> None:
         self.lock = threading.Lock()
+        self.recorded = threading.Condition(self.lock)
         self.script = script
         self.position = 0
         self.served_current = 0  # times the turn at ``position`` has been served
@@ -108,6 +109,7 @@ class _Handler(BaseHTTPRequestHandler):
         entry = RecordedRequest(self.command, self.path, body, headers, time.time(), conversation)
         with self.server.state.lock:
             self.server.state.requests.append(entry)
+            self.server.state.recorded.notify_all()
 
     def _pause(self, seconds: float) -> bool:
         """Wait, unless the server stops first. Returns False when it is stopping."""
@@ -240,6 +242,19 @@ class ScriptedModelServer:
     def turns_served(self) -> int:
         with self._state.lock:
             return self._state.position
+
+    def wait_for_requests(self, count: int, timeout: float, conversation: bool = True) -> bool:
+        """Block until ``count`` (conversation) requests were recorded; False on timeout.
+
+        From async code: ``await asyncio.to_thread(model.wait_for_requests, 1, 30)``.
+        """
+        state = self._state
+
+        def enough() -> bool:
+            return sum(1 for r in state.requests if r.conversation or not conversation) >= count
+
+        with state.recorded:
+            return state.recorded.wait_for(enough, timeout)
 
     def set_script(self, script: Script) -> None:
         """Replace the script and start again from its first turn."""
