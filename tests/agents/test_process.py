@@ -215,3 +215,83 @@ async def test_cancel_escalates_to_the_group_when_interrupt_is_ignored(
         assert await claude.cancel(interrupt_grace=0.3, kill_grace=2) is False
         assert claude.process.returncode == -signal.SIGTERM
         assert [i.type for i in await consumer if isinstance(i, CliMessage)] == ["system"]
+
+
+async def test_the_whole_group_gets_the_grace_when_a_run_is_stopped(tmp_path: Path) -> None:
+    marker = tmp_path / "cleaned"
+    env = {**os.environ, "FAKE_AGENT_MARKER": str(marker)}
+    argv = [sys.executable, str(FAKE_AGENT), "graceful"]
+    process = await AgentProcess.spawn(argv, cwd=tmp_path, env=env)
+    family = await first_line(process)
+    # The agent dies on SIGTERM at once; its child needs 0.2 s to clean up.
+    assert await process.aclose(grace=5) == -signal.SIGTERM
+    assert marker.read_text() == "cleaned up"
+    assert wait_exited(family["pids"], timeout=5) == []
+
+
+async def test_leftovers_of_a_finished_agent_also_get_sigterm_first(tmp_path: Path) -> None:
+    marker = tmp_path / "cleaned"
+    env = {**os.environ, "FAKE_AGENT_MARKER": str(marker)}
+    argv = [sys.executable, str(FAKE_AGENT), "graceful-exit"]
+    process = await AgentProcess.spawn(argv, cwd=tmp_path, env=env, leftover_grace=5)
+    family = await first_line(process)
+    assert await process.wait() == 0  # returns once the leftovers are gone
+    assert marker.read_text() == "cleaned up"
+    assert wait_exited(family["pids"], timeout=5) == []
+    await process.aclose(grace=1)
+
+
+async def test_a_setsid_escapee_cannot_hold_the_output_open(tmp_path: Path) -> None:
+    """The documented limit: an escaped descendant survives, but the run still ends."""
+    argv = [sys.executable, str(FAKE_AGENT), "escape"]
+    process = await AgentProcess.spawn(argv, cwd=tmp_path, env=os.environ, eof_grace=1.0)
+    escapee = (await first_line(process))["pid"]
+    try:
+        assert await process.wait() == 0
+        while await process.read_stdout():  # the escapee keeps printing into the pipe
+            pass  # ...yet reading ends: one total deadline after the agent's exit
+        await process.aclose(grace=1)
+    finally:
+        os.kill(escapee, signal.SIGKILL)
+
+
+async def test_consumers_see_the_end_when_the_process_is_closed(tmp_path: Path) -> None:
+    async with fake_claude(tmp_path, "hang") as claude:
+        output = claude.output()
+        first = await anext(output)
+        assert isinstance(first, CliMessage) and first.type == "system"
+        rest = asyncio.create_task(anext(output, None))  # waits: the agent hangs
+        await claude.aclose(grace=1)
+        assert await asyncio.wait_for(rest, 10) is None  # the end, not a hang
+
+
+async def test_requests_fail_fast_once_the_output_has_ended(tmp_path: Path) -> None:
+    async with fake_claude(tmp_path, "crash") as claude:
+        await drain(claude)
+        with pytest.raises(AgentGoneError):
+            await claude.request(claude.control.interrupt())
+
+
+async def test_permission_requests_are_denied_when_nobody_was_given_to_ask(
+    tmp_path: Path,
+) -> None:
+    async with fake_claude(tmp_path, "ask") as claude:
+        items = await drain(claude)
+    answer = items[-1]
+    assert isinstance(answer, CliMessage)
+    assert answer.data["answer"] == {
+        "subtype": "success",
+        "request_id": "ask-1",
+        "response": {"behavior": "deny", "message": "Switchboard has no approver for this run"},
+    }
+
+
+async def test_settings_do_not_leak_into_the_agent_environment(tmp_path: Path) -> None:
+    env = {**os.environ, "FAKE_AGENT_MODE": "env", "SWITCHBOARD_TOKEN": "secret"}
+    options = ClaudeOptions(FAKE_AGENT, tmp_path, env, extra_env={"SWITCHBOARD_META": "T-1"})
+    async with ClaudeProcess(options) as claude:
+        items = await drain(claude)
+    report = items[0]
+    assert isinstance(report, CliMessage)
+    assert report.data["names"] == ["SWITCHBOARD_META"]
+    assert report.data["meta"] == "T-1"

@@ -14,6 +14,14 @@ other arguments (the real CLI's flags) are ignored. Modes:
   overlong N      print a JSON line of N bytes, then a normal line, exit 0
   spawn           start two children and a grandchild (sleep 1000), print their pids, hang
   spawn-exit      like spawn, but exit 0 right away, leaving them behind
+  graceful        start a child that, on SIGTERM, takes 0.2 s to write $FAKE_AGENT_MARKER;
+                  print its pid, then hang (the agent itself dies on SIGTERM at once)
+  graceful-exit   like graceful, but exit 0 right away, leaving the child behind
+  exit-early      write to stderr and exit 5 without reading stdin
+  escape          start a child in a new session that keeps stdout open and prints a
+                  line every 0.2 s for 20 s; print its pid, exit 0
+  env             print the names of SWITCHBOARD_* variables it was given, and its meta
+  ask             send a can_use_tool request, print the answer as a result, exit 0
 """
 
 import json
@@ -48,6 +56,51 @@ def spawn_family() -> list[int]:
     assert second.stdout is not None
     grandchild = int(second.stdout.readline())
     return [first.pid, second.pid, grandchild]
+
+
+GRACEFUL_CHILD = """
+import os, signal, sys, time
+def on_term(*_):
+    time.sleep(0.2)
+    open(os.environ["FAKE_AGENT_MARKER"], "w").write("cleaned up")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+print("ready", flush=True)
+while True:
+    time.sleep(3600)
+"""
+
+ESCAPEE = """
+import os, sys, time
+os.setsid()
+for i in range(100):
+    print('{"type":"escapee","i":%d}' % i, flush=True)
+    time.sleep(0.2)
+"""
+
+
+def graceful_child() -> int:
+    child = subprocess.Popen([sys.executable, "-c", GRACEFUL_CHILD], stdout=subprocess.PIPE)
+    assert child.stdout is not None
+    child.stdout.readline()  # its SIGTERM handler is installed
+    return child.pid
+
+
+def ask() -> int:
+    request = {
+        "subtype": "can_use_tool",
+        "tool_name": "Bash",
+        "input": {"command": "rm -rf x"},
+        "tool_use_id": "toolu_1",
+        "permission_suggestions": [],
+    }
+    emit({"type": "control_request", "request_id": "ask-1", "request": request})
+    for line in sys.stdin:
+        message = json.loads(line)
+        if message.get("type") == "control_response":
+            emit({"type": "result", "subtype": "success", "answer": message["response"]})
+            return 0
+    return 1
 
 
 def main() -> int:
@@ -103,6 +156,32 @@ def main() -> int:
         if mode == "spawn-exit":
             return 0
         forever()
+    if mode in ("graceful", "graceful-exit"):
+        emit({"type": "system", "subtype": "family", "pids": [graceful_child()]})
+        if mode == "graceful-exit":
+            return 0
+        forever()
+    if mode == "exit-early":
+        sys.stderr.write("fake agent: error: unknown option '--output-format'\n")
+        return 5
+    if mode == "escape":
+        escapee = subprocess.Popen([sys.executable, "-c", ESCAPEE])
+        emit({"type": "system", "subtype": "escapee", "pid": escapee.pid})
+        return 0
+    if mode == "env":
+        names = sorted(k for k in os.environ if k.startswith("SWITCHBOARD_"))
+        emit(
+            {
+                "type": "system",
+                "subtype": "env",
+                "names": names,
+                "meta": os.environ.get("SWITCHBOARD_META"),
+            }
+        )
+        emit({"type": "result", "subtype": "success", "is_error": False})
+        return 0
+    if mode == "ask":
+        return ask()
     sys.stderr.write(f"fake agent: unknown mode {mode!r}\n")
     return 2
 

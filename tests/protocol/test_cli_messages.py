@@ -119,3 +119,25 @@ def test_user_message_matches_the_sdk_shape() -> None:
         "message": {"role": "user", "content": "say \u00e9 \n hello"},
         "parent_tool_use_id": None,
     }
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"1" * 5000,  # json refuses integers this long with a plain ValueError
+        b'{"type":"x","a":' + b"[" * 3000 + b"]" * 3000 + b"}",  # deeper than parsers go
+        b'{"a":' + b"[" * 100_000,
+    ],
+    ids=["long-integer", "deep-object", "deep-garbage"],
+)
+def test_pathological_lines_are_bad_lines_not_exceptions(raw: bytes) -> None:
+    bad = decode_line(raw)
+    assert isinstance(bad, BadLine)
+    assert bad.reason == "not_json"
+
+
+def test_data_of_a_line_only_the_standard_library_reads_is_available() -> None:
+    message = decode_line(b'{"type":"control_request","x":1e400}')
+    assert isinstance(message, CliMessage)
+    assert message.is_control
+    assert message.data["x"] == float("inf")

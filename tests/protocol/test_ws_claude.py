@@ -69,3 +69,7 @@ def test_close_reasons_fit_in_a_close_frame() -> None:
     clipped = clip_reason("é" * 100)
     assert len(clipped.encode()) <= MAX_CLOSE_REASON_BYTES
     assert clipped.endswith("...")
+
+
+def test_prompt_frame_with_an_over_long_integer_is_invalid_json() -> None:
+    assert parse_prompt_frame('{"prompt": ' + "1" * 5000 + "}") == Refusal("invalid JSON")

@@ -1,10 +1,12 @@
 """HTTP surface of a real server: /healthz, the demo page, Host checks."""
 
 import stat
+from pathlib import Path
 
 import httpx
 
 from tests.conftest import FAKE_AGENT, ServerFactory
+from tests.support.server import start_server
 
 
 def test_healthz_needs_no_token(servers: ServerFactory) -> None:
@@ -68,3 +70,16 @@ def test_token_from_environment(servers: ServerFactory) -> None:
     server = servers.start(FAKE_AGENT, record_spawns=False, SWITCHBOARD_TOKEN="env-token-123")
     assert server.token == "env-token-123"
     assert not (server.data_dir / "token").exists()
+
+
+def test_empty_token_file_is_replaced_not_trusted(servers: ServerFactory, tmp_path: Path) -> None:
+    server = servers.start(FAKE_AGENT, record_spawns=False)
+    server.stop()
+    (server.data_dir / "token").write_text("")
+    restarted = start_server(
+        tmp_path / "server0", servers.env, ["--data-dir", str(server.data_dir)]
+    )
+    servers.servers.append(restarted)
+    assert restarted.token and restarted.token != server.token
+    refused = httpx.get(f"{restarted.url}/ws-demo.html?token=", timeout=5)
+    assert refused.status_code == 401

@@ -1,5 +1,6 @@
 import pytest
 
+from switchboard.exceptions import ConfigError
 from switchboard.server.security import SecurityPolicy, split_host
 
 TOKEN = "s3cret-token"
@@ -119,3 +120,13 @@ def test_origin_is_only_checked_on_websockets() -> None:
 
 def test_healthz_is_exempt() -> None:
     assert policy().check(scope("/healthz", host="evil.example")) is None
+
+
+def test_an_empty_token_is_refused_at_start() -> None:
+    with pytest.raises(ConfigError):
+        SecurityPolicy("  ", "127.0.0.1")
+
+
+@pytest.mark.parametrize("header", ["Bearer ", "Bearer \u00a0", "Bearer\ts3cret-token"])
+def test_empty_or_odd_bearer_values_never_match(header: str) -> None:
+    assert not policy().token_ok(b"token=", header)

@@ -24,3 +24,17 @@ def test_empty_token_file_is_replaced(tmp_path: Path) -> None:
     (tmp_path / "token").unlink()
     token, created = load_or_create_token(tmp_path, None)
     assert created and token
+
+
+def test_blank_token_file_is_replaced(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("  \n")
+    token, created = load_or_create_token(tmp_path, None)
+    assert created and token
+    assert (tmp_path / "token").read_text().strip() == token
+    assert stat.S_IMODE((tmp_path / "token").stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["token"]  # no temp file left
+
+
+def test_existing_token_wins_over_a_new_one(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("first\n")
+    assert load_or_create_token(tmp_path, None) == ("first", False)

@@ -143,3 +143,29 @@ async def test_unknown_token_is_refused_on_every_websocket_path(
         async with websockets.connect(f"{server.ws_url}{path}"):
             pass
     assert refused.value.response.status_code == 401
+
+
+async def test_agent_that_exits_before_reading_the_prompt_reports_its_status(
+    servers: ServerFactory,
+) -> None:
+    server = servers.start(FAKE_AGENT, record_spawns=False, FAKE_AGENT_MODE="exit-early")
+    run = await run_prompt(server, "hi")
+    assert (run.close_code, run.close_reason) == (1011, "claude exited with status 5")
+    [error] = run.errors
+    assert "unknown option" in error["stderr"]
+
+
+async def test_second_signal_kills_every_run_and_exits_at_once(servers: ServerFactory) -> None:
+    meta = "FORCED-" + uuid.uuid4().hex[:8].upper()
+    # The agent ignores SIGTERM and the grace is long: only a forced exit is quick.
+    server = servers.start(
+        FAKE_AGENT, "--kill-grace", "60", record_spawns=False, FAKE_AGENT_MODE="stubborn"
+    )
+    async with server.connect() as ws:
+        await ws.recv()
+        await ws.send(json.dumps({"prompt": "p", "meta": meta}))
+        pgid = json.loads(await ws.recv())["pid"]
+        server.process.send_signal(signal.SIGTERM)
+        server.process.send_signal(signal.SIGINT)  # a second SIGTERM could merge with the first
+        assert server.process.wait(timeout=15) == 0
+    assert wait_group_gone(pgid, timeout=5) == []

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from switchboard.agents.output_buffer import OutputBuffer
 from switchboard.agents.process import AgentProcess
 from switchboard.exceptions import AgentGoneError, ControlProtocolError
 from switchboard.protocol.cli_messages import (
@@ -36,13 +37,17 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
 """The CLI prints whole tool results on one line; 16 MiB leaves room for big ones."""
 
-OUTPUT_BUFFER_CHUNKS = 16
-"""Decoded stdout chunks held for a slow consumer before the reader pauses."""
+OUTPUT_BUFFER_BYTES = 4 * 1024 * 1024
+"""Decoded stdout held for a slow consumer before the reader pauses (and the CLI with it)."""
+READER_FAILURE_GRACE = 0.5
 
 PermissionHandler = Callable[[PermissionRequest], Awaitable[None]]
 
-# Variables that would make the child think it runs inside another Claude Code.
+# Not passed to the CLI: CLAUDECODE would make it think it runs inside another Claude
+# Code; SWITCHBOARD_* holds our settings, the token among them, which the CLI's tools
+# (and a prompt-injected command) have no business reading.
 _STRIPPED_ENV = ("CLAUDECODE",)
+_STRIPPED_PREFIXES = ("SWITCHBOARD_",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +89,14 @@ def build_argv(options: ClaudeOptions) -> list[str]:
 
 def build_env(options: ClaudeOptions) -> dict[str, str]:
     """The child's environment: ours, minus nesting markers, plus ``extra_env`` and ``PWD``."""
-    env = {k: v for k, v in options.env.items() if k not in _STRIPPED_ENV}
+    env = {
+        k: v
+        for k, v in options.env.items()
+        if k not in _STRIPPED_ENV and not k.startswith(_STRIPPED_PREFIXES)
+    }
     env.update(options.extra_env)
     env["PWD"] = str(options.cwd)
     return env
-
-
-async def _deny_all(request: PermissionRequest) -> None:
-    """Default permission policy when the owner gave none (never reached in practice:
-    without ``permission_prompt`` the CLI does not ask)."""
-    del request
 
 
 class ClaudeProcess:
@@ -104,13 +107,12 @@ class ClaudeProcess:
     ) -> None:
         self.options = options
         self.control = ControlProtocol()
-        self._on_permission = on_permission or _deny_all
+        self._on_permission = on_permission or self._deny_without_handler
         self._process: AgentProcess | None = None
         self._reader: asyncio.Task[None] | None = None
         self._pending: dict[str, asyncio.Future[ControlResult]] = {}
-        self._batches: asyncio.Queue[list[CliMessage | BadLine] | None] = asyncio.Queue(
-            OUTPUT_BUFFER_CHUNKS
-        )
+        self._batches: OutputBuffer[list[CliMessage | BadLine]] = OutputBuffer(OUTPUT_BUFFER_BYTES)
+        self._output_ended = False
         self._idle = asyncio.Event()  # set while no turn is running
         self._idle.set()
 
@@ -164,16 +166,33 @@ class ClaudeProcess:
             except (TimeoutError, AgentGoneError):
                 pass
             else:
-                return True
+                if not self._output_ended:  # the turn ended, and the CLI with it did not
+                    return True
         await self.aclose(kill_grace)
         return False
 
     async def request(self, request_id: str) -> ControlResult:
-        """Flush a queued control request and wait for the CLI's answer."""
+        """Flush a queued control request and wait for the CLI's answer.
+
+        Raises :class:`AgentGoneError` if the CLI's output has ended (no answer can come).
+        """
+        if self._output_ended:
+            raise AgentGoneError("the CLI's output has ended; it cannot answer")
         future: asyncio.Future[ControlResult] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
-        await self._flush_control()
-        return await future
+        try:
+            await self._flush_control()
+            return await future
+        except asyncio.CancelledError as exc:
+            if self._output_ended:  # cancelled by the reader's end, not by our caller
+                raise AgentGoneError("the CLI's output ended before it answered") from exc
+            raise
+        finally:
+            self._pending.pop(request_id, None)
+
+    async def _deny_without_handler(self, request: PermissionRequest) -> None:
+        """The default permission policy: nobody was given to ask, so the answer is no."""
+        self.control.deny(request.request_id, "Switchboard has no approver for this run")
 
     async def interrupt(self) -> None:
         """Ask the CLI to stop the current turn (it answers and ends the turn)."""
@@ -203,7 +222,12 @@ class ClaudeProcess:
             yield batch
 
     async def _read_stdout(self) -> None:
-        """Reader task: split and decode stdout, act on control lines, queue batches."""
+        """Reader task: split and decode stdout, act on control lines, queue batches.
+
+        Whatever happens, it ends the output (consumers see the end) and no turn is
+        left looking as if it were running. If it fails unexpectedly, the CLI is
+        stopped: a run nobody reads from must not go on.
+        """
         splitter = LineSplitter(self.options.max_line_bytes)
         try:
             while True:
@@ -220,15 +244,20 @@ class ClaudeProcess:
                         self._idle.set()
                     batch.append(item)
                 if batch:
-                    await self._batches.put(batch)
+                    await self._batches.put(batch, max(len(chunk), 1))
                 if not chunk:
-                    await self._batches.put(None)
                     return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("reading claude's output failed; stopping pid %s", self.pid)
+            await self.process.terminate(READER_FAILURE_GRACE)
         finally:
-            self._idle.set()  # no more output: no turn can be running
+            self._output_ended = True
+            self._idle.set()
+            self._batches.close()
             for future in self._pending.values():
                 future.cancel()
-            self._pending.clear()
 
     async def _handle_control(self, message: CliMessage) -> None:
         try:
@@ -241,7 +270,11 @@ class ClaudeProcess:
             if future is not None and not future.done():
                 future.set_result(event)
         elif isinstance(event, PermissionRequest):
-            await self._on_permission(event)
+            try:
+                await self._on_permission(event)
+            except Exception:
+                log.exception("permission handler failed; denying %s", event.tool_name)
+                self.control.deny(event.request_id, "Switchboard failed to ask for approval")
         elif isinstance(event, RequestCancelled):
             log.info("claude withdrew control request %s", event.request_id)
         try:
@@ -251,6 +284,11 @@ class ClaudeProcess:
 
     def close_stdin(self) -> None:
         self.process.close_stdin()
+
+    def kill_now(self) -> None:
+        """SIGKILL the CLI's process group at once (for a forced server exit)."""
+        if self._process is not None:
+            self._process.kill_now()
 
     async def wait(self) -> int:
         return await self.process.wait()
@@ -269,7 +307,7 @@ class ClaudeProcess:
             if self._reader is not None:
                 self._reader.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await self._reader
+                    await self._reader  # it logs its own failures and never raises them
 
     async def __aenter__(self) -> "ClaudeProcess":
         await self.start()

@@ -2,10 +2,11 @@
 
 The child runs in a new session (``start_new_session=True``), so it leads its own
 process group and everything it forks stays in that group. Teardown is escalating and
-always complete: SIGTERM to the group, a grace period, SIGKILL to the group, reap. When
-the child exits on its own, whatever it left behind in its group is killed too, so no
-process outlives its run. (A descendant that calls ``setsid()`` leaves the group and is
-out of reach; the CLI's tools do not do that.)
+always complete: SIGTERM to the group, a grace period for the whole group to exit,
+SIGKILL to whatever is left, reap. When the child exits on its own, whatever it left
+behind in its group goes the same way, so no process outlives its run. (A descendant
+that calls ``setsid()`` leaves the group and is out of reach; the CLI's tools do not
+do that.)
 """
 
 import asyncio
@@ -19,7 +20,29 @@ from switchboard.exceptions import AgentGoneError, AgentSpawnError
 
 READ_CHUNK = 256 * 1024
 DEFAULT_EOF_GRACE = 2.0
-"""After the child exits, how long to wait for its pipes to reach EOF."""
+"""After the child exits, how long (in total) to wait for its pipes to reach EOF."""
+DEFAULT_LEFTOVER_GRACE = 0.5
+"""When the child exits by itself, how long its leftovers get between SIGTERM and SIGKILL."""
+GROUP_POLL_SECONDS = 0.02
+"""How often a stopping group is checked for members (there is no event for it)."""
+
+
+def group_has_live_member(pgid: int) -> bool:
+    """True if a non-zombie process is in group ``pgid`` (Linux /proc; elsewhere assume so)."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_bytes()
+        except OSError:
+            continue  # exited while we looked
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        if int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+            return True
+    return False
 
 
 class BoundedTail:
@@ -67,10 +90,15 @@ class AgentProcess:
         exited: asyncio.Event,
         stderr_limit: int,
         eof_grace: float,
+        leftover_grace: float = DEFAULT_LEFTOVER_GRACE,
     ) -> None:
         self._proc = proc
         self._exited = exited
         self._eof_grace = eof_grace
+        self._leftover_grace = leftover_grace
+        self._eof_deadline: float | None = None  # set once the child has exited
+        self._stopping = False  # a terminate() owns the group's teardown
+        self._group_gone = False  # never signal a group id known to be empty
         self.stderr = BoundedTail(stderr_limit)
         self._exit_task = asyncio.create_task(self._watch_exit(), name=f"agent-exit-{proc.pid}")
         self._stderr_task = asyncio.create_task(self._drain_stderr(), name=f"agent-err-{proc.pid}")
@@ -84,6 +112,7 @@ class AgentProcess:
         env: Mapping[str, str],
         stderr_limit: int = 64 * 1024,
         eof_grace: float = DEFAULT_EOF_GRACE,
+        leftover_grace: float = DEFAULT_LEFTOVER_GRACE,
     ) -> "AgentProcess":
         """Start ``argv`` (never through a shell) in its own process group."""
         loop = asyncio.get_running_loop()
@@ -102,7 +131,7 @@ class AgentProcess:
         except OSError as exc:
             raise AgentSpawnError(f"could not start {argv[0]}: {exc.strerror or exc}") from exc
         proc = asyncio.subprocess.Process(transport, protocol, loop)
-        return cls(proc, protocol.exited, stderr_limit, eof_grace)
+        return cls(proc, protocol.exited, stderr_limit, eof_grace, leftover_grace)
 
     @property
     def pid(self) -> int:
@@ -120,7 +149,9 @@ class AgentProcess:
 
     async def _watch_exit(self) -> int:
         await self._exited.wait()
-        self._signal_group(signal.SIGKILL)  # leftovers in the group die with the leader
+        self._eof_deadline = asyncio.get_running_loop().time() + self._eof_grace
+        if not self._stopping:  # exited by itself: its leftovers go the same way
+            await self._stop_group(self._leftover_grace)
         code = self._proc.returncode
         assert code is not None
         return code
@@ -130,15 +161,48 @@ class AgentProcess:
         while chunk := await self._proc.stderr.read(READ_CHUNK):
             self.stderr.add(chunk)
 
-    def _signal_group(self, sig: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
+    def _signal_group(self, sig: int) -> bool:
+        """Signal the whole group (0 only probes it). False once it is known to be empty."""
+        if self._group_gone:
+            return False
+        try:
             os.killpg(self.pgid, sig)
+        except ProcessLookupError:
+            self._group_gone = True  # from now on the id may belong to someone else
+            return False
+        except PermissionError:
+            return False
+        return True
+
+    def _group_alive(self) -> bool:
+        """Whether the group still has a process that is not a zombie.
+
+        Zombies count for ``killpg(pgid, 0)`` until someone reaps them, and orphans are
+        reaped by PID 1, which in some containers takes its time; on Linux, /proc tells.
+        """
+        if not self._signal_group(0):
+            return False
+        return group_has_live_member(self.pgid)
+
+    async def _group_emptied(self) -> None:
+        """Return once no live process is left in the group (polled: there is no event)."""
+        while self._group_alive():  # noqa: ASYNC110 (no event exists for this)
+            await asyncio.sleep(GROUP_POLL_SECONDS)
+
+    async def _stop_group(self, grace: float) -> None:
+        """SIGTERM the group, give it ``grace`` seconds to empty, SIGKILL what is left."""
+        try:
+            if self._signal_group(signal.SIGTERM):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._group_emptied(), grace)
+        finally:  # also when cancelled: nothing may outlive the teardown
+            self._signal_group(signal.SIGKILL)
 
     async def read_stdout(self) -> bytes:
         """The next chunk of stdout; ``b""`` at end of stream.
 
-        Once the child has exited, stdout is drained for at most ``eof_grace`` seconds, so
-        a stray descendant holding the pipe open cannot stall the reader forever.
+        Once the child has exited, stdout is drained for at most ``eof_grace`` seconds in
+        total, so a stray descendant holding the pipe open cannot stall the reader.
         """
         assert self._proc.stdout is not None
         read = asyncio.ensure_future(self._proc.stdout.read(READ_CHUNK))
@@ -147,7 +211,9 @@ class AgentProcess:
                 await asyncio.wait({read, self._exit_task}, return_when=asyncio.FIRST_COMPLETED)
             if read.done():
                 return read.result()
-            return await asyncio.wait_for(read, self._eof_grace)
+            assert self._eof_deadline is not None
+            remaining = self._eof_deadline - asyncio.get_running_loop().time()
+            return await asyncio.wait_for(read, max(0.0, remaining))
         except TimeoutError:
             return b""
         finally:
@@ -170,40 +236,41 @@ class AgentProcess:
         if stdin is not None and not stdin.is_closing():
             stdin.close()
 
+    def kill_now(self) -> None:
+        """SIGKILL the group at once, without waiting (for a forced exit)."""
+        self._stopping = True
+        self._signal_group(signal.SIGKILL)
+
     async def wait(self) -> int:
-        """Wait for the child to exit on its own."""
+        """Wait for the child to exit on its own (and its leftovers to be stopped)."""
         return await asyncio.shield(self._exit_task)
 
     async def terminate(self, grace: float) -> int:
-        """SIGTERM the group, wait ``grace`` seconds, SIGKILL the group, reap.
+        """SIGTERM the group, wait up to ``grace`` seconds for it to empty, SIGKILL, reap.
 
-        Idempotent. If cancelled part-way, the group is SIGKILLed before the
-        cancellation propagates, so a cancelled teardown still leaves nothing behind.
+        Every process in the group gets the grace, not only the child: tools may need
+        it to clean up (a lock file, a temp dir). Idempotent. If cancelled part-way, the
+        group is SIGKILLed before the cancellation propagates.
         """
-        try:
-            if self._proc.returncode is None:
-                self._signal_group(signal.SIGTERM)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(self._exit_task), grace)
-            self._signal_group(signal.SIGKILL)
-            return await asyncio.shield(self._exit_task)
-        except asyncio.CancelledError:
-            self._signal_group(signal.SIGKILL)
-            raise
+        if not self._exited.is_set():
+            self._stopping = True
+        if self._stopping:
+            await self._stop_group(grace)
+        return await asyncio.shield(self._exit_task)
 
     async def aclose(self, grace: float) -> int:
         """Terminate if still running and release every resource. Safe to call twice."""
-        code = await self.terminate(grace)
-        self.close_stdin()
         try:
-            await asyncio.wait_for(asyncio.shield(self._stderr_task), self._eof_grace)
-        except TimeoutError:
-            self._stderr_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._stderr_task
-        # Pipes not read to EOF keep their transports open; asyncio exposes no public
-        # close for a subprocess, so close its transport (the process is reaped by now).
-        transport = getattr(self._proc, "_transport", None)
-        if transport is not None:
-            transport.close()
-        return code
+            return await self.terminate(grace)
+        finally:
+            self.close_stdin()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._stderr_task), self._eof_grace)
+            except (TimeoutError, asyncio.CancelledError):
+                self._stderr_task.cancel()
+            # Pipes not read to EOF keep their transports open; asyncio has no public
+            # close for a subprocess, so close its transport (the child is reaped by now,
+            # or SIGKILLed and reaped by the child watcher).
+            transport = getattr(self._proc, "_transport", None)
+            if transport is not None:
+                transport.close()

@@ -48,8 +48,12 @@ class CliMessage:
 
     @property
     def data(self) -> dict[str, Any]:
+        """The parsed object. Never raises: the line was validated when decoded."""
         if self._data is None:
-            parsed = _decode_full(self.text)
+            try:
+                parsed = _decode_full(self.text)
+            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+                parsed = _parse_leniently(self.text)  # e.g. 1e400, which json accepts
             self._data = parsed if isinstance(parsed, dict) else {}
         return self._data
 
@@ -92,6 +96,13 @@ def _preview(raw: bytes) -> str:
     return raw[:PREVIEW_CHARS].decode("utf-8", errors="replace")
 
 
+def _parse_leniently(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return {}
+
+
 def _slow_decode(raw: bytes, size: int) -> CliMessage | BadLine:
     """The standard library's verdict on a line the fast path refused, and why."""
     try:
@@ -100,7 +111,7 @@ def _slow_decode(raw: bytes, size: int) -> CliMessage | BadLine:
         return BadLine("not_utf8", _preview(raw), size)
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # ValueError also covers over-long integers
         return BadLine("not_json", _preview(raw), size)
     if not isinstance(data, dict):
         return BadLine("not_object", _preview(raw), size)
@@ -122,7 +133,7 @@ def decode_line(raw: bytes) -> CliMessage | BadLine | None:
     try:
         kind = _decode_head(stripped).type
         text = stripped.decode("utf-8")  # also catches bad UTF-8 in fields not built
-    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
         return _slow_decode(stripped, len(raw))
     return CliMessage(text, kind if isinstance(kind, str) else "")
 

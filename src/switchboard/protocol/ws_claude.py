@@ -35,7 +35,7 @@ def parse_prompt_frame(text: str) -> PromptRequest | Refusal:
     """Validate the client's one request frame."""
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # ValueError: also over-long integers
         return Refusal("invalid JSON")
     if not isinstance(data, dict):
         return Refusal("expected a JSON object {prompt, meta}")

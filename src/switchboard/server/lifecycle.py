@@ -12,6 +12,9 @@ class Drainable(Protocol):
 
     def request_shutdown(self) -> None: ...
 
+    def kill_now(self) -> None:
+        """Kill the session's processes at once (a forced exit cannot wait)."""
+
     async def wait_closed(self) -> None: ...
 
 
@@ -31,11 +34,17 @@ class SessionTracker:
     def __len__(self) -> int:
         return len(self._sessions)
 
+    def kill_all(self) -> None:
+        """SIGKILL every live session's processes, synchronously."""
+        self.accepting = False
+        for session in list(self._sessions):
+            session.kill_now()
+
     async def drain(self, grace: float) -> None:
         """Stop accepting, ask every session to shut down, wait for all of them.
 
-        Idempotent. Sessions that do not finish within ``grace`` seconds are logged; each
-        session's own teardown still kills its process group.
+        Idempotent. The processes of sessions that do not finish within ``grace``
+        seconds are SIGKILLed.
         """
         self.accepting = False
         sessions = list(self._sessions)
@@ -48,7 +57,8 @@ class SessionTracker:
         for task in pending:
             task.cancel()
         if pending:
-            log.warning("%d session(s) did not close within %.1fs", len(pending), grace)
+            log.warning("%d session(s) did not close within %.1fs; killing", len(pending), grace)
+            self.kill_all()
         for task in done:
             if task.exception() is not None:
                 log.warning("session failed while closing: %r", task.exception())

@@ -56,7 +56,9 @@ class SwitchboardServer(uvicorn.Server):
 
     def begin_shutdown(self, sig: int = signal.SIGTERM) -> None:
         if self._shutdown_task is not None:
-            log.warning("second signal: exiting now")
+            log.warning("second signal: killing every run and exiting now")
+            self.tracker.kill_all()
+            self._shutdown_task.cancel()
             self.force_exit = True
             self.should_exit = True
             return
@@ -72,7 +74,8 @@ class SwitchboardServer(uvicorn.Server):
     async def serve(self, sockets: list[socket.socket] | None = None) -> None:
         await super().serve(sockets)
         if self._shutdown_task is not None:
-            await self._shutdown_task
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._shutdown_task
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

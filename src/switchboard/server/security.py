@@ -20,6 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from switchboard.exceptions import ConfigError
+
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARD_BINDS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 (recognised, not bound)
 EXEMPT_PATHS = frozenset({"/healthz"})
@@ -66,6 +68,8 @@ class SecurityPolicy:
         allowed_hosts: Iterable[str] = (),
         allowed_origins: Iterable[str] = (),
     ) -> None:
+        if not token.strip():
+            raise ConfigError("the API token must not be empty")
         self._token = token.encode()
         hosts = {h.lower() for h in allowed_hosts}
         self._any_host = "*" in hosts
@@ -101,9 +105,9 @@ class SecurityPolicy:
 
     def token_ok(self, query_string: bytes, authorization: str | None) -> bool:
         candidates = parse_qs(query_string.decode("latin-1")).get("token", [])
-        if authorization and authorization.lower().startswith("bearer "):
-            candidates.append(authorization[7:].strip())
-        return any(hmac.compare_digest(c.encode(), self._token) for c in candidates)
+        if authorization and authorization[:7].lower() == "bearer ":
+            candidates.append(authorization[7:].strip(" \t"))  # HTTP whitespace only
+        return any(c and hmac.compare_digest(c.encode(), self._token) for c in candidates)
 
     def check(self, scope: Scope) -> Refusal | None:
         """The first failed check for this request, or None when it may proceed."""

@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from switchboard.agents.claude import ClaudeOptions, ClaudeProcess
 from switchboard.agents.discovery import find_claude
 from switchboard.config import Settings
-from switchboard.exceptions import AgentError, ClaudeNotFoundError
+from switchboard.exceptions import AgentError, AgentGoneError, ClaudeNotFoundError
 from switchboard.protocol.cli_messages import BadLine
 from switchboard.protocol.close_codes import CloseCode, clip_reason
 from switchboard.protocol.ws_claude import INFO_FRAME, Refusal, parse_prompt_frame
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 PROMPT_WAIT_SECONDS = 60.0
 """How long a connection may stay open without sending its prompt."""
+FINAL_FRAMES_SECONDS = 2.0
+"""How long the last error frame and the close may take (a client may have stopped reading)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +86,16 @@ class ClaudeSocketSession:
         self._send_lock = asyncio.Lock()
         self._shutdown = asyncio.Event()
         self._closed = asyncio.Event()
+        self._claude: ClaudeProcess | None = None
 
     # -- lifecycle hooks (SessionTracker) -------------------------------------------------
 
     def request_shutdown(self) -> None:
         self._shutdown.set()
+
+    def kill_now(self) -> None:
+        if self._claude is not None:
+            self._claude.kill_now()
 
     async def wait_closed(self) -> None:
         await self._closed.wait()
@@ -107,14 +114,12 @@ class ClaudeSocketSession:
             if request is None:
                 return
             if isinstance(request, Refusal):
-                await self._close(CloseCode.POLICY_VIOLATION, request.reason)
+                await self._finish(RunOutcome(CloseCode.POLICY_VIOLATION, request.reason))
                 return
             log.info("prompt for meta=%s (%d chars)", request.meta, len(request.prompt))
             outcome = await self._run_claude(request.prompt, request.meta)
             if outcome is not None:
-                if outcome.error is not None:
-                    await self._send(error_frame(outcome.error))
-                await self._close(outcome.code, outcome.reason)
+                await self._finish(outcome)
         except WebSocketDisconnect:
             log.info("client left")
         finally:
@@ -133,10 +138,10 @@ class ClaudeSocketSession:
             receive.cancel()
             stop.cancel()
         if stop in done:
-            await self._close(CloseCode.GOING_AWAY, "server shutting down")
+            await self._finish(RunOutcome(CloseCode.GOING_AWAY, "server shutting down"))
             return None
         if receive not in done:
-            await self._close(CloseCode.POLICY_VIOLATION, "no prompt received in time")
+            await self._finish(RunOutcome(CloseCode.POLICY_VIOLATION, "no prompt received in time"))
             return None
         message = receive.result()
         if message["type"] == "websocket.disconnect":
@@ -160,7 +165,7 @@ class ClaudeSocketSession:
             binary = find_claude(self.settings.claude_bin)
         except ClaudeNotFoundError as exc:
             return RunOutcome(CloseCode.INTERNAL_ERROR, "claude not found", {"error": str(exc)})
-        claude = ClaudeProcess(self._options(binary, meta))
+        claude = self._claude = ClaudeProcess(self._options(binary, meta))
         try:
             await claude.start()
         except AgentError as exc:
@@ -208,7 +213,10 @@ class ClaudeSocketSession:
         )
 
     async def _pump(self, claude: ClaudeProcess, prompt: str) -> RunOutcome:
-        await claude.send_user(prompt)
+        try:
+            await claude.send_user(prompt)
+        except AgentGoneError:  # it died at once; its output and exit status say why
+            log.info("claude exited before reading the prompt")
         send = self._asgi_send
         async for batch in claude.output_batches():
             async with self._send_lock:  # once a batch: this loop is the hot path
@@ -230,6 +238,16 @@ class ClaudeSocketSession:
             if message["type"] == "websocket.disconnect":
                 return
             await self._send(error_frame({"error": "one prompt per connection; frame ignored"}))
+
+    async def _finish(self, outcome: RunOutcome) -> None:
+        """The error frame, if any, and the close, within ``FINAL_FRAMES_SECONDS``."""
+        try:
+            async with asyncio.timeout(FINAL_FRAMES_SECONDS):
+                if outcome.error is not None:
+                    await self._send(error_frame(outcome.error))
+                await self._close(outcome.code, outcome.reason)
+        except (TimeoutError, OSError):
+            log.info("client did not take the final frames; dropping the connection")
 
     async def _send(self, text: str) -> None:
         async with self._send_lock:
