@@ -204,9 +204,9 @@ async def test_client_disconnect_kills_the_group(
     ids=["invalid-json", "oversized-prompt", "bad-meta", "empty-prompt"],
 )
 async def test_invalid_requests_close_1008_and_spawn_nothing(
-    servers: ServerFactory, bundled_claude_bin: ClaudeBinary, frame: str, reason: str
+    servers: ServerFactory, claude_bin: ClaudeBinary, frame: str, reason: str
 ) -> None:
-    server = servers.start(bundled_claude_bin.path)
+    server = servers.start(claude_bin.path)
     async with server.connect() as ws:
         assert json.loads(await ws.recv()) == {"info": "send {prompt,meta}"}
         await ws.send(frame)
@@ -227,12 +227,12 @@ async def test_invalid_requests_close_1008_and_spawn_nothing(
 )
 async def test_refused_handshakes_spawn_nothing(
     servers: ServerFactory,
-    bundled_claude_bin: ClaudeBinary,
+    claude_bin: ClaudeBinary,
     token: str | None,
     headers: dict[str, str],
     status: int,
 ) -> None:
-    server = servers.start(bundled_claude_bin.path)
+    server = servers.start(claude_bin.path)
     with pytest.raises(websockets.InvalidStatus) as refused:
         async with server.connect(token=token, additional_headers=headers):
             pass
