@@ -8,7 +8,8 @@ Hierarchy::
     ├── AgentError             a child agent process misbehaved
     │   ├── AgentSpawnError    the process could not be started
     │   └── AgentGoneError     the process exited while we were writing to it
-    └── ControlProtocolError   a control-protocol message was malformed or unexpected
+    ├── ControlProtocolError   a control-protocol message was malformed or unexpected
+    └── StoreError             the database refused a write
 """
 
 
@@ -38,3 +39,7 @@ class AgentGoneError(AgentError):
 
 class ControlProtocolError(SwitchboardError):
     """A control-protocol message was malformed or unexpected."""
+
+
+class StoreError(SwitchboardError):
+    """The database refused a write; the event log stops rather than leave a gap."""

@@ -1,0 +1,79 @@
+"""The schema, as SQLAlchemy Core tables: the one definition migrations are checked against."""
+
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("path", Text, nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("session_id", String(64)),
+    Column("epoch", Integer, nullable=False, server_default="1"),
+    Column("created_at", Float, nullable=False),
+)
+"""Registered projects. ``epoch`` changes only if the project's history is reset."""
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("prompt", Text, nullable=False),
+    Column("options", Text, nullable=False, server_default="{}"),
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("finished_at", Float),
+    Column("duration_ms", Integer),
+    Column("num_turns", Integer),
+    Column("cost_usd", Float),
+    Column("usage", Text),
+    Column("session_id", String(64)),
+    Column("error", Text),
+    Index("ix_runs_project_state", "project_id", "state"),
+)
+"""Runs: queued, running, completed, failed, cancelled, interrupted."""
+
+events = Table(
+    "events",
+    metadata,
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("epoch", Integer, nullable=False),
+    Column("run_id", String(64)),
+    Column("kind", String(32), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    PrimaryKeyConstraint("project_id", "seq", name="pk_events"),
+)
+"""The event log: per project, ``seq`` is 1, 2, 3, … with no gap. ``body`` is JSON text,
+stored as sent (CLI messages exactly as the CLI printed them)."""
+
+agent_processes = Table(
+    "agent_processes",
+    metadata,
+    Column("pgid", Integer, nullable=False),
+    Column("server_instance", String(64), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("start_ticks", Integer),
+    Column("project_id", String(64)),
+    Column("run_id", String(64)),
+    Column("started_at", Float, nullable=False),
+    PrimaryKeyConstraint("server_instance", "pgid", name="pk_agent_processes"),
+)
+"""CLI process groups a server instance started, so that the next instance can stop
+those a crash left behind (``start_ticks``, from /proc, guards against PID reuse)."""

@@ -1,0 +1,106 @@
+"""The one thread that writes to the database, with group commit.
+
+SQLite allows one writer at a time, and a commit costs far more than an insert. Every
+write is therefore a job for this thread; whatever jobs are waiting when it gets to
+them are committed together in one transaction, and each job's future is resolved on
+its own event loop. If a group fails, its jobs are retried one by one so that one bad
+job fails alone.
+"""
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_GROUP = 1024
+"""Jobs committed together at most."""
+
+
+@dataclass(slots=True)
+class _Job(Generic[T]):
+    work: Callable[[Connection], T]
+    future: asyncio.Future[T]
+    loop: asyncio.AbstractEventLoop
+
+    def settle(self, result: Any = None, error: BaseException | None = None) -> None:
+        def apply() -> None:
+            if self.future.done():
+                return  # the caller gave up waiting
+            if error is not None:
+                self.future.set_exception(error)
+            else:
+                self.future.set_result(result)
+
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting
+            self.loop.call_soon_threadsafe(apply)
+
+
+class Writer:
+    """Runs write jobs on a dedicated thread. Start with the engine, end with :meth:`close`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._jobs: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
+        self.commits = 0
+        """Transactions committed so far (for tests and metrics)."""
+        self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, work: Callable[[Connection], T]) -> asyncio.Future[T]:
+        """Queue ``work(connection)``; the future resolves once it is committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put(_Job(work, future, loop))
+        return future
+
+    def close(self) -> None:
+        """Commit what is queued, then stop the thread. Idempotent."""
+        if self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            group = [job]
+            stop = False
+            while len(group) < MAX_GROUP:
+                try:
+                    following = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if following is None:
+                    stop = True
+                    break
+                group.append(following)
+            self._commit(group)
+            if stop:
+                return
+
+    def _commit(self, group: list[_Job[Any]]) -> None:
+        try:
+            with self._engine.begin() as connection:
+                results = [job.work(connection) for job in group]
+        except Exception as exc:
+            if len(group) == 1:
+                log.error("store write failed: %s", exc)
+                group[0].settle(error=exc)
+                return
+            for job in group:  # find the one that fails
+                self._commit([job])
+            return
+        self.commits += 1
+        for job, result in zip(group, results, strict=True):
+            job.settle(result)

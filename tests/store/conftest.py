@@ -1,0 +1,38 @@
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, insert
+
+from switchboard.store.database import open_engine, sqlite_url
+from switchboard.store.events import EventLog
+from switchboard.store.migrate import upgrade
+from switchboard.store.schema import projects
+from switchboard.store.writer import Writer
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = open_engine(sqlite_url(tmp_path))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+async def writer(engine: Engine) -> AsyncIterator[Writer]:
+    writer = Writer(engine)
+    yield writer
+    writer.close()
+
+
+@pytest.fixture
+async def event_log(engine: Engine, writer: Writer) -> EventLog:
+    with engine.begin() as connection:  # events need their project (foreign key)
+        for name in ("alpha", "beta"):
+            connection.execute(
+                insert(projects).values(id=name, path=f"/p/{name}", name=name, created_at=0.0)
+            )
+    log = EventLog(engine, writer)
+    await log.load_heads()
+    return log
