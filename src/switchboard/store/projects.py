@@ -1,0 +1,136 @@
+"""Registered projects, persisted; the hub keeps them in memory and is their only writer."""
+
+import asyncio
+import re
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from switchboard.store.project_paths import canonical, check_project_path
+from switchboard.store.schema import projects
+from switchboard.store.writer import Writer
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRecord:
+    id: str
+    path: Path
+    name: str
+    session_id: str | None
+    epoch: int
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectError(Exception):
+    """A project request that cannot be done; ``code`` is the protocol's error code."""
+
+    code: Literal["name_invalid", "name_taken", "unknown_project"]
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def default_name(path: Path) -> str:
+    """The directory's name, made valid: other characters become ``-``."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "-", path.name).strip("-._")[:64]
+    return name if NAME_PATTERN.fullmatch(name) else "project"
+
+
+class ProjectStore:
+    """Projects by id, name or path. Call :meth:`load` once at start."""
+
+    def __init__(self, engine: Engine, writer: Writer) -> None:
+        self._engine = engine
+        self._writer = writer
+        self._by_id: dict[str, ProjectRecord] = {}
+        self._changing = asyncio.Lock()  # an add checks against all others: one at a time
+
+    async def load(self) -> None:
+        def read() -> list[ProjectRecord]:
+            with self._engine.connect() as connection:
+                rows = connection.execute(select(projects)).mappings()
+                return [ProjectRecord(**{**row, "path": Path(row["path"])}) for row in rows]
+
+        self._by_id = {record.id: record for record in await asyncio.to_thread(read)}
+
+    def all(self) -> list[ProjectRecord]:
+        return sorted(self._by_id.values(), key=lambda record: record.name)
+
+    def find(self, key: str) -> ProjectRecord | None:
+        """The project whose id, name or path is ``key``."""
+        if key in self._by_id:
+            return self._by_id[key]
+        for record in self._by_id.values():
+            if record.name == key:
+                return record
+        if key.startswith(("/", "~", ".")):
+            path = canonical(key)
+            for record in self._by_id.values():
+                if record.path == path:
+                    return record
+        return None
+
+    def get(self, key: str) -> ProjectRecord:
+        record = self.find(key)
+        if record is None:
+            raise ProjectError("unknown_project", f"no project {key!r}")
+        return record
+
+    async def add(
+        self, raw_path: str, name: str | None = None, allowed_roots: Iterable[Path] = ()
+    ) -> ProjectRecord:
+        """Register a directory. Raises ProjectPathError or ProjectError."""
+        async with self._changing:
+            registered = [record.path for record in self._by_id.values()]
+            path = check_project_path(raw_path, registered, allowed_roots)
+            chosen = name if name is not None else default_name(path)
+            if not NAME_PATTERN.fullmatch(chosen):
+                raise ProjectError(
+                    "name_invalid", f"project names match {NAME_PATTERN.pattern}: {chosen!r}"
+                )
+            if any(record.name == chosen for record in self._by_id.values()):
+                raise ProjectError("name_taken", f"a project is already named {chosen!r}")
+            record = ProjectRecord(uuid.uuid4().hex[:12], path, chosen, None, 1, time.time())
+            row = {**{f: getattr(record, f) for f in ProjectRecord.__slots__}, "path": str(path)}
+
+            def write(connection: Connection) -> None:
+                connection.execute(insert(projects).values(**row))
+
+            await self._writer.submit(write)
+            self._by_id[record.id] = record
+            return record
+
+    async def remove(self, key: str) -> ProjectRecord:
+        """Forget a project and its history (runs and events go with it)."""
+        async with self._changing:
+            record = self.get(key)
+
+            def write(connection: Connection) -> None:
+                connection.execute(delete(projects).where(projects.c.id == record.id))
+
+            await self._writer.submit(write)
+            del self._by_id[record.id]
+            return record
+
+    async def set_session(self, project_id: str, session_id: str | None) -> ProjectRecord:
+        """Remember the Claude session the next run resumes (None: start a fresh one)."""
+        record = replace(self._by_id[project_id], session_id=session_id)
+
+        def write(connection: Connection) -> None:
+            connection.execute(
+                update(projects).where(projects.c.id == project_id).values(session_id=session_id)
+            )
+
+        await self._writer.submit(write)
+        self._by_id[project_id] = record
+        return record

@@ -1,0 +1,103 @@
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from switchboard.store.events import EventLog, NewEvent
+from switchboard.store.project_paths import ProjectPathError
+from switchboard.store.projects import ProjectError, ProjectStore, default_name
+from switchboard.store.schema import events
+from switchboard.store.writer import Writer
+
+
+@pytest.fixture
+async def store(engine: Engine, writer: Writer) -> ProjectStore:
+    store = ProjectStore(engine, writer)
+    await store.load()
+    return store
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> Path:
+    for name in ("app", "lib", "app/sub", "My Project!"):
+        (tmp_path / name).mkdir(parents=True, exist_ok=True)
+    return tmp_path
+
+
+async def test_add_find_and_persist(
+    store: ProjectStore, dirs: Path, engine: Engine, writer: Writer
+) -> None:
+    app = await store.add(str(dirs / "app"))
+    assert (app.name, app.path, app.session_id, app.epoch) == ("app", dirs / "app", None, 1)
+    assert store.find(app.id) == store.find("app") == store.find(str(dirs / "app")) == app
+    assert store.find("nope") is None
+    reloaded = ProjectStore(engine, writer)
+    await reloaded.load()
+    assert reloaded.all() == [app]
+
+
+async def test_names_default_to_the_directory_and_must_be_unique(
+    store: ProjectStore, dirs: Path
+) -> None:
+    odd = await store.add(str(dirs / "My Project!"))
+    assert odd.name == "My-Project"
+    with pytest.raises(ProjectError) as taken:
+        await store.add(str(dirs / "lib"), name="My-Project")
+    assert taken.value.code == "name_taken"
+    with pytest.raises(ProjectError) as invalid:
+        await store.add(str(dirs / "lib"), name="no spaces")
+    assert invalid.value.code == "name_invalid"
+    assert [p.name for p in store.all()] == ["My-Project"]
+
+
+async def test_path_rules_apply(store: ProjectStore, dirs: Path) -> None:
+    await store.add(str(dirs / "app"))
+    with pytest.raises(ProjectPathError) as nested:
+        await store.add(str(dirs / "app" / "sub"))
+    assert nested.value.code == "nested"
+    with pytest.raises(ProjectPathError) as outside:
+        await store.add(str(dirs / "lib"), allowed_roots=[dirs / "app"])
+    assert outside.value.code == "outside_roots"
+
+
+async def test_concurrent_adds_cannot_both_pass_the_nesting_check(
+    store: ProjectStore, dirs: Path
+) -> None:
+    outcomes = await asyncio.gather(
+        store.add(str(dirs / "app")),
+        store.add(str(dirs / "app" / "sub")),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(o, ProjectPathError) for o in outcomes) == 1
+
+
+async def test_remove_forgets_the_project_and_its_history(
+    store: ProjectStore, dirs: Path, engine: Engine, writer: Writer
+) -> None:
+    app = await store.add(str(dirs / "app"))
+    log = EventLog(engine, writer)
+    await log.append(app.id, 1, [NewEvent("cli", "{}")])
+    assert await store.remove("app") == app
+    assert store.all() == []
+    with engine.connect() as connection:
+        assert connection.execute(select(events)).all() == []
+    with pytest.raises(ProjectError) as unknown:
+        await store.remove("app")
+    assert unknown.value.code == "unknown_project"
+
+
+async def test_session_id_is_remembered(
+    store: ProjectStore, dirs: Path, engine: Engine, writer: Writer
+) -> None:
+    app = await store.add(str(dirs / "app"))
+    await store.set_session(app.id, "42fff4de-eb7e-47cf-b556-27ccdc65c616")
+    reloaded = ProjectStore(engine, writer)
+    await reloaded.load()
+    assert reloaded.get("app").session_id == "42fff4de-eb7e-47cf-b556-27ccdc65c616"
+
+
+def test_default_names() -> None:
+    assert default_name(Path("/x/.hidden")) == "hidden"
+    assert default_name(Path("/x/--")) == "project"
+    assert default_name(Path("/x/" + "a" * 100)) == "a" * 64
