@@ -1,4 +1,4 @@
-"""Where a project may live (seed 004): rules on paths (only ``resolve`` and ``stat`` touch the disk).
+"""Where a project may live (seed 004): path rules; only ``resolve`` and ``stat`` touch disk.
 
 A project is a directory, named by its canonical path (symlinks resolved). Projects
 never nest: a new project may neither lie inside a registered one nor contain one,
