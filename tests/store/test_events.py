@@ -4,6 +4,8 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,20 @@ from switchboard.exceptions import StoreError
 from switchboard.store.database import open_engine, sqlite_url
 from switchboard.store.events import EventLog, NewEvent
 from switchboard.store.writer import Writer
+
+
+@asynccontextmanager
+async def reopened_log(data_dir: Path) -> AsyncIterator[EventLog]:
+    """The event log of ``data_dir`` opened afresh, as a restarted server would."""
+    engine = open_engine(sqlite_url(data_dir))
+    writer = Writer(engine)
+    try:
+        log = EventLog(engine, writer)
+        await log.load_heads()
+        yield log
+    finally:
+        writer.close()
+        engine.dispose()
 
 
 def batch(*bodies: str) -> list[NewEvent]:
@@ -54,16 +70,9 @@ async def test_bodies_are_stored_byte_for_byte(event_log: EventLog) -> None:
 
 async def test_heads_survive_a_reopen(engine: Engine, event_log: EventLog, tmp_path: Path) -> None:
     await event_log.append("alpha", 1, batch("{}", "{}"))
-    reopened_engine = open_engine(sqlite_url(tmp_path))
-    writer = Writer(reopened_engine)
-    try:
-        reopened = EventLog(reopened_engine, writer)
-        await reopened.load_heads()
+    async with reopened_log(tmp_path) as reopened:
         assert reopened.head("alpha") == 2
         assert [e.seq for e in await reopened.append("alpha", 1, batch("{}"))] == [3]
-    finally:
-        writer.close()
-        reopened_engine.dispose()
 
 
 async def test_a_failed_write_stops_the_log_instead_of_leaving_a_gap(
@@ -107,13 +116,6 @@ async def test_committed_events_survive_sigkill(tmp_path: Path) -> None:
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     child.stdout.close()
-    engine = open_engine(sqlite_url(tmp_path))
-    writer = Writer(engine)
-    try:
-        log = EventLog(engine, writer)
-        await log.load_heads()
+    async with reopened_log(tmp_path) as log:
         assert log.head("p") == 50
         assert [e.body for e in await log.read("p", 0, 100)][-1] == '{"i":49}'
-    finally:
-        writer.close()
-        engine.dispose()
