@@ -25,7 +25,7 @@ from switchboard.config import Settings
 from switchboard.exceptions import AgentError, AgentGoneError, ClaudeNotFoundError
 from switchboard.protocol.cli_messages import BadLine
 from switchboard.protocol.close_codes import CloseCode, clip_reason
-from switchboard.protocol.ws_claude import INFO_FRAME, Refusal, parse_prompt_frame
+from switchboard.protocol.ws_claude import INFO_FRAME, PromptRequest, Refusal, parse_prompt_frame
 from switchboard.server.lifecycle import SessionTracker
 
 log = logging.getLogger(__name__)
@@ -111,10 +111,10 @@ class ClaudeSocketSession:
             await self.ws.accept()
             await self._send(INFO_FRAME)
             request = await self._receive_prompt()
-            if request is None:
+            if isinstance(request, RunOutcome):
+                await self._finish(request)
                 return
-            if isinstance(request, Refusal):
-                await self._finish(RunOutcome(CloseCode.POLICY_VIOLATION, request.reason))
+            if request is None:
                 return
             log.info("prompt for meta=%s (%d chars)", request.meta, len(request.prompt))
             outcome = await self._run_claude(request.prompt, request.meta)
@@ -126,8 +126,8 @@ class ClaudeSocketSession:
             self.tracker.discard(self)
             self._closed.set()
 
-    async def _receive_prompt(self) -> Any:
-        """The validated request, a Refusal, or None when the client left/timed out."""
+    async def _receive_prompt(self) -> PromptRequest | RunOutcome | None:
+        """The validated request; how to close instead; or None when the client left."""
         receive = asyncio.ensure_future(self.ws.receive())
         stop = asyncio.ensure_future(self._shutdown.wait())
         try:
@@ -138,17 +138,18 @@ class ClaudeSocketSession:
             receive.cancel()
             stop.cancel()
         if stop in done:
-            await self._finish(RunOutcome(CloseCode.GOING_AWAY, "server shutting down"))
-            return None
+            return RunOutcome(CloseCode.GOING_AWAY, "server shutting down")
         if receive not in done:
-            await self._finish(RunOutcome(CloseCode.POLICY_VIOLATION, "no prompt received in time"))
-            return None
+            return RunOutcome(CloseCode.POLICY_VIOLATION, "no prompt received in time")
         message = receive.result()
         if message["type"] == "websocket.disconnect":
             return None
         if message.get("text") is None:
-            return Refusal("expected a text frame")
-        return parse_prompt_frame(message["text"])
+            return RunOutcome(CloseCode.POLICY_VIOLATION, "expected a text frame")
+        request = parse_prompt_frame(message["text"])
+        if isinstance(request, Refusal):
+            return RunOutcome(CloseCode.POLICY_VIOLATION, request.reason)
+        return request
 
     def _options(self, binary: Path, meta: str) -> ClaudeOptions:
         return ClaudeOptions(
@@ -178,6 +179,8 @@ class ClaudeSocketSession:
             await claude.aclose(self.settings.kill_grace)
 
     async def _supervise(self, claude: ClaudeProcess, prompt: str) -> RunOutcome | None:
+        """Pump output until the run ends, the client leaves, shutdown or timeout. The
+        caller stops the CLI's group before any closing frame goes out."""
         pump = asyncio.create_task(self._pump(claude, prompt), name="ws-claude-pump")
         watch = asyncio.create_task(self._watch_client(), name="ws-claude-watch")
         stop = asyncio.create_task(self._shutdown.wait(), name="ws-claude-stop")
@@ -200,11 +203,9 @@ class ClaudeSocketSession:
             log.error("run failed: %r", exc)
             return RunOutcome(CloseCode.INTERNAL_ERROR, "internal error", {"error": repr(exc)})
         if stop in done:
-            await claude.aclose(self.settings.kill_grace)
             return RunOutcome(CloseCode.GOING_AWAY, "server shutting down")
         if watch in done:
-            return None  # client disconnected; the finally of _run_claude kills the group
-        await claude.aclose(self.settings.kill_grace)
+            return None  # the client left: nothing more to send
         limit = self.settings.run_timeout
         return RunOutcome(
             CloseCode.INTERNAL_ERROR,
