@@ -29,6 +29,7 @@ class Settings:
     token: str | None = None
     claude_bin: str | None = None
     run_timeout: float = 300.0
+    prompt_timeout: float = 60.0
     workdir: Path = Path()
     allowed_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
@@ -112,6 +113,11 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "run-timeout",
         _positive_float,
         "Seconds a run may take before its process group is killed. Default 300.",
+    ),
+    Option(
+        "prompt-timeout",
+        _positive_float,
+        "Seconds a /ws/claude connection may wait before sending its prompt. Default 60.",
     ),
     Option(
         "workdir",

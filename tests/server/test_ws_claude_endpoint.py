@@ -169,3 +169,17 @@ async def test_second_signal_kills_every_run_and_exits_at_once(servers: ServerFa
         server.process.send_signal(signal.SIGINT)  # a second SIGTERM could merge with the first
         assert server.process.wait(timeout=15) == 0
     assert wait_group_gone(pgid, timeout=5) == []
+
+
+async def test_a_client_that_never_sends_its_prompt_is_closed_1008(
+    servers: ServerFactory,
+) -> None:
+    server = servers.start(
+        FAKE_AGENT, "--prompt-timeout", "0.5", record_spawns=False, FAKE_AGENT_MODE="ok"
+    )
+    async with server.connect() as idle:
+        assert json.loads(await idle.recv()) == {"info": "send {prompt,meta}"}
+        run = await collect(idle)  # sends nothing
+    assert (run.close_code, run.close_reason) == (1008, "no prompt received in time")
+    assert run.frames == []
+    assert (await run_prompt(server, "still served")).result["result"] == "still served"

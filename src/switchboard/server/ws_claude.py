@@ -30,8 +30,6 @@ from switchboard.server.lifecycle import SessionTracker
 
 log = logging.getLogger(__name__)
 
-PROMPT_WAIT_SECONDS = 60.0
-"""How long a connection may stay open without sending its prompt."""
 FINAL_FRAMES_SECONDS = 2.0
 """How long the last error frame and the close may take (a client may have stopped reading)."""
 
@@ -132,7 +130,9 @@ class ClaudeSocketSession:
         stop = asyncio.ensure_future(self._shutdown.wait())
         try:
             done, _ = await asyncio.wait(
-                {receive, stop}, timeout=PROMPT_WAIT_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                {receive, stop},
+                timeout=self.settings.prompt_timeout,
+                return_when=asyncio.FIRST_COMPLETED,
             )
         finally:
             receive.cancel()
