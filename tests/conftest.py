@@ -1,9 +1,11 @@
 """Shared fixtures: the real Claude CLIs, the scripted model, an isolated CLI home."""
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,6 +103,12 @@ class ServerFactory:
 
     def spawned(self) -> list[str]:
         return self.spawn_log.read_text().splitlines() if self.spawn_log.exists() else []
+
+    def spawned_argv(self) -> list[dict[str, Any]]:
+        """Every CLI spawn so far: ``{"pid": int, "argv": [...]}``."""
+        path = self.spawn_log.with_name(self.spawn_log.name + ".argv")
+        lines = path.read_text().splitlines() if path.exists() else []
+        return [json.loads(line) for line in lines]
 
     def start(
         self, claude: Path, *args: str, record_spawns: bool = True, **env: str

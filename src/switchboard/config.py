@@ -37,6 +37,15 @@ class Settings:
     max_line_bytes: int = 16 * 1024 * 1024
     kill_grace: float = 0.5
     log_level: str = "info"
+    max_concurrent_runs: int = 4
+    max_queued_runs: int = 16
+    idle_timeout: float = 300.0
+    interrupt_grace: float = 5.0
+    allowed_roots: tuple[Path, ...] = ()
+    subscriber_queue_bytes: int = 4 * 1024 * 1024
+    ping_interval: float = 20.0
+    ping_timeout: float = 20.0
+    partial_messages: bool = True
 
 
 def _positive_float(text: str) -> float:
@@ -58,6 +67,15 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise ValueError("must be 0..65535 (0 picks a free port)")
     return value
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be true or false")
 
 
 def _log_level(text: str) -> str:
@@ -153,9 +171,61 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "Seconds between SIGTERM and SIGKILL when a run's process group is stopped. Default 0.5.",
     ),
     Option("log-level", _log_level, "debug, info, warning or error. Default info."),
+    Option(
+        "max-concurrent-runs",
+        _positive_int,
+        "Runs executing at once across all projects (one per project at most). Default 4.",
+    ),
+    Option(
+        "max-queued-runs",
+        _positive_int,
+        "Runs waiting in one project's queue; more prompts get 'queue_full'. Default 16.",
+    ),
+    Option(
+        "idle-timeout",
+        _positive_float,
+        "Seconds a project's CLI process stays up without a run. Default 300.",
+    ),
+    Option(
+        "interrupt-grace",
+        _positive_float,
+        "Seconds a cancelled run's CLI gets to stop its turn before its group is killed. "
+        "Default 5.",
+    ),
+    Option(
+        "allowed-root",
+        Path,
+        "Directory projects must lie under (repeatable). Default: anywhere.",
+        multiple=True,
+    ),
+    Option(
+        "subscriber-queue-bytes",
+        _positive_int,
+        "Bytes queued for one /ws client before it is closed as a slow consumer "
+        "(4008). Default 4194304.",
+    ),
+    Option(
+        "ping-interval",
+        _positive_float,
+        "Seconds between WebSocket pings to each client. Default 20.",
+    ),
+    Option(
+        "ping-timeout",
+        _positive_float,
+        "Seconds a client may take to answer a ping before it is dropped. Default 20.",
+    ),
+    Option(
+        "partial-messages",
+        _boolean,
+        "Stream token deltas live to /ws subscribers (never stored). Default true.",
+    ),
 )
 
-_DEST_TO_FIELD = {"allowed_origin": "allowed_origins", "allowed_host": "allowed_hosts"}
+_DEST_TO_FIELD = {
+    "allowed_origin": "allowed_origins",
+    "allowed_host": "allowed_hosts",
+    "allowed_root": "allowed_roots",
+}
 
 
 def add_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) -> None:

@@ -21,6 +21,10 @@ class CloseCode(IntEnum):
     INTERNAL_ERROR = 1011
     """The run failed: the CLI could not start, exited non-zero, or timed out."""
 
+    SLOW_CONSUMER = 4008
+    """``/ws``: the client read too slowly and its send queue overflowed. Nothing is
+    lost: reconnect and subscribe with ``since`` = the last seq received."""
+
 
 MAX_CLOSE_REASON_BYTES = 123
 """RFC 6455 limits the close reason to 123 bytes of UTF-8."""

@@ -10,9 +10,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchboard import __version__
 from switchboard.config import Settings
+from switchboard.hub.hub import Hub
 from switchboard.server.lifecycle import SessionTracker
 from switchboard.server.security import SecurityMiddleware, SecurityPolicy
 from switchboard.server.ws_claude import ClaudeEndpoint
+from switchboard.server.ws_hub import HubEndpoint
 
 
 def _static(name: str) -> str:
@@ -36,7 +38,7 @@ class WebSocketShortcut:
         await (endpoint or self.app)(scope, receive, send)
 
 
-def create_app(settings: Settings, token: str, tracker: SessionTracker) -> ASGIApp:
+def create_app(settings: Settings, token: str, tracker: SessionTracker, hub: Hub) -> ASGIApp:
     """The Starlette app wrapped in the security middleware."""
     demo_page = _static("ws-demo.html")
 
@@ -49,6 +51,10 @@ def create_app(settings: Settings, token: str, tracker: SessionTracker) -> ASGIA
         return HTMLResponse(demo_page, headers={"Cache-Control": "no-store"})
 
     app = Starlette(routes=[Route("/healthz", healthz), Route("/ws-demo.html", demo)])
-    routed = WebSocketShortcut(app, {"/ws/claude": ClaudeEndpoint(settings, tracker)})
+    endpoints: dict[str, ASGIApp] = {
+        "/ws/claude": ClaudeEndpoint(settings, tracker),
+        "/ws": HubEndpoint(hub, settings, tracker),
+    }
+    routed = WebSocketShortcut(app, endpoints)
     policy = SecurityPolicy(token, settings.host, settings.allowed_hosts, settings.allowed_origins)
     return SecurityMiddleware(routed, policy)

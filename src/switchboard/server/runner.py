@@ -18,6 +18,8 @@ import uvicorn
 
 from switchboard import __version__
 from switchboard.config import Settings
+from switchboard.hub.hub import Hub
+from switchboard.hub.setup import open_hub
 from switchboard.server import log_redaction
 from switchboard.server.app import create_app
 from switchboard.server.lifecycle import SessionTracker
@@ -33,10 +35,15 @@ class SwitchboardServer(uvicorn.Server):
     """uvicorn.Server with Switchboard's shutdown order."""
 
     def __init__(
-        self, config: uvicorn.Config, tracker: SessionTracker, early_signals: list[int]
+        self,
+        config: uvicorn.Config,
+        tracker: SessionTracker,
+        hub: Hub,
+        early_signals: list[int],
     ) -> None:
         super().__init__(config)
         self.tracker = tracker
+        self.hub = hub
         self._early_signals = early_signals
         self._shutdown_task: asyncio.Task[None] | None = None
 
@@ -58,6 +65,7 @@ class SwitchboardServer(uvicorn.Server):
         if self._shutdown_task is not None:
             log.warning("second signal: killing every run and exiting now")
             self.tracker.kill_all()
+            self.hub.kill_all()
             self._shutdown_task.cancel()
             self.force_exit = True
             self.should_exit = True
@@ -72,10 +80,13 @@ class SwitchboardServer(uvicorn.Server):
         self.should_exit = True
 
     async def serve(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().serve(sockets)
-        if self._shutdown_task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._shutdown_task
+        try:
+            await super().serve(sockets)
+            if self._shutdown_task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._shutdown_task
+        finally:
+            await self.hub.close()
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -115,21 +126,31 @@ def serve(settings: Settings) -> int:
         stream=sys.stderr,
     )
     token, created = load_or_create_token(settings.data_dir, settings.token)
-    tracker = SessionTracker()
-    app = create_app(settings, token, tracker)
     sock = bind_socket(settings.host, settings.port)
-    port = sock.getsockname()[1]
+    asyncio.run(_serve(settings, token, created, sock, early_signals))
+    return 0
+
+
+async def _serve(
+    settings: Settings, token: str, created: bool, sock: socket.socket, early_signals: list[int]
+) -> None:
+    """Open the hub (database, recovery), then serve until shut down."""
+    hub = await open_hub(settings)
+    tracker = SessionTracker()
+    app = create_app(settings, token, tracker, hub)
     config = uvicorn.Config(
         app,
         ws="websockets-sansio",
         ws_max_size=settings.max_message_bytes,
+        ws_ping_interval=settings.ping_interval,
+        ws_ping_timeout=settings.ping_timeout,
         lifespan="off",
         log_level=settings.log_level,
         timeout_graceful_shutdown=int(DRAIN_TIMEOUT),
     )
-    server = SwitchboardServer(config, tracker, early_signals)
+    server = SwitchboardServer(config, tracker, hub, early_signals)
     log_redaction.install()
-    url = _url(settings.host, port)
+    url = _url(settings.host, sock.getsockname()[1])
     print(f"Switchboard {__version__} listening on {url}", flush=True)
     if settings.token:
         origin = "given by --token / SWITCHBOARD_TOKEN"
@@ -138,5 +159,4 @@ def serve(settings: Settings) -> int:
         origin = f"{verb} {settings.data_dir / 'token'}"
     print(f"Token ({origin}): {token}", flush=True)
     print(f"Demo page: {url}/ws-demo.html?token={token}", flush=True)
-    asyncio.run(server.serve(sockets=[sock]))
-    return 0
+    await server.serve(sockets=[sock])

@@ -1,0 +1,180 @@
+"""A Python client for the ``/ws`` protocol.
+
+    async with await SwitchboardClient.connect("http://127.0.0.1:9876", token) as client:
+        project = await client.add_project("/path/to/repo")
+        await client.subscribe(project["id"], since=0)
+        run = await client.prompt(project["id"], "Explain this repository")
+        async for message in client.messages():
+            ...  # "event", "delta", "caught_up", "project_status", ...
+
+Requests return the server's ``ack`` as a dict, or raise :class:`RequestError` with the
+server's error code. Everything the server sends unasked is read from
+:meth:`SwitchboardClient.messages` in arrival order.
+"""
+
+import asyncio
+import contextlib
+import itertools
+import json
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from switchboard.exceptions import SwitchboardError
+
+REPLIES = ("ack", "error", "heartbeat_ack")
+
+
+class RequestError(SwitchboardError):
+    """The server answered a request with an ``error``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class ConnectionLost(SwitchboardError):
+    """The connection closed; ``code`` and ``reason`` say how (4008: slow consumer)."""
+
+    def __init__(self, code: int | None, reason: str) -> None:
+        super().__init__(f"connection closed ({code}: {reason or 'no reason'})")
+        self.code = code
+        self.reason = reason
+
+
+def ws_url(server: str, token: str) -> str:
+    """``http://host:port`` (or ``ws://``) → the ``/ws`` URL with the token."""
+    base = server.rstrip("/")
+    for plain, secure in (("http://", "ws://"), ("https://", "wss://")):
+        if base.startswith(plain):
+            base = secure + base[len(plain) :]
+    return f"{base}/ws?token={token}"
+
+
+class SwitchboardClient:
+    def __init__(self, connection: ClientConnection, snapshot: dict[str, Any]) -> None:
+        self.connection = connection
+        self.snapshot = snapshot
+        """The ``connected`` message: versions, projects, running runs, limits."""
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._closed: ConnectionLost | None = None
+        self._reader = asyncio.create_task(self._read(), name="switchboard-client")
+
+    @classmethod
+    async def connect(cls, server: str, token: str, **options: Any) -> "SwitchboardClient":
+        """Connect and wait for the ``connected`` snapshot. ``options`` go to
+        ``websockets.connect`` (e.g. ``max_size``)."""
+        connection = await websockets.connect(ws_url(server, token), **options)
+        first = json.loads(await connection.recv())
+        if first.get("type") != "connected":
+            await connection.close()
+            raise SwitchboardError(f"expected a 'connected' message, got {first!r}")
+        return cls(connection, first)
+
+    async def __aenter__(self) -> "SwitchboardClient":
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.connection.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+
+    # -- requests -----------------------------------------------------------------------
+
+    async def request(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """Send a request and wait for its reply; raises :class:`RequestError`."""
+        if self._closed is not None:
+            raise self._closed
+        request_id = next(self._ids)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        body = {
+            "type": kind,
+            "id": request_id,
+            **{k: v for k, v in fields.items() if v is not None},
+        }
+        try:
+            await self.connection.send(json.dumps(body))
+            reply = await future
+        finally:
+            self._pending.pop(request_id, None)
+        if reply["type"] == "error":
+            raise RequestError(reply["code"], reply["message"])
+        return reply
+
+    async def add_project(self, path: str, name: str | None = None) -> dict[str, Any]:
+        return dict((await self.request("project.add", path=path, name=name))["project"])
+
+    async def projects(self) -> list[dict[str, Any]]:
+        return list((await self.request("project.list"))["projects"])
+
+    async def remove_project(self, project: str) -> dict[str, Any]:
+        return dict((await self.request("project.remove", project=project))["project"])
+
+    async def subscribe(self, project: str, since: int = 0) -> int:
+        """Subscribe; returns the project's head seq at that moment."""
+        return int((await self.request("subscribe", project=project, since=since))["head"])
+
+    async def unsubscribe(self, project: str) -> None:
+        await self.request("unsubscribe", project=project)
+
+    async def prompt(self, project: str, text: str, **options: Any) -> dict[str, Any]:
+        """Queue a prompt; returns the new run (``options``: model, permission_mode)."""
+        chosen = {k: v for k, v in options.items() if v is not None}
+        return dict(
+            (await self.request("prompt", project=project, text=text, options=chosen))["run"]
+        )
+
+    async def cancel(self, project: str, run: str | None = None) -> dict[str, Any]:
+        return dict((await self.request("cancel", project=project, run=run))["run"])
+
+    async def new_session(self, project: str) -> dict[str, Any]:
+        return dict((await self.request("session.new", project=project))["project"])
+
+    async def heartbeat(self) -> float:
+        return float((await self.request("heartbeat"))["server_time"])
+
+    # -- unsolicited messages ----------------------------------------------------------------
+
+    async def messages(self) -> AsyncIterator[dict[str, Any]]:
+        """Everything the server sends unasked; ends with :class:`ConnectionLost`."""
+        while (message := await self._inbox.get()) is not None:
+            yield message
+        assert self._closed is not None
+        raise self._closed
+
+    async def _read(self) -> None:
+        try:
+            async for frame in self.connection:
+                message = json.loads(frame)
+                future = (
+                    self._pending.get(message.get("id")) if message.get("type") in REPLIES else None
+                )
+                if future is not None and not future.done():
+                    future.set_result(message)
+                else:
+                    self._inbox.put_nowait(message)
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            self._closed = ConnectionLost(
+                self.connection.close_code, self.connection.close_reason or ""
+            )
+            for future in self._pending.values():
+                if not future.done():
+                    future.set_exception(self._closed)
+            self._inbox.put_nowait(None)

@@ -1,0 +1,1 @@
+"""The hub: projects, per-project run queues and sessions, the event bus, subscriptions."""

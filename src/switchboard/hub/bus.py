@@ -1,0 +1,114 @@
+"""Append events to a project's log and publish them to its subscribers, in seq order.
+
+Events are published only after they are committed, so a subscriber never sees an
+event a crash could lose; and publication follows ``seq`` order even when two appends
+of one project commit concurrently (ReplayCursor relies on both). Each frame is encoded
+once and shared by every subscriber.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from switchboard.protocol.messages import event_frame
+from switchboard.store.events import EventLog, NewEvent, StoredEvent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WireEvent:
+    """A stored event as sent: its seq and its ``event`` frame."""
+
+    seq: int
+    frame: str
+
+
+def to_wire(event: StoredEvent) -> WireEvent:
+    frame = event_frame(
+        event.project_id,
+        event.seq,
+        epoch=event.epoch,
+        run=event.run_id,
+        kind=event.kind,
+        body=event.body,
+    )
+    return WireEvent(event.seq, frame)
+
+
+class Listener(Protocol):
+    """A project's subscriber. Both calls must return at once (no awaiting)."""
+
+    def on_event(self, event: WireEvent) -> None: ...
+
+    def on_delta(self, frame: str) -> None: ...
+
+
+class _Topic:
+    __slots__ = ("listeners", "next_seq", "waiting")
+
+    def __init__(self, next_seq: int) -> None:
+        self.listeners: set[Listener] = set()
+        self.next_seq = next_seq  # the seq to publish next
+        self.waiting: dict[int, WireEvent] = {}  # committed, behind an earlier append
+
+
+class EventBus:
+    """The event log plus live fan-out, per project."""
+
+    def __init__(self, log: EventLog) -> None:
+        self.log = log
+        self._topics: dict[str, _Topic] = {}
+
+    def _topic(self, project_id: str) -> _Topic:
+        topic = self._topics.get(project_id)
+        if topic is None:
+            topic = self._topics[project_id] = _Topic(self.log.head(project_id) + 1)
+        return topic
+
+    def head(self, project_id: str) -> int:
+        return self.log.head(project_id)
+
+    def subscribe(self, project_id: str, listener: Listener) -> None:
+        self._topic(project_id).listeners.add(listener)
+
+    def unsubscribe(self, project_id: str, listener: Listener) -> None:
+        topic = self._topics.get(project_id)
+        if topic is not None:
+            topic.listeners.discard(listener)
+
+    def forget(self, project_id: str) -> list[Listener]:
+        """Drop a removed project's topic; returns the listeners it had."""
+        topic = self._topics.pop(project_id, None)
+        return list(topic.listeners) if topic else []
+
+    def listener_count(self, project_id: str) -> int:
+        topic = self._topics.get(project_id)
+        return len(topic.listeners) if topic else 0
+
+    async def append(
+        self, project_id: str, epoch: int, items: Sequence[NewEvent]
+    ) -> list[WireEvent]:
+        """Persist ``items``, then publish them (and any earlier ones now in order)."""
+        topic = self._topic(project_id)
+        stored = await self.log.append(project_id, epoch, items)
+        wire = [to_wire(event) for event in stored]
+        for event in wire:
+            topic.waiting[event.seq] = event
+        while (ready := topic.waiting.pop(topic.next_seq, None)) is not None:
+            topic.next_seq += 1
+            for listener in tuple(topic.listeners):
+                listener.on_event(ready)
+        return wire
+
+    def publish_delta(self, project_id: str, frame: str) -> None:
+        """Send a live-only frame (no seq, not stored) to the project's subscribers."""
+        topic = self._topics.get(project_id)
+        if topic is None:
+            return
+        for listener in tuple(topic.listeners):
+            listener.on_delta(frame)
+
+    async def read(self, project_id: str, after: int, limit: int) -> list[WireEvent]:
+        return [to_wire(event) for event in await self.log.read(project_id, after, limit)]

@@ -1,0 +1,368 @@
+"""The hub: projects, their run queues and sessions, and the state clients see.
+
+Runs queue per project (FIFO) and one runs at a time per project; a worker task per
+project takes the next run when one of ``max_concurrent_runs`` slots is free, so
+projects run in parallel. Every state change of a run is saved to the ``runs`` table
+and appended to the project's event log (``kind: "run"``) before anyone hears of it.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from switchboard.exceptions import AgentError, ClaudeNotFoundError, StoreError
+from switchboard.hub.bus import EventBus
+from switchboard.hub.recovery import ProcessRegistry
+from switchboard.hub.runs import Run, RunStore
+from switchboard.hub.session import ProjectSession, SessionSettings, TurnOutcome
+from switchboard.protocol.messages import (
+    ErrorCode,
+    ProjectInfo,
+    ProjectRemoved,
+    ProjectStatus,
+    RunInfo,
+    RunOptions,
+)
+from switchboard.store.events import EventLog, NewEvent
+from switchboard.store.projects import ProjectRecord, ProjectStore
+from switchboard.store.writer import Writer
+
+log = logging.getLogger(__name__)
+
+MISSING_SESSION = "No conversation found"
+"""How the CLI says that ``--resume`` named a session it does not have."""
+
+
+@dataclass(frozen=True, slots=True)
+class HubError(Exception):
+    code: ErrorCode
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True, slots=True)
+class HubLimits:
+    max_concurrent_runs: int = 4
+    max_queued_runs: int = 16
+    run_timeout: float = 300.0
+    allowed_roots: tuple[Path, ...] = ()
+
+
+@dataclass(slots=True)
+class _Project:
+    id: str
+    session: ProjectSession
+    queue: deque[Run] = field(default_factory=deque)
+    running: Run | None = None
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    worker: asyncio.Task[None] | None = None
+    removing: bool = False
+
+
+StatusListener = Callable[[ProjectStatus | ProjectRemoved], None]
+
+
+class Hub:
+    """Open with :meth:`start`, end with :meth:`close`."""
+
+    def __init__(
+        self, engine: Engine, session_settings: SessionSettings, limits: HubLimits
+    ) -> None:
+        self.engine = engine
+        self.limits = limits
+        self.session_settings = session_settings
+        self.instance = uuid.uuid4().hex
+        self._writer = Writer(engine)
+        self.projects = ProjectStore(engine, self._writer)
+        self.bus = EventBus(EventLog(engine, self._writer))
+        self.runs = RunStore(engine, self._writer)
+        self.registry = ProcessRegistry(engine, self._writer, self.instance)
+        self._slots = asyncio.Semaphore(limits.max_concurrent_runs)
+        self._states: dict[str, _Project] = {}
+        self._listeners: set[StatusListener] = set()
+        self.closing = False
+
+    # -- start and stop ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load state, clean up after a previous instance, resume queued runs."""
+        await self.bus.log.load_heads()
+        await self.projects.load()
+        await self.registry.stop_leftovers()
+        for record in self.projects.all():
+            self._add_state(record.id)
+        for run in await self.runs.unfinished():
+            state = self._states.get(run.project_id)
+            if state is None:
+                continue
+            if run.state == "running":
+                run.state = "interrupted"
+                run.finished_at = time.time()
+                run.error = "the server stopped during this run"
+                await self._record(state, run)
+            else:
+                state.queue.append(run)
+                state.wake.set()
+
+    async def close(self) -> None:
+        """Stop every CLI (running runs become ``interrupted``), then the store. Queued
+        runs stay queued in the database and run after the next start."""
+        self.closing = True
+        states = list(self._states.values())
+        for state in states:
+            state.wake.set()
+        await asyncio.gather(*(state.session.close() for state in states))
+        await asyncio.gather(*(_stop_worker(state) for state in states))
+        self._writer.close()
+        self.engine.dispose()
+
+    def kill_all(self) -> None:
+        """SIGKILL every CLI group at once (a forced exit)."""
+        for state in self._states.values():
+            state.session.kill_now()
+
+    # -- what clients see -------------------------------------------------------------
+
+    def add_listener(self, listener: StatusListener) -> None:
+        self._listeners.add(listener)
+
+    def remove_listener(self, listener: StatusListener) -> None:
+        self._listeners.discard(listener)
+
+    def project(self, key: str) -> ProjectRecord:
+        record = self.projects.find(key)
+        if record is None or record.id not in self._states or self._states[record.id].removing:
+            raise HubError("unknown_project", f"no project {key!r}")
+        return record
+
+    def project_info(self, project_id: str) -> ProjectInfo:
+        record = self.projects.get(project_id)
+        state = self._states[project_id]
+        return ProjectInfo(
+            id=record.id,
+            name=record.name,
+            path=str(record.path),
+            session_id=record.session_id,
+            epoch=record.epoch,
+            head=self.bus.head(record.id),
+            status="running" if state.running is not None else "idle",
+            running_run=state.running.id if state.running is not None else None,
+            queued=len(state.queue),
+        )
+
+    def project_infos(self) -> list[ProjectInfo]:
+        return [self.project_info(r.id) for r in self.projects.all() if r.id in self._states]
+
+    def running_runs(self) -> list[RunInfo]:
+        return [s.running.info() for s in self._states.values() if s.running is not None]
+
+    # -- requests -----------------------------------------------------------------------
+
+    async def add_project(self, path: str, name: str | None) -> ProjectInfo:
+        self._refuse_when_closing()
+        record = await self.projects.add(path, name, self.limits.allowed_roots)
+        self._add_state(record.id)
+        info = self.project_info(record.id)
+        self._notify(ProjectStatus(project=info))
+        return info
+
+    async def remove_project(self, key: str) -> ProjectRecord:
+        """Cancel its runs, stop its CLI, forget it and its history."""
+        self._refuse_when_closing()
+        record = self.project(key)
+        state = self._states[record.id]
+        state.removing = True
+        state.queue.clear()
+        if state.running is not None:
+            state.running.cancel_requested.set()
+        state.wake.set()
+        await state.session.close()
+        await _stop_worker(state)
+        removed = await self.projects.remove(record.id)
+        del self._states[record.id]
+        self.bus.forget(record.id)
+        self._notify(ProjectRemoved(project=record.id))
+        return removed
+
+    async def submit(self, key: str, text: str, options: RunOptions) -> Run:
+        """Queue a prompt as a run of the project."""
+        self._refuse_when_closing()
+        record = self.project(key)
+        state = self._states[record.id]
+        if len(state.queue) >= self.limits.max_queued_runs:
+            raise HubError(
+                "queue_full",
+                f"{record.name} already has {len(state.queue)} queued runs "
+                f"(the limit is {self.limits.max_queued_runs}); wait or cancel one",
+            )
+        run = Run.new(record.id, text, options)
+        await self.runs.insert(run)
+        state.queue.append(run)
+        await self._record(state, run, saved=True)
+        state.wake.set()
+        return run
+
+    async def cancel(self, key: str, run_id: str | None) -> Run:
+        """Cancel a queued run at once, or ask the running one to stop (it ends as
+        ``cancelled`` once its CLI turn has stopped)."""
+        record = self.project(key)
+        state = self._states[record.id]
+        running = state.running
+        if running is not None and run_id in (None, running.id):
+            running.cancel_requested.set()
+            return running
+        for run in state.queue:
+            if run.id == run_id:
+                state.queue.remove(run)
+                run.state = "cancelled"
+                run.finished_at = time.time()
+                run.error = "cancelled while queued"
+                await self._record(state, run)
+                return run
+        what = f"run {run_id!r}" if run_id else "running run"
+        raise HubError("nothing_to_cancel", f"{record.name} has no queued or {what}")
+
+    async def new_session(self, key: str) -> ProjectInfo:
+        """The project's next run starts a fresh Claude session."""
+        record = self.project(key)
+        state = self._states[record.id]
+        state.session.start_fresh()
+        if state.running is None:
+            await self.projects.set_session(record.id, None)
+        body = '{"session_id":null,"reason":"session.new"}'
+        await self.bus.append(record.id, record.epoch, [NewEvent("session", body)])
+        info = self.project_info(record.id)
+        self._notify(ProjectStatus(project=info))
+        return info
+
+    # -- running ------------------------------------------------------------------------
+
+    def _refuse_when_closing(self) -> None:
+        if self.closing:
+            raise HubError("shutting_down", "the server is shutting down")
+
+    def _add_state(self, project_id: str) -> None:
+        session = ProjectSession(
+            project_id, self.session_settings, self.bus, self.projects, self.registry
+        )
+        state = _Project(project_id, session)
+        state.worker = asyncio.create_task(self._work(state), name=f"project-{project_id}")
+        self._states[project_id] = state
+
+    def _stopping(self, state: _Project) -> bool:
+        return self.closing or state.removing
+
+    async def _work(self, state: _Project) -> None:
+        """Take the project's runs one at a time, when a slot is free."""
+        while not self._stopping(state):
+            if not state.queue:
+                state.wake.clear()
+                await state.wake.wait()
+                continue
+            async with self._slots:
+                if self._stopping(state) or not state.queue:
+                    continue
+                run = state.running = state.queue.popleft()
+                try:
+                    await self._execute(state, run)
+                except StoreError:
+                    log.exception("the store failed; run %s cannot be recorded", run.id)
+                    return
+                finally:
+                    state.running = None
+                if not self._stopping(state):
+                    self._notify(ProjectStatus(project=self.project_info(state.id)))
+
+    async def _execute(self, state: _Project, run: Run) -> None:
+        run.state = "running"
+        run.started_at = time.time()
+        await self._record(state, run)
+        project = self.projects.get(state.id)
+        turn = asyncio.create_task(state.session.execute(run, project), name=f"run-{run.id}")
+        cancelled = asyncio.create_task(run.cancel_requested.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {turn, cancelled},
+                timeout=self.limits.run_timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            timed_out = not done
+            if turn not in done:
+                await state.session.cancel()
+            outcome = await turn
+        except (AgentError, ClaudeNotFoundError) as exc:
+            outcome, timed_out = TurnOutcome(None, f"claude could not start: {exc}"), False
+        finally:
+            cancelled.cancel()
+        self._conclude(run, outcome, timed_out)
+        if self._lost_session(outcome):
+            await self.projects.set_session(state.id, None)
+        await self._record(state, run)
+
+    def _conclude(self, run: Run, outcome: TurnOutcome, timed_out: bool) -> None:
+        run.finished_at = time.time()
+        if outcome.result is not None:
+            run.take_result(outcome.result)
+        result = outcome.result or {}
+        if self.closing:
+            run.state, run.error = "interrupted", "the server shut down during this run"
+        elif run.cancel_requested.is_set():
+            run.state, run.error = "cancelled", "cancelled by a client"
+        elif timed_out:
+            run.state = "failed"
+            run.error = f"timed out after {self.limits.run_timeout:g} s; claude was stopped"
+        elif outcome.result is None:
+            run.state, run.error = "failed", outcome.error or "claude ended without a result"
+        elif result.get("is_error"):
+            run.state, run.error = "failed", _result_error(result)
+        else:
+            run.state = "completed"
+
+    @staticmethod
+    def _lost_session(outcome: TurnOutcome) -> bool:
+        errors = (outcome.result or {}).get("errors")
+        return isinstance(errors, list) and any(MISSING_SESSION in str(e) for e in errors)
+
+    async def _record(self, state: _Project, run: Run, saved: bool = False) -> None:
+        """Save the run's state, log it as an event, tell the listeners."""
+        if not saved:
+            await self.runs.save(run)
+        record = self.projects.get(state.id)
+        info = run.info()
+        await self.bus.append(
+            state.id, record.epoch, [NewEvent("run", info.model_dump_json(), run.id)]
+        )
+        self._notify(ProjectStatus(project=self.project_info(state.id)))
+
+    def _notify(self, message: ProjectStatus | ProjectRemoved) -> None:
+        for listener in tuple(self._listeners):
+            listener(message)
+
+
+def _result_error(result: dict[str, object]) -> str:
+    errors = result.get("errors")
+    if isinstance(errors, list) and errors:
+        return "; ".join(str(e) for e in errors)
+    text = result.get("result")
+    return str(text) if text else f"claude reported an error ({result.get('subtype')})"
+
+
+async def _stop_worker(state: _Project) -> None:
+    """End a project's worker: wait for the run it executes, cancel it if it waits."""
+    worker = state.worker
+    if worker is None:
+        return
+    if state.running is None:
+        worker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await worker

@@ -1,0 +1,144 @@
+"""Remember the CLI process groups this server starts, and stop those a crash left.
+
+Each spawn is recorded in ``agent_processes`` with the process's start time (field 22
+of ``/proc/PID/stat``, in clock ticks since boot). The next server instance kills every
+recorded group whose leader still has that start time, so a reused PID is never hit,
+and forgets the rows.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.engine import Connection
+
+from switchboard.store.schema import agent_processes
+from switchboard.store.writer import Writer
+
+log = logging.getLogger(__name__)
+
+
+def start_ticks(pid: int) -> int | None:
+    """When ``pid`` started (clock ticks since boot), or None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(b")") + 2 :].split()
+    return int(fields[19])  # field 22 of the whole line; fields here start at field 3
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live (non-zombie) processes of group ``pgid``."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_bytes()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        if int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+            members.append(int(entry.name))
+    return members
+
+
+@dataclass(frozen=True, slots=True)
+class Leftover:
+    pgid: int
+    pid: int
+    start_ticks: int | None
+    project_id: str | None
+    run_id: str | None
+
+
+class ProcessRegistry:
+    """This instance's spawned groups, persisted so that the next instance can stop them."""
+
+    def __init__(self, engine: Engine, writer: Writer, instance: str) -> None:
+        self._engine = engine
+        self._writer = writer
+        self.instance = instance
+
+    async def record(self, pid: int, project_id: str, run_id: str | None) -> None:
+        row = {
+            "pgid": pid,
+            "server_instance": self.instance,
+            "pid": pid,
+            "start_ticks": start_ticks(pid),
+            "project_id": project_id,
+            "run_id": run_id,
+            "started_at": time.time(),
+        }
+
+        def write(connection: Connection) -> None:
+            connection.execute(insert(agent_processes).values(**row))
+
+        await self._writer.submit(write)
+
+    async def forget(self, pid: int) -> None:
+        def write(connection: Connection) -> None:
+            connection.execute(
+                delete(agent_processes).where(
+                    agent_processes.c.server_instance == self.instance,
+                    agent_processes.c.pgid == pid,
+                )
+            )
+
+        await self._writer.submit(write)
+
+    async def stop_leftovers(self) -> list[Leftover]:
+        """Kill the groups other instances recorded and forget them; returns them."""
+        query = select(agent_processes).where(agent_processes.c.server_instance != self.instance)
+
+        def read() -> list[Leftover]:
+            with self._engine.connect() as connection:
+                return [
+                    Leftover(r.pgid, r.pid, r.start_ticks, r.project_id, r.run_id)
+                    for r in connection.execute(query)
+                ]
+
+        leftovers = await asyncio.to_thread(read)
+        for leftover in leftovers:
+            killed = await asyncio.to_thread(_kill_leftover, leftover)
+            if killed:
+                log.warning(
+                    "stopped %d process(es) of a previous server (group %d, project %s)",
+                    killed,
+                    leftover.pgid,
+                    leftover.project_id,
+                )
+
+        def write(connection: Connection) -> None:
+            connection.execute(
+                delete(agent_processes).where(agent_processes.c.server_instance != self.instance)
+            )
+
+        await self._writer.submit(write)
+        return leftovers
+
+
+def _kill_leftover(leftover: Leftover) -> int:
+    """SIGKILL what is left of a recorded group; returns how many processes were hit.
+
+    Linux reuses a number as a PID only once no process group has it as its id, so
+    while members of the old group live, the number is still theirs. If a process
+    with that PID exists but started at another time, the old group is gone and the
+    number was reused: leave it alone.
+    """
+    leader_started = start_ticks(leftover.pgid)
+    if leader_started is not None and leader_started != leftover.start_ticks:
+        return 0
+    members = group_members(leftover.pgid)
+    for pid in members:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+    return len(members)

@@ -1,0 +1,252 @@
+"""One project's Claude session: the CLI process that serves its runs, one turn at a time.
+
+The process stays up between runs (each run is one more user message on its stdin) and
+is stopped after ``idle_timeout`` seconds without a run, when a run asks for other
+options (model, permission mode), or after ``session.new``. The next run then starts a
+process with ``--resume=<the project's session id>``, so the conversation carries on.
+
+Every line the CLI prints is appended to the project's event log attributed to the
+current run, except ``stream_event`` token deltas, which are published live only.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from switchboard.agents.claude import ClaudeOptions, ClaudeProcess
+from switchboard.agents.discovery import find_claude
+from switchboard.exceptions import AgentGoneError
+from switchboard.hub.bus import EventBus
+from switchboard.hub.recovery import ProcessRegistry
+from switchboard.hub.runs import Run
+from switchboard.protocol.cli_messages import BadLine, CliMessage
+from switchboard.protocol.messages import delta_frame
+from switchboard.store.events import NewEvent
+from switchboard.store.projects import ProjectRecord, ProjectStore
+
+log = logging.getLogger(__name__)
+
+STDIN_EOF_GRACE = 3.0
+"""After closing its stdin, how long an idle CLI gets to exit before it is stopped."""
+STDERR_SHOWN = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSettings:
+    claude_bin: str | None
+    env: Mapping[str, str]
+    max_line_bytes: int
+    kill_grace: float
+    interrupt_grace: float
+    idle_timeout: float
+    partial_messages: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TurnOutcome:
+    """How a turn ended: with the CLI's ``result`` message, or without one (``error``)."""
+
+    result: dict[str, Any] | None
+    error: str | None = None
+
+
+class ProjectSession:
+    """Owns at most one CLI process for one project."""
+
+    def __init__(
+        self,
+        project_id: str,
+        settings: SessionSettings,
+        bus: EventBus,
+        projects: ProjectStore,
+        registry: ProcessRegistry,
+    ) -> None:
+        self.project_id = project_id
+        self.settings = settings
+        self._bus = bus
+        self._projects = projects
+        self._registry = registry
+        self._claude: ClaudeProcess | None = None
+        self._options_key: tuple[str | None, str | None] | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._run: Run | None = None
+        self._turn: asyncio.Future[TurnOutcome] | None = None
+        self._fresh = False  # session.new: the next process starts a new session
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._idle_stop: asyncio.Task[None] | None = None
+
+    @property
+    def process_alive(self) -> bool:
+        return self._claude is not None
+
+    @property
+    def pid(self) -> int | None:
+        return self._claude.pid if self._claude is not None else None
+
+    def start_fresh(self) -> None:
+        """Make the next run start a new Claude session (the current process is retired)."""
+        self._fresh = True
+        if self._turn is None:
+            self._schedule_idle_stop(0)
+
+    async def execute(self, run: Run, project: ProjectRecord) -> TurnOutcome:
+        """Run one turn. Raises AgentError / ClaudeNotFoundError if no CLI could start."""
+        self._cancel_idle_stop()
+        if self._idle_stop is not None:
+            await self._idle_stop
+        claude = await self._ensure_process(run, project)
+        self._run = run
+        turn: asyncio.Future[TurnOutcome] = asyncio.get_running_loop().create_future()
+        self._turn = turn
+        try:
+            await claude.send_user(run.prompt)
+        except AgentGoneError:
+            log.info("claude exited before taking the prompt of run %s", run.id)
+        try:
+            return await turn
+        finally:
+            self._turn = None
+            self._schedule_idle_stop(self.settings.idle_timeout)
+
+    async def cancel(self) -> None:
+        """Stop the running turn: interrupt, then kill the process if that fails."""
+        if self._claude is not None:
+            await self._claude.cancel(self.settings.interrupt_grace, self.settings.kill_grace)
+
+    async def close(self) -> None:
+        """Stop the process now (shutdown, project removal) and wait for its output."""
+        self._cancel_idle_stop()
+        claude, pump = self._claude, self._pump
+        if claude is not None:
+            await claude.aclose(self.settings.kill_grace)
+        if pump is not None:
+            await pump
+        if self._idle_stop is not None:
+            await self._idle_stop
+
+    def kill_now(self) -> None:
+        if self._claude is not None:
+            self._claude.kill_now()
+
+    # -- the process ----------------------------------------------------------------
+
+    async def _ensure_process(self, run: Run, project: ProjectRecord) -> ClaudeProcess:
+        key = (run.options.model, run.options.permission_mode)
+        if self._claude is not None and key == self._options_key and not self._fresh:
+            return self._claude
+        await self._stop_gracefully()
+        if self._fresh and project.session_id is not None:
+            project = await self._projects.set_session(project.id, None)
+        self._fresh = False
+        options = ClaudeOptions(
+            binary=find_claude(self.settings.claude_bin),
+            cwd=project.path,
+            env=self.settings.env,
+            resume=project.session_id,
+            partial_messages=self.settings.partial_messages,
+            permission_mode=run.options.permission_mode,
+            model=run.options.model,
+            max_line_bytes=self.settings.max_line_bytes,
+        )
+        claude = ClaudeProcess(options)
+        await claude.start()
+        self._claude, self._options_key = claude, key
+        await self._registry.record(claude.pid, project.id, run.id)
+        self._pump = asyncio.create_task(self._pump_output(claude), name=f"pump-{claude.pid}")
+        return claude
+
+    def _schedule_idle_stop(self, delay: float) -> None:
+        self._cancel_idle_stop()
+        if self._claude is None:
+            return
+        loop = asyncio.get_running_loop()
+        self._idle_timer = loop.call_later(delay, self._begin_idle_stop)
+
+    def _cancel_idle_stop(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    def _begin_idle_stop(self) -> None:
+        self._idle_timer = None
+        if self._turn is None and self._idle_stop is None:
+            self._idle_stop = asyncio.create_task(self._run_idle_stop(), name="idle-stop")
+
+    async def _run_idle_stop(self) -> None:
+        try:
+            log.info("stopping the idle claude of project %s", self.project_id)
+            await self._stop_gracefully()
+        finally:
+            self._idle_stop = None
+
+    async def _stop_gracefully(self) -> None:
+        """Close the CLI's stdin so that it exits by itself; stop it if it does not."""
+        claude, pump = self._claude, self._pump
+        if claude is None or pump is None:
+            return
+        claude.close_stdin()
+        try:
+            await asyncio.wait_for(asyncio.shield(pump), STDIN_EOF_GRACE)
+        except TimeoutError:
+            await claude.aclose(self.settings.kill_grace)
+            await pump
+
+    async def _pump_output(self, claude: ClaudeProcess) -> None:
+        """Append everything the CLI prints; finish turns; clean up when it exits."""
+        try:
+            async for batch in claude.output_batches():
+                await self._take(batch)
+        except Exception:
+            log.exception("recording claude's output failed; stopping it")
+        finally:
+            returncode = await claude.aclose(self.settings.kill_grace)
+            if self._claude is claude:
+                self._claude = None
+            await self._registry.forget(claude.pid)
+            if self._turn is not None and not self._turn.done():
+                stderr = claude.stderr_text.strip()[-STDERR_SHOWN:]
+                why = f"claude exited with status {returncode} before finishing the run"
+                self._turn.set_result(TurnOutcome(None, f"{why}: {stderr}" if stderr else why))
+
+    async def _take(self, batch: list[CliMessage | BadLine]) -> None:
+        run_id = self._run.id if self._run is not None else None
+        durable: list[NewEvent] = []
+        result: dict[str, Any] | None = None
+        session_id: str | None = None
+        for item in batch:
+            if isinstance(item, BadLine):
+                body = json.dumps({"error": item.describe(), "line": item.preview})
+                durable.append(NewEvent("cli_error", body, run_id))
+                continue
+            if item.type == "stream_event":
+                await self._append(durable)
+                durable = []
+                self._bus.publish_delta(
+                    self.project_id, delta_frame(self.project_id, run_id, item.text)
+                )
+                continue
+            durable.append(NewEvent("cli", item.text, run_id))
+            if item.type in ("system", "result"):
+                found = item.data.get("session_id")
+                if isinstance(found, str) and found:
+                    session_id = found
+            if item.type == "result":
+                result = item.data
+        await self._append(durable)
+        if session_id is not None:
+            await self._remember_session(session_id)
+        if result is not None and self._turn is not None and not self._turn.done():
+            self._turn.set_result(TurnOutcome(result))
+
+    async def _append(self, items: list[NewEvent]) -> None:
+        if items:
+            project = self._projects.get(self.project_id)
+            await self._bus.append(self.project_id, project.epoch, items)
+
+    async def _remember_session(self, session_id: str) -> None:
+        project = self._projects.find(self.project_id)
+        if project is not None and project.session_id != session_id and not self._fresh:
+            await self._projects.set_session(self.project_id, session_id)

@@ -1,0 +1,86 @@
+"""One connection's subscription to one project: history after ``since``, then live.
+
+The subscription is registered on the bus *before* history is read, and a
+:class:`~switchboard.protocol.replay.ReplayCursor` merges the two, so nothing falls
+between them and nothing comes twice. History is read in chunks of ``chunk`` events
+off the event loop, and the next chunk is read only once the connection's outbox has
+room: a replay of any length never holds the loop or memory for long.
+"""
+
+import asyncio
+import contextlib
+import logging
+
+from switchboard.hub.bus import EventBus, WireEvent
+from switchboard.hub.outbox import Outbox
+from switchboard.protocol.messages import CaughtUp, encode
+from switchboard.protocol.replay import ReplayCursor
+
+log = logging.getLogger(__name__)
+
+REPLAY_CHUNK = 500
+
+
+class Subscription:
+    def __init__(
+        self, project_id: str, since: int, bus: EventBus, outbox: Outbox, chunk: int = REPLAY_CHUNK
+    ) -> None:
+        self.project_id = project_id
+        self.cursor: ReplayCursor[WireEvent] = ReplayCursor(since)
+        self._bus = bus
+        self._outbox = outbox
+        self._chunk = chunk
+        self._behind = asyncio.Event()  # the cursor fell off live: read the store again
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._bus.subscribe(self.project_id, self)
+        self._task = asyncio.create_task(self._replay(), name=f"replay-{self.project_id}")
+
+    def cancel(self) -> None:
+        """Stop receiving and replaying now (the replay task ends on its own)."""
+        self._bus.unsubscribe(self.project_id, self)
+        if self._task is not None:
+            self._task.cancel()
+
+    async def stop(self) -> None:
+        """Cancel, and wait for the replay task to end."""
+        self.cancel()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    # -- Listener -----------------------------------------------------------------------
+
+    def on_event(self, event: WireEvent) -> None:
+        cursor = self.cursor
+        if cursor.live and event.seq == cursor.last + 1:  # the common case, inlined
+            cursor.last = event.seq
+            self._outbox.put(event.frame)
+            return
+        for ready in cursor.on_live(event):
+            self._outbox.put(ready.frame)
+        if not cursor.live:
+            self._behind.set()
+
+    def on_delta(self, frame: str) -> None:
+        if self.cursor.live:
+            self._outbox.put(frame)
+
+    # -- replay -------------------------------------------------------------------------
+
+    async def _replay(self) -> None:
+        while not self._outbox.closed:
+            after = self.cursor.wants_read()
+            if after is None:
+                self._behind.clear()
+                await self._behind.wait()
+                continue
+            await self._outbox.wait_for_room()
+            batch = await self._bus.read(self.project_id, after, self._chunk)
+            was_live = self.cursor.live
+            for event in self.cursor.on_stored(batch, exhausted=len(batch) < self._chunk):
+                self._outbox.put_always(event.frame)
+            if self.cursor.live and not was_live:
+                caught_up = CaughtUp(project=self.project_id, seq=self.cursor.last)
+                self._outbox.put_always(encode(caught_up))

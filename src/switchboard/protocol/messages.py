@@ -1,0 +1,318 @@
+"""The ``/ws`` protocol's messages: pydantic models with a ``type`` tag, no I/O.
+
+Clients send requests (:data:`ClientMessage`); a request with an ``id`` is answered by
+exactly one ``ack`` or one ``error`` carrying that ``id``. The server also sends, unasked,
+the ``connected`` snapshot, ``event`` and ``delta`` messages of subscribed projects,
+``caught_up`` when a subscription's replay has joined the live stream, and
+``project_status`` whenever a project's queue or run changes.
+
+``event`` frames are built by :func:`event_frame` rather than by pydantic: the CLI's
+line is embedded as it was printed (raw fidelity), and it is the hot path.
+"""
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+PROTOCOL_VERSION = 1
+
+ErrorCode = Literal[
+    "bad_json",
+    "bad_message",
+    "unknown_type",
+    "unknown_project",
+    "unknown_run",
+    "not_found",
+    "not_a_directory",
+    "duplicate",
+    "nested",
+    "contains",
+    "outside_roots",
+    "name_invalid",
+    "name_taken",
+    "queue_full",
+    "since_out_of_range",
+    "not_subscribed",
+    "nothing_to_cancel",
+    "shutting_down",
+    "internal",
+]
+"""Every ``error.code`` the server sends (docs/protocol.md explains each)."""
+
+RunState = Literal["queued", "running", "completed", "failed", "cancelled", "interrupted"]
+FINISHED_STATES: frozenset[str] = frozenset({"completed", "failed", "cancelled", "interrupted"})
+
+PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"]
+
+ProjectKey = Annotated[str, Field(min_length=1, max_length=4096)]
+"""A project's id, name or path."""
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Request(_Message):
+    id: str | int | None = Field(default=None, description="Echoed in the ack or error.")
+
+
+# -- client → server ------------------------------------------------------------------
+
+
+class RunOptions(_Message):
+    model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    permission_mode: PermissionMode | None = None
+
+
+class Subscribe(_Request):
+    type: Literal["subscribe"]
+    project: ProjectKey
+    since: Annotated[int, Field(ge=0)] = Field(
+        default=0, description="Send stored events with seq > since, then live ones."
+    )
+
+
+class Unsubscribe(_Request):
+    type: Literal["unsubscribe"]
+    project: ProjectKey
+
+
+class Prompt(_Request):
+    type: Literal["prompt"]
+    project: ProjectKey
+    text: Annotated[str, Field(min_length=1)]
+    options: RunOptions = RunOptions()
+
+
+class Cancel(_Request):
+    type: Literal["cancel"]
+    project: ProjectKey
+    run: str | None = Field(default=None, description="Default: the project's running run.")
+
+
+class ProjectAdd(_Request):
+    type: Literal["project.add"]
+    path: Annotated[str, Field(min_length=1, max_length=4096)]
+    name: str | None = None
+
+
+class ProjectList(_Request):
+    type: Literal["project.list"]
+
+
+class ProjectRemove(_Request):
+    type: Literal["project.remove"]
+    project: ProjectKey
+
+
+class SessionNew(_Request):
+    type: Literal["session.new"]
+    project: ProjectKey
+
+
+class Heartbeat(_Request):
+    type: Literal["heartbeat"]
+
+
+ClientMessage = Annotated[
+    Subscribe
+    | Unsubscribe
+    | Prompt
+    | Cancel
+    | ProjectAdd
+    | ProjectList
+    | ProjectRemove
+    | SessionNew
+    | Heartbeat,
+    Field(discriminator="type"),
+]
+CLIENT_TYPES = frozenset(
+    {
+        "subscribe",
+        "unsubscribe",
+        "prompt",
+        "cancel",
+        "project.add",
+        "project.list",
+        "project.remove",
+        "session.new",
+        "heartbeat",
+    }
+)
+
+# -- server → client ------------------------------------------------------------------
+
+
+class ProjectInfo(_Message):
+    id: str
+    name: str
+    path: str
+    session_id: str | None
+    epoch: int
+    head: int = Field(description="The seq of the project's last stored event.")
+    status: Literal["idle", "running"]
+    running_run: str | None
+    queued: int
+
+
+class RunInfo(_Message):
+    id: str
+    project: str
+    state: RunState
+    prompt: str
+    created_at: float
+    started_at: float | None = None
+    finished_at: float | None = None
+    duration_ms: int | None = None
+    num_turns: int | None = None
+    cost_usd: float | None = None
+    usage: dict[str, Any] | None = None
+    session_id: str | None = None
+    error: str | None = None
+
+
+class Connected(_Message):
+    type: Literal["connected"] = "connected"
+    protocol: int = PROTOCOL_VERSION
+    server_version: str
+    projects: list[ProjectInfo]
+    running_runs: list[RunInfo]
+    limits: dict[str, int | float]
+
+
+class Ack(_Message):
+    type: Literal["ack"] = "ack"
+    id: str | int | None
+    project: ProjectInfo | None = None
+    projects: list[ProjectInfo] | None = None
+    run: RunInfo | None = None
+    head: int | None = Field(default=None, description="subscribe: the head seq when it began.")
+    server_time: float | None = None
+
+
+class Error(_Message):
+    type: Literal["error"] = "error"
+    code: ErrorCode
+    message: str
+    id: str | int | None = None
+
+
+class CaughtUp(_Message):
+    type: Literal["caught_up"] = "caught_up"
+    project: str
+    seq: int
+
+
+class ProjectStatus(_Message):
+    type: Literal["project_status"] = "project_status"
+    project: ProjectInfo
+
+
+class ProjectRemoved(_Message):
+    type: Literal["project_removed"] = "project_removed"
+    project: str
+
+
+class HeartbeatAck(_Message):
+    type: Literal["heartbeat_ack"] = "heartbeat_ack"
+    id: str | int | None = None
+    server_time: float
+
+
+class Event(_Message):
+    """Documentation model of the ``event`` frame (sent via :func:`event_frame`)."""
+
+    type: Literal["event"] = "event"
+    project: str
+    seq: int
+    epoch: int
+    run: str | None
+    kind: Literal["cli", "cli_error", "run", "session"]
+    data: Any = Field(description="kind cli: the CLI's stream-json line, unchanged.")
+
+
+class Delta(_Message):
+    """A live-only token delta (the CLI's ``stream_event``): no seq, never stored."""
+
+    type: Literal["delta"] = "delta"
+    project: str
+    run: str | None
+    data: Any
+
+
+ServerMessage = Annotated[
+    Connected
+    | Ack
+    | Error
+    | Event
+    | Delta
+    | CaughtUp
+    | ProjectStatus
+    | ProjectRemoved
+    | HeartbeatAck,
+    Field(discriminator="type"),
+]
+
+_client_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
+server_adapter: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)
+
+
+def parse_client_message(text: str | bytes) -> ClientMessage | Error:
+    """The request in ``text``, or the error to answer it with."""
+    try:
+        raw = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return Error(code="bad_json", message=f"not JSON: {exc}")
+    if not isinstance(raw, dict):
+        return Error(code="bad_message", message="a message is a JSON object")
+    request_id = raw.get("id")
+    if not isinstance(request_id, str | int) or isinstance(request_id, bool):
+        request_id = None
+    kind = raw.get("type")
+    if kind not in CLIENT_TYPES:
+        known = ", ".join(sorted(CLIENT_TYPES))
+        return Error(
+            code="unknown_type", message=f"unknown type {kind!r}; known: {known}", id=request_id
+        )
+    try:
+        return _client_adapter.validate_python(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'message'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        return Error(code="bad_message", message=problems, id=request_id)
+
+
+def encode(message: BaseModel) -> str:
+    return message.model_dump_json(exclude_none=False)
+
+
+def event_frame(
+    project: str, seq: int, *, epoch: int, run: str | None, kind: str, body: str
+) -> str:
+    """An ``event`` frame; ``body`` is JSON text and goes in unchanged."""
+    run_text = "null" if run is None else json.dumps(run)
+    return (
+        f'{{"type":"event","project":{json.dumps(project)},"seq":{seq},"epoch":{epoch},'
+        f'"run":{run_text},"kind":"{kind}","data":{body}}}'
+    )
+
+
+def delta_frame(project: str, run: str | None, body: str) -> str:
+    run_text = "null" if run is None else json.dumps(run)
+    return f'{{"type":"delta","project":{json.dumps(project)},"run":{run_text},"data":{body}}}'
+
+
+def json_schema() -> dict[str, Any]:
+    """The committed schema (docs/protocol.schema.json) of both directions."""
+    client = TypeAdapter(ClientMessage).json_schema(ref_template="#/$defs/{model}")
+    server = server_adapter.json_schema(ref_template="#/$defs/{model}")
+    defs = {**client.pop("$defs", {}), **server.pop("$defs", {})}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"Switchboard /ws protocol, version {PROTOCOL_VERSION}",
+        "$defs": defs,
+        "properties": {"client_to_server": client, "server_to_client": server},
+    }

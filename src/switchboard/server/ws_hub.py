@@ -1,0 +1,240 @@
+"""``/ws``: the hub's protocol for many clients (docs/protocol.md).
+
+Each connection has a reader (requests in, replies out), a writer (drains the bounded
+:class:`~switchboard.hub.outbox.Outbox`), and one :class:`Subscription` per subscribed
+project. Requests of one connection are handled in order. A bad request gets an
+``error`` and the connection stays open; only an oversized message (1009), a slow
+consumer (4008) or shutdown (1001) closes it.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from switchboard import __version__
+from switchboard.config import Settings
+from switchboard.exceptions import StoreError
+from switchboard.hub.hub import Hub, HubError
+from switchboard.hub.outbox import Outbox
+from switchboard.hub.subscription import Subscription
+from switchboard.protocol.close_codes import CloseCode, clip_reason
+from switchboard.protocol.messages import (
+    Ack,
+    Cancel,
+    ClientMessage,
+    Connected,
+    Error,
+    Heartbeat,
+    HeartbeatAck,
+    ProjectAdd,
+    ProjectList,
+    ProjectRemove,
+    ProjectRemoved,
+    ProjectStatus,
+    Prompt,
+    SessionNew,
+    Subscribe,
+    Unsubscribe,
+    encode,
+    parse_client_message,
+)
+from switchboard.server.lifecycle import SessionTracker
+from switchboard.store.project_paths import ProjectPathError
+from switchboard.store.projects import ProjectError
+
+log = logging.getLogger(__name__)
+
+CLOSE_SECONDS = 30.0
+"""How long the closing frame may wait for a client that has stopped reading."""
+
+
+class HubEndpoint:
+    """The ASGI app mounted at ``/ws``."""
+
+    def __init__(self, hub: Hub, settings: Settings, tracker: SessionTracker) -> None:
+        self.hub = hub
+        self.settings = settings
+        self.tracker = tracker
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        connection = HubConnection(WebSocket(scope, receive, send), send, self)
+        await connection.run()
+
+
+class HubConnection:
+    def __init__(self, websocket: WebSocket, send: Send, endpoint: HubEndpoint) -> None:
+        self.ws = websocket
+        self._asgi_send = send
+        self.hub = endpoint.hub
+        self.settings = endpoint.settings
+        self.tracker = endpoint.tracker
+        self.outbox = Outbox(self.settings.subscriber_queue_bytes)
+        self._subscriptions: dict[str, Subscription] = {}
+        self._shutdown = asyncio.Event()
+        self._closed = asyncio.Event()
+
+    # -- SessionTracker hooks -----------------------------------------------------------
+
+    def request_shutdown(self) -> None:
+        self._shutdown.set()
+
+    def kill_now(self) -> None:
+        """Nothing to kill: the hub owns the CLI processes."""
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
+    # -- the connection -----------------------------------------------------------------
+
+    async def run(self) -> None:
+        if not self.tracker.accepting:
+            await self.ws.close(CloseCode.GOING_AWAY, "server shutting down")
+            return
+        self.tracker.add(self)
+        self.hub.add_listener(self._on_status)
+        try:
+            await self.ws.accept()
+            self.outbox.put_always(encode(self._snapshot()))
+            await self._serve()
+        finally:
+            self.hub.remove_listener(self._on_status)
+            for subscription in list(self._subscriptions.values()):
+                await subscription.stop()
+            self.tracker.discard(self)
+            self._closed.set()
+
+    def _snapshot(self) -> Connected:
+        settings = self.settings
+        return Connected(
+            server_version=__version__,
+            projects=self.hub.project_infos(),
+            running_runs=self.hub.running_runs(),
+            limits={
+                "max_message_bytes": settings.max_message_bytes,
+                "subscriber_queue_bytes": settings.subscriber_queue_bytes,
+                "max_queued_runs": settings.max_queued_runs,
+                "max_concurrent_runs": settings.max_concurrent_runs,
+                "run_timeout": settings.run_timeout,
+            },
+        )
+
+    async def _serve(self) -> None:
+        writer = asyncio.create_task(self._write(), name="ws-writer")
+        reader = asyncio.create_task(self._read(), name="ws-reader")
+        stop = asyncio.create_task(self._shutdown.wait(), name="ws-stop")
+        try:
+            await asyncio.wait({writer, reader, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (reader, stop):
+                task.cancel()
+            await asyncio.gather(reader, stop, return_exceptions=True)
+        if self.outbox.overflowed:
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+            log.warning("closing a slow consumer (%d bytes queued)", self.outbox.limit)
+            await self._close(CloseCode.SLOW_CONSUMER, "slow consumer")
+        elif stop.done() and not stop.cancelled():
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+            await self._close(CloseCode.GOING_AWAY, "server shutting down")
+        else:
+            self.outbox.close()
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+
+    async def _write(self) -> None:
+        send = self._asgi_send
+        while frames := await self.outbox.take():
+            for frame in frames:
+                await send({"type": "websocket.send", "text": frame})
+
+    async def _read(self) -> None:
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                self._reply(Error(code="bad_message", message="send JSON as text frames"))
+                continue
+            request = parse_client_message(text)
+            if isinstance(request, Error):
+                self._reply(request)
+                continue
+            try:
+                await self._handle(request)
+            except (HubError, ProjectError, ProjectPathError) as exc:
+                self._reply(Error(code=exc.code, message=exc.message, id=request.id))
+            except StoreError as exc:
+                log.error("store failure while handling %s: %s", request.type, exc)
+                self._reply(Error(code="internal", message=str(exc), id=request.id))
+
+    async def _handle(self, request: ClientMessage) -> None:
+        hub = self.hub
+        match request:
+            case Subscribe():
+                await self._subscribe(request)
+            case Unsubscribe():
+                project = hub.project(request.project)
+                subscription = self._subscriptions.pop(project.id, None)
+                if subscription is None:
+                    raise HubError("not_subscribed", f"not subscribed to {request.project!r}")
+                await subscription.stop()
+                self._reply(Ack(id=request.id))
+            case Prompt():
+                run = await hub.submit(request.project, request.text, request.options)
+                self._reply(Ack(id=request.id, run=run.info()))
+            case Cancel():
+                run = await hub.cancel(request.project, request.run)
+                self._reply(Ack(id=request.id, run=run.info()))
+            case ProjectAdd():
+                info = await hub.add_project(request.path, request.name)
+                self._reply(Ack(id=request.id, project=info))
+            case ProjectList():
+                self._reply(Ack(id=request.id, projects=hub.project_infos()))
+            case ProjectRemove():
+                info = hub.project_info(hub.project(request.project).id)
+                await hub.remove_project(request.project)
+                self._reply(Ack(id=request.id, project=info))
+            case SessionNew():
+                info = await hub.new_session(request.project)
+                self._reply(Ack(id=request.id, project=info))
+            case Heartbeat():
+                self._reply(HeartbeatAck(id=request.id, server_time=time.time()))
+
+    async def _subscribe(self, request: Subscribe) -> None:
+        project = self.hub.project(request.project)
+        head = self.hub.bus.head(project.id)
+        if request.since > head:
+            raise HubError(
+                "since_out_of_range",
+                f"since={request.since} is beyond the last event of {project.name} ({head})",
+            )
+        previous = self._subscriptions.pop(project.id, None)
+        if previous is not None:
+            await previous.stop()
+        self._reply(Ack(id=request.id, head=head))
+        subscription = Subscription(project.id, request.since, self.hub.bus, self.outbox)
+        self._subscriptions[project.id] = subscription
+        subscription.start()
+
+    def _reply(self, message: Ack | Error | HeartbeatAck) -> None:
+        self.outbox.put_always(encode(message))
+
+    def _on_status(self, message: ProjectStatus | ProjectRemoved) -> None:
+        if isinstance(message, ProjectRemoved):
+            subscription = self._subscriptions.pop(message.project, None)
+            if subscription is not None:
+                subscription.cancel()
+        self.outbox.put(encode(message))
+
+    async def _close(self, code: CloseCode, reason: str) -> None:
+        if self.ws.application_state == WebSocketState.DISCONNECTED:
+            return
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError, TimeoutError):
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await self.ws.close(int(code), clip_reason(reason))

@@ -1,0 +1,90 @@
+"""Helpers for tests of the /ws hub protocol: connect, follow runs to their end."""
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import websockets
+
+from switchboard.client import SwitchboardClient
+from tests.support.server import RunningServer
+
+FINISHED = {"completed", "failed", "cancelled", "interrupted"}
+
+
+async def connect(server: RunningServer, **options: Any) -> SwitchboardClient:
+    return await SwitchboardClient.connect(server.url, server.token, **options)
+
+
+@dataclass
+class Followed:
+    """What a subscribed client saw while following one run to its end."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    deltas: int = 0
+    final: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def seqs(self) -> list[int]:
+        return [e["seq"] for e in self.events]
+
+    def cli_types(self) -> list[str]:
+        return [e["data"].get("type") for e in self.events if e["kind"] == "cli"]
+
+    def run_states(self, run_id: str) -> list[str]:
+        return [
+            e["data"]["state"]
+            for e in self.events
+            if e["kind"] == "run" and e["data"]["id"] == run_id
+        ]
+
+
+def finishes(message: dict[str, Any], run_id: str) -> bool:
+    data = message.get("data") or {}
+    return (
+        message.get("type") == "event"
+        and message.get("kind") == "run"
+        and data.get("id") == run_id
+        and data.get("state") in FINISHED
+    )
+
+
+async def follow(
+    client: SwitchboardClient, run_id: str, *others: str, timeout: float = 60.0
+) -> Followed:
+    """Read the client's messages until ``run_id`` (and ``others``) finished; keep
+    the events. ``final`` is ``run_id``'s last state."""
+    seen = Followed()
+    waiting = {run_id, *others}
+    async with asyncio.timeout(timeout):
+        async for message in client.messages():
+            if message["type"] == "delta":
+                seen.deltas += 1
+            if message["type"] != "event":
+                continue
+            seen.events.append(message)
+            finished = next((r for r in waiting if finishes(message, r)), None)
+            if finished == run_id:
+                seen.final = message["data"]
+            waiting.discard(finished or "")
+            if not waiting:
+                return seen
+    raise AssertionError("unreachable")
+
+
+async def raw_socket(server: RunningServer, **options: Any) -> Any:
+    """A plain websockets connection to /ws, past the ``connected`` message."""
+    ws = await websockets.connect(f"{server.ws_url}/ws?token={server.token}", **options)
+    first = json.loads(await ws.recv())
+    assert first["type"] == "connected"
+    return ws
+
+
+async def reply(ws: Any, message: dict[str, Any]) -> dict[str, Any]:
+    """Send ``message`` and return the next frame that is an ack or error."""
+    await ws.send(json.dumps(message))
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+        if frame["type"] in ("ack", "error", "heartbeat_ack"):
+            return dict(frame)
