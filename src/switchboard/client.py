@@ -26,6 +26,8 @@ from websockets.asyncio.client import ClientConnection
 from switchboard.exceptions import SwitchboardError
 
 REPLIES = ("ack", "error", "heartbeat_ack")
+CLIENT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+"""An event carries a whole CLI line (the server passes lines up to 16 MiB by default)."""
 
 
 class RequestError(SwitchboardError):
@@ -70,6 +72,7 @@ class SwitchboardClient:
     async def connect(cls, server: str, token: str, **options: Any) -> "SwitchboardClient":
         """Connect and wait for the ``connected`` snapshot. ``options`` go to
         ``websockets.connect`` (e.g. ``max_size``)."""
+        options.setdefault("max_size", CLIENT_MAX_MESSAGE_BYTES)
         connection = await websockets.connect(ws_url(server, token), **options)
         first = json.loads(await connection.recv())
         if first.get("type") != "connected":

@@ -46,6 +46,7 @@ class Settings:
     ping_interval: float = 20.0
     ping_timeout: float = 20.0
     partial_messages: bool = True
+    ws_compression: bool = False
 
 
 def _positive_float(text: str) -> float:
@@ -218,6 +219,12 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "partial-messages",
         _boolean,
         "Stream token deltas live to /ws subscribers (never stored). Default true.",
+    ),
+    Option(
+        "ws-compression",
+        _boolean,
+        "Offer permessage-deflate to WebSocket clients: less bandwidth, but every frame "
+        "is compressed once per client. Default false.",
     ),
 )
 

@@ -22,6 +22,9 @@ other arguments (the real CLI's flags) are ignored. Modes:
                   line every 0.2 s for 20 s; print its pid, exit 0
   env             print the names of SWITCHBOARD_* variables it was given, and its meta
   ask             send a can_use_tool request, print the answer as a result, exit 0
+  turns N         for every user message on stdin: init, N assistant lines of 1 KiB
+                  of random hex
+                  (pausing 2 ms every 100), a result; exit 0 at EOF
 """
 
 import json
@@ -103,6 +106,18 @@ def ask() -> int:
     return 1
 
 
+def turns(count: int, init: dict[str, object]) -> int:
+    for number, _line in enumerate(sys.stdin):
+        emit(init)
+        for i in range(count):
+            pad = os.urandom(500).hex()  # does not compress away on the wire
+            emit({"type": "assistant", "turn": number, "i": i, "pad": pad})
+            if i % 100 == 99:
+                time.sleep(0.002)
+        emit({"type": "result", "subtype": "success", "is_error": False, "num_turns": 1})
+    return 0
+
+
 def main() -> int:
     # Positional mode only when called as `fake_agent.py MODE [N]`; as a stand-in for
     # the CLI it gets flags instead, and reads its mode from the environment.
@@ -118,6 +133,8 @@ def main() -> int:
         emit({"type": "result", "subtype": "success", "is_error": False, "result": prompt})
         sys.stdin.read()
         return 0
+    if mode == "turns":
+        return turns(param, init)
     if mode == "crash":
         emit(init)
         sys.stderr.write("fake agent: something broke\n")

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +72,21 @@ async def follow(
             if not waiting:
                 return seen
     raise AssertionError("unreachable")
+
+
+def small_buffer_socket(server: RunningServer, size: int = 64 * 1024) -> socket.socket:
+    """A TCP socket connected to the server with a receive buffer of ``size`` bytes.
+
+    On loopback the kernel grows a receive buffer up to ``tcp_rmem``'s maximum (often
+    tens of MB), which would hide a client that stopped reading; fixing it before
+    ``connect`` stops that.
+    """
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+    sock.connect((host, int(port)))
+    sock.setblocking(False)
+    return sock
 
 
 async def raw_socket(server: RunningServer, **options: Any) -> Any:

@@ -90,7 +90,10 @@ class Hub:
         self._slots = asyncio.Semaphore(limits.max_concurrent_runs)
         self._states: dict[str, _Project] = {}
         self._listeners: set[StatusListener] = set()
+        self.accepting = True
+        """False from the start of shutdown: requests that change state are refused."""
         self.closing = False
+        """True while :meth:`close` stops the CLIs: runs ending now are ``interrupted``."""
 
     # -- start and stop ---------------------------------------------------------------
 
@@ -117,6 +120,7 @@ class Hub:
     async def close(self) -> None:
         """Stop every CLI (running runs become ``interrupted``), then the store. Queued
         runs stay queued in the database and run after the next start."""
+        self.accepting = False
         self.closing = True
         states = list(self._states.values())
         for state in states:
@@ -128,6 +132,8 @@ class Hub:
 
     def kill_all(self) -> None:
         """SIGKILL every CLI group at once (a forced exit)."""
+        self.accepting = False
+        self.closing = True
         for state in self._states.values():
             state.session.kill_now()
 
@@ -229,16 +235,18 @@ class Hub:
                 run.error = "cancelled while queued"
                 await self._record(state, run)
                 return run
-        what = f"run {run_id!r}" if run_id else "running run"
-        raise HubError("nothing_to_cancel", f"{record.name} has no queued or {what}")
+        if run_id is None:
+            raise HubError("nothing_to_cancel", f"{record.name} has no running run")
+        raise HubError(
+            "nothing_to_cancel", f"{record.name} has no queued or running run {run_id!r}"
+        )
 
     async def new_session(self, key: str) -> ProjectInfo:
         """The project's next run starts a fresh Claude session."""
         record = self.project(key)
         state = self._states[record.id]
         state.session.start_fresh()
-        if state.running is None:
-            await self.projects.set_session(record.id, None)
+        await self.projects.set_session(record.id, None)
         body = '{"session_id":null,"reason":"session.new"}'
         await self.bus.append(record.id, record.epoch, [NewEvent("session", body)])
         info = self.project_info(record.id)
@@ -247,8 +255,12 @@ class Hub:
 
     # -- running ------------------------------------------------------------------------
 
+    def stop_accepting(self) -> None:
+        """Shutdown has begun: refuse new work, start no queued run."""
+        self.accepting = False
+
     def _refuse_when_closing(self) -> None:
-        if self.closing:
+        if not self.accepting:
             raise HubError("shutting_down", "the server is shutting down")
 
     def _add_state(self, project_id: str) -> None:
@@ -260,7 +272,7 @@ class Hub:
         self._states[project_id] = state
 
     def _stopping(self, state: _Project) -> bool:
-        return self.closing or state.removing
+        return not self.accepting or state.removing
 
     async def _work(self, state: _Project) -> None:
         """Take the project's runs one at a time, when a slot is free."""
@@ -314,7 +326,7 @@ class Hub:
         if outcome.result is not None:
             run.take_result(outcome.result)
         result = outcome.result or {}
-        if self.closing:
+        if self.closing and outcome.result is None:
             run.state, run.error = "interrupted", "the server shut down during this run"
         elif run.cancel_requested.is_set():
             run.state, run.error = "cancelled", "cancelled by a client"

@@ -21,6 +21,7 @@ class Outbox:
         self._ready = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
+        self._done = asyncio.Event()
 
     def put(self, frame: str) -> bool:
         """Queue a live frame; False (and the outbox is done) if it does not fit."""
@@ -62,9 +63,14 @@ class Outbox:
         self._room.set()
         return frames
 
+    async def wait_closed(self) -> None:
+        """Return once the outbox is closed (on overflow, say, while a send is stuck)."""
+        await self._done.wait()
+
     def close(self) -> None:
         """Drop what is queued and wake everyone up."""
         self.closed = True
+        self._done.set()
         self._frames.clear()
         self.size = 0
         self._ready.set()

@@ -1,18 +1,38 @@
 """Build a :class:`Hub` from the server's settings: database, migrations, limits."""
 
 import asyncio
+import fcntl
 import os
+from pathlib import Path
 
 from switchboard.config import Settings
+from switchboard.exceptions import ConfigError
 from switchboard.hub.hub import Hub, HubLimits
 from switchboard.hub.session import SessionSettings
 from switchboard.store.database import open_engine, sqlite_url
 from switchboard.store.migrate import upgrade
 
+LOCK_FILE = "server.lock"
+_held_locks: list[int] = []
+
+
+def lock_data_dir(data_dir: Path) -> None:
+    """Claim the data dir for this process until it exits (the kernel frees the lock
+    even after SIGKILL). Two servers on one data dir would number events twice and
+    stop each other's CLI processes."""
+    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ConfigError(f"another Switchboard server is using {data_dir}") from None
+    _held_locks.append(fd)
+
 
 async def open_hub(settings: Settings) -> Hub:
     """Open (creating or migrating) the database under the data dir and start a hub."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    lock_data_dir(settings.data_dir)
     engine = open_engine(sqlite_url(settings.data_dir))
     await asyncio.to_thread(upgrade, engine)
     session_settings = SessionSettings(

@@ -13,7 +13,15 @@ line is embedded as it was printed (raw fidelity), and it is the hot path.
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+)
 
 PROTOCOL_VERSION = 1
 
@@ -22,7 +30,6 @@ ErrorCode = Literal[
     "bad_message",
     "unknown_type",
     "unknown_project",
-    "unknown_run",
     "not_found",
     "not_a_directory",
     "duplicate",
@@ -54,7 +61,9 @@ class _Message(BaseModel):
 
 
 class _Request(_Message):
-    id: str | int | None = Field(default=None, description="Echoed in the ack or error.")
+    id: StrictStr | StrictInt | None = Field(
+        default=None, description="Echoed in the ack or error."
+    )
 
 
 # -- client → server ------------------------------------------------------------------
@@ -188,7 +197,6 @@ class Ack(_Message):
     projects: list[ProjectInfo] | None = None
     run: RunInfo | None = None
     head: int | None = Field(default=None, description="subscribe: the head seq when it began.")
-    server_time: float | None = None
 
 
 class Error(_Message):

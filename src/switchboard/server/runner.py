@@ -76,6 +76,7 @@ class SwitchboardServer(uvicorn.Server):
     async def _drain(self) -> None:
         for server in getattr(self, "servers", []):
             server.close()  # stop accepting connections
+        self.hub.stop_accepting()
         await self.tracker.drain(DRAIN_TIMEOUT)
         self.should_exit = True
 
@@ -144,6 +145,7 @@ async def _serve(
         ws_max_size=settings.max_message_bytes,
         ws_ping_interval=settings.ping_interval,
         ws_ping_timeout=settings.ping_timeout,
+        ws_per_message_deflate=settings.ws_compression,
         lifespan="off",
         log_level=settings.log_level,
         timeout_graceful_shutdown=int(DRAIN_TIMEOUT),

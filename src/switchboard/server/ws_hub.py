@@ -126,12 +126,16 @@ class HubConnection:
         writer = asyncio.create_task(self._write(), name="ws-writer")
         reader = asyncio.create_task(self._read(), name="ws-reader")
         stop = asyncio.create_task(self._shutdown.wait(), name="ws-stop")
+        # A writer stuck on a client that stopped reading never sees the overflow
+        # itself: watch the outbox too.
+        overflow = asyncio.create_task(self.outbox.wait_closed(), name="ws-overflow")
+        waits = (reader, stop, overflow)
         try:
-            await asyncio.wait({writer, reader, stop}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({writer, *waits}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (reader, stop):
+            for task in waits:
                 task.cancel()
-            await asyncio.gather(reader, stop, return_exceptions=True)
+            await asyncio.gather(*waits, return_exceptions=True)
         if self.outbox.overflowed:
             writer.cancel()
             await asyncio.gather(writer, return_exceptions=True)
@@ -172,6 +176,10 @@ class HubConnection:
             except StoreError as exc:
                 log.error("store failure while handling %s: %s", request.type, exc)
                 self._reply(Error(code="internal", message=str(exc), id=request.id))
+            except Exception as exc:
+                log.exception("handling %s failed", request.type)
+                failure = f"the server failed to handle {request.type}: {exc!r}"
+                self._reply(Error(code="internal", message=failure, id=request.id))
 
     async def _handle(self, request: ClientMessage) -> None:
         hub = self.hub
