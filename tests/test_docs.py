@@ -3,9 +3,12 @@
 import os
 import re
 from pathlib import Path
+from typing import get_args
 
 from switchboard.config import SERVE_OPTIONS
 from switchboard.protocol.close_codes import CloseCode
+from switchboard.protocol.messages import ErrorCode
+from switchboard.protocol.schema import render
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,10 +20,27 @@ def test_configuration_doc_lists_every_setting() -> None:
         assert f"`{option.env_var}`" in text, option.env_var
 
 
-def test_ws_claude_doc_lists_every_close_code() -> None:
+def test_ws_claude_doc_lists_its_close_codes() -> None:
     text = (ROOT / "docs" / "ws-claude.md").read_text()
     for code in CloseCode:
+        if code != CloseCode.SLOW_CONSUMER:  # /ws only
+            assert f"| {int(code)} |" in text, code
+
+
+def test_protocol_doc_lists_every_close_code_and_error_code() -> None:
+    text = (ROOT / "docs" / "protocol.md").read_text()
+    for code in CloseCode:
         assert f"| {int(code)} |" in text, code
+    for error in get_args(ErrorCode):
+        assert f"`{error}`" in text, error
+
+
+def test_committed_json_schema_matches_the_models() -> None:
+    committed = (ROOT / "docs" / "protocol.schema.json").read_text()
+    assert committed == render(), (
+        "docs/protocol.schema.json is stale: run "
+        "python -m switchboard.protocol.schema docs/protocol.schema.json"
+    )
 
 
 def test_readme_commands_exist_and_are_executable() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from switchboard import __version__
+from switchboard.client_cli import add_client_commands
 from switchboard.config import SERVE_OPTIONS, add_options, resolve
 from switchboard.exceptions import SwitchboardError
 from switchboard.scripted_model import Script, ScriptedModelServer
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     model.add_argument("--script", type=Path, help="JSON script file (see docs/scripted-model.md)")
     model.set_defaults(handler=_scripted_model)
+    add_client_commands(commands)
     return parser
 
 

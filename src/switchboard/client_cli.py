@@ -1,0 +1,219 @@
+"""Client commands of ``switchboard``: they talk to a running server over ``/ws``.
+
+Exit codes: 0 success (``prompt``: the run completed), 1 the run failed, 2 usage or
+connection error, 3 the server refused the request, 4 the run was cancelled, 5 the
+run was interrupted by a server stop.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TextIO
+
+from switchboard.client import ConnectionLost, RequestError, SwitchboardClient
+from switchboard.config import default_data_dir
+from switchboard.exceptions import ConfigError
+from switchboard.protocol.close_codes import CloseCode
+from switchboard.render import describe, run_summary
+from switchboard.server.token_store import TOKEN_FILE
+
+DEFAULT_SERVER = "http://127.0.0.1:9876"
+Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+EXIT_BY_STATE = {"completed": 0, "failed": 1, "cancelled": 4, "interrupted": 5}
+REFUSED = 3
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--server",
+        default=None,
+        help=f"Server URL [env: SWITCHBOARD_URL; default {DEFAULT_SERVER}]",
+    )
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="API token [env: SWITCHBOARD_TOKEN; default: read from DATA_DIR/token]",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="Where to find the token file [env: SWITCHBOARD_DATA_DIR]",
+    )
+
+
+def _token(args: argparse.Namespace) -> str:
+    if args.token or os.environ.get("SWITCHBOARD_TOKEN"):
+        return str(args.token or os.environ["SWITCHBOARD_TOKEN"])
+    data_dir = args.data_dir or Path(
+        os.environ.get("SWITCHBOARD_DATA_DIR") or default_data_dir(os.environ)
+    )
+    path = data_dir / TOKEN_FILE
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"no token given and none readable at {path}: {exc}") from exc
+
+
+async def _connect(args: argparse.Namespace) -> SwitchboardClient:
+    server = args.server or os.environ.get("SWITCHBOARD_URL") or DEFAULT_SERVER
+    try:
+        return await SwitchboardClient.connect(server, _token(args))
+    except OSError as exc:
+        raise ConfigError(f"cannot connect to {server}: {exc}") from exc
+
+
+def _run(command: Command, args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(command(args))
+    except RequestError as exc:
+        print(f"switchboard: {exc.message} ({exc.code})", file=sys.stderr)
+        return REFUSED
+    except ConnectionLost as exc:
+        print(f"switchboard: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _print_projects(projects: list[dict[str, Any]], out: TextIO) -> None:
+    if not projects:
+        print("no projects (add one: switchboard project add PATH)", file=out)
+        return
+    rows = [("NAME", "STATUS", "QUEUED", "EVENTS", "ID", "PATH")]
+    rows += [
+        (p["name"], p["status"], str(p["queued"]), str(p["head"]), p["id"], p["path"])
+        for p in projects
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[-1]]), file=out)
+
+
+async def projects_command(args: argparse.Namespace) -> int:
+    async with await _connect(args) as client:
+        _print_projects(await client.projects(), sys.stdout)
+    return 0
+
+
+async def project_add_command(args: argparse.Namespace) -> int:
+    async with await _connect(args) as client:
+        project = await client.add_project(args.path, args.name)
+    print(f"added {project['name']} ({project['id']}) at {project['path']}")
+    return 0
+
+
+async def project_remove_command(args: argparse.Namespace) -> int:
+    async with await _connect(args) as client:
+        project = await client.remove_project(args.project)
+    print(f"removed {project['name']} and its history")
+    return 0
+
+
+async def cancel_command(args: argparse.Namespace) -> int:
+    async with await _connect(args) as client:
+        run = await client.cancel(args.project, args.run)
+    print(f"cancelling run {run['id']} (was {run['state']})")
+    return 0
+
+
+async def prompt_command(args: argparse.Namespace) -> int:
+    """Queue a prompt, print the run as it happens; Ctrl-C cancels the run."""
+    async with await _connect(args) as client:
+        await client.subscribe(args.project, since=_head(client, args.project))
+        run = await client.prompt(
+            args.project, args.text, model=args.model, permission_mode=args.permission_mode
+        )
+        loop = asyncio.get_running_loop()
+        cancelling: list[asyncio.Task[dict[str, Any]]] = []
+
+        def cancel() -> None:
+            print("switchboard: cancelling the run", file=sys.stderr)
+            cancelling.append(loop.create_task(client.cancel(args.project, run["id"])))
+
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signal.SIGINT, cancel)
+        async for message in client.messages():
+            if message["type"] != "event" or message.get("run") != run["id"]:
+                continue
+            data = message["data"]
+            if message["kind"] == "run" and data.get("state") in EXIT_BY_STATE:
+                print(run_summary(data), file=sys.stderr)
+                return EXIT_BY_STATE[data["state"]]
+            for line in describe(message):
+                print(line, flush=True)
+    return 2
+
+
+def _head(client: SwitchboardClient, key: str) -> int:
+    """The project's head seq from the connect snapshot (0 if unknown there)."""
+    for project in client.snapshot.get("projects", []):
+        if key in (project["id"], project["name"], project["path"]):
+            return int(project["head"])
+    return 0
+
+
+async def tail_command(args: argparse.Namespace) -> int:
+    """Print a project's events; reconnects (resuming after the last seq) if closed as
+    a slow consumer."""
+    since: int | None = args.since
+    while True:
+        async with await _connect(args) as client:
+            if since is None:
+                since = _head(client, args.project)
+            await client.subscribe(args.project, since=since)
+            try:
+                async for message in client.messages():
+                    if message["type"] == "event":
+                        since = int(message["seq"])
+                        for line in describe(message):
+                            print(f"{message['seq']:>6}  {line}", flush=True)
+            except ConnectionLost as exc:
+                if exc.code != CloseCode.SLOW_CONSUMER:
+                    raise
+                print(f"switchboard: {exc}; resuming after {since}", file=sys.stderr)
+
+
+def add_client_commands(commands: Any) -> None:
+    """Register the client commands on the ``switchboard`` subparsers."""
+
+    def command(name: str, handler: Command, **kw: Any) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = commands.add_parser(name, **kw)
+        add_connection_options(parser)
+        parser.set_defaults(handler=lambda args: _run(handler, args))
+        return parser
+
+    command("projects", projects_command, help="list projects and their status")
+    prompt = command("prompt", prompt_command, help="run a prompt in a project and print it")
+    prompt.add_argument("project", help="project name, id or path")
+    prompt.add_argument("text", help="the prompt")
+    prompt.add_argument("--model", default=None)
+    prompt.add_argument("--permission-mode", default=None)
+    tail = command("tail", tail_command, help="follow a project's events")
+    tail.add_argument("project")
+    tail.add_argument("--since", type=int, default=None, help="replay events after this seq")
+    cancel = command("cancel", cancel_command, help="cancel a project's running (or a queued) run")
+    cancel.add_argument("project")
+    cancel.add_argument("--run", default=None, help="a queued or running run's id")
+
+    project = commands.add_parser("project", help="add, list or remove projects")
+    actions = project.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="register a directory as a project")
+    # Relative to where the command runs, not to the server's directory.
+    add.add_argument("path", type=os.path.abspath)
+    add.add_argument("--name", default=None)
+    add_connection_options(add)
+    add.set_defaults(handler=lambda args: _run(project_add_command, args))
+    listing = actions.add_parser("list", help="list projects")
+    add_connection_options(listing)
+    listing.set_defaults(handler=lambda args: _run(projects_command, args))
+    remove = actions.add_parser("remove", help="forget a project and its history")
+    remove.add_argument("project")
+    add_connection_options(remove)
+    remove.set_defaults(handler=lambda args: _run(project_remove_command, args))

@@ -1,0 +1,69 @@
+"""Turn ``/ws`` events into readable terminal lines (pure; used by the client commands)."""
+
+import json
+from typing import Any
+
+TOOL_INPUT_SHOWN = 120
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def run_summary(run: dict[str, Any]) -> str:
+    """One line for a run's state; finished runs with their metrics."""
+    state = run.get("state", "?")
+    parts = [f"run {run.get('id')} {state}"]
+    if run.get("duration_ms") is not None:
+        parts.append(f"{run['duration_ms'] / 1000:.1f} s")
+    if run.get("num_turns") is not None:
+        parts.append(f"{run['num_turns']} turns")
+    if run.get("cost_usd") is not None:
+        parts.append(f"${run['cost_usd']:.4f}")
+    line = ", ".join(parts)
+    if run.get("error"):
+        line += f": {run['error']}"
+    return line
+
+
+def _content_lines(message: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    content = (message.get("message") or {}).get("content")
+    if isinstance(content, str):
+        return [content] if message.get("type") == "assistant" else []
+    for block in content if isinstance(content, list) else []:
+        if not isinstance(block, dict):
+            continue
+        kind = block.get("type")
+        if kind == "text" and message.get("type") == "assistant":
+            lines.append(str(block.get("text", "")))
+        elif kind == "tool_use":
+            shown = _clip(json.dumps(block.get("input", {})), TOOL_INPUT_SHOWN)
+            lines.append(f"→ {block.get('name')} {shown}")
+        elif kind == "tool_result":
+            flag = "✗" if block.get("is_error") else "←"
+            result = block.get("content")
+            text = result if isinstance(result, str) else json.dumps(result)
+            lines.append(f"{flag} {_clip(text, TOOL_INPUT_SHOWN)}")
+    return lines
+
+
+def describe(event: dict[str, Any]) -> list[str]:
+    """What to print for one ``event`` message (nothing for bookkeeping lines)."""
+    data = event.get("data")
+    if not isinstance(data, dict):
+        return []
+    kind = event.get("kind")
+    if kind == "run":
+        state = data.get("state")
+        if state == "queued":
+            return [f"· run {data.get('id')} queued: {_clip(str(data.get('prompt')), 80)}"]
+        return [f"· {run_summary(data)}"]
+    if kind == "session":
+        return ["· the next run starts a new session"]
+    if kind == "cli_error":
+        return [f"! {data.get('error')}"]
+    if data.get("type") in ("assistant", "user"):
+        return _content_lines(data)
+    return []

@@ -1,0 +1,109 @@
+"""The client commands against a real server, CLI and scripted model."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from switchboard.scripted_model import Script, ScriptedModelServer
+from tests.conftest import ClaudeBinary, ServerFactory
+from tests.support.server import RunningServer
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def switchboard(
+    server: RunningServer, *args: str, timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "switchboard", *args]
+    argv += ["--server", server.url, "--token", server.token]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def test_project_prompt_tail_cancel_and_remove_commands(
+    servers: ServerFactory,
+    bundled_claude_bin: ClaudeBinary,
+    project_dir: Path,
+    scripted_model: ScriptedModelServer,
+) -> None:
+    scripted_model.set_script(
+        Script.of(
+            {"text": "The answer is 42."},
+            {"error": {"status": 400, "message": "scripted failure"}, "repeat": 10},
+        )
+    )
+    server = servers.start(bundled_claude_bin.path)
+    added = switchboard(server, "project", "add", str(project_dir), "--name", "demo")
+    assert added.returncode == 0, added.stderr
+    assert "added demo" in added.stdout
+
+    listed = switchboard(server, "projects")
+    assert listed.returncode == 0
+    assert "demo" in listed.stdout and "idle" in listed.stdout
+
+    ok = switchboard(server, "prompt", "demo", "What is the answer?")
+    assert ok.returncode == 0, ok.stderr
+    assert "The answer is 42." in ok.stdout
+    assert "completed" in ok.stderr
+
+    failed = switchboard(server, "prompt", "demo", "Fail please")
+    assert failed.returncode == 1, failed.stderr
+    assert "failed" in failed.stderr
+
+    tail = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "switchboard",
+            "tail",
+            "demo",
+            "--since",
+            "0",
+            "--server",
+            server.url,
+            "--token",
+            server.token,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert tail.stdout is not None
+        lines = [tail.stdout.readline() for _ in range(4)]
+    finally:
+        tail.kill()
+        tail.wait()
+        if tail.stdout is not None:
+            tail.stdout.close()
+    assert lines[0].split()[0] == "1" and "queued" in lines[0]
+    assert any("The answer is 42." in line for line in lines)
+
+    nothing = switchboard(server, "cancel", "demo")
+    assert nothing.returncode == 3
+    assert "nothing_to_cancel" in nothing.stderr
+
+    unknown = switchboard(server, "prompt", "nope", "hi")
+    assert unknown.returncode == 3 and "unknown_project" in unknown.stderr
+
+    removed = switchboard(server, "project", "remove", "demo")
+    assert removed.returncode == 0 and "removed demo" in removed.stdout
+    assert "no projects" in switchboard(server, "projects").stdout
+
+
+def test_commands_report_a_wrong_token_or_no_server(tmp_path: Path) -> None:
+    argv = [sys.executable, "-m", "switchboard", "projects", "--server", "http://127.0.0.1:9"]
+    result = subprocess.run(
+        [*argv, "--token", "x"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert result.returncode == 2
+    assert "cannot connect" in result.stderr
+    missing = subprocess.run(
+        [*argv, "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert missing.returncode == 2 and "no token given" in missing.stderr

@@ -1,0 +1,58 @@
+"""The event bus publishes committed events in seq order, once per listener."""
+
+import asyncio
+import json
+
+from switchboard.hub.bus import EventBus, WireEvent
+from switchboard.store.events import EventLog, NewEvent
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[WireEvent] = []
+        self.deltas: list[str] = []
+
+    def on_event(self, event: WireEvent) -> None:
+        self.events.append(event)
+
+    def on_delta(self, frame: str) -> None:
+        self.deltas.append(frame)
+
+
+async def test_concurrent_appends_are_published_in_seq_order(event_log: EventLog) -> None:
+    bus = EventBus(event_log)
+    first, second = Recorder(), Recorder()
+    bus.subscribe("alpha", first)
+    bus.subscribe("alpha", second)
+    batches = [
+        [NewEvent("cli", json.dumps({"n": b * 10 + i})) for i in range(3)] for b in range(20)
+    ]
+    await asyncio.gather(*(bus.append("alpha", 1, batch) for batch in batches))
+    assert [e.seq for e in first.events] == list(range(1, 61))
+    assert first.events == second.events
+    assert [e.seq for e in await bus.read("alpha", 0, 100)] == list(range(1, 61))
+
+
+async def test_frames_embed_the_stored_body_unchanged(event_log: EventLog) -> None:
+    bus = EventBus(event_log)
+    body = '{"type":"assistant","z":1,"a":[2, 3]}'  # key order and spacing kept
+    [event] = await bus.append("beta", 1, [NewEvent("cli", body, run_id="r1")])
+    assert event.frame == (
+        '{"type":"event","project":"beta","seq":1,"epoch":1,"run":"r1","kind":"cli","data":'
+        + body
+        + "}"
+    )
+    assert json.loads(event.frame)["data"] == json.loads(body)
+
+
+async def test_deltas_reach_listeners_without_being_stored(event_log: EventLog) -> None:
+    bus = EventBus(event_log)
+    listener, other_project = Recorder(), Recorder()
+    bus.subscribe("alpha", listener)
+    bus.subscribe("beta", other_project)
+    bus.publish_delta("alpha", '{"type":"delta"}')
+    assert listener.deltas == ['{"type":"delta"}'] and other_project.deltas == []
+    assert await bus.read("alpha", 0, 10) == []
+    bus.unsubscribe("alpha", listener)
+    await bus.append("alpha", 1, [NewEvent("cli", "{}")])
+    assert listener.events == []

@@ -1,0 +1,39 @@
+"""The per-connection outbox: bounded for live frames, a slow consumer closes it."""
+
+import asyncio
+
+from switchboard.hub.outbox import Outbox
+
+
+async def test_frames_come_out_in_order_and_free_their_room() -> None:
+    outbox = Outbox(limit_bytes=100)
+    assert outbox.put("a" * 40) and outbox.put("b" * 40)
+    assert await outbox.take() == ["a" * 40, "b" * 40]
+    assert outbox.size == 0 and not outbox.closed
+
+
+async def test_a_live_frame_past_the_limit_closes_the_outbox_as_overflowed() -> None:
+    outbox = Outbox(limit_bytes=100)
+    assert outbox.put("a" * 60)
+    assert not outbox.put("b" * 60)
+    assert outbox.overflowed and outbox.closed
+    assert await outbox.take() == []  # the writer stops
+    await asyncio.wait_for(outbox.wait_closed(), 1)
+    assert not outbox.put("c")
+
+
+async def test_one_frame_larger_than_the_limit_still_goes_out_alone() -> None:
+    outbox = Outbox(limit_bytes=10)
+    assert outbox.put("x" * 50)
+    assert await outbox.take() == ["x" * 50]
+
+
+async def test_replies_and_replay_bypass_the_limit_and_replay_waits_for_room() -> None:
+    outbox = Outbox(limit_bytes=100)
+    outbox.put_always("r" * 80)
+    assert not outbox.overflowed
+    waiter = asyncio.ensure_future(outbox.wait_for_room())
+    await asyncio.sleep(0)
+    assert not waiter.done()  # more than half full
+    await outbox.take()
+    await asyncio.wait_for(waiter, 1)
