@@ -258,3 +258,25 @@ async def test_a_server_killed_mid_run_recovers_on_restart(
     assert third.final["session_id"] == first.final["session_id"]
     assert "PLUM" in scripted_model.conversation_requests[-1].text()
     assert os.environ.get("SWITCHBOARD_TOKEN") is None
+
+
+async def test_session_new_starts_a_fresh_session(
+    servers: ServerFactory,
+    bundled_claude_bin: ClaudeBinary,
+    project_dir: Path,
+    scripted_model: ScriptedModelServer,
+) -> None:
+    scripted_model.set_script(text_turns("First answer.", "Second answer."))
+    server = servers.start(bundled_claude_bin.path)
+    async with await connect(server) as client:
+        project = await client.add_project(str(project_dir))
+        await client.subscribe(project["id"])
+        first = await follow(client, (await client.prompt(project["id"], "Remember FIG"))["id"])
+        renewed = await client.new_session(project["id"])
+        assert renewed["session_id"] is None
+        second = await follow(client, (await client.prompt(project["id"], "What fruit?"))["id"])
+    assert second.final["state"] == "completed"
+    assert second.final["session_id"] != first.final["session_id"]
+    assert [e["kind"] for e in second.events[:1]] == ["session"]
+    assert "FIG" not in scripted_model.conversation_requests[-1].text()
+    assert resumed_ids(servers) == [None, None]  # a new process, not resuming

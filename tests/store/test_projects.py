@@ -51,6 +51,13 @@ async def test_names_default_to_the_directory_and_must_be_unique(
     assert [p.name for p in store.all()] == ["My-Project"]
 
 
+async def test_a_taken_default_name_gets_a_number(store: ProjectStore, tmp_path: Path) -> None:
+    for parent in ("one", "two", "three"):
+        (tmp_path / parent / "app").mkdir(parents=True)
+    names = [(await store.add(str(tmp_path / p / "app"))).name for p in ("one", "two", "three")]
+    assert names == ["app", "app-2", "app-3"]
+
+
 async def test_path_rules_apply(store: ProjectStore, dirs: Path) -> None:
     await store.add(str(dirs / "app"))
     with pytest.raises(ProjectPathError) as nested:

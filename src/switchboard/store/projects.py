@@ -93,7 +93,7 @@ class ProjectStore:
         async with self._changing:
             registered = [record.path for record in self._by_id.values()]
             path = check_project_path(raw_path, registered, allowed_roots)
-            chosen = name if name is not None else default_name(path)
+            chosen = name if name is not None else self._free_name(default_name(path))
             if not NAME_PATTERN.fullmatch(chosen):
                 raise ProjectError(
                     "name_invalid", f"project names match {NAME_PATTERN.pattern}: {chosen!r}"
@@ -109,6 +109,15 @@ class ProjectStore:
             await self._writer.submit(write)
             self._by_id[record.id] = record
             return record
+
+    def _free_name(self, base: str) -> str:
+        """``base``, or ``base-2``, ``base-3``, … if another project has it."""
+        taken = {record.name for record in self._by_id.values()}
+        candidate, number = base, 1
+        while candidate in taken:
+            number += 1
+            candidate = f"{base[:60]}-{number}"
+        return candidate
 
     async def remove(self, key: str) -> ProjectRecord:
         """Forget a project and its history (runs and events go with it)."""
