@@ -30,6 +30,7 @@ from switchboard.protocol.messages import (
     ProjectStatus,
     RunInfo,
     RunOptions,
+    encode,
 )
 from switchboard.store.events import EventLog, NewEvent
 from switchboard.store.projects import ProjectRecord, ProjectStore
@@ -69,7 +70,8 @@ class _Project:
     removing: bool = False
 
 
-StatusListener = Callable[[ProjectStatus | ProjectRemoved], None]
+StatusListener = Callable[[ProjectStatus | ProjectRemoved, str], None]
+"""Called with the message and its encoded frame (encoded once for every listener)."""
 
 
 class Hub:
@@ -357,8 +359,9 @@ class Hub:
         self._notify(ProjectStatus(project=self.project_info(state.id)))
 
     def _notify(self, message: ProjectStatus | ProjectRemoved) -> None:
+        frame = encode(message)
         for listener in tuple(self._listeners):
-            listener(message)
+            listener(message, frame)
 
 
 def _result_error(result: dict[str, object]) -> str:

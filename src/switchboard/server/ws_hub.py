@@ -233,12 +233,12 @@ class HubConnection:
     def _reply(self, message: Ack | Error | HeartbeatAck) -> None:
         self.outbox.put_always(encode(message))
 
-    def _on_status(self, message: ProjectStatus | ProjectRemoved) -> None:
+    def _on_status(self, message: ProjectStatus | ProjectRemoved, frame: str) -> None:
         if isinstance(message, ProjectRemoved):
             subscription = self._subscriptions.pop(message.project, None)
             if subscription is not None:
                 subscription.cancel()
-        self.outbox.put(encode(message))
+        self.outbox.put(frame)
 
     async def _close(self, code: CloseCode, reason: str) -> None:
         if self.ws.application_state == WebSocketState.DISCONNECTED:
