@@ -37,3 +37,12 @@ async def test_replies_and_replay_bypass_the_limit_and_replay_waits_for_room() -
     assert not waiter.done()  # more than half full
     await outbox.take()
     await asyncio.wait_for(waiter, 1)
+
+
+async def test_a_replay_that_fills_the_outbox_does_not_make_live_frames_overflow() -> None:
+    outbox = Outbox(limit_bytes=100)
+    outbox.put_always("r" * 300)  # a big replayed event: exempt from the limit
+    assert outbox.put("live" * 10)
+    assert not outbox.overflowed
+    assert not outbox.put("x" * 70)  # but live frames themselves are bounded
+    assert outbox.overflowed

@@ -75,13 +75,14 @@ async def test_heads_survive_a_reopen(engine: Engine, event_log: EventLog, tmp_p
         assert [e.seq for e in await reopened.append("alpha", 1, batch("{}"))] == [3]
 
 
-async def test_a_failed_write_stops_the_log_instead_of_leaving_a_gap(
+async def test_a_failed_write_stops_that_projects_log_instead_of_leaving_a_gap(
     event_log: EventLog,
 ) -> None:
     with pytest.raises(StoreError):
         await event_log.append("no-such-project", 1, batch("{}"))  # foreign key violation
     with pytest.raises(StoreError, match="stopped after a failed write"):
-        await event_log.append("alpha", 1, batch("{}"))
+        await event_log.append("no-such-project", 1, batch("{}"))
+    assert [e.seq for e in await event_log.append("alpha", 1, batch("{}"))] == [1]
 
 
 async def test_committed_events_survive_sigkill(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ of one project commit concurrently (ReplayCursor relies on both). Each frame is 
 once and shared by every subscriber.
 """
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ class EventBus:
     def __init__(self, log: EventLog) -> None:
         self.log = log
         self._topics: dict[str, _Topic] = {}
+        self._appending: set[asyncio.Future[list[WireEvent]]] = set()
 
     def _topic(self, project_id: str) -> _Topic:
         topic = self._topics.get(project_id)
@@ -90,7 +92,24 @@ class EventBus:
     async def append(
         self, project_id: str, epoch: int, items: Sequence[NewEvent]
     ) -> list[WireEvent]:
-        """Persist ``items``, then publish them (and any earlier ones now in order)."""
+        """Persist ``items``, then publish them (and any earlier ones now in order).
+
+        Once called, it completes even if the caller is cancelled: the seqs are taken
+        at once, and a seq that is never published would hold up every later one.
+        """
+        task = asyncio.ensure_future(self._append(project_id, epoch, items))
+        self._appending.add(task)
+        task.add_done_callback(self._appended)
+        return await asyncio.shield(task)
+
+    def _appended(self, task: "asyncio.Future[list[WireEvent]]") -> None:
+        self._appending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("append failed: %s", task.exception())
+
+    async def _append(
+        self, project_id: str, epoch: int, items: Sequence[NewEvent]
+    ) -> list[WireEvent]:
         topic = self._topic(project_id)
         stored = await self.log.append(project_id, epoch, items)
         wire = [to_wire(event) for event in stored]

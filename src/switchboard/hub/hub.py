@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,11 +38,13 @@ from switchboard.store.writer import Writer
 
 log = logging.getLogger(__name__)
 
+STOP_MARGIN = 5.0
+"""Seconds on top of the grace periods before a run that will not stop is abandoned."""
 MISSING_SESSION = "No conversation found"
 """How the CLI says that ``--resume`` named a session it does not have."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass  # not frozen: raising sets __traceback__ on it
 class HubError(Exception):
     code: ErrorCode
     message: str
@@ -68,6 +70,9 @@ class _Project:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     worker: asyncio.Task[None] | None = None
     removing: bool = False
+    changing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held by requests that write the project's state, so that a removal waits for
+    them (their writes would otherwise land after the project's rows are gone)."""
 
 
 StatusListener = Callable[[ProjectStatus | ProjectRemoved, str], None]
@@ -189,14 +194,15 @@ class Hub:
         self._refuse_when_closing()
         record = self.project(key)
         state = self._states[record.id]
-        state.removing = True
-        state.queue.clear()
+        state.removing = True  # from now on, requests for it get unknown_project
         if state.running is not None:
             state.running.cancel_requested.set()
         state.wake.set()
-        await state.session.close()
-        await _stop_worker(state)
-        removed = await self.projects.remove(record.id)
+        async with state.changing:  # requests already under way finish first
+            state.queue.clear()
+            await state.session.close()
+            await _stop_worker(state)
+            removed = await self.projects.remove(record.id)
         del self._states[record.id]
         self.bus.forget(record.id)
         self._notify(ProjectRemoved(project=record.id))
@@ -205,38 +211,36 @@ class Hub:
     async def submit(self, key: str, text: str, options: RunOptions) -> Run:
         """Queue a prompt as a run of the project."""
         self._refuse_when_closing()
-        record = self.project(key)
-        state = self._states[record.id]
-        if len(state.queue) >= self.limits.max_queued_runs:
-            raise HubError(
-                "queue_full",
-                f"{record.name} already has {len(state.queue)} queued runs "
-                f"(the limit is {self.limits.max_queued_runs}); wait or cancel one",
-            )
-        run = Run.new(record.id, text, options)
-        await self.runs.insert(run)
-        state.queue.append(run)
-        await self._record(state, run, saved=True)
-        state.wake.set()
-        return run
+        async with self._changing(key) as (record, state):
+            if len(state.queue) >= self.limits.max_queued_runs:
+                raise HubError(
+                    "queue_full",
+                    f"{record.name} already has {len(state.queue)} queued runs "
+                    f"(the limit is {self.limits.max_queued_runs}); wait or cancel one",
+                )
+            run = Run.new(record.id, text, options)
+            await self.runs.insert(run)
+            await self._record(state, run, saved=True)
+            state.queue.append(run)
+            state.wake.set()
+            return run
 
     async def cancel(self, key: str, run_id: str | None) -> Run:
         """Cancel a queued run at once, or ask the running one to stop (it ends as
         ``cancelled`` once its CLI turn has stopped)."""
-        record = self.project(key)
-        state = self._states[record.id]
-        running = state.running
-        if running is not None and run_id in (None, running.id):
-            running.cancel_requested.set()
-            return running
-        for run in state.queue:
-            if run.id == run_id:
-                state.queue.remove(run)
-                run.state = "cancelled"
-                run.finished_at = time.time()
-                run.error = "cancelled while queued"
-                await self._record(state, run)
-                return run
+        async with self._changing(key) as (record, state):
+            running = state.running
+            if running is not None and run_id in (None, running.id):
+                running.cancel_requested.set()
+                return running
+            queued = next((run for run in state.queue if run.id == run_id), None)
+            if queued is not None:
+                state.queue.remove(queued)
+                queued.state = "cancelled"
+                queued.finished_at = time.time()
+                queued.error = "cancelled while queued"
+                await self._record(state, queued)
+                return queued
         if run_id is None:
             raise HubError("nothing_to_cancel", f"{record.name} has no running run")
         raise HubError(
@@ -245,15 +249,24 @@ class Hub:
 
     async def new_session(self, key: str) -> ProjectInfo:
         """The project's next run starts a fresh Claude session."""
-        record = self.project(key)
-        state = self._states[record.id]
-        state.session.start_fresh()
-        await self.projects.set_session(record.id, None)
-        body = '{"session_id":null,"reason":"session.new"}'
-        await self.bus.append(record.id, record.epoch, [NewEvent("session", body)])
-        info = self.project_info(record.id)
+        async with self._changing(key) as (record, state):
+            state.session.start_fresh()
+            await self.projects.set_session(record.id, None)
+            body = '{"session_id":null,"reason":"session.new"}'
+            await self.bus.append(record.id, record.epoch, [NewEvent("session", body)])
+            info = self.project_info(record.id)
         self._notify(ProjectStatus(project=info))
         return info
+
+    @contextlib.asynccontextmanager
+    async def _changing(self, key: str) -> AsyncIterator[tuple[ProjectRecord, _Project]]:
+        """The project, locked against removal for the duration of a request."""
+        record = self.project(key)
+        state = self._states[record.id]
+        async with state.changing:
+            if state.removing:
+                raise HubError("unknown_project", f"no project {key!r}")
+            yield record, state
 
     # -- running ------------------------------------------------------------------------
 
@@ -292,6 +305,9 @@ class Hub:
                 except StoreError:
                     log.exception("the store failed; run %s cannot be recorded", run.id)
                     return
+                except Exception:
+                    log.exception("run %s failed unexpectedly", run.id)
+                    await self._fail_quietly(state, run)
                 finally:
                     state.running = None
                 if not self._stopping(state):
@@ -313,15 +329,42 @@ class Hub:
             timed_out = not done
             if turn not in done:
                 await state.session.cancel()
-            outcome = await turn
+                await self._wait_for_stop(state, turn)
+            if turn.done() and not turn.cancelled():
+                outcome = turn.result()
+            else:
+                outcome = TurnOutcome(None, "the run would not stop and was abandoned")
         except (AgentError, ClaudeNotFoundError) as exc:
             outcome, timed_out = TurnOutcome(None, f"claude could not start: {exc}"), False
         finally:
             cancelled.cancel()
         self._conclude(run, outcome, timed_out)
-        if self._lost_session(outcome):
+        if self._lost_session(outcome):  # the CLI exits; the next run starts afresh
+            state.session.start_fresh()
             await self.projects.set_session(state.id, None)
         await self._record(state, run)
+
+    async def _wait_for_stop(self, state: _Project, turn: asyncio.Task[TurnOutcome]) -> None:
+        """After a cancel: give the turn the grace periods to end, then kill the CLI; a
+        turn that still has not ended is abandoned."""
+        settings = self.session_settings
+        grace = settings.interrupt_grace + settings.kill_grace + STOP_MARGIN
+        done, _ = await asyncio.wait({turn}, timeout=grace)
+        if not done:
+            log.warning("run did not stop within %.1f s; killing its CLI", grace)
+            await state.session.kill()
+            done, _ = await asyncio.wait({turn}, timeout=STOP_MARGIN)
+        if not done:
+            turn.cancel()
+            await asyncio.wait({turn}, timeout=STOP_MARGIN)
+
+    async def _fail_quietly(self, state: _Project, run: Run) -> None:
+        """Record a run that broke the worker as failed, if the store still lets us."""
+        run.state, run.error, run.finished_at = "failed", "internal error", time.time()
+        try:
+            await self._record(state, run)
+        except Exception:
+            log.exception("could not record run %s as failed", run.id)
 
     def _conclude(self, run: Run, outcome: TurnOutcome, timed_out: bool) -> None:
         run.finished_at = time.time()

@@ -15,7 +15,9 @@ class Outbox:
     def __init__(self, limit_bytes: int) -> None:
         self.limit = limit_bytes
         self.size = 0
+        self._exempt = 0  # bytes of queued frames the limit does not apply to
         self.overflowed = False
+        self.failure: str | None = None
         self.closed = False
         self._frames: deque[str] = deque()
         self._ready = asyncio.Event()
@@ -27,7 +29,7 @@ class Outbox:
         """Queue a live frame; False (and the outbox is done) if it does not fit."""
         if self.closed:
             return False
-        if self.size + len(frame) > self.limit and self._frames:
+        if self.size - self._exempt + len(frame) > self.limit and self._frames:
             self.overflowed = True
             self.close()
             return False
@@ -38,6 +40,7 @@ class Outbox:
         """Queue a frame the limit does not apply to (replies, replay)."""
         if not self.closed:
             self._append(frame)
+            self._exempt += len(frame)
 
     def _append(self, frame: str) -> None:
         self._frames.append(frame)
@@ -59,7 +62,7 @@ class Outbox:
             return []
         frames = list(self._frames)
         self._frames.clear()
-        self.size = 0
+        self.size = self._exempt = 0
         self._room.set()
         return frames
 
@@ -67,11 +70,16 @@ class Outbox:
         """Return once the outbox is closed (on overflow, say, while a send is stuck)."""
         await self._done.wait()
 
+    def fail(self, reason: str) -> None:
+        """Close because the server cannot go on serving this connection."""
+        self.failure = reason
+        self.close()
+
     def close(self) -> None:
         """Drop what is queued and wake everyone up."""
         self.closed = True
         self._done.set()
         self._frames.clear()
-        self.size = 0
+        self.size = self._exempt = 0
         self._ready.set()
         self._room.set()

@@ -18,7 +18,7 @@ from typing import Any
 
 from switchboard.agents.claude import ClaudeOptions, ClaudeProcess
 from switchboard.agents.discovery import find_claude
-from switchboard.exceptions import AgentGoneError
+from switchboard.exceptions import AgentError, AgentGoneError
 from switchboard.hub.bus import EventBus
 from switchboard.hub.recovery import ProcessRegistry
 from switchboard.hub.runs import Run
@@ -74,6 +74,8 @@ class ProjectSession:
         self._pump: asyncio.Task[None] | None = None
         self._run: Run | None = None
         self._turn: asyncio.Future[TurnOutcome] | None = None
+        self._turn_claude: ClaudeProcess | None = None  # the process the turn was sent to
+        self._closed = False
         self._fresh = False  # session.new: the next process starts a new session
         self._idle_timer: asyncio.TimerHandle | None = None
         self._idle_stop: asyncio.Task[None] | None = None
@@ -97,18 +99,22 @@ class ProjectSession:
         self._cancel_idle_stop()
         if self._idle_stop is not None:
             await self._idle_stop
+        if run.cancel_requested.is_set():
+            return TurnOutcome(None, "stopped before it started")
         claude = await self._ensure_process(run, project)
-        self._run = run
-        turn: asyncio.Future[TurnOutcome] = asyncio.get_running_loop().create_future()
-        self._turn = turn
         try:
-            await claude.send_user(run.prompt)
-        except AgentGoneError:
-            log.info("claude exited before taking the prompt of run %s", run.id)
-        try:
+            if run.cancel_requested.is_set():  # it came while the CLI was starting
+                return TurnOutcome(None, "stopped before it started")
+            self._run = run
+            turn: asyncio.Future[TurnOutcome] = asyncio.get_running_loop().create_future()
+            self._turn, self._turn_claude = turn, claude
+            try:
+                await claude.send_user(run.prompt)
+            except AgentGoneError:
+                log.info("claude exited before taking the prompt of run %s", run.id)
             return await turn
         finally:
-            self._turn = None
+            self._turn, self._turn_claude = None, None
             self._schedule_idle_stop(self.settings.idle_timeout)
 
     async def cancel(self) -> None:
@@ -116,8 +122,14 @@ class ProjectSession:
         if self._claude is not None:
             await self._claude.cancel(self.settings.interrupt_grace, self.settings.kill_grace)
 
+    async def kill(self) -> None:
+        """Stop the process now (a turn that would not stop); a later run starts another."""
+        if self._claude is not None:
+            await self._claude.aclose(self.settings.kill_grace)
+
     async def close(self) -> None:
-        """Stop the process now (shutdown, project removal) and wait for its output."""
+        """Stop the process for good (shutdown, project removal); wait for its output."""
+        self._closed = True
         self._cancel_idle_stop()
         claude, pump = self._claude, self._pump
         if claude is not None:
@@ -134,9 +146,13 @@ class ProjectSession:
     # -- the process ----------------------------------------------------------------
 
     async def _ensure_process(self, run: Run, project: ProjectRecord) -> ClaudeProcess:
+        if self._closed:
+            raise AgentError("the project's session is closed")
         key = (run.options.model, run.options.permission_mode)
-        if self._claude is not None and key == self._options_key and not self._fresh:
-            return self._claude
+        claude = self._claude
+        reusable = claude is not None and claude.process.returncode is None
+        if claude is not None and reusable and key == self._options_key and not self._fresh:
+            return claude
         await self._stop_gracefully()
         if self._fresh and project.session_id is not None:
             project = await self._projects.set_session(project.id, None)
@@ -198,20 +214,24 @@ class ProjectSession:
         """Append everything the CLI prints; finish turns; clean up when it exits."""
         try:
             async for batch in claude.output_batches():
-                await self._take(batch)
+                await self._take(claude, batch)
         except Exception:
             log.exception("recording claude's output failed; stopping it")
         finally:
-            returncode = await claude.aclose(self.settings.kill_grace)
             if self._claude is claude:
-                self._claude = None
-            await self._registry.forget(claude.pid)
-            if self._turn is not None and not self._turn.done():
+                self._claude = None  # from now on, a new run starts a new process
+            returncode = await claude.aclose(self.settings.kill_grace)
+            turn = self._turn if self._turn_claude is claude else None
+            if turn is not None and not turn.done():
                 stderr = claude.stderr_text.strip()[-STDERR_SHOWN:]
                 why = f"claude exited with status {returncode} before finishing the run"
-                self._turn.set_result(TurnOutcome(None, f"{why}: {stderr}" if stderr else why))
+                turn.set_result(TurnOutcome(None, f"{why}: {stderr}" if stderr else why))
+            try:
+                await self._registry.forget(claude.pid)
+            except Exception as exc:  # the store is closed or failing: nothing to clean
+                log.warning("could not forget process %s: %s", claude.pid, exc)
 
-    async def _take(self, batch: list[CliMessage | BadLine]) -> None:
+    async def _take(self, claude: ClaudeProcess, batch: list[CliMessage | BadLine]) -> None:
         run_id = self._run.id if self._run is not None else None
         durable: list[NewEvent] = []
         result: dict[str, Any] | None = None
@@ -238,8 +258,9 @@ class ProjectSession:
         await self._append(durable)
         if session_id is not None:
             await self._remember_session(session_id)
-        if result is not None and self._turn is not None and not self._turn.done():
-            self._turn.set_result(TurnOutcome(result))
+        turn = self._turn if self._turn_claude is claude else None
+        if result is not None and turn is not None and not turn.done():
+            turn.set_result(TurnOutcome(result))
 
     async def _append(self, items: list[NewEvent]) -> None:
         if items:

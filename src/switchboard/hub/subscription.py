@@ -70,6 +70,15 @@ class Subscription:
     # -- replay -------------------------------------------------------------------------
 
     async def _replay(self) -> None:
+        try:
+            await self._replay_until_closed()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("replay of %s failed", self.project_id)
+            self._outbox.fail(f"replay failed: {exc}")
+
+    async def _replay_until_closed(self) -> None:
         while not self._outbox.closed:
             after = self.cursor.wants_read()
             if after is None:

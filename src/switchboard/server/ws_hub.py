@@ -74,6 +74,7 @@ class HubConnection:
         self.tracker = endpoint.tracker
         self.outbox = Outbox(self.settings.subscriber_queue_bytes)
         self._subscriptions: dict[str, Subscription] = {}
+        self._requests: set[asyncio.Task[None]] = set()
         self._shutdown = asyncio.Event()
         self._closed = asyncio.Event()
 
@@ -95,15 +96,20 @@ class HubConnection:
             await self.ws.close(CloseCode.GOING_AWAY, "server shutting down")
             return
         self.tracker.add(self)
-        self.hub.add_listener(self._on_status)
         try:
             await self.ws.accept()
             self.outbox.put_always(encode(self._snapshot()))
+            self.hub.add_listener(self._on_status)
             await self._serve()
         finally:
             self.hub.remove_listener(self._on_status)
+            # Requests under way finish (a half-done state change would be worse than
+            # a late one); their replies go nowhere.
+            if self._requests:
+                await asyncio.gather(*self._requests, return_exceptions=True)
             for subscription in list(self._subscriptions.values()):
-                await subscription.stop()
+                with contextlib.suppress(Exception):
+                    await subscription.stop()
             self.tracker.discard(self)
             self._closed.set()
 
@@ -141,6 +147,10 @@ class HubConnection:
             await asyncio.gather(writer, return_exceptions=True)
             log.warning("closing a slow consumer (%d bytes queued)", self.outbox.limit)
             await self._close(CloseCode.SLOW_CONSUMER, "slow consumer")
+        elif self.outbox.failure is not None:
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+            await self._close(CloseCode.INTERNAL_ERROR, self.outbox.failure)
         elif stop.done() and not stop.cancelled():
             writer.cancel()
             await asyncio.gather(writer, return_exceptions=True)
@@ -169,17 +179,26 @@ class HubConnection:
             if isinstance(request, Error):
                 self._reply(request)
                 continue
-            try:
-                await self._handle(request)
-            except (HubError, ProjectError, ProjectPathError) as exc:
-                self._reply(Error(code=exc.code, message=exc.message, id=request.id))
-            except StoreError as exc:
-                log.error("store failure while handling %s: %s", request.type, exc)
-                self._reply(Error(code="internal", message=str(exc), id=request.id))
-            except Exception as exc:
-                log.exception("handling %s failed", request.type)
-                failure = f"the server failed to handle {request.type}: {exc!r}"
-                self._reply(Error(code="internal", message=failure, id=request.id))
+            # The request runs as its own task, so that a connection closing meanwhile
+            # cannot cut a state change in half; run() waits for it.
+            task = asyncio.ensure_future(self._answer(request))
+            self._requests.add(task)
+            task.add_done_callback(self._requests.discard)
+            await asyncio.shield(task)
+
+    async def _answer(self, request: ClientMessage) -> None:
+        """Handle one request; turn what goes wrong into an ``error`` reply."""
+        try:
+            await self._handle(request)
+        except (HubError, ProjectError, ProjectPathError) as exc:
+            self._reply(Error(code=exc.code, message=exc.message, id=request.id))
+        except StoreError as exc:
+            log.error("store failure while handling %s: %s", request.type, exc)
+            self._reply(Error(code="internal", message=str(exc), id=request.id))
+        except Exception as exc:
+            log.exception("handling %s failed", request.type)
+            failure = f"the server failed to handle {request.type}: {exc!r}"
+            self._reply(Error(code="internal", message=failure, id=request.id))
 
     async def _handle(self, request: ClientMessage) -> None:
         hub = self.hub
@@ -225,6 +244,8 @@ class HubConnection:
         previous = self._subscriptions.pop(project.id, None)
         if previous is not None:
             await previous.stop()
+            project = self.hub.project(request.project)  # still there after the wait?
+            head = self.hub.bus.head(project.id)
         self._reply(Ack(id=request.id, head=head))
         subscription = Subscription(project.id, request.since, self.hub.bus, self.outbox)
         self._subscriptions[project.id] = subscription

@@ -45,7 +45,7 @@ class EventLog:
         self._engine = engine
         self._writer = writer
         self._heads: dict[str, int] = {}
-        self._failed: BaseException | None = None
+        self._failed: dict[str, BaseException] = {}  # projects whose log stopped
 
     async def load_heads(self) -> None:
         """Read the last ``seq`` of every project."""
@@ -68,11 +68,13 @@ class EventLog:
     ) -> list[StoredEvent]:
         """Persist ``items`` as the next events of ``project_id``; return them with seqs.
 
-        If the database refuses a write, the log stops taking appends (raising
-        :class:`StoreError`): continuing would leave a gap in the sequence.
+        If the database refuses a write, that project's log stops taking appends
+        (raising :class:`StoreError`): continuing would leave a gap in its sequence.
         """
-        if self._failed is not None:
-            raise StoreError("the event log stopped after a failed write") from self._failed
+        if project_id in self._failed:
+            raise StoreError(
+                f"the event log of {project_id} stopped after a failed write"
+            ) from self._failed[project_id]
         if not items:
             return []
         first = self.head(project_id) + 1
@@ -101,7 +103,7 @@ class EventLog:
         try:
             await self._writer.submit(write)
         except Exception as exc:
-            self._failed = exc
+            self._failed[project_id] = exc
             raise StoreError(f"could not persist events of {project_id}: {exc}") from exc
         return stored
 

@@ -16,7 +16,7 @@ PathProblem = Literal[
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass  # not frozen: raising sets __traceback__ on it
 class ProjectPathError(Exception):
     """Why a path cannot be a project; ``code`` is the protocol's error code."""
 

@@ -29,7 +29,7 @@ class ProjectRecord:
     created_at: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass  # not frozen: raising sets __traceback__ on it
 class ProjectError(Exception):
     """A project request that cannot be done; ``code`` is the protocol's error code."""
 

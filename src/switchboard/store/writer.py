@@ -19,6 +19,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
+from switchboard.exceptions import StoreError
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -51,13 +53,19 @@ class Writer:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._jobs: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
+        self._closed = False
         self.commits = 0
         """Transactions committed so far (for tests and metrics)."""
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
         self._thread.start()
 
     def submit(self, work: Callable[[Connection], T]) -> asyncio.Future[T]:
-        """Queue ``work(connection)``; the future resolves once it is committed."""
+        """Queue ``work(connection)``; the future resolves once it is committed.
+
+        Raises :class:`StoreError` once the writer is closed (nothing would run it).
+        """
+        if self._closed:
+            raise StoreError("the store is closed")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._jobs.put(_Job(work, future, loop))
@@ -65,6 +73,7 @@ class Writer:
 
     def close(self) -> None:
         """Commit what is queued, then stop the thread. Idempotent."""
+        self._closed = True
         if self._thread.is_alive():
             self._jobs.put(None)
             self._thread.join()

@@ -1,0 +1,53 @@
+"""The hub benchmark still runs (tiny sizes; its table is checked, no timing is asserted)."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "hub.py"
+NUMBER = r"(\d[\d,]*(?:\.\d+)?)"
+
+
+def figures(table: str, row: str) -> list[float]:
+    """The numbers on the table row that starts with ``row`` (the label's own excluded)."""
+    for line in table.splitlines():
+        if line.startswith(row):
+            return [float(n.replace(",", "")) for n in re.findall(NUMBER, line[len(row) :])]
+    pytest.fail(f"no row {row!r} in:\n{table}")
+
+
+@pytest.mark.timeout(180)
+def test_hub_benchmark_runs_and_reports_every_row() -> None:
+    argv = [
+        sys.executable,
+        str(BENCH),
+        "--subscribers",
+        "10",
+        "--events",
+        "200",
+        "--rounds",
+        "1",
+        "--replay-events",
+        "2000",
+        "--idle-subscribers",
+        "50",
+        "--client-procs",
+        "2",
+    ]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=170, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    table = result.stdout.split("hub benchmark:", 1)[-1]
+
+    hub_rate, raw_rate, ratio = figures(table, "fan-out, 10 subscribers (events/s)")
+    assert hub_rate > 0 and raw_rate > 0 and ratio > 0
+    (seconds,) = figures(table, "replay of 2,000 events (s)")
+    assert seconds > 0
+    (rate,) = figures(table, "replay, events/s")
+    assert rate > 0
+    stall, idle, _target = figures(table, "replay, max event-loop stall (ms)")
+    assert stall > 0 and idle > 0
+    hub_kib, raw_kib, _ratio, _target = figures(table, "memory per idle subscriber (KiB)")
+    assert hub_kib > 0 and raw_kib > 0

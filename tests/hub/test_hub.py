@@ -1,0 +1,141 @@
+"""The hub in-process, on a real database, with real CLI processes: races and edge cases."""
+
+import asyncio
+import json
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from switchboard.hub.hub import Hub, HubError, HubLimits
+from switchboard.hub.session import SessionSettings
+from switchboard.protocol.messages import RunOptions
+from switchboard.scripted_model import Script, ScriptedModelServer
+from switchboard.store.database import open_engine, sqlite_url
+from switchboard.store.events import NewEvent
+from switchboard.store.migrate import upgrade
+from tests.conftest import FAKE_AGENT, ClaudeBinary
+
+pytestmark = pytest.mark.timeout(90)
+
+
+@pytest.fixture
+async def hubs(tmp_path: Path) -> AsyncIterator[Callable[..., object]]:
+    opened: list[Hub] = []
+
+    async def make(claude: Path, env: dict[str, str] | None = None, **limits: float) -> Hub:
+        engine = open_engine(sqlite_url(tmp_path))
+        upgrade(engine)
+        settings = SessionSettings(
+            claude_bin=str(claude),
+            env=env if env is not None else dict(os.environ),
+            max_line_bytes=1 << 20,
+            kill_grace=0.3,
+            interrupt_grace=float(limits.pop("interrupt_grace", 1.0)),
+            idle_timeout=60,
+            partial_messages=False,
+        )
+        hub = Hub(engine, settings, HubLimits(**limits))  # type: ignore[arg-type]
+        await hub.start()
+        opened.append(hub)
+        return hub
+
+    yield make
+    for hub in opened:
+        await hub.close()
+
+
+async def finished(hub: Hub, project: str, run_id: str, timeout: float = 30) -> dict[str, object]:
+    """Poll the project's log until the run's last state is a finished one."""
+    async with asyncio.timeout(timeout):
+        while True:
+            for event in await hub.bus.read(project, 0, 10_000):
+                frame = event.frame
+                if f'"id":"{run_id}"' in frame and not any(
+                    f'"state":"{state}"' in frame for state in ("queued", "running")
+                ):
+                    return dict(json.loads(event.frame)["data"])
+            await asyncio.sleep(0.05)
+
+
+def fake_env(mode: str) -> dict[str, str]:
+    return {**os.environ, "FAKE_AGENT_MODE": mode}
+
+
+async def test_a_cancel_before_the_cli_has_the_prompt_is_not_lost(
+    hubs: Callable[..., object], tmp_path: Path
+) -> None:
+    hub: Hub = await hubs(FAKE_AGENT, fake_env("hang"), run_timeout=60)  # type: ignore[misc]
+    project = await hub.add_project(str(tmp_path), None)
+    run = await hub.submit(project.id, "hang", RunOptions())
+    await hub.cancel(project.id, run.id)  # most likely before the CLI even started
+    started = time.monotonic()
+    final = await finished(hub, project.id, run.id)
+    assert final["state"] == "cancelled"
+    assert time.monotonic() - started < 15
+
+
+async def test_removing_a_project_while_requests_write_to_it_breaks_nothing(
+    hubs: Callable[..., object], tmp_path: Path
+) -> None:
+    hub: Hub = await hubs(FAKE_AGENT, fake_env("ok"))  # type: ignore[misc]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    doomed = await hub.add_project(str(tmp_path / "a"), None)
+    other = await hub.add_project(str(tmp_path / "b"), None)
+    results = await asyncio.gather(
+        hub.new_session(doomed.id),
+        hub.remove_project(doomed.id),
+        hub.submit(doomed.id, "late", RunOptions()),
+        return_exceptions=True,
+    )
+    for result in results:
+        assert not isinstance(result, Exception) or isinstance(result, HubError), result
+    run = await hub.submit(other.id, "still works", RunOptions())
+    assert (await finished(hub, other.id, run.id))["state"] == "completed"
+    assert [p.name for p in hub.project_infos()] == ["b"]
+
+
+async def test_a_cancelled_caller_does_not_stop_its_events_from_being_published(
+    hubs: Callable[..., object], tmp_path: Path
+) -> None:
+    hub: Hub = await hubs(FAKE_AGENT, fake_env("ok"))  # type: ignore[misc]
+    project = await hub.add_project(str(tmp_path), None)
+    seen: list[int] = []
+
+    class Listener:
+        def on_event(self, event: object) -> None:
+            seen.append(event.seq)  # type: ignore[attr-defined]
+
+        def on_delta(self, frame: str) -> None: ...
+
+    hub.bus.subscribe(project.id, Listener())
+    cut = asyncio.ensure_future(hub.bus.append(project.id, 1, [NewEvent("cli", "{}")]))
+    await asyncio.sleep(0)
+    cut.cancel()
+    await hub.bus.append(project.id, 1, [NewEvent("cli", "{}")])
+    assert seen == [1, 2]
+
+
+async def test_a_lost_session_fails_one_run_and_the_next_starts_fresh(
+    hubs: Callable[..., object],
+    tmp_path: Path,
+    bundled_claude_bin: ClaudeBinary,
+    claude_env: dict[str, str],
+    scripted_model: ScriptedModelServer,
+) -> None:
+    scripted_model.set_script(Script.of({"text": "Fresh start."}))
+    hub: Hub = await hubs(bundled_claude_bin.path, claude_env)  # type: ignore[misc]
+    (tmp_path / "work").mkdir()
+    project = await hub.add_project(str(tmp_path / "work"), None)
+    await hub.projects.set_session(project.id, str(uuid.uuid4()))  # the CLI never had it
+    lost = await hub.submit(project.id, "hello?", RunOptions())
+    failed = await finished(hub, project.id, lost.id)
+    assert failed["state"] == "failed" and "No conversation found" in str(failed["error"])
+    assert hub.projects.get(project.id).session_id is None
+    again = await hub.submit(project.id, "hello again", RunOptions())
+    final = await finished(hub, project.id, again.id)
+    assert final["state"] == "completed" and final["session_id"]
