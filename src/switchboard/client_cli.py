@@ -124,23 +124,55 @@ async def cancel_command(args: argparse.Namespace) -> int:
 
 
 async def prompt_command(args: argparse.Namespace) -> int:
-    """Queue a prompt, print the run as it happens; Ctrl-C cancels the run."""
+    """Queue a prompt, print the run as it happens; Ctrl-C cancels the run. If the
+    server closes the connection as a slow consumer, reconnect and resume after the
+    last event seen."""
     async with await _connect(args) as client:
-        await client.subscribe(args.project, since=_head(client, args.project))
+        since = _head(client, args.project)
+        await client.subscribe(args.project, since=since)
         run = await client.prompt(
             args.project, args.text, model=args.model, permission_mode=args.permission_mode
         )
+        follower = RunFollower(args.project, run["id"], since)
+        try:
+            return await follower.follow(client)
+        except ConnectionLost as exc:
+            if exc.code != CloseCode.SLOW_CONSUMER:
+                raise
+    while True:
+        print(f"switchboard: resuming after event {follower.since}", file=sys.stderr)
+        async with await _connect(args) as client:
+            await client.subscribe(args.project, since=follower.since)
+            try:
+                return await follower.follow(client)
+            except ConnectionLost as exc:
+                if exc.code != CloseCode.SLOW_CONSUMER:
+                    raise
+
+
+class RunFollower:
+    """Prints one run's events and returns its exit code; remembers the last seq."""
+
+    def __init__(self, project: str, run_id: str, since: int) -> None:
+        self.project = project
+        self.run_id = run_id
+        self.since = since
+
+    async def follow(self, client: SwitchboardClient) -> int:
         loop = asyncio.get_running_loop()
         cancelling: list[asyncio.Task[dict[str, Any]]] = []
 
         def cancel() -> None:
             print("switchboard: cancelling the run", file=sys.stderr)
-            cancelling.append(loop.create_task(client.cancel(args.project, run["id"])))
+            cancelling.append(loop.create_task(client.cancel(self.project, self.run_id)))
 
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signal.SIGINT, cancel)
         async for message in client.messages():
-            if message["type"] != "event" or message.get("run") != run["id"]:
+            if message["type"] != "event":
+                continue
+            self.since = int(message["seq"])
+            if message.get("run") != self.run_id:
                 continue
             data = message["data"]
             if message["kind"] == "run" and data.get("state") in EXIT_BY_STATE:
@@ -148,7 +180,7 @@ async def prompt_command(args: argparse.Namespace) -> int:
                 return EXIT_BY_STATE[data["state"]]
             for line in describe(message):
                 print(line, flush=True)
-    return 2
+        return 2
 
 
 def _head(client: SwitchboardClient, key: str) -> int:

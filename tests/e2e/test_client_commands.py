@@ -1,5 +1,6 @@
 """The client commands against a real server, CLI and scripted model."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from switchboard.scripted_model import Script, ScriptedModelServer
-from tests.conftest import ClaudeBinary, ServerFactory
+from tests.conftest import FAKE_AGENT, ClaudeBinary, ServerFactory
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.timeout(180)
@@ -107,3 +108,52 @@ def test_commands_report_a_wrong_token_or_no_server(tmp_path: Path) -> None:
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )
     assert missing.returncode == 2 and "no token given" in missing.stderr
+
+
+def test_prompt_and_tail_resume_after_being_closed_as_slow_consumers(
+    servers: ServerFactory, project_dir: Path
+) -> None:
+    server = servers.start(
+        FAKE_AGENT,
+        "--subscriber-queue-bytes",
+        "4096",  # four events: a flood of 3000 overflows any client
+        record_spawns=False,
+        FAKE_AGENT_MODE="turns",
+        FAKE_AGENT_N="3000",
+    )
+    assert (
+        switchboard(server, "project", "add", str(project_dir), "--name", "flood").returncode == 0
+    )
+    tail = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "switchboard",
+            "tail",
+            "flood",
+            "--since",
+            "0",
+            "--server",
+            server.url,
+            "--token",
+            server.token,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        prompted = switchboard(server, "prompt", "flood", "go")
+        assert prompted.returncode == 0, prompted.stderr
+        assert "resuming after event" in prompted.stderr
+        assert tail.stdout is not None
+        lines: list[str] = []
+        while not any("completed" in line for line in lines):
+            lines.append(tail.stdout.readline())
+    finally:
+        tail.kill()
+        _, errors = tail.communicate(timeout=10)
+    states = [re.search(r"· run \w+ (\w+)", line) for line in lines]
+    # Each state once, in order: the tail resumed where it was, it did not replay twice.
+    assert [m.group(1) for m in states if m] == ["queued", "running", "completed"]
+    assert "resuming after" in errors

@@ -8,24 +8,28 @@ from switchboard.hub.outbox import Outbox
 async def test_frames_come_out_in_order_and_free_their_room() -> None:
     outbox = Outbox(limit_bytes=100)
     assert outbox.put("a" * 40) and outbox.put("b" * 40)
-    assert await outbox.take() == ["a" * 40, "b" * 40]
+    assert outbox.take() == ["a" * 40, "b" * 40]
+    assert outbox.take() == []
     assert outbox.size == 0 and not outbox.closed
 
 
 async def test_a_live_frame_past_the_limit_closes_the_outbox_as_overflowed() -> None:
-    outbox = Outbox(limit_bytes=100)
+    closed: list[bool] = []
+    outbox = Outbox(limit_bytes=100, on_close=lambda: closed.append(True))
     assert outbox.put("a" * 60)
     assert not outbox.put("b" * 60)
     assert outbox.overflowed and outbox.closed
-    assert await outbox.take() == []  # the writer stops
-    await asyncio.wait_for(outbox.wait_closed(), 1)
+    assert outbox.take() == []  # the writer stops
+    assert closed == [True]  # the connection hears of it even while its writer is stuck
     assert not outbox.put("c")
+    outbox.close()
+    assert closed == [True]
 
 
 async def test_one_frame_larger_than_the_limit_still_goes_out_alone() -> None:
     outbox = Outbox(limit_bytes=10)
     assert outbox.put("x" * 50)
-    assert await outbox.take() == ["x" * 50]
+    assert outbox.take() == ["x" * 50]
 
 
 async def test_replies_and_replay_bypass_the_limit_and_replay_waits_for_room() -> None:
@@ -35,7 +39,7 @@ async def test_replies_and_replay_bypass_the_limit_and_replay_waits_for_room() -
     waiter = asyncio.ensure_future(outbox.wait_for_room())
     await asyncio.sleep(0)
     assert not waiter.done()  # more than half full
-    await outbox.take()
+    outbox.take()
     await asyncio.wait_for(waiter, 1)
 
 
@@ -46,3 +50,14 @@ async def test_a_replay_that_fills_the_outbox_does_not_make_live_frames_overflow
     assert not outbox.overflowed
     assert not outbox.put("x" * 70)  # but live frames themselves are bounded
     assert outbox.overflowed
+
+
+async def test_on_ready_fires_when_frames_arrive_in_an_empty_outbox() -> None:
+    calls: list[int] = []
+    outbox = Outbox(limit_bytes=100, on_ready=lambda: calls.append(outbox.size))
+    outbox.put("a")
+    outbox.put("b")  # not empty: the writer already knows
+    assert calls == [1]
+    outbox.take()
+    outbox.put_always("c")
+    assert calls == [1, 1]

@@ -1,18 +1,47 @@
 """A connection's bounded send queue: what the hub has handed over, not yet sent.
 
-The hub never waits for a client: it puts frames here and moves on. A writer task
-takes them and sends them as fast as the client reads. Live frames that would push
+The hub never waits for a client: it puts frames here and moves on. A writer task,
+started by ``on_ready`` when frames arrive and ended when none are left, takes them
+and sends them as fast as the client reads. Live frames that would push
 the queue past its limit mark the client as a slow consumer instead (the connection
-then closes with 4008 and the client resumes with ``since``). Replay is not subject to
-the limit: it waits for room before reading more (:meth:`wait_for_room`).
+then closes with 4008 and the client resumes with ``since``). Replies and replay are
+not subject to the limit: replay waits for room before reading more
+(:meth:`wait_for_room`).
+
+An idle connection holds one of these, so it keeps no Events and no task: a waiter
+gets a future only while it waits.
 """
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
+
+
+def _wake(waiter: "asyncio.Future[None] | None") -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
 
 
 class Outbox:
-    def __init__(self, limit_bytes: int) -> None:
+    __slots__ = (
+        "_exempt",
+        "_frames",
+        "_on_close",
+        "_on_ready",
+        "_room_waiter",
+        "closed",
+        "failure",
+        "limit",
+        "overflowed",
+        "size",
+    )
+
+    def __init__(
+        self,
+        limit_bytes: int,
+        on_ready: Callable[[], None] | None = None,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
         self.limit = limit_bytes
         self.size = 0
         self._exempt = 0  # bytes of queued frames the limit does not apply to
@@ -20,10 +49,9 @@ class Outbox:
         self.failure: str | None = None
         self.closed = False
         self._frames: deque[str] = deque()
-        self._ready = asyncio.Event()
-        self._room = asyncio.Event()
-        self._room.set()
-        self._done = asyncio.Event()
+        self._on_ready = on_ready  # called when a frame arrives in an empty outbox
+        self._on_close = on_close
+        self._room_waiter: asyncio.Future[None] | None = None  # wait_for_room() waiting
 
     def put(self, frame: str) -> bool:
         """Queue a live frame; False (and the outbox is done) if it does not fit."""
@@ -43,32 +71,30 @@ class Outbox:
             self._exempt += len(frame)
 
     def _append(self, frame: str) -> None:
+        was_empty = not self._frames
         self._frames.append(frame)
         self.size += len(frame)
-        self._ready.set()
-        if self.size > self.limit // 2:
-            self._room.clear()
+        if was_empty and self._on_ready is not None:
+            self._on_ready()
 
     async def wait_for_room(self) -> None:
         """Return once the outbox is at most half full (or closed)."""
-        await self._room.wait()
+        while self.size > self.limit // 2 and not self.closed:
+            self._room_waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._room_waiter
+            finally:
+                self._room_waiter = None
 
-    async def take(self) -> list[str]:
-        """Every queued frame, waiting for one; an empty list once closed."""
-        while not self._frames and not self.closed:
-            self._ready.clear()
-            await self._ready.wait()
-        if self.closed:
+    def take(self) -> list[str]:
+        """Every queued frame (none once closed)."""
+        if self.closed or not self._frames:
             return []
         frames = list(self._frames)
         self._frames.clear()
         self.size = self._exempt = 0
-        self._room.set()
+        _wake(self._room_waiter)
         return frames
-
-    async def wait_closed(self) -> None:
-        """Return once the outbox is closed (on overflow, say, while a send is stuck)."""
-        await self._done.wait()
 
     def fail(self, reason: str) -> None:
         """Close because the server cannot go on serving this connection."""
@@ -76,10 +102,12 @@ class Outbox:
         self.close()
 
     def close(self) -> None:
-        """Drop what is queued and wake everyone up."""
+        """Drop what is queued and wake everyone up. Idempotent."""
+        if self.closed:
+            return
         self.closed = True
-        self._done.set()
         self._frames.clear()
         self.size = self._exempt = 0
-        self._ready.set()
-        self._room.set()
+        _wake(self._room_waiter)
+        if self._on_close is not None:
+            self._on_close()

@@ -18,10 +18,15 @@ from switchboard.protocol.replay import ReplayCursor
 
 log = logging.getLogger(__name__)
 
-REPLAY_CHUNK = 500
+REPLAY_CHUNK = 200
 
 
 class Subscription:
+    """A replay task runs while the cursor is behind the live stream, and only then:
+    an idle subscriber that has caught up holds no task."""
+
+    __slots__ = ("_bus", "_chunk", "_outbox", "_stopped", "_task", "cursor", "project_id")
+
     def __init__(
         self, project_id: str, since: int, bus: EventBus, outbox: Outbox, chunk: int = REPLAY_CHUNK
     ) -> None:
@@ -30,15 +35,21 @@ class Subscription:
         self._bus = bus
         self._outbox = outbox
         self._chunk = chunk
-        self._behind = asyncio.Event()  # the cursor fell off live: read the store again
         self._task: asyncio.Task[None] | None = None
+        self._stopped = False
 
     def start(self) -> None:
         self._bus.subscribe(self.project_id, self)
-        self._task = asyncio.create_task(self._replay(), name=f"replay-{self.project_id}")
+        self._catch_up()
+
+    def _catch_up(self) -> None:
+        """Start the replay task unless it runs (it ends once the cursor is live)."""
+        if self._task is None and not self._stopped:
+            self._task = asyncio.create_task(self._replay(), name=f"replay-{self.project_id}")
 
     def cancel(self) -> None:
         """Stop receiving and replaying now (the replay task ends on its own)."""
+        self._stopped = True
         self._bus.unsubscribe(self.project_id, self)
         if self._task is not None:
             self._task.cancel()
@@ -61,7 +72,7 @@ class Subscription:
         for ready in cursor.on_live(event):
             self._outbox.put(ready.frame)
         if not cursor.live:
-            self._behind.set()
+            self._catch_up()
 
     def on_delta(self, frame: str) -> None:
         if self.cursor.live:
@@ -71,20 +82,21 @@ class Subscription:
 
     async def _replay(self) -> None:
         try:
-            await self._replay_until_closed()
+            await self._replay_until_live()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.exception("replay of %s failed", self.project_id)
             self._outbox.fail(f"replay failed: {exc}")
+        finally:
+            if self._task is asyncio.current_task():
+                self._task = None
 
-    async def _replay_until_closed(self) -> None:
+    async def _replay_until_live(self) -> None:
         while not self._outbox.closed:
             after = self.cursor.wants_read()
             if after is None:
-                self._behind.clear()
-                await self._behind.wait()
-                continue
+                return
             await self._outbox.wait_for_room()
             batch = await self._bus.read(self.project_id, after, self._chunk)
             was_live = self.cursor.live

@@ -36,6 +36,8 @@ class ReplayGapError(Exception):
 class ReplayCursor(Generic[E]):
     """One subscriber's position: ``last`` is the seq of the last event handed out."""
 
+    __slots__ = ("_dropped_up_to", "_max_pending", "_pending", "last", "live")
+
     def __init__(self, since: int, max_pending: int = DEFAULT_MAX_PENDING) -> None:
         self.last = since
         self.live = False

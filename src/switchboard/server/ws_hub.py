@@ -48,6 +48,7 @@ from switchboard.store.projects import ProjectError
 
 log = logging.getLogger(__name__)
 
+WRITE_SLICE = 64 * 1024
 CLOSE_SECONDS = 30.0
 """How long the closing frame may wait for a client that has stopped reading."""
 
@@ -66,28 +67,55 @@ class HubEndpoint:
 
 
 class HubConnection:
+    __slots__ = (
+        "_asgi_send",
+        "_closed",
+        "_ending",
+        "_requests",
+        "_shutdown",
+        "_subscriptions",
+        "_writer",
+        "hub",
+        "outbox",
+        "settings",
+        "tracker",
+        "ws",
+    )
+
     def __init__(self, websocket: WebSocket, send: Send, endpoint: HubEndpoint) -> None:
         self.ws = websocket
         self._asgi_send = send
         self.hub = endpoint.hub
         self.settings = endpoint.settings
         self.tracker = endpoint.tracker
-        self.outbox = Outbox(self.settings.subscriber_queue_bytes)
         self._subscriptions: dict[str, Subscription] = {}
         self._requests: set[asyncio.Task[None]] = set()
-        self._shutdown = asyncio.Event()
-        self._closed = asyncio.Event()
+        # Futures, not Events: thousands of idle connections each hold these.
+        loop = asyncio.get_running_loop()
+        self._ending: asyncio.Future[None] = loop.create_future()  # time to close
+        self._closed: asyncio.Future[None] = loop.create_future()  # all cleaned up
+        self._shutdown = False
+        self._writer: asyncio.Task[None] | None = None  # runs only while there is output
+        self.outbox = Outbox(
+            self.settings.subscriber_queue_bytes, on_ready=self._start_writer, on_close=self._end
+        )
 
     # -- SessionTracker hooks -----------------------------------------------------------
 
     def request_shutdown(self) -> None:
-        self._shutdown.set()
+        self._shutdown = True
+        self._end()
 
     def kill_now(self) -> None:
         """Nothing to kill: the hub owns the CLI processes."""
 
     async def wait_closed(self) -> None:
-        await self._closed.wait()
+        await asyncio.shield(self._closed)
+
+    def _end(self, _task: object = None) -> None:
+        """Something ended the connection: the client left, the outbox closed, shutdown."""
+        if not self._ending.done():
+            self._ending.set_result(None)
 
     # -- the connection -----------------------------------------------------------------
 
@@ -111,7 +139,8 @@ class HubConnection:
                 with contextlib.suppress(Exception):
                     await subscription.stop()
             self.tracker.discard(self)
-            self._closed.set()
+            if not self._closed.done():
+                self._closed.set_result(None)
 
     def _snapshot(self) -> Connected:
         settings = self.settings
@@ -129,42 +158,51 @@ class HubConnection:
         )
 
     async def _serve(self) -> None:
-        writer = asyncio.create_task(self._write(), name="ws-writer")
+        """Run the reader and the writer until one ends, the outbox closes (a writer
+        stuck on a client that stopped reading would never notice an overflow itself)
+        or shutdown; then close with the code that says why."""
         reader = asyncio.create_task(self._read(), name="ws-reader")
-        stop = asyncio.create_task(self._shutdown.wait(), name="ws-stop")
-        # A writer stuck on a client that stopped reading never sees the overflow
-        # itself: watch the outbox too.
-        overflow = asyncio.create_task(self.outbox.wait_closed(), name="ws-overflow")
-        waits = (reader, stop, overflow)
+        reader.add_done_callback(self._end)
         try:
-            await asyncio.wait({writer, *waits}, return_when=asyncio.FIRST_COMPLETED)
+            await self._ending
         finally:
-            for task in waits:
+            tasks = [task for task in (reader, self._writer) if task is not None]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*waits, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
         if self.outbox.overflowed:
-            writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
             log.warning("closing a slow consumer (%d bytes queued)", self.outbox.limit)
             await self._close(CloseCode.SLOW_CONSUMER, "slow consumer")
         elif self.outbox.failure is not None:
-            writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
             await self._close(CloseCode.INTERNAL_ERROR, self.outbox.failure)
-        elif stop.done() and not stop.cancelled():
-            writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
+        elif self._shutdown:
             await self._close(CloseCode.GOING_AWAY, "server shutting down")
-        else:
-            self.outbox.close()
-            writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
+        self.outbox.close()
+
+    def _start_writer(self) -> None:
+        if self._writer is None and not self._ending.done():
+            self._writer = asyncio.create_task(self._write(), name="ws-writer")
+            self._writer.add_done_callback(self._writer_done)
+
+    def _writer_done(self, task: "asyncio.Task[None]") -> None:
+        if task.cancelled() or task.exception() is not None:
+            self._end()  # the client is gone (or sending failed)
 
     async def _write(self) -> None:
+        """Send what the outbox holds until it is empty; yield to the loop every
+        ``WRITE_SLICE`` bytes, since a send to a socket with room never suspends."""
         send = self._asgi_send
-        while frames := await self.outbox.take():
-            for frame in frames:
-                await send({"type": "websocket.send", "text": frame})
+        try:
+            while frames := self.outbox.take():
+                sent = 0
+                for frame in frames:
+                    await send({"type": "websocket.send", "text": frame})
+                    sent += len(frame)
+                    if sent >= WRITE_SLICE:
+                        sent = 0
+                        await asyncio.sleep(0)
+        finally:
+            self._writer = None
 
     async def _read(self) -> None:
         while True:
