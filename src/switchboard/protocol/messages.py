@@ -10,6 +10,7 @@ the ``connected`` snapshot, ``event`` and ``delta`` messages of subscribed proje
 line is embedded as it was printed (raw fidelity), and it is the hot path.
 """
 
+import functools
 import json
 from typing import Annotated, Any, Literal
 
@@ -297,20 +298,24 @@ def encode(message: BaseModel) -> str:
     return message.model_dump_json(exclude_none=False)
 
 
+@functools.lru_cache(maxsize=4096)
+def _quoted(value: str | None) -> str:
+    """A JSON string (or null); ids repeat on every frame of a run, so remember them."""
+    return "null" if value is None else json.dumps(value)
+
+
 def event_frame(
     project: str, seq: int, *, epoch: int, run: str | None, kind: str, body: str
 ) -> str:
     """An ``event`` frame; ``body`` is JSON text and goes in unchanged."""
-    run_text = "null" if run is None else json.dumps(run)
     return (
-        f'{{"type":"event","project":{json.dumps(project)},"seq":{seq},"epoch":{epoch},'
-        f'"run":{run_text},"kind":"{kind}","data":{body}}}'
+        f'{{"type":"event","project":{_quoted(project)},"seq":{seq},"epoch":{epoch},'
+        f'"run":{_quoted(run)},"kind":"{kind}","data":{body}}}'
     )
 
 
 def delta_frame(project: str, run: str | None, body: str) -> str:
-    run_text = "null" if run is None else json.dumps(run)
-    return f'{{"type":"delta","project":{json.dumps(project)},"run":{run_text},"data":{body}}}'
+    return f'{{"type":"delta","project":{_quoted(project)},"run":{_quoted(run)},"data":{body}}}'
 
 
 def json_schema() -> dict[str, Any]:

@@ -4,6 +4,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.engine import Connection
@@ -33,6 +34,31 @@ class StoredEvent:
     created_at: float
 
 
+class _CompiledInsert:
+    """The events INSERT compiled once for the engine's dialect, run as a plain DBAPI
+    ``executemany``: the hot path of every CLI line, where SQLAlchemy's per-statement
+    work would cost more than the insert itself."""
+
+    def __init__(self, engine: Engine) -> None:
+        compiled = insert(events).compile(dialect=engine.dialect)
+        self.sql = str(compiled)
+        self._order = list(compiled.positiontup or ()) if compiled.positional else None
+
+    def parameters(self, stored: Sequence[StoredEvent]) -> list[Any]:
+        if self._order == list(_COLUMNS):  # SQLite: the common case, spelled out
+            return [
+                (e.project_id, e.seq, e.epoch, e.run_id, e.kind, e.body, e.created_at)
+                for e in stored
+            ]
+        if self._order is None:
+            return [{name: getattr(e, name) for name in _COLUMNS} for e in stored]
+        order = self._order
+        return [tuple(getattr(e, name) for name in order) for e in stored]
+
+
+_COLUMNS = ("project_id", "seq", "epoch", "run_id", "kind", "body", "created_at")
+
+
 class EventLog:
     """Assigns ``seq`` on the event loop (so call order is seq order) and persists.
 
@@ -46,6 +72,7 @@ class EventLog:
         self._writer = writer
         self._heads: dict[str, int] = {}
         self._failed: dict[str, BaseException] = {}  # projects whose log stopped
+        self._insert = _CompiledInsert(engine)
 
     async def load_heads(self) -> None:
         """Read the last ``seq`` of every project."""
@@ -84,21 +111,10 @@ class EventLog:
             StoredEvent(project_id, first + i, epoch, item.run_id, item.kind, item.body, now)
             for i, item in enumerate(items)
         ]
-        rows = [
-            {
-                "project_id": e.project_id,
-                "seq": e.seq,
-                "epoch": e.epoch,
-                "run_id": e.run_id,
-                "kind": e.kind,
-                "body": e.body,
-                "created_at": e.created_at,
-            }
-            for e in stored
-        ]
+        compiled = self._insert
 
-        def write(connection: Connection) -> None:
-            connection.execute(insert(events), rows)
+        def write(connection: Connection) -> None:  # on the writer thread
+            connection.exec_driver_sql(compiled.sql, compiled.parameters(stored))
 
         try:
             await self._writer.submit(write)
@@ -110,7 +126,7 @@ class EventLog:
     async def read(self, project_id: str, after: int, limit: int) -> list[StoredEvent]:
         """Up to ``limit`` stored events of ``project_id`` with ``seq > after``, in order."""
         query = (
-            select(events)
+            select(*(events.c[name] for name in _COLUMNS))  # StoredEvent's field order
             .where(events.c.project_id == project_id, events.c.seq > after)
             .order_by(events.c.seq)
             .limit(limit)
@@ -118,6 +134,6 @@ class EventLog:
 
         def read() -> list[StoredEvent]:
             with self._engine.connect() as connection:
-                return [StoredEvent(**row._mapping) for row in connection.execute(query)]
+                return [StoredEvent(*row) for row in connection.execute(query)]
 
         return await asyncio.to_thread(read)
