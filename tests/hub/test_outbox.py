@@ -61,3 +61,21 @@ async def test_on_ready_fires_when_frames_arrive_in_an_empty_outbox() -> None:
     outbox.take()
     outbox.put_always("c")
     assert calls == [1, 1]
+
+
+async def test_every_replay_waiting_for_room_is_woken() -> None:
+    outbox = Outbox(limit_bytes=100)
+    outbox.put_always("r" * 80)
+    first = asyncio.ensure_future(outbox.wait_for_room())
+    second = asyncio.ensure_future(outbox.wait_for_room())
+    cancelled = asyncio.ensure_future(outbox.wait_for_room())
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    await asyncio.sleep(0)
+    outbox.take()
+    await asyncio.wait_for(asyncio.gather(first, second), 1)
+    outbox.put_always("r" * 80)
+    third = asyncio.ensure_future(outbox.wait_for_room())
+    await asyncio.sleep(0)
+    outbox.close()
+    await asyncio.wait_for(third, 1)

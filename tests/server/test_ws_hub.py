@@ -233,3 +233,46 @@ async def test_a_client_that_stops_reading_is_closed_and_the_others_keep_up(
     finally:
         await stalled.close()
         await reader.close()
+
+
+async def test_one_connection_replays_two_long_histories_in_full(
+    servers: ServerFactory, tmp_path: Path
+) -> None:
+    lines = 1500  # about 1.5 MB of history per project, against a 64 KiB queue
+    server = servers.start(
+        FAKE_AGENT,
+        "--subscriber-queue-bytes",
+        str(64 * 1024),
+        record_spawns=False,
+        FAKE_AGENT_MODE="turns",
+        FAKE_AGENT_N=str(lines),
+    )
+    names = ("first", "second")
+    async with await connect(server) as client:
+        for name in names:
+            (tmp_path / name).mkdir()
+            await client.add_project(str(tmp_path / name), name=name)
+            await client.prompt(name, "go")
+        async with asyncio.timeout(60):  # nobody watches live: wait for both runs
+            while any(p["status"] != "idle" or p["head"] < lines for p in await client.projects()):
+                await asyncio.sleep(0.2)
+        listed = await client.projects()
+    heads = {p["name"]: p["head"] for p in listed}
+    ids = {p["id"]: p["name"] for p in listed}
+    ws = await raw_socket(server, max_size=None)
+    try:
+        for name in names:
+            await ws.send(json.dumps({"type": "subscribe", "project": name}))
+        seqs: dict[str, list[int]] = {}
+        caught_up: set[str] = set()
+        async with asyncio.timeout(60):
+            while len(caught_up) < 2:
+                message = json.loads(await ws.recv())
+                if message["type"] == "event":
+                    seqs.setdefault(ids[message["project"]], []).append(message["seq"])
+                elif message["type"] == "caught_up":
+                    caught_up.add(ids[message["project"]])
+        for name in names:
+            assert seqs[name] == list(range(1, heads[name] + 1))
+    finally:
+        await ws.close()

@@ -28,7 +28,7 @@ class Outbox:
         "_frames",
         "_on_close",
         "_on_ready",
-        "_room_waiter",
+        "_room_waiters",
         "closed",
         "failure",
         "limit",
@@ -51,7 +51,8 @@ class Outbox:
         self._frames: deque[str] = deque()
         self._on_ready = on_ready  # called when a frame arrives in an empty outbox
         self._on_close = on_close
-        self._room_waiter: asyncio.Future[None] | None = None  # wait_for_room() waiting
+        # wait_for_room() callers (one per replaying subscription of the connection)
+        self._room_waiters: list[asyncio.Future[None]] | None = None
 
     def put(self, frame: str) -> bool:
         """Queue a live frame; False (and the outbox is done) if it does not fit."""
@@ -80,11 +81,15 @@ class Outbox:
     async def wait_for_room(self) -> None:
         """Return once the outbox is at most half full (or closed)."""
         while self.size > self.limit // 2 and not self.closed:
-            self._room_waiter = asyncio.get_running_loop().create_future()
+            waiter = asyncio.get_running_loop().create_future()
+            if self._room_waiters is None:
+                self._room_waiters = []
+            self._room_waiters.append(waiter)
             try:
-                await self._room_waiter
+                await waiter
             finally:
-                self._room_waiter = None
+                if self._room_waiters is not None and waiter in self._room_waiters:
+                    self._room_waiters.remove(waiter)  # cancelled while waiting
 
     def take(self) -> list[str]:
         """Every queued frame (none once closed)."""
@@ -93,8 +98,13 @@ class Outbox:
         frames = list(self._frames)
         self._frames.clear()
         self.size = self._exempt = 0
-        _wake(self._room_waiter)
+        self._wake_room_waiters()
         return frames
+
+    def _wake_room_waiters(self) -> None:
+        waiters, self._room_waiters = self._room_waiters, None
+        for waiter in waiters or ():
+            _wake(waiter)
 
     def fail(self, reason: str) -> None:
         """Close because the server cannot go on serving this connection."""
@@ -108,6 +118,6 @@ class Outbox:
         self.closed = True
         self._frames.clear()
         self.size = self._exempt = 0
-        _wake(self._room_waiter)
+        self._wake_room_waiters()
         if self._on_close is not None:
             self._on_close()

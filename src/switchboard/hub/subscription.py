@@ -44,7 +44,7 @@ class Subscription:
 
     def _catch_up(self) -> None:
         """Start the replay task unless it runs (it ends once the cursor is live)."""
-        if self._task is None and not self._stopped:
+        if self._task is None and not self._stopped and not self._outbox.closed:
             self._task = asyncio.create_task(self._replay(), name=f"replay-{self.project_id}")
 
     def cancel(self) -> None:

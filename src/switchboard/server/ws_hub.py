@@ -170,13 +170,13 @@ class HubConnection:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-        if self.outbox.overflowed:
+        if self._shutdown:  # first: a client told 4008 now would reconnect to nothing
+            await self._close(CloseCode.GOING_AWAY, "server shutting down")
+        elif self.outbox.overflowed:
             log.warning("closing a slow consumer (%d bytes queued)", self.outbox.limit)
             await self._close(CloseCode.SLOW_CONSUMER, "slow consumer")
         elif self.outbox.failure is not None:
             await self._close(CloseCode.INTERNAL_ERROR, self.outbox.failure)
-        elif self._shutdown:
-            await self._close(CloseCode.GOING_AWAY, "server shutting down")
         self.outbox.close()
 
     def _start_writer(self) -> None:
