@@ -47,6 +47,9 @@ class Settings:
     ping_timeout: float = 20.0
     partial_messages: bool = True
     ws_compression: bool = False
+    permission_timeout: float = 600.0
+    question_timeout: float = 600.0
+    plan_timeout: float = 600.0
 
 
 def _positive_float(text: str) -> float:
@@ -225,6 +228,22 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         _boolean,
         "Offer permessage-deflate to WebSocket clients: less bandwidth, but every frame "
         "is compressed once per client. Default false.",
+    ),
+    Option(
+        "permission-timeout",
+        _positive_float,
+        "Seconds a tool-permission confirmation waits for an answer before it is denied. "
+        "Default 600.",
+    ),
+    Option(
+        "question-timeout",
+        _positive_float,
+        "Seconds a question (AskUserQuestion) waits for an answer. Default 600.",
+    ),
+    Option(
+        "plan-timeout",
+        _positive_float,
+        "Seconds a plan approval (ExitPlanMode) waits for an answer. Default 600.",
     ),
 )
 

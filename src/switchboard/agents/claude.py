@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from switchboard.agents.output_buffer import OutputBuffer
 from switchboard.agents.process import AgentProcess
@@ -42,6 +43,9 @@ OUTPUT_BUFFER_BYTES = 4 * 1024 * 1024
 READER_FAILURE_GRACE = 0.5
 
 PermissionHandler = Callable[[PermissionRequest], Awaitable[None]]
+"""Called in the reader task: answer at once, or register and answer later through
+:meth:`ClaudeProcess.answer_permission` (never wait for a person here)."""
+WithdrawnHandler = Callable[[str], Awaitable[None]]
 
 # Not passed to the CLI: CLAUDECODE would make it think it runs inside another Claude
 # Code; SWITCHBOARD_* holds our settings, the token among them, which the CLI's tools
@@ -103,11 +107,15 @@ class ClaudeProcess:
     """One CLI process. Use as ``async with``; iterate :meth:`output` for its lines."""
 
     def __init__(
-        self, options: ClaudeOptions, on_permission: PermissionHandler | None = None
+        self,
+        options: ClaudeOptions,
+        on_permission: PermissionHandler | None = None,
+        on_withdrawn: WithdrawnHandler | None = None,
     ) -> None:
         self.options = options
         self.control = ControlProtocol()
         self._on_permission = on_permission or self._deny_without_handler
+        self._on_withdrawn = on_withdrawn
         self._process: AgentProcess | None = None
         self._reader: asyncio.Task[None] | None = None
         self._pending: dict[str, asyncio.Future[ControlResult]] = {}
@@ -194,6 +202,20 @@ class ClaudeProcess:
         """The default permission policy: nobody was given to ask, so the answer is no."""
         self.control.deny(request.request_id, "Switchboard has no approver for this run")
 
+    async def answer_permission(
+        self, request_id: str, allow: bool, updated_input: dict[str, Any], message: str
+    ) -> bool:
+        """Answer a ``can_use_tool`` later; False if it is no longer pending.
+
+        Raises :class:`AgentGoneError` if the CLI cannot take it any more.
+        """
+        if allow:
+            answered = self.control.allow(request_id, updated_input)
+        else:
+            answered = self.control.deny(request_id, message)
+        await self._flush_control()
+        return answered
+
     async def interrupt(self) -> None:
         """Ask the CLI to stop the current turn (it answers and ends the turn)."""
         self.control.interrupt()
@@ -277,6 +299,11 @@ class ClaudeProcess:
                 self.control.deny(event.request_id, "Switchboard failed to ask for approval")
         elif isinstance(event, RequestCancelled):
             log.info("claude withdrew control request %s", event.request_id)
+            if self._on_withdrawn is not None:
+                try:
+                    await self._on_withdrawn(event.request_id)
+                except Exception:
+                    log.exception("the withdrawal handler failed")
         try:
             await self._flush_control()
         except AgentGoneError:

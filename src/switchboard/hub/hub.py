@@ -8,6 +8,7 @@ and appended to the project's event log (``kind: "run"``) before anyone hears of
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 import uuid
@@ -20,10 +21,18 @@ from sqlalchemy import Engine
 
 from switchboard.exceptions import AgentError, ClaudeNotFoundError, StoreError
 from switchboard.hub.bus import EventBus
+from switchboard.hub.confirmations import ConfirmationBook, ExpiryReason
 from switchboard.hub.recovery import ProcessRegistry
 from switchboard.hub.runs import Run, RunStore
-from switchboard.hub.session import ProjectSession, SessionSettings, TurnOutcome
+from switchboard.hub.session import (
+    ProjectSession,
+    SessionServices,
+    SessionSettings,
+    TurnOutcome,
+)
 from switchboard.protocol.messages import (
+    ConfirmationEvent,
+    ConfirmationExpired,
     ErrorCode,
     ProjectInfo,
     ProjectRemoved,
@@ -59,6 +68,9 @@ class HubLimits:
     max_queued_runs: int = 16
     run_timeout: float = 300.0
     allowed_roots: tuple[Path, ...] = ()
+    permission_timeout: float = 600.0
+    question_timeout: float = 600.0
+    plan_timeout: float = 600.0
 
 
 @dataclass(slots=True)
@@ -94,6 +106,14 @@ class Hub:
         self.bus = EventBus(EventLog(engine, self._writer))
         self.runs = RunStore(engine, self._writer)
         self.registry = ProcessRegistry(engine, self._writer, self.instance)
+        self.confirmations = ConfirmationBook(
+            self._record_confirmation,
+            {
+                "tool_permission": limits.permission_timeout,
+                "question": limits.question_timeout,
+                "plan": limits.plan_timeout,
+            },
+        )
         self._slots = asyncio.Semaphore(limits.max_concurrent_runs)
         self._states: dict[str, _Project] = {}
         self._listeners: set[StatusListener] = set()
@@ -116,6 +136,7 @@ class Hub:
             if state is None:
                 continue
             if run.state == "running":
+                await self._close_confirmations_of(run)
                 run.state = "interrupted"
                 run.finished_at = time.time()
                 run.error = "the server stopped during this run"
@@ -279,9 +300,8 @@ class Hub:
             raise HubError("shutting_down", "the server is shutting down")
 
     def _add_state(self, project_id: str) -> None:
-        session = ProjectSession(
-            project_id, self.session_settings, self.bus, self.projects, self.registry
-        )
+        services = SessionServices(self.bus, self.projects, self.registry, self.confirmations)
+        session = ProjectSession(project_id, self.session_settings, services)
         state = _Project(project_id, session)
         state.worker = asyncio.create_task(self._work(state), name=f"project-{project_id}")
         self._states[project_id] = state
@@ -328,6 +348,8 @@ class Hub:
             )
             timed_out = not done
             if turn not in done:
+                reason: ExpiryReason = "cancelled" if run.cancel_requested.is_set() else "ended"
+                await self.confirmations.expire_where(reason, run_id=run.id)
                 await state.session.cancel()
                 await self._wait_for_stop(state, turn)
             if turn.done() and not turn.cancelled():
@@ -338,6 +360,7 @@ class Hub:
             outcome, timed_out = TurnOutcome(None, f"claude could not start: {exc}"), False
         finally:
             cancelled.cancel()
+        await self.confirmations.expire_where("ended", run_id=run.id)
         self._conclude(run, outcome, timed_out)
         if self._lost_session(outcome):  # the CLI exits; the next run starts afresh
             state.session.start_fresh()
@@ -389,6 +412,27 @@ class Hub:
     def _lost_session(outcome: TurnOutcome) -> bool:
         errors = (outcome.result or {}).get("errors")
         return isinstance(errors, list) and any(MISSING_SESSION in str(e) for e in errors)
+
+    async def _close_confirmations_of(self, run: Run) -> None:
+        """A previous server died with these unanswered: say they are closed."""
+        opened: list[str] = []
+        for event in await self.bus.log.read_run(run.project_id, run.id, "confirmation"):
+            body = json.loads(event.body)
+            if body.get("type") == "confirmation_required":
+                opened.append(body["confirmation"]["id"])
+            elif body.get("type") in ("confirmation_answered", "confirmation_expired"):
+                with contextlib.suppress(ValueError):
+                    opened.remove(body["confirmation_id"])
+        for confirmation_id in opened:
+            body = ConfirmationExpired(confirmation_id=confirmation_id, reason="server_restart")
+            await self._record_confirmation(run.project_id, run.id, body)
+
+    async def _record_confirmation(
+        self, project_id: str, run_id: str | None, body: ConfirmationEvent
+    ) -> None:
+        epoch = self.projects.get(project_id).epoch
+        event = NewEvent("confirmation", body.model_dump_json(exclude_none=True), run_id)
+        await self.bus.append(project_id, epoch, [event])
 
     async def _record(self, state: _Project, run: Run, saved: bool = False) -> None:
         """Save the run's state, log it as an event, tell the listeners."""

@@ -20,9 +20,11 @@ from switchboard.agents.claude import ClaudeOptions, ClaudeProcess
 from switchboard.agents.discovery import find_claude
 from switchboard.exceptions import AgentError, AgentGoneError
 from switchboard.hub.bus import EventBus
+from switchboard.hub.confirmations import ConfirmationBook, Decision
 from switchboard.hub.recovery import ProcessRegistry
 from switchboard.hub.runs import Run
 from switchboard.protocol.cli_messages import BadLine, CliMessage
+from switchboard.protocol.control import PermissionRequest
 from switchboard.protocol.messages import delta_frame
 from switchboard.store.events import NewEvent
 from switchboard.store.projects import ProjectRecord, ProjectStore
@@ -53,22 +55,28 @@ class TurnOutcome:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SessionServices:
+    """The parts of the hub a session works with."""
+
+    bus: EventBus
+    projects: ProjectStore
+    registry: ProcessRegistry
+    confirmations: ConfirmationBook
+
+
 class ProjectSession:
     """Owns at most one CLI process for one project."""
 
     def __init__(
-        self,
-        project_id: str,
-        settings: SessionSettings,
-        bus: EventBus,
-        projects: ProjectStore,
-        registry: ProcessRegistry,
+        self, project_id: str, settings: SessionSettings, services: "SessionServices"
     ) -> None:
         self.project_id = project_id
         self.settings = settings
-        self._bus = bus
-        self._projects = projects
-        self._registry = registry
+        self._bus = services.bus
+        self._projects = services.projects
+        self._registry = services.registry
+        self._confirmations = services.confirmations
         self._claude: ClaudeProcess | None = None
         self._options_key: tuple[str | None, str | None] | None = None
         self._pump: asyncio.Task[None] | None = None
@@ -162,17 +170,22 @@ class ProjectSession:
             cwd=project.path,
             env=self.settings.env,
             resume=project.session_id,
+            permission_prompt=True,  # questions come to us (can_use_tool), not denied
             partial_messages=self.settings.partial_messages,
             permission_mode=run.options.permission_mode,
             model=run.options.model,
             max_line_bytes=self.settings.max_line_bytes,
         )
-        claude = ClaudeProcess(options)
-        await claude.start()
-        self._claude, self._options_key = claude, key
-        await self._registry.record(claude.pid, project.id, run.id)
-        self._pump = asyncio.create_task(self._pump_output(claude), name=f"pump-{claude.pid}")
-        return claude
+        process = ClaudeProcess(
+            options,
+            on_permission=lambda request: self._ask(process, request),
+            on_withdrawn=self._withdrawn,
+        )
+        await process.start()
+        self._claude, self._options_key = process, key
+        await self._registry.record(process.pid, project.id, run.id)
+        self._pump = asyncio.create_task(self._pump_output(process), name=f"pump-{process.pid}")
+        return process
 
     def _schedule_idle_stop(self, delay: float) -> None:
         self._cancel_idle_stop()
@@ -261,6 +274,21 @@ class ProjectSession:
         turn = self._turn if self._turn_claude is claude else None
         if result is not None and turn is not None and not turn.done():
             turn.set_result(TurnOutcome(result))
+
+    async def _ask(self, claude: ClaudeProcess, request: PermissionRequest) -> None:
+        """Claude asks for permission: open a confirmation; its answer comes later."""
+
+        async def deliver(decision: Decision) -> None:
+            updated = decision.updated_input or request.input
+            await claude.answer_permission(
+                request.request_id, decision.allow, updated, decision.message
+            )
+
+        run_id = self._run.id if self._run is not None else None
+        await self._confirmations.open(self.project_id, run_id, request, deliver)
+
+    async def _withdrawn(self, request_id: str) -> None:
+        await self._confirmations.expire_where("withdrawn", request_id=request_id)
 
     async def _append(self, items: list[NewEvent]) -> None:
         if items:

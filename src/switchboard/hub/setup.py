@@ -49,6 +49,9 @@ async def open_hub(settings: Settings) -> Hub:
         max_queued_runs=settings.max_queued_runs,
         run_timeout=settings.run_timeout,
         allowed_roots=settings.allowed_roots,
+        permission_timeout=settings.permission_timeout,
+        question_timeout=settings.question_timeout,
+        plan_timeout=settings.plan_timeout,
     )
     hub = Hub(engine, session_settings, limits)
     await hub.start()

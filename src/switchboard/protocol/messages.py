@@ -43,6 +43,9 @@ ErrorCode = Literal[
     "since_out_of_range",
     "not_subscribed",
     "nothing_to_cancel",
+    "unknown_confirmation",
+    "already_answered",
+    "invalid_option",
     "shutting_down",
     "internal",
 ]
@@ -125,6 +128,33 @@ class Heartbeat(_Request):
     type: Literal["heartbeat"]
 
 
+class ConfirmationResponse(_Request):
+    """Answer a pending confirmation; the first valid answer wins."""
+
+    type: Literal["confirmation_response"]
+    confirmation_id: Annotated[str, Field(min_length=1, max_length=64)]
+    response: Annotated[str, Field(min_length=1, max_length=10_000)] = Field(
+        description="One of the confirmation's options (tool permissions: allow or deny)."
+    )
+    remember: bool = False
+    message: Annotated[str, Field(max_length=10_000)] | None = Field(
+        default=None, description="deny: the reason Claude is told."
+    )
+    updated_input: dict[str, Any] | None = Field(
+        default=None, description="allow: run the tool with this input instead."
+    )
+
+
+class PauseTimer(_Request):
+    type: Literal["pause_timer"]
+    confirmation_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class ResumeTimer(_Request):
+    type: Literal["resume_timer"]
+    confirmation_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
 ClientMessage = Annotated[
     Subscribe
     | Unsubscribe
@@ -134,11 +164,17 @@ ClientMessage = Annotated[
     | ProjectList
     | ProjectRemove
     | SessionNew
-    | Heartbeat,
+    | Heartbeat
+    | ConfirmationResponse
+    | PauseTimer
+    | ResumeTimer,
     Field(discriminator="type"),
 ]
 CLIENT_TYPES = frozenset(
     {
+        "confirmation_response",
+        "pause_timer",
+        "resume_timer",
         "subscribe",
         "unsubscribe",
         "prompt",
@@ -182,12 +218,70 @@ class RunInfo(_Message):
     error: str | None = None
 
 
+ConfirmationKind = Literal["tool_permission", "question", "plan"]
+
+
+class ConfirmationInfo(_Message):
+    """A question Claude asked that waits for a client's answer (seed 003)."""
+
+    id: str
+    project: str
+    run: str | None
+    kind: ConfirmationKind
+    tool_name: str
+    input: dict[str, Any]
+    suggestions: list[Any] = Field(description="The CLI's permission suggestions, unchanged.")
+    options: list[str]
+    timeout_seconds: float
+    remaining_seconds: float
+    paused: bool
+    created_at: float
+
+
+class ConfirmationRequired(_Message):
+    """``event`` data (kind ``confirmation``): Claude asks; clients may answer."""
+
+    type: Literal["confirmation_required"] = "confirmation_required"
+    confirmation: ConfirmationInfo
+
+
+class ConfirmationAnswered(_Message):
+    type: Literal["confirmation_answered"] = "confirmation_answered"
+    confirmation_id: str
+    response: str
+    by: Literal["client", "rule"]
+    at: float
+    message: str | None = None
+
+
+class ConfirmationExpired(_Message):
+    type: Literal["confirmation_expired"] = "confirmation_expired"
+    confirmation_id: str
+    reason: Literal["timeout", "cancelled", "withdrawn", "ended", "server_restart"]
+    fallback: Literal["deny"] = "deny"
+
+
+class ConfirmationTimer(_Message):
+    type: Literal["confirmation_timer"] = "confirmation_timer"
+    confirmation_id: str
+    paused: bool
+    remaining_seconds: float
+
+
+ConfirmationEvent = Annotated[
+    ConfirmationRequired | ConfirmationAnswered | ConfirmationExpired | ConfirmationTimer,
+    Field(discriminator="type"),
+]
+"""The ``data`` of an ``event`` of kind ``confirmation``."""
+
+
 class Connected(_Message):
     type: Literal["connected"] = "connected"
     protocol: int = PROTOCOL_VERSION
     server_version: str
     projects: list[ProjectInfo]
     running_runs: list[RunInfo]
+    pending_confirmations: list[ConfirmationInfo]
     limits: dict[str, int | float]
 
 
@@ -198,6 +292,10 @@ class Ack(_Message):
     projects: list[ProjectInfo] | None = None
     run: RunInfo | None = None
     head: int | None = Field(default=None, description="subscribe: the head seq when it began.")
+    pending_confirmations: list[ConfirmationInfo] | None = Field(
+        default=None, description="subscribe: the project's confirmations waiting for an answer."
+    )
+    confirmation: ConfirmationInfo | None = None
 
 
 class Error(_Message):
@@ -237,7 +335,7 @@ class Event(_Message):
     seq: int
     epoch: int
     run: str | None
-    kind: Literal["cli", "cli_error", "run", "session"]
+    kind: Literal["cli", "cli_error", "run", "session", "confirmation"]
     data: Any = Field(description="kind cli: the CLI's stream-json line, unchanged.")
 
 
@@ -322,10 +420,19 @@ def json_schema() -> dict[str, Any]:
     """The committed schema (docs/protocol.schema.json) of both directions."""
     client = TypeAdapter(ClientMessage).json_schema(ref_template="#/$defs/{model}")
     server = server_adapter.json_schema(ref_template="#/$defs/{model}")
-    defs = {**client.pop("$defs", {}), **server.pop("$defs", {})}
+    confirmation = TypeAdapter(ConfirmationEvent).json_schema(ref_template="#/$defs/{model}")
+    defs = {
+        **client.pop("$defs", {}),
+        **server.pop("$defs", {}),
+        **confirmation.pop("$defs", {}),
+    }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"Switchboard /ws protocol, version {PROTOCOL_VERSION}",
         "$defs": defs,
-        "properties": {"client_to_server": client, "server_to_client": server},
+        "properties": {
+            "client_to_server": client,
+            "server_to_client": server,
+            "confirmation_event_data": confirmation,
+        },
     }

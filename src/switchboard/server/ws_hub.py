@@ -18,6 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from switchboard import __version__
 from switchboard.config import Settings
 from switchboard.exceptions import StoreError
+from switchboard.hub.confirmations import ConfirmationError
 from switchboard.hub.hub import Hub, HubError
 from switchboard.hub.outbox import Outbox
 from switchboard.hub.subscription import Subscription
@@ -26,16 +27,19 @@ from switchboard.protocol.messages import (
     Ack,
     Cancel,
     ClientMessage,
+    ConfirmationResponse,
     Connected,
     Error,
     Heartbeat,
     HeartbeatAck,
+    PauseTimer,
     ProjectAdd,
     ProjectList,
     ProjectRemove,
     ProjectRemoved,
     ProjectStatus,
     Prompt,
+    ResumeTimer,
     SessionNew,
     Subscribe,
     Unsubscribe,
@@ -148,6 +152,7 @@ class HubConnection:
             server_version=__version__,
             projects=self.hub.project_infos(),
             running_runs=self.hub.running_runs(),
+            pending_confirmations=self.hub.confirmations.pending(),
             limits={
                 "max_message_bytes": settings.max_message_bytes,
                 "subscriber_queue_bytes": settings.subscriber_queue_bytes,
@@ -228,7 +233,7 @@ class HubConnection:
         """Handle one request; turn what goes wrong into an ``error`` reply."""
         try:
             await self._handle(request)
-        except (HubError, ProjectError, ProjectPathError) as exc:
+        except (HubError, ProjectError, ProjectPathError, ConfirmationError) as exc:
             self._reply(Error(code=exc.code, message=exc.message, id=request.id))
         except StoreError as exc:
             log.error("store failure while handling %s: %s", request.type, exc)
@@ -270,6 +275,28 @@ class HubConnection:
                 self._reply(Ack(id=request.id, project=info))
             case Heartbeat():
                 self._reply(HeartbeatAck(id=request.id, server_time=time.time()))
+            case ConfirmationResponse():
+                self._check_subscribed(request.confirmation_id)
+                confirmation = await hub.confirmations.answer(
+                    request.confirmation_id,
+                    request.response,
+                    message=request.message,
+                    updated_input=request.updated_input,
+                )
+                self._reply(Ack(id=request.id, confirmation=confirmation.info()))
+            case PauseTimer() | ResumeTimer():
+                self._check_subscribed(request.confirmation_id)
+                paused = isinstance(request, PauseTimer)
+                confirmation = await hub.confirmations.set_paused(request.confirmation_id, paused)
+                self._reply(Ack(id=request.id, confirmation=confirmation.info()))
+
+    def _check_subscribed(self, confirmation_id: str) -> None:
+        """Only a client that follows a project may answer for it."""
+        project_id = self.hub.confirmations.get(confirmation_id).project_id
+        if project_id not in self._subscriptions:
+            raise HubError(
+                "not_subscribed", f"subscribe to {project_id} to answer its confirmations"
+            )
 
     async def _subscribe(self, request: Subscribe) -> None:
         project = self.hub.project(request.project)
@@ -284,7 +311,8 @@ class HubConnection:
             await previous.stop()
             project = self.hub.project(request.project)  # still there after the wait?
             head = self.hub.bus.head(project.id)
-        self._reply(Ack(id=request.id, head=head))
+        pending = self.hub.confirmations.pending(project.id)
+        self._reply(Ack(id=request.id, head=head, pending_confirmations=pending))
         subscription = Subscription(project.id, request.since, self.hub.bus, self.outbox)
         self._subscriptions[project.id] = subscription
         subscription.start()

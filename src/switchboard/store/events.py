@@ -123,6 +123,24 @@ class EventLog:
             raise StoreError(f"could not persist events of {project_id}: {exc}") from exc
         return stored
 
+    async def read_run(self, project_id: str, run_id: str, kind: str) -> list[StoredEvent]:
+        """The stored events of one run and kind, in order."""
+        query = (
+            select(*(events.c[name] for name in _COLUMNS))
+            .where(
+                events.c.project_id == project_id,
+                events.c.run_id == run_id,
+                events.c.kind == kind,
+            )
+            .order_by(events.c.seq)
+        )
+
+        def read() -> list[StoredEvent]:
+            with self._engine.connect() as connection:
+                return [StoredEvent(*row) for row in connection.execute(query)]
+
+        return await asyncio.to_thread(read)
+
     async def read(self, project_id: str, after: int, limit: int) -> list[StoredEvent]:
         """Up to ``limit`` stored events of ``project_id`` with ``seq > after``, in order."""
         query = (

@@ -1,0 +1,260 @@
+"""Confirmations: Claude asks (a ``can_use_tool`` control request), any client answers.
+
+Each question becomes a confirmation with options and a countdown. Its life is told
+in ``confirmation`` events of the project's log (so subscribers and replays see it):
+``confirmation_required``, then exactly one of ``confirmation_answered`` or
+``confirmation_expired``, with ``confirmation_timer`` events when a client pauses or
+resumes the countdown. The first valid answer wins: it is taken from the pending set
+before anything is awaited, so a second answer finds it gone.
+"""
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from switchboard.protocol.control import PermissionRequest
+from switchboard.protocol.messages import (
+    ConfirmationAnswered,
+    ConfirmationEvent,
+    ConfirmationExpired,
+    ConfirmationInfo,
+    ConfirmationKind,
+    ConfirmationRequired,
+    ConfirmationTimer,
+    ErrorCode,
+)
+
+log = logging.getLogger(__name__)
+
+TOOL_OPTIONS = ["allow", "deny"]
+RESOLVED_REMEMBERED = 4096
+"""Answered or expired confirmations remembered, to tell a late answer from a bad id."""
+
+ExpiryReason = Literal["timeout", "cancelled", "withdrawn", "ended", "server_restart"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What goes back to the CLI."""
+
+    allow: bool
+    updated_input: dict[str, Any] | None = None
+    message: str = ""
+
+
+Deliver = Callable[[Decision], Awaitable[None]]
+Record = Callable[[str, str | None, "ConfirmationEvent"], Awaitable[None]]
+"""Append a ``confirmation`` event: (project id, run id, body)."""
+
+
+class ConfirmationError(Exception):
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code: ErrorCode = code
+        self.message = message
+
+
+def kind_of(tool_name: str) -> ConfirmationKind:
+    if tool_name == "AskUserQuestion":
+        return "question"
+    if tool_name == "ExitPlanMode":
+        return "plan"
+    return "tool_permission"
+
+
+@dataclass(slots=True)
+class Confirmation:
+    id: str
+    project_id: str
+    run_id: str | None
+    request: PermissionRequest
+    deliver: Deliver
+    timeout_seconds: float
+    created_at: float = field(default_factory=time.time)
+    remaining: float = 0.0  # seconds left, as of ``since`` (loop time)
+    since: float = 0.0
+    paused: bool = False
+    timer: asyncio.TimerHandle | None = None
+
+    @property
+    def kind(self) -> ConfirmationKind:
+        return kind_of(self.request.tool_name)
+
+    def remaining_now(self) -> float:
+        if self.paused:
+            return self.remaining
+        elapsed = asyncio.get_running_loop().time() - self.since
+        return max(0.0, self.remaining - elapsed)
+
+    def info(self) -> ConfirmationInfo:
+        return ConfirmationInfo(
+            id=self.id,
+            project=self.project_id,
+            run=self.run_id,
+            kind=self.kind,
+            tool_name=self.request.tool_name,
+            input=self.request.input,
+            suggestions=self.request.suggestions,
+            options=TOOL_OPTIONS,
+            timeout_seconds=self.timeout_seconds,
+            remaining_seconds=round(self.remaining_now(), 3),
+            paused=self.paused,
+            created_at=self.created_at,
+        )
+
+
+class ConfirmationBook:
+    """Every pending confirmation of the hub, with its countdown."""
+
+    def __init__(self, record: Record, timeouts: dict[ConfirmationKind, float]) -> None:
+        self._record = record
+        self._timeouts = timeouts
+        self._pending: dict[str, Confirmation] = {}
+        self._resolved: OrderedDict[str, str] = OrderedDict()  # id → how it ended
+        self._expiring: set[asyncio.Future[None]] = set()
+
+    def pending(self, project_id: str | None = None) -> list[ConfirmationInfo]:
+        return [
+            c.info()
+            for c in self._pending.values()
+            if project_id is None or c.project_id == project_id
+        ]
+
+    def get(self, confirmation_id: str) -> Confirmation:
+        confirmation = self._pending.get(confirmation_id)
+        if confirmation is not None:
+            return confirmation
+        ended = self._resolved.get(confirmation_id)
+        if ended == "answered":
+            raise ConfirmationError("already_answered", f"{confirmation_id} was already answered")
+        if ended is not None:
+            raise ConfirmationError("already_answered", f"{confirmation_id} has {ended}")
+        raise ConfirmationError("unknown_confirmation", f"no confirmation {confirmation_id!r}")
+
+    async def open(
+        self, project_id: str, run_id: str | None, request: PermissionRequest, deliver: Deliver
+    ) -> Confirmation:
+        """Register Claude's question, log it, start its countdown."""
+        timeout = self._timeouts[kind_of(request.tool_name)]
+        confirmation = Confirmation(
+            uuid.uuid4().hex[:16], project_id, run_id, request, deliver, timeout
+        )
+        confirmation.remaining = timeout
+        confirmation.since = asyncio.get_running_loop().time()
+        self._pending[confirmation.id] = confirmation
+        self._arm(confirmation)
+        body = ConfirmationRequired(confirmation=confirmation.info())
+        await self._record(project_id, run_id, body)
+        return confirmation
+
+    async def answer(
+        self,
+        confirmation_id: str,
+        response: str,
+        *,
+        message: str | None = None,
+        updated_input: dict[str, Any] | None = None,
+        by: Literal["client", "rule"] = "client",
+    ) -> Confirmation:
+        """Apply the first valid answer. Raises :class:`ConfirmationError`."""
+        confirmation = self.get(confirmation_id)
+        if response not in TOOL_OPTIONS:
+            options = ", ".join(TOOL_OPTIONS)
+            raise ConfirmationError("invalid_option", f"answer with one of: {options}")
+        self._settle(confirmation, "answered")
+        if response == "allow":
+            decision = Decision(True, updated_input or confirmation.request.input)
+        else:
+            decision = Decision(False, message=message or "The user denied this.")
+        await self._deliver(confirmation, decision)
+        body = ConfirmationAnswered(
+            confirmation_id=confirmation.id,
+            response=response,
+            by=by,
+            at=time.time(),
+            message=message or None,
+        )
+        await self._record(confirmation.project_id, confirmation.run_id, body)
+        return confirmation
+
+    async def set_paused(self, confirmation_id: str, paused: bool) -> Confirmation:
+        """Pause or resume a countdown for everyone (seed 003's pause/resume_timer)."""
+        confirmation = self.get(confirmation_id)
+        if confirmation.paused != paused:
+            now = asyncio.get_running_loop().time()
+            confirmation.remaining = confirmation.remaining_now()
+            confirmation.since = now
+            confirmation.paused = paused
+            if confirmation.timer is not None:
+                confirmation.timer.cancel()
+                confirmation.timer = None
+            if not paused:
+                self._arm(confirmation)
+        body = ConfirmationTimer(
+            confirmation_id=confirmation.id,
+            paused=paused,
+            remaining_seconds=round(confirmation.remaining_now(), 3),
+        )
+        await self._record(confirmation.project_id, confirmation.run_id, body)
+        return confirmation
+
+    async def expire(
+        self, confirmation: Confirmation, reason: ExpiryReason, *, tell_cli: bool = True
+    ) -> None:
+        """End a pending confirmation without an answer; the CLI gets a deny."""
+        if self._pending.get(confirmation.id) is not confirmation:
+            return
+        self._settle(confirmation, "expired")
+        if tell_cli:
+            waited = f"{confirmation.timeout_seconds:g} s"
+            why = {
+                "timeout": f"No answer came within {waited}; the request was denied.",
+                "cancelled": "The run was cancelled.",
+            }.get(reason, "The request was closed without an answer.")
+            await self._deliver(confirmation, Decision(False, message=why))
+        body = ConfirmationExpired(confirmation_id=confirmation.id, reason=reason)
+        await self._record(confirmation.project_id, confirmation.run_id, body)
+
+    async def expire_where(
+        self, reason: ExpiryReason, *, run_id: str | None = None, request_id: str | None = None
+    ) -> None:
+        """Expire the pending confirmations of a run, or the one of a CLI request."""
+        for confirmation in list(self._pending.values()):
+            if run_id is not None and confirmation.run_id != run_id:
+                continue
+            if request_id is not None and confirmation.request.request_id != request_id:
+                continue
+            await self.expire(confirmation, reason, tell_cli=reason != "withdrawn")
+
+    def _settle(self, confirmation: Confirmation, how: str) -> None:
+        del self._pending[confirmation.id]
+        if confirmation.timer is not None:
+            confirmation.timer.cancel()
+        self._resolved[confirmation.id] = how
+        while len(self._resolved) > RESOLVED_REMEMBERED:
+            self._resolved.popitem(last=False)
+
+    def _arm(self, confirmation: Confirmation) -> None:
+        loop = asyncio.get_running_loop()
+        confirmation.timer = loop.call_later(confirmation.remaining, self._on_timeout, confirmation)
+
+    def _on_timeout(self, confirmation: Confirmation) -> None:
+        task = asyncio.ensure_future(self.expire(confirmation, "timeout"))
+        self._expiring.add(task)
+        task.add_done_callback(self._expired)
+
+    def _expired(self, task: "asyncio.Future[None]") -> None:
+        self._expiring.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("expiring a confirmation failed: %r", task.exception())
+
+    async def _deliver(self, confirmation: Confirmation, decision: Decision) -> None:
+        try:
+            await confirmation.deliver(decision)
+        except Exception as exc:  # the CLI is gone: nothing waits for the answer
+            log.info("answer to confirmation %s not delivered: %s", confirmation.id, exc)

@@ -1,0 +1,247 @@
+"""Confirmations with the real CLI: Claude asks for a Bash permission, clients answer."""
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from switchboard.client import RequestError, SwitchboardClient
+from switchboard.scripted_model import Script, ScriptedModelServer
+from tests.conftest import ClaudeBinary, ServerFactory
+from tests.support.hub import Followed, connect, follow
+from tests.support.server import RunningServer
+
+pytestmark = pytest.mark.timeout(120)
+
+TOUCH = {"name": "Bash", "input": {"command": "touch created.txt", "description": "Create"}}
+
+
+async def next_confirmation(client: SwitchboardClient, kind: str) -> dict[str, Any]:
+    """The data of the next ``confirmation`` event of the given type."""
+    async with asyncio.timeout(60):
+        async for message in client.messages():
+            data = message.get("data") or {}
+            if (
+                message["type"] == "event"
+                and message["kind"] == "confirmation"
+                and data["type"] == kind
+            ):
+                return dict(data)
+    raise AssertionError("unreachable")
+
+
+def denials(seen: Followed) -> list[str]:
+    [result] = [
+        e["data"] for e in seen.events if e["kind"] == "cli" and e["data"]["type"] == "result"
+    ]
+    return [d["tool_name"] for d in result["permission_denials"]]
+
+
+def confirmation_events(seen: Followed) -> list[dict[str, Any]]:
+    return [e["data"] for e in seen.events if e["kind"] == "confirmation"]
+
+
+@pytest.fixture
+def touch_script(scripted_model: ScriptedModelServer) -> ScriptedModelServer:
+    scripted_model.set_script(Script.of({"tool_use": TOUCH}, {"text": "Finished."}))
+    return scripted_model
+
+
+async def start_run(
+    server: RunningServer, project_dir: Path
+) -> tuple[SwitchboardClient, str, dict[str, Any]]:
+    client = await connect(server)
+    project = await client.add_project(str(project_dir))
+    await client.subscribe(project["id"])
+    run = await client.prompt(project["id"], "create the file")
+    required = await next_confirmation(client, "confirmation_required")
+    return client, run["id"], required["confirmation"]
+
+
+@pytest.mark.parametrize("answer", ["allow", "deny"])
+async def test_an_answer_reaches_the_cli(
+    servers: ServerFactory,
+    claude_bin: ClaudeBinary,
+    project_dir: Path,
+    touch_script: ScriptedModelServer,
+    answer: str,
+) -> None:
+    server = servers.start(claude_bin.path)
+    client, run_id, confirmation = await start_run(server, project_dir)
+    async with client:
+        assert (confirmation["kind"], confirmation["tool_name"]) == ("tool_permission", "Bash")
+        assert confirmation["input"]["command"] == "touch created.txt"
+        assert confirmation["options"] == ["allow", "deny"] and confirmation["suggestions"]
+        ack = await client.request(
+            "confirmation_response",
+            confirmation_id=confirmation["id"],
+            response=answer,
+            message="Not in this directory" if answer == "deny" else None,
+        )
+        assert ack["confirmation"]["id"] == confirmation["id"]
+        seen = await follow(client, run_id)
+    assert seen.final["state"] == "completed"
+    assert (project_dir / "created.txt").exists() is (answer == "allow")
+    assert denials(seen) == ([] if answer == "allow" else ["Bash"])
+    [answered] = [c for c in confirmation_events(seen) if c["type"] == "confirmation_answered"]
+    assert (answered["response"], answered["by"]) == (answer, "client")
+
+
+async def test_two_clients_answer_at_once_and_exactly_one_wins(
+    servers: ServerFactory,
+    bundled_claude_bin: ClaudeBinary,
+    project_dir: Path,
+    touch_script: ScriptedModelServer,
+) -> None:
+    server = servers.start(bundled_claude_bin.path)
+    first, run_id, confirmation = await start_run(server, project_dir)
+    async with first, await connect(server) as second:
+        await second.subscribe(confirmation["project"])
+        answers = await asyncio.gather(
+            first.request(
+                "confirmation_response", confirmation_id=confirmation["id"], response="allow"
+            ),
+            second.request(
+                "confirmation_response", confirmation_id=confirmation["id"], response="deny"
+            ),
+            return_exceptions=True,
+        )
+        errors = [a for a in answers if isinstance(a, RequestError)]
+        assert len(errors) == 1 and errors[0].code == "already_answered"
+        seen_first = await follow(first, run_id)
+        seen_second = await follow(second, run_id)
+    for seen in (seen_first, seen_second):
+        assert [c["type"] for c in confirmation_events(seen)][-1] == "confirmation_answered"
+    winner = "allow" if not isinstance(answers[0], RequestError) else "deny"
+    assert (project_dir / "created.txt").exists() is (winner == "allow")
+
+
+async def test_an_unanswered_confirmation_expires_into_a_deny(
+    servers: ServerFactory,
+    bundled_claude_bin: ClaudeBinary,
+    project_dir: Path,
+    touch_script: ScriptedModelServer,
+) -> None:
+    server = servers.start(bundled_claude_bin.path, "--permission-timeout", "1")
+    client, run_id, confirmation = await start_run(server, project_dir)
+    async with client:
+        expired = await next_confirmation(client, "confirmation_expired")
+        assert (expired["confirmation_id"], expired["reason"], expired["fallback"]) == (
+            confirmation["id"],
+            "timeout",
+            "deny",
+        )
+        with pytest.raises(RequestError, match="already_answered"):
+            await client.request(
+                "confirmation_response", confirmation_id=confirmation["id"], response="allow"
+            )
+        seen = await follow(client, run_id)
+    assert seen.final["state"] == "completed"
+    assert denials(seen) == ["Bash"] and not (project_dir / "created.txt").exists()
+
+
+async def test_a_paused_timer_holds_the_expiry_until_resumed(
+    servers: ServerFactory,
+    bundled_claude_bin: ClaudeBinary,
+    project_dir: Path,
+    touch_script: ScriptedModelServer,
+) -> None:
+    server = servers.start(bundled_claude_bin.path, "--permission-timeout", "1.5")
+    client, run_id, confirmation = await start_run(server, project_dir)
+    async with client:
+        paused = await client.request("pause_timer", confirmation_id=confirmation["id"])
+        assert paused["confirmation"]["paused"] is True
+        await asyncio.sleep(2.5)  # past the timeout: nothing may expire while paused
+        resumed = await client.request("resume_timer", confirmation_id=confirmation["id"])
+        assert resumed["confirmation"]["paused"] is False
+        assert 0 < resumed["confirmation"]["remaining_seconds"] <= 1.5
+        expired = await next_confirmation(client, "confirmation_expired")
+        assert expired["reason"] == "timeout"
+        await follow(client, run_id)
+    async with await connect(server) as viewer:  # the whole story, from the log
+        await viewer.subscribe(confirmation["project"], since=0)
+        history = await follow(viewer, run_id)
+    story = [(c["type"], c.get("paused")) for c in confirmation_events(history)]
+    assert story == [
+        ("confirmation_required", None),
+        ("confirmation_timer", True),
+        ("confirmation_timer", False),
+        ("confirmation_expired", None),
+    ]
+
+
+async def test_a_client_that_reconnects_sees_the_pending_confirmation_and_answers_it(
+    servers: ServerFactory,
+    bundled_claude_bin: ClaudeBinary,
+    project_dir: Path,
+    touch_script: ScriptedModelServer,
+) -> None:
+    server = servers.start(bundled_claude_bin.path)
+    first, run_id, confirmation = await start_run(server, project_dir)
+    await first.close()
+    async with await connect(server) as returner:
+        [pending] = returner.snapshot["pending_confirmations"]
+        assert pending["id"] == confirmation["id"] and pending["remaining_seconds"] > 0
+        with pytest.raises(RequestError, match="not_subscribed"):
+            await returner.request(
+                "confirmation_response", confirmation_id=pending["id"], response="allow"
+            )
+        ack = await returner.request("subscribe", project=pending["project"], since=0)
+        assert [c["id"] for c in ack["pending_confirmations"]] == [pending["id"]]
+        with pytest.raises(RequestError, match="invalid_option"):
+            await returner.request(
+                "confirmation_response", confirmation_id=pending["id"], response="maybe"
+            )
+        with pytest.raises(RequestError, match="unknown_confirmation"):
+            await returner.request(
+                "confirmation_response", confirmation_id="nope", response="allow"
+            )
+        await returner.request(
+            "confirmation_response", confirmation_id=pending["id"], response="allow"
+        )
+        seen = await follow(returner, run_id)
+    assert seen.final["state"] == "completed" and (project_dir / "created.txt").exists()
+
+
+async def test_cancelling_a_run_expires_its_confirmation(
+    servers: ServerFactory,
+    bundled_claude_bin: ClaudeBinary,
+    project_dir: Path,
+    touch_script: ScriptedModelServer,
+) -> None:
+    server = servers.start(bundled_claude_bin.path, "--interrupt-grace", "2")
+    client, run_id, confirmation = await start_run(server, project_dir)
+    async with client:
+        await client.cancel(confirmation["project"], run_id)
+        expired = await next_confirmation(client, "confirmation_expired")
+        assert (expired["confirmation_id"], expired["reason"]) == (confirmation["id"], "cancelled")
+        seen = await follow(client, run_id)
+    assert seen.final["state"] == "cancelled" and not (project_dir / "created.txt").exists()
+
+
+async def test_a_restart_closes_the_confirmations_of_the_interrupted_run(
+    servers: ServerFactory,
+    bundled_claude_bin: ClaudeBinary,
+    project_dir: Path,
+    touch_script: ScriptedModelServer,
+    tmp_path: Path,
+) -> None:
+    data = ["--data-dir", str(tmp_path / "shared-data")]
+    server = servers.start(bundled_claude_bin.path, *data)
+    client, run_id, confirmation = await start_run(server, project_dir)
+    await client.close()
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait(10)
+    again = servers.start(bundled_claude_bin.path, *data)
+    async with await connect(again) as viewer:
+        assert viewer.snapshot["pending_confirmations"] == []
+        await viewer.subscribe(confirmation["project"], since=0)
+        history = await follow(viewer, run_id)
+    assert history.final["state"] == "interrupted"
+    assert [c["type"] for c in confirmation_events(history)] == [
+        "confirmation_required",
+        "confirmation_expired",
+    ]
+    assert confirmation_events(history)[-1]["reason"] == "server_restart"

@@ -1,0 +1,92 @@
+"""The confirmation book on its own: first answer wins, countdowns, pause, endings."""
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from switchboard.hub.confirmations import ConfirmationBook, ConfirmationError, Decision
+from switchboard.protocol.control import PermissionRequest
+from switchboard.protocol.messages import ConfirmationEvent
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[ConfirmationEvent] = []
+        self.decisions: list[Decision] = []
+
+    async def record(self, project: str, run: str | None, body: ConfirmationEvent) -> None:
+        self.events.append(body)
+
+    async def deliver(self, decision: Decision) -> None:
+        self.decisions.append(decision)
+
+    def types(self) -> list[str]:
+        return [event.type for event in self.events]
+
+
+def request(tool: str = "Bash", request_id: str = "r1") -> PermissionRequest:
+    body: dict[str, Any] = {"tool_name": tool, "input": {"command": "ls"}}
+    return PermissionRequest(request_id, tool, {"command": "ls"}, "toolu_1", [], body)
+
+
+def book(recorder: Recorder, timeout: float = 60.0) -> ConfirmationBook:
+    timeouts = {"tool_permission": timeout, "question": timeout, "plan": timeout}
+    return ConfirmationBook(recorder.record, timeouts)  # type: ignore[arg-type]
+
+
+async def test_the_first_answer_wins_and_a_second_is_refused() -> None:
+    recorder = Recorder()
+    confirmations = book(recorder)
+    opened = await confirmations.open("p", "run", request(), recorder.deliver)
+    results = await asyncio.gather(
+        confirmations.answer(opened.id, "allow"),
+        confirmations.answer(opened.id, "deny"),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], ConfirmationError) and results[1].code == "already_answered"
+    assert recorder.decisions == [Decision(True, {"command": "ls"})]
+    assert recorder.types() == ["confirmation_required", "confirmation_answered"]
+    assert confirmations.pending() == []
+
+
+async def test_bad_answers_are_refused_and_change_nothing() -> None:
+    recorder = Recorder()
+    confirmations = book(recorder)
+    opened = await confirmations.open("p", None, request("ExitPlanMode"), recorder.deliver)
+    assert opened.info().kind == "plan"
+    with pytest.raises(ConfirmationError) as invalid:
+        await confirmations.answer(opened.id, "perhaps")
+    assert invalid.value.code == "invalid_option"
+    with pytest.raises(ConfirmationError) as unknown:
+        await confirmations.answer("nope", "allow")
+    assert unknown.value.code == "unknown_confirmation"
+    assert [c.id for c in confirmations.pending("p")] == [opened.id]
+    assert confirmations.pending("other") == []
+
+
+async def test_a_countdown_expires_into_a_deny_and_pausing_holds_it() -> None:
+    recorder = Recorder()
+    confirmations = book(recorder, timeout=0.2)
+    held = await confirmations.open("p", "run", request(request_id="a"), recorder.deliver)
+    await confirmations.set_paused(held.id, True)
+    loose = await confirmations.open("p", "run", request(request_id="b"), recorder.deliver)
+    await asyncio.sleep(0.4)
+    assert [c.id for c in confirmations.pending()] == [held.id]  # only the loose one went
+    assert recorder.decisions[0].allow is False and "No answer" in recorder.decisions[0].message
+    resumed = await confirmations.set_paused(held.id, False)
+    assert 0 < resumed.info().remaining_seconds <= 0.2
+    await asyncio.sleep(0.4)
+    assert confirmations.pending() == []
+    expired = [e for e in recorder.events if e.type == "confirmation_expired"]
+    assert [e.confirmation_id for e in expired] == [loose.id, held.id]
+
+
+async def test_a_withdrawn_request_expires_without_an_answer_to_the_cli() -> None:
+    recorder = Recorder()
+    confirmations = book(recorder)
+    opened = await confirmations.open("p", "run", request(request_id="w"), recorder.deliver)
+    await confirmations.expire_where("withdrawn", request_id="w")
+    assert recorder.decisions == []  # the CLI withdrew it: it must not be answered
+    with pytest.raises(ConfirmationError, match="expired"):
+        confirmations.get(opened.id)
