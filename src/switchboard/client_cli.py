@@ -123,6 +123,20 @@ async def cancel_command(args: argparse.Namespace) -> int:
     return 0
 
 
+async def answer_command(args: argparse.Namespace) -> int:
+    async with await _connect(args) as client:
+        await client.subscribe(args.project, since=_head(client, args.project))
+        fields = {"message": args.message} if args.message else {}
+        await client.request(
+            "confirmation_response",
+            confirmation_id=args.confirmation,
+            response=args.response,
+            **fields,
+        )
+    print(f"answered {args.confirmation}: {args.response}")
+    return 0
+
+
 async def prompt_command(args: argparse.Namespace) -> int:
     """Queue a prompt, print the run as it happens; Ctrl-C cancels the run. If the
     server closes the connection as a slow consumer, reconnect and resume after the
@@ -230,6 +244,11 @@ def add_client_commands(commands: Any) -> None:
     tail = command("tail", tail_command, help="follow a project's events")
     tail.add_argument("project")
     tail.add_argument("--since", type=int, default=None, help="replay events after this seq")
+    answer = command("answer", answer_command, help="answer a pending confirmation")
+    answer.add_argument("project")
+    answer.add_argument("confirmation", help="the confirmation's id")
+    answer.add_argument("response", help="one of its options: allow or deny")
+    answer.add_argument("--message", default=None, help="deny: the reason Claude is told")
     cancel = command("cancel", cancel_command, help="cancel a project's running (or a queued) run")
     cancel.add_argument("project")
     cancel.add_argument("--run", default=None, help="a queued or running run's id")

@@ -49,6 +49,24 @@ def _content_lines(message: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _confirmation_lines(data: dict[str, Any]) -> list[str]:
+    kind = data.get("type")
+    if kind == "confirmation_required":
+        confirmation = data.get("confirmation") or {}
+        shown = _clip(json.dumps(confirmation.get("input", {})), TOOL_INPUT_SHOWN)
+        options = "/".join(confirmation.get("options", []))
+        return [
+            f"? {confirmation.get('tool_name')} {shown}",
+            f"  confirmation {confirmation.get('id')} ({options}), "
+            f"{confirmation.get('timeout_seconds', 0):g} s to answer",
+        ]
+    if kind == "confirmation_answered":
+        return [f"· confirmation {data.get('confirmation_id')}: {data.get('response')}"]
+    if kind == "confirmation_expired":
+        return [f"· confirmation {data.get('confirmation_id')} expired ({data.get('reason')})"]
+    return []
+
+
 def describe(event: dict[str, Any]) -> list[str]:
     """What to print for one ``event`` message (nothing for bookkeeping lines)."""
     data = event.get("data")
@@ -64,6 +82,8 @@ def describe(event: dict[str, Any]) -> list[str]:
         return ["· the next run starts a new session"]
     if kind == "cli_error":
         return [f"! {data.get('error')}"]
+    if kind == "confirmation":
+        return _confirmation_lines(data)
     if data.get("type") in ("assistant", "user"):
         return _content_lines(data)
     return []

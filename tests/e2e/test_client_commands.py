@@ -157,3 +157,50 @@ def test_prompt_and_tail_resume_after_being_closed_as_slow_consumers(
     # Each state once, in order: the tail resumed where it was, it did not replay twice.
     assert [m.group(1) for m in states if m] == ["queued", "running", "completed"]
     assert "resuming after" in errors
+
+
+def test_prompt_shows_a_confirmation_and_answer_allows_it(
+    servers: ServerFactory,
+    bundled_claude_bin: ClaudeBinary,
+    project_dir: Path,
+    scripted_model: ScriptedModelServer,
+) -> None:
+    touch = {"name": "Bash", "input": {"command": "touch created.txt", "description": "Create"}}
+    scripted_model.set_script(Script.of({"tool_use": touch}, {"text": "Created it."}))
+    server = servers.start(bundled_claude_bin.path)
+    assert switchboard(server, "project", "add", str(project_dir), "--name", "ask").returncode == 0
+    prompt = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "switchboard",
+            "prompt",
+            "ask",
+            "make the file",
+            "--server",
+            server.url,
+            "--token",
+            server.token,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert prompt.stdout is not None
+        line = ""
+        while "confirmation" not in line:
+            line = prompt.stdout.readline()
+            assert line, "prompt ended before showing the confirmation"
+        confirmation_id = line.split()[1]
+        answered = switchboard(server, "answer", "ask", confirmation_id, "allow")
+        assert answered.returncode == 0, answered.stderr
+        rest, errors = prompt.communicate(timeout=60)
+    finally:
+        if prompt.poll() is None:
+            prompt.kill()
+            prompt.communicate()
+    assert prompt.returncode == 0, errors
+    assert "Created it." in rest and (project_dir / "created.txt").exists()
+    wrong = switchboard(server, "answer", "ask", confirmation_id, "allow")
+    assert wrong.returncode == 3 and "already_answered" in wrong.stderr

@@ -136,7 +136,6 @@ class ConfirmationResponse(_Request):
     response: Annotated[str, Field(min_length=1, max_length=10_000)] = Field(
         description="One of the confirmation's options (tool permissions: allow or deny)."
     )
-    remember: bool = False
     message: Annotated[str, Field(max_length=10_000)] | None = Field(
         default=None, description="deny: the reason Claude is told."
     )
