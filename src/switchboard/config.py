@@ -50,6 +50,7 @@ class Settings:
     permission_timeout: float = 600.0
     question_timeout: float = 600.0
     plan_timeout: float = 600.0
+    allow_bypass_permissions: bool = False
 
 
 def _positive_float(text: str) -> float:
@@ -244,6 +245,12 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "plan-timeout",
         _positive_float,
         "Seconds a plan approval (ExitPlanMode) waits for an answer. Default 600.",
+    ),
+    Option(
+        "allow-bypass-permissions",
+        _boolean,
+        "Let prompts ask for permission_mode bypassPermissions (tools run without any "
+        "confirmation). Default false: such prompts are refused.",
     ),
 )
 

@@ -139,3 +139,16 @@ async def test_a_lost_session_fails_one_run_and_the_next_starts_fresh(
     again = await hub.submit(project.id, "hello again", RunOptions())
     final = await finished(hub, project.id, again.id)
     assert final["state"] == "completed" and final["session_id"]
+
+
+async def test_bypass_permissions_needs_the_servers_consent(
+    hubs: Callable[..., object], tmp_path: Path
+) -> None:
+    hub: Hub = await hubs(FAKE_AGENT, fake_env("ok"))  # type: ignore[misc]
+    project = await hub.add_project(str(tmp_path), None)
+    with pytest.raises(HubError) as refused:
+        await hub.submit(project.id, "hi", RunOptions(permission_mode="bypassPermissions"))
+    assert refused.value.code == "permission_mode_not_allowed"
+    assert hub.project_info(project.id).queued == 0
+    run = await hub.submit(project.id, "hi", RunOptions(permission_mode="acceptEdits"))
+    assert (await finished(hub, project.id, run.id))["state"] == "completed"

@@ -71,6 +71,7 @@ class HubLimits:
     permission_timeout: float = 600.0
     question_timeout: float = 600.0
     plan_timeout: float = 600.0
+    allow_bypass_permissions: bool = False
 
 
 @dataclass(slots=True)
@@ -232,6 +233,12 @@ class Hub:
     async def submit(self, key: str, text: str, options: RunOptions) -> Run:
         """Queue a prompt as a run of the project."""
         self._refuse_when_closing()
+        bypass = options.permission_mode == "bypassPermissions"
+        if bypass and not self.limits.allow_bypass_permissions:
+            raise HubError(
+                "permission_mode_not_allowed",
+                "bypassPermissions is off on this server (--allow-bypass-permissions)",
+            )
         async with self._changing(key) as (record, state):
             if len(state.queue) >= self.limits.max_queued_runs:
                 raise HubError(

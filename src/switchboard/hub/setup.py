@@ -52,6 +52,7 @@ async def open_hub(settings: Settings) -> Hub:
         permission_timeout=settings.permission_timeout,
         question_timeout=settings.question_timeout,
         plan_timeout=settings.plan_timeout,
+        allow_bypass_permissions=settings.allow_bypass_permissions,
     )
     hub = Hub(engine, session_settings, limits)
     await hub.start()

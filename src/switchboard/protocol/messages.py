@@ -40,6 +40,7 @@ ErrorCode = Literal[
     "name_invalid",
     "name_taken",
     "queue_full",
+    "permission_mode_not_allowed",
     "since_out_of_range",
     "not_subscribed",
     "nothing_to_cancel",
