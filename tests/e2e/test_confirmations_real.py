@@ -245,3 +245,37 @@ async def test_a_restart_closes_the_confirmations_of_the_interrupted_run(
         "confirmation_expired",
     ]
     assert confirmation_events(history)[-1]["reason"] == "server_restart"
+
+
+async def test_remember_answers_the_next_identical_request_by_rule(
+    servers: ServerFactory,
+    bundled_claude_bin: ClaudeBinary,
+    project_dir: Path,
+    scripted_model: ScriptedModelServer,
+) -> None:
+    scripted_model.set_script(
+        Script.of({"tool_use": TOUCH}, {"text": "Done."}, {"tool_use": TOUCH}, {"text": "Again."})
+    )
+    server = servers.start(bundled_claude_bin.path)
+    client, run_id, confirmation = await start_run(server, project_dir)
+    async with client:
+        project = confirmation["project"]
+        await client.request(
+            "confirmation_response",
+            confirmation_id=confirmation["id"],
+            response="allow",
+            remember=True,
+        )
+        await follow(client, run_id)
+        [rule] = (await client.request("permissions.list", project=project))["rules"]
+        assert (rule["tool_name"], rule["rule_content"]) == ("Bash", "touch created.txt")
+        (project_dir / "created.txt").unlink()
+        second = await client.prompt(project, "once more")
+        seen = await follow(client, second["id"])  # nobody answers this time
+        with pytest.raises(RequestError, match="unknown_rule"):
+            await client.request("permissions.remove", project=project, rule="nope")
+        await client.request("permissions.remove", project=project, rule=rule["id"])
+        assert (await client.request("permissions.list", project=project))["rules"] == []
+    assert seen.final["state"] == "completed" and (project_dir / "created.txt").exists()
+    answered = [c for c in confirmation_events(seen) if c["type"] == "confirmation_answered"]
+    assert [(a["by"], a["rule"]) for a in answered] == [("rule", rule["id"])]

@@ -28,6 +28,7 @@ from switchboard.protocol.messages import (
     ConfirmationTimer,
     ErrorCode,
 )
+from switchboard.store.rules import RuleStore
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,14 @@ class Confirmation:
 class ConfirmationBook:
     """Every pending confirmation of the hub, with its countdown."""
 
-    def __init__(self, record: Record, timeouts: dict[ConfirmationKind, float]) -> None:
+    def __init__(
+        self,
+        record: Record,
+        timeouts: dict[ConfirmationKind, float],
+        rules: RuleStore | None = None,
+    ) -> None:
         self._record = record
+        self._rules = rules
         self._timeouts = timeouts
         self._pending: dict[str, Confirmation] = {}
         self._resolved: OrderedDict[str, str] = OrderedDict()  # id → how it ended
@@ -150,6 +157,9 @@ class ConfirmationBook:
         self._arm(confirmation)
         body = ConfirmationRequired(confirmation=confirmation.info())
         await self._record(project_id, run_id, body)
+        rule = self._rules.match(project_id, request) if self._rules is not None else None
+        if rule is not None:  # remembered: answered at once, and everyone sees by what
+            await self.answer(confirmation.id, "allow", by="rule", rule=rule.id)
         return confirmation
 
     async def answer(
@@ -159,14 +169,24 @@ class ConfirmationBook:
         *,
         message: str | None = None,
         updated_input: dict[str, Any] | None = None,
+        remember: bool = False,
         by: Literal["client", "rule"] = "client",
+        rule: str | None = None,
     ) -> Confirmation:
-        """Apply the first valid answer. Raises :class:`ConfirmationError`."""
+        """Apply the first valid answer. Raises :class:`ConfirmationError`.
+
+        ``remember`` with ``allow`` stores a rule that answers matching requests of the
+        project from now on.
+        """
         confirmation = self.get(confirmation_id)
         if response not in TOOL_OPTIONS:
             options = ", ".join(TOOL_OPTIONS)
             raise ConfirmationError("invalid_option", f"answer with one of: {options}")
         self._settle(confirmation, "answered")
+        remembered: list[str] = []
+        if remember and response == "allow" and self._rules is not None:
+            stored = await self._rules.remember(confirmation.project_id, confirmation.request)
+            remembered = [stored_rule.id for stored_rule in stored]
         if response == "allow":
             decision = Decision(True, updated_input or confirmation.request.input)
         else:
@@ -178,6 +198,8 @@ class ConfirmationBook:
             by=by,
             at=time.time(),
             message=message or None,
+            rule=rule,
+            remembered=remembered or None,
         )
         await self._record(confirmation.project_id, confirmation.run_id, body)
         return confirmation

@@ -34,6 +34,7 @@ from switchboard.protocol.messages import (
     ConfirmationEvent,
     ConfirmationExpired,
     ErrorCode,
+    PermissionRuleInfo,
     ProjectInfo,
     ProjectRemoved,
     ProjectStatus,
@@ -43,6 +44,7 @@ from switchboard.protocol.messages import (
 )
 from switchboard.store.events import EventLog, NewEvent
 from switchboard.store.projects import ProjectRecord, ProjectStore
+from switchboard.store.rules import PermissionRule, RuleStore
 from switchboard.store.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -107,6 +109,7 @@ class Hub:
         self.bus = EventBus(EventLog(engine, self._writer))
         self.runs = RunStore(engine, self._writer)
         self.registry = ProcessRegistry(engine, self._writer, self.instance)
+        self.rules = RuleStore(engine, self._writer)
         self.confirmations = ConfirmationBook(
             self._record_confirmation,
             {
@@ -114,6 +117,7 @@ class Hub:
                 "question": limits.question_timeout,
                 "plan": limits.plan_timeout,
             },
+            self.rules,
         )
         self._slots = asyncio.Semaphore(limits.max_concurrent_runs)
         self._states: dict[str, _Project] = {}
@@ -129,6 +133,7 @@ class Hub:
         """Load state, clean up after a previous instance, resume queued runs."""
         await self.bus.log.load_heads()
         await self.projects.load()
+        await self.rules.load()
         await self.registry.stop_leftovers()
         for record in self.projects.all():
             self._add_state(record.id)
@@ -225,6 +230,7 @@ class Hub:
             await state.session.close()
             await _stop_worker(state)
             removed = await self.projects.remove(record.id)
+            self.rules.forget_project(record.id)
         del self._states[record.id]
         self.bus.forget(record.id)
         self._notify(ProjectRemoved(project=record.id))
@@ -295,6 +301,16 @@ class Hub:
             if state.removing:
                 raise HubError("unknown_project", f"no project {key!r}")
             yield record, state
+
+    def rules_of(self, key: str) -> list[PermissionRuleInfo]:
+        return [rule_info(rule) for rule in self.rules.of_project(self.project(key).id)]
+
+    async def remove_rule(self, key: str, rule_id: str) -> PermissionRuleInfo:
+        async with self._changing(key) as (record, _state):
+            rule = await self.rules.remove(record.id, rule_id)
+        if rule is None:
+            raise HubError("unknown_rule", f"{record.name} has no rule {rule_id!r}")
+        return rule_info(rule)
 
     # -- running ------------------------------------------------------------------------
 
@@ -475,3 +491,14 @@ async def _stop_worker(state: _Project) -> None:
         worker.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await worker
+
+
+def rule_info(rule: PermissionRule) -> PermissionRuleInfo:
+    return PermissionRuleInfo(
+        id=rule.id,
+        project=rule.project_id,
+        tool_name=rule.tool_name,
+        rule_content=rule.rule_content,
+        input=json.loads(rule.input) if rule.input is not None else None,
+        created_at=rule.created_at,
+    )

@@ -47,6 +47,7 @@ ErrorCode = Literal[
     "unknown_confirmation",
     "already_answered",
     "invalid_option",
+    "unknown_rule",
     "shutting_down",
     "internal",
 ]
@@ -137,12 +138,26 @@ class ConfirmationResponse(_Request):
     response: Annotated[str, Field(min_length=1, max_length=10_000)] = Field(
         description="One of the confirmation's options (tool permissions: allow or deny)."
     )
+    remember: bool = Field(
+        default=False, description="allow: answer matching requests of the project so."
+    )
     message: Annotated[str, Field(max_length=10_000)] | None = Field(
         default=None, description="deny: the reason Claude is told."
     )
     updated_input: dict[str, Any] | None = Field(
         default=None, description="allow: run the tool with this input instead."
     )
+
+
+class PermissionsList(_Request):
+    type: Literal["permissions.list"]
+    project: ProjectKey
+
+
+class PermissionsRemove(_Request):
+    type: Literal["permissions.remove"]
+    project: ProjectKey
+    rule: Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class PauseTimer(_Request):
@@ -167,11 +182,15 @@ ClientMessage = Annotated[
     | Heartbeat
     | ConfirmationResponse
     | PauseTimer
-    | ResumeTimer,
+    | ResumeTimer
+    | PermissionsList
+    | PermissionsRemove,
     Field(discriminator="type"),
 ]
 CLIENT_TYPES = frozenset(
     {
+        "permissions.list",
+        "permissions.remove",
         "confirmation_response",
         "pause_timer",
         "resume_timer",
@@ -252,6 +271,10 @@ class ConfirmationAnswered(_Message):
     by: Literal["client", "rule"]
     at: float
     message: str | None = None
+    rule: str | None = Field(default=None, description='by "rule": the rule that answered.')
+    remembered: list[str] | None = Field(
+        default=None, description="remember: the ids of the rules stored by this answer."
+    )
 
 
 class ConfirmationExpired(_Message):
@@ -275,6 +298,17 @@ ConfirmationEvent = Annotated[
 """The ``data`` of an ``event`` of kind ``confirmation``."""
 
 
+class PermissionRuleInfo(_Message):
+    """A remembered allow rule of a project."""
+
+    id: str
+    project: str
+    tool_name: str
+    rule_content: str | None = Field(description="The CLI's rule, e.g. the Bash command.")
+    input: dict[str, Any] | None = Field(description="Without rule content: the exact input.")
+    created_at: float
+
+
 class Connected(_Message):
     type: Literal["connected"] = "connected"
     protocol: int = PROTOCOL_VERSION
@@ -296,6 +330,7 @@ class Ack(_Message):
         default=None, description="subscribe: the project's confirmations waiting for an answer."
     )
     confirmation: ConfirmationInfo | None = None
+    rules: list[PermissionRuleInfo] | None = None
 
 
 class Error(_Message):

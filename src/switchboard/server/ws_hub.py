@@ -33,6 +33,8 @@ from switchboard.protocol.messages import (
     Heartbeat,
     HeartbeatAck,
     PauseTimer,
+    PermissionsList,
+    PermissionsRemove,
     ProjectAdd,
     ProjectList,
     ProjectRemove,
@@ -275,6 +277,26 @@ class HubConnection:
                 self._reply(Ack(id=request.id, project=info))
             case Heartbeat():
                 self._reply(HeartbeatAck(id=request.id, server_time=time.time()))
+            case (
+                ConfirmationResponse()
+                | PauseTimer()
+                | ResumeTimer()
+                | PermissionsList()
+                | PermissionsRemove()
+            ):
+                await self._handle_permissions(request)
+
+    async def _handle_permissions(
+        self,
+        request: ConfirmationResponse
+        | PauseTimer
+        | ResumeTimer
+        | PermissionsList
+        | PermissionsRemove,
+    ) -> None:
+        """Confirmations and remembered rules."""
+        hub = self.hub
+        match request:
             case ConfirmationResponse():
                 self._check_subscribed(request.confirmation_id)
                 confirmation = await hub.confirmations.answer(
@@ -282,8 +304,14 @@ class HubConnection:
                     request.response,
                     message=request.message,
                     updated_input=request.updated_input,
+                    remember=request.remember,
                 )
                 self._reply(Ack(id=request.id, confirmation=confirmation.info()))
+            case PermissionsList():
+                self._reply(Ack(id=request.id, rules=hub.rules_of(request.project)))
+            case PermissionsRemove():
+                removed = await hub.remove_rule(request.project, request.rule)
+                self._reply(Ack(id=request.id, rules=[removed]))
             case PauseTimer() | ResumeTimer():
                 self._check_subscribed(request.confirmation_id)
                 paused = isinstance(request, PauseTimer)

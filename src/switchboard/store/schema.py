@@ -77,3 +77,17 @@ agent_processes = Table(
 )
 """CLI process groups a server instance started, so that the next instance can stop
 those a crash left behind (``start_ticks``, from /proc, guards against PID reuse)."""
+
+permission_rules = Table(
+    "permission_rules",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("tool_name", String(200), nullable=False),
+    Column("rule_content", Text),
+    Column("input", Text),
+    Column("created_at", Float, nullable=False),
+    Index("ix_permission_rules_project", "project_id"),
+)
+"""Allow rules a client asked to remember: the CLI's suggested rule (tool + rule
+content), or, when it suggested none, the tool with its exact input (JSON)."""
