@@ -126,7 +126,9 @@ async def cancel_command(args: argparse.Namespace) -> int:
 async def answer_command(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
         await client.subscribe(args.project, since=_head(client, args.project))
-        fields = {"message": args.message} if args.message else {}
+        fields: dict[str, Any] = {"message": args.message} if args.message else {}
+        if args.remember:
+            fields["remember"] = True
         await client.request(
             "confirmation_response",
             confirmation_id=args.confirmation,
@@ -249,6 +251,9 @@ def add_client_commands(commands: Any) -> None:
     answer.add_argument("confirmation", help="the confirmation's id")
     answer.add_argument("response", help="one of its options: allow or deny")
     answer.add_argument("--message", default=None, help="deny: the reason Claude is told")
+    answer.add_argument(
+        "--remember", action="store_true", help="allow: answer matching requests so from now on"
+    )
     cancel = command("cancel", cancel_command, help="cancel a project's running (or a queued) run")
     cancel.add_argument("project")
     cancel.add_argument("--run", default=None, help="a queued or running run's id")

@@ -1,5 +1,6 @@
 """The client commands against a real server, CLI and scripted model."""
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import pytest
 
 from switchboard.scripted_model import Script, ScriptedModelServer
 from tests.conftest import FAKE_AGENT, ClaudeBinary, ServerFactory
+from tests.support.hub import connect
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.timeout(180)
@@ -193,7 +195,7 @@ def test_prompt_shows_a_confirmation_and_answer_allows_it(
             line = prompt.stdout.readline()
             assert line, "prompt ended before showing the confirmation"
         confirmation_id = line.split()[1]
-        answered = switchboard(server, "answer", "ask", confirmation_id, "allow")
+        answered = switchboard(server, "answer", "ask", confirmation_id, "allow", "--remember")
         assert answered.returncode == 0, answered.stderr
         rest, errors = prompt.communicate(timeout=60)
     finally:
@@ -204,3 +206,10 @@ def test_prompt_shows_a_confirmation_and_answer_allows_it(
     assert "Created it." in rest and (project_dir / "created.txt").exists()
     wrong = switchboard(server, "answer", "ask", confirmation_id, "allow")
     assert wrong.returncode == 3 and "already_answered" in wrong.stderr
+    rules = asyncio.run(list_rules(server, "ask"))
+    assert [(r["tool_name"], r["rule_content"]) for r in rules] == [("Bash", "touch created.txt")]
+
+
+async def list_rules(server: RunningServer, project: str) -> list[dict[str, object]]:
+    async with await connect(server) as client:
+        return list((await client.request("permissions.list", project=project))["rules"])
