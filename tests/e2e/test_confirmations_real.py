@@ -279,3 +279,51 @@ async def test_remember_answers_the_next_identical_request_by_rule(
     assert seen.final["state"] == "completed" and (project_dir / "created.txt").exists()
     answered = [c for c in confirmation_events(seen) if c["type"] == "confirmation_answered"]
     assert [(a["by"], a["rule"]) for a in answered] == [("rule", rule["id"])]
+
+
+ASK = {
+    "name": "AskUserQuestion",
+    "input": {
+        "questions": [
+            {
+                "question": "Which color?",
+                "header": "Color",
+                "multiSelect": False,
+                "options": [
+                    {"label": "Red", "description": "warm"},
+                    {"label": "Blue", "description": "cool"},
+                ],
+            }
+        ]
+    },
+}
+
+
+@pytest.mark.parametrize("answer", ["Blue", "Green, please"])
+async def test_a_question_answered_with_an_option_or_free_text_reaches_the_model(
+    servers: ServerFactory,
+    claude_bin: ClaudeBinary,
+    project_dir: Path,
+    scripted_model: ScriptedModelServer,
+    answer: str,
+) -> None:
+    scripted_model.set_script(Script.of({"tool_use": ASK}, {"text": "Noted."}))
+    server = servers.start(claude_bin.path)
+    client, run_id, confirmation = await start_run(server, project_dir)
+    async with client:
+        assert (confirmation["kind"], confirmation["options"]) == ("question", ["Red", "Blue"])
+        with pytest.raises(RequestError, match="invalid_option"):
+            await client.request(
+                "confirmation_response",
+                confirmation_id=confirmation["id"],
+                response="x",
+                answers={"Another question?": "Blue"},
+            )
+        await client.request(
+            "confirmation_response", confirmation_id=confirmation["id"], response=answer
+        )
+        seen = await follow(client, run_id)
+    assert seen.final["state"] == "completed"
+    assert f'\\"Which color?\\"=\\"{answer}\\"' in scripted_model.conversation_requests[-1].text()
+    [answered] = [c for c in confirmation_events(seen) if c["type"] == "confirmation_answered"]
+    assert answered["response"] == answer

@@ -90,3 +90,25 @@ async def test_a_withdrawn_request_expires_without_an_answer_to_the_cli() -> Non
     assert recorder.decisions == []  # the CLI withdrew it: it must not be answered
     with pytest.raises(ConfirmationError, match="expired"):
         confirmations.get(opened.id)
+
+
+async def test_several_questions_need_answers_for_each_and_lists_are_joined() -> None:
+    recorder = Recorder()
+    confirmations = book(recorder)
+    questions = [
+        {"question": "Which color?", "options": [{"label": "Red"}, {"label": "Blue"}]},
+        {"question": "Which sizes?", "multiSelect": True, "options": [{"label": "S"}]},
+    ]
+    asked = PermissionRequest("q", "AskUserQuestion", {"questions": questions}, None, [], {})
+    opened = await confirmations.open("p", None, asked, recorder.deliver)
+    assert opened.info().options == ["Red", "Blue"]
+    with pytest.raises(ConfirmationError, match="answer each"):
+        await confirmations.answer(opened.id, "Red")
+    with pytest.raises(ConfirmationError, match="exactly these questions"):
+        await confirmations.answer(opened.id, "x", answers={"Which color?": "Red"})
+    await confirmations.answer(
+        opened.id, "x", answers={"Which color?": "Red", "Which sizes?": ["S", "XL"]}, remember=True
+    )
+    [decision] = recorder.decisions
+    assert decision.allow and decision.updated_input is not None
+    assert decision.updated_input["answers"] == {"Which color?": "Red", "Which sizes?": "S, XL"}

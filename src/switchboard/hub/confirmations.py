@@ -33,6 +33,7 @@ from switchboard.store.rules import RuleStore
 log = logging.getLogger(__name__)
 
 TOOL_OPTIONS = ["allow", "deny"]
+DENY = "deny"
 RESOLVED_REMEMBERED = 4096
 """Answered or expired confirmations remembered, to tell a late answer from a bad id."""
 
@@ -86,6 +87,23 @@ class Confirmation:
     def kind(self) -> ConfirmationKind:
         return kind_of(self.request.tool_name)
 
+    @property
+    def questions(self) -> list[dict[str, Any]]:
+        """AskUserQuestion's questions (each with ``question`` and ``options``)."""
+        found = self.request.input.get("questions")
+        if not isinstance(found, list):
+            return []
+        return [q for q in found if isinstance(q, dict) and isinstance(q.get("question"), str)]
+
+    @property
+    def options(self) -> list[str]:
+        """What a client may answer: allow/deny, or the first question's option labels
+        (free text is accepted for questions too, and ``deny`` declines)."""
+        if self.kind != "question" or not self.questions:
+            return TOOL_OPTIONS
+        labels = [o.get("label") for o in self.questions[0].get("options") or []]
+        return [label for label in labels if isinstance(label, str)]
+
     def remaining_now(self) -> float:
         if self.paused:
             return self.remaining
@@ -101,7 +119,7 @@ class Confirmation:
             tool_name=self.request.tool_name,
             input=self.request.input,
             suggestions=self.request.suggestions,
-            options=TOOL_OPTIONS,
+            options=self.options,
             timeout_seconds=self.timeout_seconds,
             remaining_seconds=round(self.remaining_now(), 3),
             paused=self.paused,
@@ -169,6 +187,7 @@ class ConfirmationBook:
         *,
         message: str | None = None,
         updated_input: dict[str, Any] | None = None,
+        answers: dict[str, str | list[str]] | None = None,
         remember: bool = False,
         by: Literal["client", "rule"] = "client",
         rule: str | None = None,
@@ -179,15 +198,19 @@ class ConfirmationBook:
         project from now on.
         """
         confirmation = self.get(confirmation_id)
-        if response not in TOOL_OPTIONS:
+        if confirmation.kind == "question" and confirmation.questions and response != DENY:
+            updated_input = _answered_input(confirmation, response, answers)
+            response = "allow" if answers else response
+        elif response not in TOOL_OPTIONS:
             options = ", ".join(TOOL_OPTIONS)
             raise ConfirmationError("invalid_option", f"answer with one of: {options}")
         self._settle(confirmation, "answered")
         remembered: list[str] = []
-        if remember and response == "allow" and self._rules is not None:
+        rememberable = confirmation.kind != "question"  # answers are not rules
+        if remember and rememberable and response == "allow" and self._rules is not None:
             stored = await self._rules.remember(confirmation.project_id, confirmation.request)
             remembered = [stored_rule.id for stored_rule in stored]
-        if response == "allow":
+        if response != DENY:
             decision = Decision(True, updated_input or confirmation.request.input)
         else:
             decision = Decision(False, message=message or "The user denied this.")
@@ -280,3 +303,26 @@ class ConfirmationBook:
             await confirmation.deliver(decision)
         except Exception as exc:  # the CLI is gone: nothing waits for the answer
             log.info("answer to confirmation %s not delivered: %s", confirmation.id, exc)
+
+
+def _answered_input(
+    confirmation: Confirmation, response: str, answers: dict[str, str | list[str]] | None
+) -> dict[str, Any]:
+    """AskUserQuestion's input with ``answers`` (question text → chosen label(s) or free
+    text), which is how the CLI takes the user's choice. ``response`` answers a single
+    question; ``answers`` is needed when there are several."""
+    texts = [q["question"] for q in confirmation.questions]
+    if answers is None:
+        if len(texts) != 1:
+            raise ConfirmationError(
+                "invalid_option", f"{len(texts)} questions: answer each in 'answers'"
+            )
+        answers = {texts[0]: response}
+    missing = [text for text in texts if text not in answers]
+    unknown = [text for text in answers if text not in texts]
+    if missing or unknown:
+        raise ConfirmationError(
+            "invalid_option", f"'answers' must answer exactly these questions: {texts}"
+        )
+    joined = {q: ", ".join(a) if isinstance(a, list) else a for q, a in answers.items()}
+    return {**confirmation.request.input, "answers": joined}

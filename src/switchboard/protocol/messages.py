@@ -147,6 +147,10 @@ class ConfirmationResponse(_Request):
     updated_input: dict[str, Any] | None = Field(
         default=None, description="allow: run the tool with this input instead."
     )
+    answers: dict[str, str | list[str]] | None = Field(
+        default=None,
+        description="question: question text → chosen label(s) or free text (several questions).",
+    )
 
 
 class PermissionsList(_Request):

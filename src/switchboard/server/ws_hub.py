@@ -304,6 +304,7 @@ class HubConnection:
                     request.response,
                     message=request.message,
                     updated_input=request.updated_input,
+                    answers=request.answers,
                     remember=request.remember,
                 )
                 self._reply(Ack(id=request.id, confirmation=confirmation.info()))
