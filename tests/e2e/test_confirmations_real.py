@@ -327,3 +327,44 @@ async def test_a_question_answered_with_an_option_or_free_text_reaches_the_model
     assert f'\\"Which color?\\"=\\"{answer}\\"' in scripted_model.conversation_requests[-1].text()
     [answered] = [c for c in confirmation_events(seen) if c["type"] == "confirmation_answered"]
     assert answered["response"] == answer
+
+
+def init_modes(seen: Followed) -> list[str]:
+    return [
+        e["data"]["permissionMode"]
+        for e in seen.events
+        if e["kind"] == "cli" and e["data"].get("subtype") == "init"
+    ]
+
+
+async def test_permission_modes_per_project_and_switched_during_a_run(
+    servers: ServerFactory,
+    bundled_claude_bin: ClaudeBinary,
+    project_dir: Path,
+    scripted_model: ScriptedModelServer,
+) -> None:
+    scripted_model.set_script(
+        Script.of({"text": "Planned."}, {"text": "Slow.", "delay": 3}, {"text": "Editing."})
+    )
+    server = servers.start(bundled_claude_bin.path)
+    async with await connect(server) as client:
+        project = await client.add_project(str(project_dir))
+        await client.subscribe(project["id"])
+        with pytest.raises(RequestError, match="permission_mode_not_allowed"):
+            await client.request(
+                "permission_mode.set", project=project["id"], mode="bypassPermissions"
+            )
+        ack = await client.request("permission_mode.set", project=project["id"], mode="plan")
+        assert ack["project"]["permission_mode"] == "plan"
+        planned = await follow(client, (await client.prompt(project["id"], "plan it"))["id"])
+        assert init_modes(planned) == ["plan"]
+
+        slow = await client.prompt(project["id"], "take your time")
+        assert await asyncio.to_thread(scripted_model.wait_for_requests, 2, 30)
+        await client.request("permission_mode.set", project=project["id"], mode="acceptEdits")
+        during = await follow(client, slow["id"])
+        changes = [e["data"] for e in during.events if e["kind"] == "permission_mode"]
+        assert changes == [{"type": "permission_mode", "mode": "acceptEdits", "run": slow["id"]}]
+        after = await follow(client, (await client.prompt(project["id"], "edit now"))["id"])
+    assert init_modes(after) == ["acceptEdits"]
+    assert len(servers.spawned_argv()) == 1  # switched in place: no restart

@@ -34,6 +34,8 @@ from switchboard.protocol.messages import (
     ConfirmationEvent,
     ConfirmationExpired,
     ErrorCode,
+    PermissionMode,
+    PermissionModeChanged,
     PermissionRuleInfo,
     ProjectInfo,
     ProjectRemoved,
@@ -198,6 +200,7 @@ class Hub:
             status="running" if state.running is not None else "idle",
             running_run=state.running.id if state.running is not None else None,
             queued=len(state.queue),
+            permission_mode=record.permission_mode,  # type: ignore[arg-type]
         )
 
     def project_infos(self) -> list[ProjectInfo]:
@@ -239,13 +242,10 @@ class Hub:
     async def submit(self, key: str, text: str, options: RunOptions) -> Run:
         """Queue a prompt as a run of the project."""
         self._refuse_when_closing()
-        bypass = options.permission_mode == "bypassPermissions"
-        if bypass and not self.limits.allow_bypass_permissions:
-            raise HubError(
-                "permission_mode_not_allowed",
-                "bypassPermissions is off on this server (--allow-bypass-permissions)",
-            )
+        self._check_mode(options.permission_mode)
         async with self._changing(key) as (record, state):
+            if options.permission_mode is None and record.permission_mode is not None:
+                options = options.model_copy(update={"permission_mode": record.permission_mode})
             if len(state.queue) >= self.limits.max_queued_runs:
                 raise HubError(
                     "queue_full",
@@ -301,6 +301,29 @@ class Hub:
             if state.removing:
                 raise HubError("unknown_project", f"no project {key!r}")
             yield record, state
+
+    async def set_permission_mode(self, key: str, mode: PermissionMode | None) -> ProjectInfo:
+        """The project's default mode from now on; a running run switches at once."""
+        self._check_mode(mode)
+        async with self._changing(key) as (record, state):
+            await self.projects.set_permission_mode(record.id, mode)
+            running = state.running
+            switched = None
+            if running is not None and mode is not None and await state.session.switch_mode(mode):
+                switched = running.id
+            body = PermissionModeChanged(mode=mode, run=switched).model_dump_json()
+            event = NewEvent("permission_mode", body, switched)
+            await self.bus.append(record.id, record.epoch, [event])
+            info = self.project_info(record.id)
+        self._notify(ProjectStatus(project=info))
+        return info
+
+    def _check_mode(self, mode: str | None) -> None:
+        if mode == "bypassPermissions" and not self.limits.allow_bypass_permissions:
+            raise HubError(
+                "permission_mode_not_allowed",
+                "bypassPermissions is off on this server (--allow-bypass-permissions)",
+            )
 
     def rules_of(self, key: str) -> list[PermissionRuleInfo]:
         return [rule_info(rule) for rule in self.rules.of_project(self.project(key).id)]

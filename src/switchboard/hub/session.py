@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 STDIN_EOF_GRACE = 3.0
 """After closing its stdin, how long an idle CLI gets to exit before it is stopped."""
 STDERR_SHOWN = 2000
+MODE_SWITCH_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,21 @@ class ProjectSession:
         finally:
             self._turn, self._turn_claude = None, None
             self._schedule_idle_stop(self.settings.idle_timeout)
+
+    async def switch_mode(self, mode: str) -> bool:
+        """Switch the running CLI's permission mode (control protocol); True if it did."""
+        claude = self._claude
+        if claude is None or not claude.turn_running:
+            return False
+        try:
+            answer = await asyncio.wait_for(
+                claude.request(claude.control.set_permission_mode(mode)), MODE_SWITCH_SECONDS
+            )
+        except (TimeoutError, AgentGoneError):
+            return False
+        if answer.ok and self._options_key is not None:
+            self._options_key = (self._options_key[0], mode)
+        return answer.ok
 
     async def cancel(self) -> None:
         """Stop the running turn: interrupt, then kill the process if that fails."""

@@ -164,6 +164,14 @@ class PermissionsRemove(_Request):
     rule: Annotated[str, Field(min_length=1, max_length=64)]
 
 
+class PermissionModeSet(_Request):
+    """Set the project's permission mode; a running run switches at once."""
+
+    type: Literal["permission_mode.set"]
+    project: ProjectKey
+    mode: PermissionMode | None = Field(description="null: the CLI's default.")
+
+
 class PauseTimer(_Request):
     type: Literal["pause_timer"]
     confirmation_id: Annotated[str, Field(min_length=1, max_length=64)]
@@ -188,11 +196,13 @@ ClientMessage = Annotated[
     | PauseTimer
     | ResumeTimer
     | PermissionsList
-    | PermissionsRemove,
+    | PermissionsRemove
+    | PermissionModeSet,
     Field(discriminator="type"),
 ]
 CLIENT_TYPES = frozenset(
     {
+        "permission_mode.set",
         "permissions.list",
         "permissions.remove",
         "confirmation_response",
@@ -223,6 +233,9 @@ class ProjectInfo(_Message):
     status: Literal["idle", "running"]
     running_run: str | None
     queued: int
+    permission_mode: PermissionMode | None = Field(
+        default=None, description="The default of the project's runs."
+    )
 
 
 class RunInfo(_Message):
@@ -313,6 +326,14 @@ class PermissionRuleInfo(_Message):
     created_at: float
 
 
+class PermissionModeChanged(_Message):
+    """``event`` data (kind ``permission_mode``)."""
+
+    type: Literal["permission_mode"] = "permission_mode"
+    mode: PermissionMode | None
+    run: str | None = Field(description="The running run that switched at once, if any.")
+
+
 class Connected(_Message):
     type: Literal["connected"] = "connected"
     protocol: int = PROTOCOL_VERSION
@@ -374,7 +395,7 @@ class Event(_Message):
     seq: int
     epoch: int
     run: str | None
-    kind: Literal["cli", "cli_error", "run", "session", "confirmation"]
+    kind: Literal["cli", "cli_error", "run", "session", "confirmation", "permission_mode"]
     data: Any = Field(description="kind cli: the CLI's stream-json line, unchanged.")
 
 
@@ -460,6 +481,7 @@ def json_schema() -> dict[str, Any]:
     client = TypeAdapter(ClientMessage).json_schema(ref_template="#/$defs/{model}")
     server = server_adapter.json_schema(ref_template="#/$defs/{model}")
     confirmation = TypeAdapter(ConfirmationEvent).json_schema(ref_template="#/$defs/{model}")
+    mode = PermissionModeChanged.model_json_schema(ref_template="#/$defs/{model}")
     defs = {
         **client.pop("$defs", {}),
         **server.pop("$defs", {}),
@@ -473,5 +495,6 @@ def json_schema() -> dict[str, Any]:
             "client_to_server": client,
             "server_to_client": server,
             "confirmation_event_data": confirmation,
+            "permission_mode_event_data": mode,
         },
     }

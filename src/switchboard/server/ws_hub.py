@@ -33,6 +33,7 @@ from switchboard.protocol.messages import (
     Heartbeat,
     HeartbeatAck,
     PauseTimer,
+    PermissionModeSet,
     PermissionsList,
     PermissionsRemove,
     ProjectAdd,
@@ -283,6 +284,7 @@ class HubConnection:
                 | ResumeTimer()
                 | PermissionsList()
                 | PermissionsRemove()
+                | PermissionModeSet()
             ):
                 await self._handle_permissions(request)
 
@@ -292,7 +294,8 @@ class HubConnection:
         | PauseTimer
         | ResumeTimer
         | PermissionsList
-        | PermissionsRemove,
+        | PermissionsRemove
+        | PermissionModeSet,
     ) -> None:
         """Confirmations and remembered rules."""
         hub = self.hub
@@ -308,6 +311,9 @@ class HubConnection:
                     remember=request.remember,
                 )
                 self._reply(Ack(id=request.id, confirmation=confirmation.info()))
+            case PermissionModeSet():
+                info = await hub.set_permission_mode(request.project, request.mode)
+                self._reply(Ack(id=request.id, project=info))
             case PermissionsList():
                 self._reply(Ack(id=request.id, rules=hub.rules_of(request.project)))
             case PermissionsRemove():

@@ -27,6 +27,8 @@ class ProjectRecord:
     session_id: str | None
     epoch: int
     created_at: float
+    permission_mode: str | None = None
+    """The default of the project's runs (a prompt may ask for another)."""
 
 
 @dataclass  # not frozen: raising sets __traceback__ on it
@@ -130,6 +132,18 @@ class ProjectStore:
             await self._writer.submit(write)
             del self._by_id[record.id]
             return record
+
+    async def set_permission_mode(self, project_id: str, mode: str | None) -> ProjectRecord:
+        record = replace(self._by_id[project_id], permission_mode=mode)
+
+        def write(connection: Connection) -> None:
+            connection.execute(
+                update(projects).where(projects.c.id == project_id).values(permission_mode=mode)
+            )
+
+        await self._writer.submit(write)
+        self._by_id[project_id] = record
+        return record
 
     async def set_session(self, project_id: str, session_id: str | None) -> ProjectRecord:
         """Remember the Claude session the next run resumes (None: start a fresh one)."""

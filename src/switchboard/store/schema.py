@@ -24,6 +24,7 @@ projects = Table(
     Column("session_id", String(64)),
     Column("epoch", Integer, nullable=False, server_default="1"),
     Column("created_at", Float, nullable=False),
+    Column("permission_mode", String(32)),
 )
 """Registered projects. ``epoch`` changes only if the project's history is reset."""
 
