@@ -7,6 +7,7 @@ comma-separated environment value.
 
 import argparse
 import os
+import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -51,6 +52,7 @@ class Settings:
     question_timeout: float = 600.0
     plan_timeout: float = 600.0
     allow_bypass_permissions: bool = False
+    on_confirmation: tuple[str, ...] = ()
 
 
 def _positive_float(text: str) -> float:
@@ -81,6 +83,13 @@ def _boolean(text: str) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise ValueError("must be true or false")
+
+
+def _command(text: str) -> tuple[str, ...]:
+    argv = tuple(shlex.split(text))
+    if not argv:
+        raise ValueError("must name a command")
+    return argv
 
 
 def _log_level(text: str) -> str:
@@ -251,6 +260,12 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         _boolean,
         "Let prompts ask for permission_mode bypassPermissions (tools run without any "
         "confirmation). Default false: such prompts are refused.",
+    ),
+    Option(
+        "on-confirmation",
+        _command,
+        "Command run (no shell) for every new confirmation, its JSON on stdin: for desktop "
+        "notifications or sounds. Failures are logged, never block. Default: none.",
     ),
 )
 

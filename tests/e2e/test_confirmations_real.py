@@ -1,7 +1,9 @@
 """Confirmations with the real CLI: Claude asks for a Bash permission, clients answer."""
 
 import asyncio
+import json
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -368,3 +370,46 @@ async def test_permission_modes_per_project_and_switched_during_a_run(
         after = await follow(client, (await client.prompt(project["id"], "edit now"))["id"])
     assert init_modes(after) == ["acceptEdits"]
     assert len(servers.spawned_argv()) == 1  # switched in place: no restart
+
+
+async def test_on_confirmation_runs_a_command_with_the_confirmation_on_stdin(
+    servers: ServerFactory,
+    bundled_claude_bin: ClaudeBinary,
+    project_dir: Path,
+    touch_script: ScriptedModelServer,
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "notified.json"
+    script = tmp_path / "notify.py"
+    script.write_text("import sys\nopen(sys.argv[1], 'w').write(sys.stdin.read())\n")
+    command = f"{sys.executable} {script} {out}"
+    server = servers.start(bundled_claude_bin.path, "--on-confirmation", command)
+    client, run_id, confirmation = await start_run(server, project_dir)
+    async with client:
+        async with asyncio.timeout(20):
+            while not out.exists() or not out.read_text():
+                await asyncio.sleep(0.05)
+        assert json.loads(out.read_text())["id"] == confirmation["id"]
+        await client.request(
+            "confirmation_response", confirmation_id=confirmation["id"], response="allow"
+        )
+        assert (await follow(client, run_id)).final["state"] == "completed"
+
+
+async def test_a_failing_notification_command_blocks_nothing(
+    servers: ServerFactory,
+    bundled_claude_bin: ClaudeBinary,
+    project_dir: Path,
+    touch_script: ScriptedModelServer,
+    tmp_path: Path,
+) -> None:
+    server = servers.start(
+        bundled_claude_bin.path, "--on-confirmation", str(tmp_path / "no-such-command")
+    )
+    client, run_id, confirmation = await start_run(server, project_dir)
+    async with client:
+        await client.request(
+            "confirmation_response", confirmation_id=confirmation["id"], response="allow"
+        )
+        assert (await follow(client, run_id)).final["state"] == "completed"
+    assert "--on-confirmation could not start" in server.log()

@@ -135,9 +135,11 @@ class ConfirmationBook:
         record: Record,
         timeouts: dict[ConfirmationKind, float],
         rules: RuleStore | None = None,
+        on_open: Callable[[ConfirmationInfo], None] | None = None,
     ) -> None:
         self._record = record
         self._rules = rules
+        self._on_open = on_open
         self._timeouts = timeouts
         self._pending: dict[str, Confirmation] = {}
         self._resolved: OrderedDict[str, str] = OrderedDict()  # id → how it ended
@@ -178,6 +180,8 @@ class ConfirmationBook:
         rule = self._rules.match(project_id, request) if self._rules is not None else None
         if rule is not None:  # remembered: answered at once, and everyone sees by what
             await self.answer(confirmation.id, "allow", by="rule", rule=rule.id)
+        elif self._on_open is not None:
+            self._on_open(body.confirmation)
         return confirmation
 
     async def answer(

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from switchboard.exceptions import AgentError, ClaudeNotFoundError, StoreError
 from switchboard.hub.bus import EventBus
 from switchboard.hub.confirmations import ConfirmationBook, ExpiryReason
+from switchboard.hub.notify import ConfirmationNotifier
 from switchboard.hub.recovery import ProcessRegistry
 from switchboard.hub.runs import Run, RunStore
 from switchboard.hub.session import (
@@ -76,6 +77,7 @@ class HubLimits:
     question_timeout: float = 600.0
     plan_timeout: float = 600.0
     allow_bypass_permissions: bool = False
+    on_confirmation: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -112,6 +114,9 @@ class Hub:
         self.runs = RunStore(engine, self._writer)
         self.registry = ProcessRegistry(engine, self._writer, self.instance)
         self.rules = RuleStore(engine, self._writer)
+        self.notifier = (
+            ConfirmationNotifier(list(limits.on_confirmation)) if limits.on_confirmation else None
+        )
         self.confirmations = ConfirmationBook(
             self._record_confirmation,
             {
@@ -120,6 +125,7 @@ class Hub:
                 "plan": limits.plan_timeout,
             },
             self.rules,
+            self.notifier.notify if self.notifier is not None else None,
         )
         self._slots = asyncio.Semaphore(limits.max_concurrent_runs)
         self._states: dict[str, _Project] = {}
@@ -163,6 +169,8 @@ class Hub:
             state.wake.set()
         await asyncio.gather(*(state.session.close() for state in states))
         await asyncio.gather(*(_stop_worker(state) for state in states))
+        if self.notifier is not None:
+            await self.notifier.aclose()
         self._writer.close()
         self.engine.dispose()
 

@@ -53,6 +53,7 @@ async def open_hub(settings: Settings) -> Hub:
         question_timeout=settings.question_timeout,
         plan_timeout=settings.plan_timeout,
         allow_bypass_permissions=settings.allow_bypass_permissions,
+        on_confirmation=settings.on_confirmation,
     )
     hub = Hub(engine, session_settings, limits)
     await hub.start()
