@@ -413,3 +413,22 @@ async def test_a_failing_notification_command_blocks_nothing(
         )
         assert (await follow(client, run_id)).final["state"] == "completed"
     assert "--on-confirmation could not start" in server.log()
+
+
+async def test_time_spent_asking_a_person_does_not_count_against_the_run_timeout(
+    servers: ServerFactory,
+    bundled_claude_bin: ClaudeBinary,
+    project_dir: Path,
+    touch_script: ScriptedModelServer,
+) -> None:
+    server = servers.start(
+        bundled_claude_bin.path, "--run-timeout", "2", "--permission-timeout", "30"
+    )
+    client, run_id, confirmation = await start_run(server, project_dir)
+    async with client:
+        await asyncio.sleep(3)  # longer than the run timeout: the person is thinking
+        await client.request(
+            "confirmation_response", confirmation_id=confirmation["id"], response="allow"
+        )
+        seen = await follow(client, run_id)
+    assert seen.final["state"] == "completed" and (project_dir / "created.txt").exists()

@@ -112,3 +112,33 @@ async def test_several_questions_need_answers_for_each_and_lists_are_joined() ->
     [decision] = recorder.decisions
     assert decision.allow and decision.updated_input is not None
     assert decision.updated_input["answers"] == {"Which color?": "Red", "Which sizes?": "S, XL"}
+
+
+class FailingRules:
+    def match(self, project_id: str, request: PermissionRequest) -> None:
+        return None
+
+    async def remember(self, project_id: str, request: PermissionRequest) -> list[Any]:
+        raise RuntimeError("disk full")
+
+
+async def test_an_answer_reaches_the_cli_even_if_remembering_it_fails() -> None:
+    recorder = Recorder()
+    timeouts = {"tool_permission": 60.0, "question": 60.0, "plan": 60.0}
+    confirmations = ConfirmationBook(recorder.record, timeouts, FailingRules())  # type: ignore[arg-type]
+    opened = await confirmations.open("p", "run", request(), recorder.deliver)
+    await confirmations.answer(opened.id, "allow", remember=True)
+    assert recorder.decisions == [Decision(True, {"command": "ls"})]
+    assert recorder.types() == ["confirmation_required", "confirmation_answered"]
+
+
+async def test_time_waiting_for_a_person_is_counted_per_run() -> None:
+    recorder = Recorder()
+    confirmations = book(recorder)
+    opened = await confirmations.open("p", "run", request(), recorder.deliver)
+    assert confirmations.has_pending("run") and not confirmations.has_pending("other")
+    await asyncio.sleep(0.2)
+    await confirmations.answer(opened.id, "deny")
+    waited = confirmations.person_seconds("run")
+    await asyncio.sleep(0.1)
+    assert 0.15 < waited == confirmations.person_seconds("run")  # the clock stopped

@@ -49,7 +49,8 @@ class Decision:
     message: str = ""
 
 
-Deliver = Callable[[Decision], Awaitable[None]]
+Deliver = Callable[[Decision], Awaitable[bool | None]]
+"""Send the decision to whoever asked; False if they no longer wait for it."""
 Record = Callable[[str, str | None, "ConfirmationEvent"], Awaitable[None]]
 """Append a ``confirmation`` event: (project id, run id, body)."""
 
@@ -144,6 +145,8 @@ class ConfirmationBook:
         self._pending: dict[str, Confirmation] = {}
         self._resolved: OrderedDict[str, str] = OrderedDict()  # id → how it ended
         self._expiring: set[asyncio.Future[None]] = set()
+        self._waited: dict[str, tuple[float, float | None]] = {}  # run → (total, since)
+        self._waiting_count: dict[str, int] = {}
 
     def pending(self, project_id: str | None = None) -> list[ConfirmationInfo]:
         return [
@@ -175,8 +178,16 @@ class ConfirmationBook:
         confirmation.since = asyncio.get_running_loop().time()
         self._pending[confirmation.id] = confirmation
         self._arm(confirmation)
+        self._note_waiting(run_id, +1)
         body = ConfirmationRequired(confirmation=confirmation.info())
-        await self._record(project_id, run_id, body)
+        try:
+            await self._record(project_id, run_id, body)
+        except BaseException:
+            if self._pending.get(confirmation.id) is confirmation:
+                self._settle(confirmation, "expired")  # the CLI gets the handler's deny
+            raise
+        if confirmation.id not in self._pending:
+            return confirmation  # answered or expired while it was being logged
         rule = self._rules.match(project_id, request) if self._rules is not None else None
         if rule is not None:  # remembered: answered at once, and everyone sees by what
             await self.answer(confirmation.id, "allow", by="rule", rule=rule.id)
@@ -209,16 +220,20 @@ class ConfirmationBook:
             options = ", ".join(TOOL_OPTIONS)
             raise ConfirmationError("invalid_option", f"answer with one of: {options}")
         self._settle(confirmation, "answered")
-        remembered: list[str] = []
-        rememberable = confirmation.kind != "question"  # answers are not rules
-        if remember and rememberable and response == "allow" and self._rules is not None:
-            stored = await self._rules.remember(confirmation.project_id, confirmation.request)
-            remembered = [stored_rule.id for stored_rule in stored]
         if response != DENY:
             decision = Decision(True, updated_input or confirmation.request.input)
         else:
             decision = Decision(False, message=message or "The user denied this.")
-        await self._deliver(confirmation, decision)
+        await self._deliver(confirmation, decision)  # first: nothing may keep it from the CLI
+        remembered: list[str] = []
+        rememberable = confirmation.kind != "question"  # answers are not rules
+        if remember and rememberable and response == "allow" and self._rules is not None:
+            try:
+                stored = await self._rules.remember(confirmation.project_id, confirmation.request)
+            except Exception as exc:
+                log.error("could not remember a rule for %s: %s", confirmation.id, exc)
+            else:
+                remembered = [stored_rule.id for stored_rule in stored]
         body = ConfirmationAnswered(
             confirmation_id=confirmation.id,
             response=response,
@@ -270,7 +285,12 @@ class ConfirmationBook:
         await self._record(confirmation.project_id, confirmation.run_id, body)
 
     async def expire_where(
-        self, reason: ExpiryReason, *, run_id: str | None = None, request_id: str | None = None
+        self,
+        reason: ExpiryReason,
+        *,
+        run_id: str | None = None,
+        request_id: str | None = None,
+        project_id: str | None = None,
     ) -> None:
         """Expire the pending confirmations of a run, or the one of a CLI request."""
         for confirmation in list(self._pending.values()):
@@ -278,10 +298,47 @@ class ConfirmationBook:
                 continue
             if request_id is not None and confirmation.request.request_id != request_id:
                 continue
+            if project_id is not None and confirmation.project_id != project_id:
+                continue
             await self.expire(confirmation, reason, tell_cli=reason != "withdrawn")
+
+    def close(self) -> None:
+        """Shutdown: no countdown may fire any more."""
+        for confirmation in self._pending.values():
+            if confirmation.timer is not None:
+                confirmation.timer.cancel()
+
+    def person_seconds(self, run_id: str) -> float:
+        """How long the run has had a confirmation waiting for a person (so far)."""
+        total, since = self._waited.get(run_id, (0.0, None))
+        if since is not None:
+            total += asyncio.get_running_loop().time() - since
+        return total
+
+    def has_pending(self, run_id: str) -> bool:
+        return any(c.run_id == run_id for c in self._pending.values())
+
+    def _note_waiting(self, run_id: str | None, change: int) -> None:
+        """Keep the time each run spends with at least one confirmation pending."""
+        if run_id is None:
+            return
+        now = asyncio.get_running_loop().time()
+        total, since = self._waited.get(run_id, (0.0, None))
+        count = self._waiting_count.get(run_id, 0) + change
+        self._waiting_count[run_id] = count
+        if count > 0 and since is None:
+            since = now
+        elif count == 0 and since is not None:
+            total, since = total + now - since, None
+        self._waited[run_id] = (total, since)
+
+    def forget_run(self, run_id: str) -> None:
+        self._waited.pop(run_id, None)
+        self._waiting_count.pop(run_id, None)
 
     def _settle(self, confirmation: Confirmation, how: str) -> None:
         del self._pending[confirmation.id]
+        self._note_waiting(confirmation.run_id, -1)
         if confirmation.timer is not None:
             confirmation.timer.cancel()
         self._resolved[confirmation.id] = how
@@ -304,9 +361,12 @@ class ConfirmationBook:
 
     async def _deliver(self, confirmation: Confirmation, decision: Decision) -> None:
         try:
-            await confirmation.deliver(decision)
+            delivered = await confirmation.deliver(decision)
         except Exception as exc:  # the CLI is gone: nothing waits for the answer
             log.info("answer to confirmation %s not delivered: %s", confirmation.id, exc)
+            return
+        if delivered is False:
+            log.warning("the CLI no longer waited for confirmation %s", confirmation.id)
 
 
 def _answered_input(

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -52,6 +53,8 @@ from switchboard.store.writer import Writer
 
 log = logging.getLogger(__name__)
 
+PERSON_POLL_SECONDS = 1.0
+"""While the run's time is up but a person is still being asked, look again this often."""
 STOP_MARGIN = 5.0
 """Seconds on top of the grace periods before a run that will not stop is abandoned."""
 MISSING_SESSION = "No conversation found"
@@ -164,6 +167,7 @@ class Hub:
         runs stay queued in the database and run after the next start."""
         self.accepting = False
         self.closing = True
+        self.confirmations.close()
         states = list(self._states.values())
         for state in states:
             state.wake.set()
@@ -252,8 +256,6 @@ class Hub:
         self._refuse_when_closing()
         self._check_mode(options.permission_mode)
         async with self._changing(key) as (record, state):
-            if options.permission_mode is None and record.permission_mode is not None:
-                options = options.model_copy(update={"permission_mode": record.permission_mode})
             if len(state.queue) >= self.limits.max_queued_runs:
                 raise HubError(
                     "queue_full",
@@ -316,9 +318,12 @@ class Hub:
         async with self._changing(key) as (record, state):
             await self.projects.set_permission_mode(record.id, mode)
             running = state.running
+            follows_project = running is not None and (
+                running.options.permission_mode is None or running.mode_from_project
+            )
             switched = None
-            if running is not None and mode is not None and await state.session.switch_mode(mode):
-                switched = running.id
+            if running is not None and follows_project and mode is not None:
+                switched = running.id if await state.session.switch_mode(mode) else None
             body = PermissionModeChanged(mode=mode, run=switched).model_dump_json()
             event = NewEvent("permission_mode", body, switched)
             await self.bus.append(record.id, record.epoch, [event])
@@ -392,14 +397,16 @@ class Hub:
         run.started_at = time.time()
         await self._record(state, run)
         project = self.projects.get(state.id)
+        if run.options.permission_mode is None and project.permission_mode is not None:
+            # The project's mode as it is now, when the run starts.
+            run.options = run.options.model_copy(
+                update={"permission_mode": project.permission_mode}
+            )
+            run.mode_from_project = True
         turn = asyncio.create_task(state.session.execute(run, project), name=f"run-{run.id}")
         cancelled = asyncio.create_task(run.cancel_requested.wait())
         try:
-            done, _ = await asyncio.wait(
-                {turn, cancelled},
-                timeout=self.limits.run_timeout,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
+            done = await self._wait_within_run_timeout(run, {turn, cancelled})
             timed_out = not done
             if turn not in done:
                 reason: ExpiryReason = "cancelled" if run.cancel_requested.is_set() else "ended"
@@ -415,11 +422,32 @@ class Hub:
         finally:
             cancelled.cancel()
         await self.confirmations.expire_where("ended", run_id=run.id)
+        self.confirmations.forget_run(run.id)
         self._conclude(run, outcome, timed_out)
         if self._lost_session(outcome):  # the CLI exits; the next run starts afresh
             state.session.start_fresh()
             await self.projects.set_session(state.id, None)
         await self._record(state, run)
+
+    async def _wait_within_run_timeout(
+        self, run: Run, tasks: set[asyncio.Task[Any]]
+    ) -> set[asyncio.Task[Any]]:
+        """Wait until one of ``tasks`` is done or the run's time is up. Time with a
+        confirmation waiting for a person does not count: a question may wait out its
+        own (longer) timeout, paused or not."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while True:
+            used = loop.time() - started - self.confirmations.person_seconds(run.id)
+            left = self.limits.run_timeout - used
+            if left <= 0 and not self.confirmations.has_pending(run.id):
+                return set()
+            wait = left if left > 0 else PERSON_POLL_SECONDS
+            done, _ = await asyncio.wait(
+                tasks, timeout=max(wait, 0.01), return_when=asyncio.FIRST_COMPLETED
+            )
+            if done:
+                return done
 
     async def _wait_for_stop(self, state: _Project, turn: asyncio.Task[TurnOutcome]) -> None:
         """After a cancel: give the turn the grace periods to end, then kill the CLI; a

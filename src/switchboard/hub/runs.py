@@ -34,6 +34,9 @@ class Run:
     session_id: str | None = None
     error: str | None = None
     cancel_requested: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    mode_from_project: bool = False
+    """The permission mode came from the project when the run started (so a change of
+    the project's mode applies to it too)."""
 
     @classmethod
     def new(cls, project_id: str, prompt: str, options: RunOptions) -> "Run":

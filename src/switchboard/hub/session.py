@@ -294,9 +294,9 @@ class ProjectSession:
     async def _ask(self, claude: ClaudeProcess, request: PermissionRequest) -> None:
         """Claude asks for permission: open a confirmation; its answer comes later."""
 
-        async def deliver(decision: Decision) -> None:
+        async def deliver(decision: Decision) -> bool:
             updated = decision.updated_input or request.input
-            await claude.answer_permission(
+            return await claude.answer_permission(
                 request.request_id, decision.allow, updated, decision.message
             )
 
@@ -304,7 +304,9 @@ class ProjectSession:
         await self._confirmations.open(self.project_id, run_id, request, deliver)
 
     async def _withdrawn(self, request_id: str) -> None:
-        await self._confirmations.expire_where("withdrawn", request_id=request_id)
+        await self._confirmations.expire_where(
+            "withdrawn", request_id=request_id, project_id=self.project_id
+        )
 
     async def _append(self, items: list[NewEvent]) -> None:
         if items:

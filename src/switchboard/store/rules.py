@@ -80,10 +80,13 @@ class RuleStore:
         return sorted(rules, key=lambda rule: rule.created_at)
 
     def match(self, project_id: str, request: PermissionRequest) -> PermissionRule | None:
-        wanted = set(rule_keys(request))
-        for rule in self.of_project(project_id):
-            if rule.key in wanted:
-                return rule
+        """The rule that allows ``request``, if stored rules cover *every* rule the CLI
+        suggests for it (a compound command suggests one per subcommand: allowing one
+        of them must not allow the rest)."""
+        wanted = rule_keys(request)
+        stored = {rule.key: rule for rule in self.of_project(project_id)}
+        if all(key in stored for key in wanted):
+            return stored[wanted[0]]
         return None
 
     async def remember(self, project_id: str, request: PermissionRequest) -> list[PermissionRule]:
