@@ -148,6 +148,13 @@ class SwitchboardClient:
     async def new_session(self, project: str) -> dict[str, Any]:
         return dict((await self.request("session.new", project=project))["project"])
 
+    async def answer(self, confirmation_id: str, response: str, **fields: Any) -> dict[str, Any]:
+        """Answer a confirmation (``fields``: message, updated_input, answers, remember);
+        returns the ack."""
+        return await self.request(
+            "confirmation_response", confirmation_id=confirmation_id, response=response, **fields
+        )
+
     async def heartbeat(self) -> float:
         return float((await self.request("heartbeat"))["server_time"])
 

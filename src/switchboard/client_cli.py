@@ -126,14 +126,11 @@ async def cancel_command(args: argparse.Namespace) -> int:
 async def answer_command(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
         await client.subscribe(args.project, since=_head(client, args.project))
-        fields: dict[str, Any] = {"message": args.message} if args.message else {}
-        if args.remember:
-            fields["remember"] = True
-        await client.request(
-            "confirmation_response",
-            confirmation_id=args.confirmation,
-            response=args.response,
-            **fields,
+        await client.answer(
+            args.confirmation,
+            args.response,
+            message=args.message,
+            remember=True if args.remember else None,
         )
     print(f"answered {args.confirmation}: {args.response}")
     return 0

@@ -16,12 +16,30 @@ from tests.support.server import RunningServer
 pytestmark = pytest.mark.timeout(180)
 
 
+def command_line(server: RunningServer, *args: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "switchboard",
+        *args,
+        "--server",
+        server.url,
+        "--token",
+        server.token,
+    ]
+
+
 def switchboard(
     server: RunningServer, *args: str, timeout: float = 90
 ) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-m", "switchboard", *args]
-    argv += ["--server", server.url, "--token", server.token]
+    argv = command_line(server, *args)
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def start_switchboard(server: RunningServer, *args: str) -> subprocess.Popen[str]:
+    """A command left running (tail, prompt); its stdout and stderr are pipes."""
+    argv = command_line(server, *args)
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_project_prompt_tail_cancel_and_remove_commands(
@@ -54,31 +72,13 @@ def test_project_prompt_tail_cancel_and_remove_commands(
     assert failed.returncode == 1, failed.stderr
     assert "failed" in failed.stderr
 
-    tail = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "switchboard",
-            "tail",
-            "demo",
-            "--since",
-            "0",
-            "--server",
-            server.url,
-            "--token",
-            server.token,
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    tail = start_switchboard(server, "tail", "demo", "--since", "0")
     try:
         assert tail.stdout is not None
         lines = [tail.stdout.readline() for _ in range(4)]
     finally:
         tail.kill()
-        tail.wait()
-        if tail.stdout is not None:
-            tail.stdout.close()
+        tail.communicate(timeout=10)
     assert lines[0].split()[0] == "1" and "queued" in lines[0]
     assert any("The answer is 42." in line for line in lines)
 
@@ -126,24 +126,7 @@ def test_prompt_and_tail_resume_after_being_closed_as_slow_consumers(
     assert (
         switchboard(server, "project", "add", str(project_dir), "--name", "flood").returncode == 0
     )
-    tail = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "switchboard",
-            "tail",
-            "flood",
-            "--since",
-            "0",
-            "--server",
-            server.url,
-            "--token",
-            server.token,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    tail = start_switchboard(server, "tail", "flood", "--since", "0")
     try:
         prompted = switchboard(server, "prompt", "flood", "go")
         assert prompted.returncode == 0, prompted.stderr
@@ -171,23 +154,7 @@ def test_prompt_shows_a_confirmation_and_answer_allows_it(
     scripted_model.set_script(Script.of({"tool_use": touch}, {"text": "Created it."}))
     server = servers.start(bundled_claude_bin.path)
     assert switchboard(server, "project", "add", str(project_dir), "--name", "ask").returncode == 0
-    prompt = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "switchboard",
-            "prompt",
-            "ask",
-            "make the file",
-            "--server",
-            server.url,
-            "--token",
-            server.token,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    prompt = start_switchboard(server, "prompt", "ask", "make the file")
     try:
         assert prompt.stdout is not None
         line = ""

@@ -12,7 +12,7 @@ import pytest
 from switchboard.client import RequestError, SwitchboardClient
 from switchboard.scripted_model import Script, ScriptedModelServer
 from tests.conftest import ClaudeBinary, ServerFactory
-from tests.support.hub import Followed, connect, follow
+from tests.support.hub import Followed, connect, follow, prompt_and_follow
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.timeout(120)
@@ -76,10 +76,9 @@ async def test_an_answer_reaches_the_cli(
         assert (confirmation["kind"], confirmation["tool_name"]) == ("tool_permission", "Bash")
         assert confirmation["input"]["command"] == "touch created.txt"
         assert confirmation["options"] == ["allow", "deny"] and confirmation["suggestions"]
-        ack = await client.request(
-            "confirmation_response",
-            confirmation_id=confirmation["id"],
-            response=answer,
+        ack = await client.answer(
+            confirmation["id"],
+            answer,
             message="Not in this directory" if answer == "deny" else None,
         )
         assert ack["confirmation"]["id"] == confirmation["id"]
@@ -102,12 +101,8 @@ async def test_two_clients_answer_at_once_and_exactly_one_wins(
     async with first, await connect(server) as second:
         await second.subscribe(confirmation["project"])
         answers = await asyncio.gather(
-            first.request(
-                "confirmation_response", confirmation_id=confirmation["id"], response="allow"
-            ),
-            second.request(
-                "confirmation_response", confirmation_id=confirmation["id"], response="deny"
-            ),
+            first.answer(confirmation["id"], "allow"),
+            second.answer(confirmation["id"], "deny"),
             return_exceptions=True,
         )
         errors = [a for a in answers if isinstance(a, RequestError)]
@@ -136,9 +131,7 @@ async def test_an_unanswered_confirmation_expires_into_a_deny(
             "deny",
         )
         with pytest.raises(RequestError, match="already_answered"):
-            await client.request(
-                "confirmation_response", confirmation_id=confirmation["id"], response="allow"
-            )
+            await client.answer(confirmation["id"], "allow")
         seen = await follow(client, run_id)
     assert seen.final["state"] == "completed"
     assert denials(seen) == ["Bash"] and not (project_dir / "created.txt").exists()
@@ -187,22 +180,14 @@ async def test_a_client_that_reconnects_sees_the_pending_confirmation_and_answer
         [pending] = returner.snapshot["pending_confirmations"]
         assert pending["id"] == confirmation["id"] and pending["remaining_seconds"] > 0
         with pytest.raises(RequestError, match="not_subscribed"):
-            await returner.request(
-                "confirmation_response", confirmation_id=pending["id"], response="allow"
-            )
+            await returner.answer(pending["id"], "allow")
         ack = await returner.request("subscribe", project=pending["project"], since=0)
         assert [c["id"] for c in ack["pending_confirmations"]] == [pending["id"]]
         with pytest.raises(RequestError, match="invalid_option"):
-            await returner.request(
-                "confirmation_response", confirmation_id=pending["id"], response="maybe"
-            )
+            await returner.answer(pending["id"], "maybe")
         with pytest.raises(RequestError, match="unknown_confirmation"):
-            await returner.request(
-                "confirmation_response", confirmation_id="nope", response="allow"
-            )
-        await returner.request(
-            "confirmation_response", confirmation_id=pending["id"], response="allow"
-        )
+            await returner.answer("nope", "allow")
+        await returner.answer(pending["id"], "allow")
         seen = await follow(returner, run_id)
     assert seen.final["state"] == "completed" and (project_dir / "created.txt").exists()
 
@@ -262,10 +247,9 @@ async def test_remember_answers_the_next_identical_request_by_rule(
     client, run_id, confirmation = await start_run(server, project_dir)
     async with client:
         project = confirmation["project"]
-        await client.request(
-            "confirmation_response",
-            confirmation_id=confirmation["id"],
-            response="allow",
+        await client.answer(
+            confirmation["id"],
+            "allow",
             remember=True,
         )
         await follow(client, run_id)
@@ -315,15 +299,12 @@ async def test_a_question_answered_with_an_option_or_free_text_reaches_the_model
     async with client:
         assert (confirmation["kind"], confirmation["options"]) == ("question", ["Red", "Blue"])
         with pytest.raises(RequestError, match="invalid_option"):
-            await client.request(
-                "confirmation_response",
-                confirmation_id=confirmation["id"],
-                response="x",
+            await client.answer(
+                confirmation["id"],
+                "x",
                 answers={"Another question?": "Blue"},
             )
-        await client.request(
-            "confirmation_response", confirmation_id=confirmation["id"], response=answer
-        )
+        await client.answer(confirmation["id"], answer)
         seen = await follow(client, run_id)
     assert seen.final["state"] == "completed"
     assert f'\\"Which color?\\"=\\"{answer}\\"' in scripted_model.conversation_requests[-1].text()
@@ -358,7 +339,7 @@ async def test_permission_modes_per_project_and_switched_during_a_run(
             )
         ack = await client.request("permission_mode.set", project=project["id"], mode="plan")
         assert ack["project"]["permission_mode"] == "plan"
-        planned = await follow(client, (await client.prompt(project["id"], "plan it"))["id"])
+        planned = await prompt_and_follow(client, project["id"], "plan it")
         assert init_modes(planned) == ["plan"]
 
         slow = await client.prompt(project["id"], "take your time")
@@ -367,7 +348,7 @@ async def test_permission_modes_per_project_and_switched_during_a_run(
         during = await follow(client, slow["id"])
         changes = [e["data"] for e in during.events if e["kind"] == "permission_mode"]
         assert changes == [{"type": "permission_mode", "mode": "acceptEdits", "run": slow["id"]}]
-        after = await follow(client, (await client.prompt(project["id"], "edit now"))["id"])
+        after = await prompt_and_follow(client, project["id"], "edit now")
     assert init_modes(after) == ["acceptEdits"]
     assert len(servers.spawned_argv()) == 1  # switched in place: no restart
 
@@ -390,9 +371,7 @@ async def test_on_confirmation_runs_a_command_with_the_confirmation_on_stdin(
             while not out.exists() or not out.read_text():
                 await asyncio.sleep(0.05)
         assert json.loads(out.read_text())["id"] == confirmation["id"]
-        await client.request(
-            "confirmation_response", confirmation_id=confirmation["id"], response="allow"
-        )
+        await client.answer(confirmation["id"], "allow")
         assert (await follow(client, run_id)).final["state"] == "completed"
 
 
@@ -408,9 +387,7 @@ async def test_a_failing_notification_command_blocks_nothing(
     )
     client, run_id, confirmation = await start_run(server, project_dir)
     async with client:
-        await client.request(
-            "confirmation_response", confirmation_id=confirmation["id"], response="allow"
-        )
+        await client.answer(confirmation["id"], "allow")
         assert (await follow(client, run_id)).final["state"] == "completed"
     assert "--on-confirmation could not start" in server.log()
 
@@ -427,8 +404,6 @@ async def test_time_spent_asking_a_person_does_not_count_against_the_run_timeout
     client, run_id, confirmation = await start_run(server, project_dir)
     async with client:
         await asyncio.sleep(3)  # longer than the run timeout: the person is thinking
-        await client.request(
-            "confirmation_response", confirmation_id=confirmation["id"], response="allow"
-        )
+        await client.answer(confirmation["id"], "allow")
         seen = await follow(client, run_id)
     assert seen.final["state"] == "completed" and (project_dir / "created.txt").exists()

@@ -10,7 +10,7 @@ import pytest
 from switchboard.scripted_model import Script, ScriptedModelServer
 from tests.conftest import ClaudeBinary, ServerFactory
 from tests.support import processes
-from tests.support.hub import Followed, connect, follow
+from tests.support.hub import Followed, connect, follow, prompt_and_follow
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -103,10 +103,8 @@ async def test_a_second_prompt_continues_the_session_in_the_same_process(
     async with await connect(server) as client:
         project = await client.add_project(str(project_dir))
         await client.subscribe(project["id"])
-        first = await follow(
-            client, (await client.prompt(project["id"], "Remember PINEAPPLE"))["id"]
-        )
-        second = await follow(client, (await client.prompt(project["id"], "What fruit?"))["id"])
+        first = await prompt_and_follow(client, project["id"], "Remember PINEAPPLE")
+        second = await prompt_and_follow(client, project["id"], "What fruit?")
     assert first.final["state"] == second.final["state"] == "completed"
     assert first.final["session_id"] == second.final["session_id"]
     assert "PINEAPPLE" in scripted_model.conversation_requests[-1].text()
@@ -124,10 +122,10 @@ async def test_the_session_resumes_after_the_idle_process_was_stopped(
     async with await connect(server) as client:
         project = await client.add_project(str(project_dir))
         await client.subscribe(project["id"])
-        first = await follow(client, (await client.prompt(project["id"], "Remember MANGO"))["id"])
+        first = await prompt_and_follow(client, project["id"], "Remember MANGO")
         first_pid = servers.spawned_argv()[0]["pid"]
         assert processes.wait_exited([first_pid], 20) == []
-        second = await follow(client, (await client.prompt(project["id"], "What fruit?"))["id"])
+        second = await prompt_and_follow(client, project["id"], "What fruit?")
     session = first.final["session_id"]
     assert second.final["session_id"] == session
     assert resumed_ids(servers) == [None, session]
@@ -147,7 +145,7 @@ async def test_projects_history_and_session_survive_a_restart(
     async with await connect(server) as client:
         project = await client.add_project(str(project_dir), name="kept")
         await client.subscribe(project["id"])
-        first = await follow(client, (await client.prompt("kept", "Remember KIWI"))["id"])
+        first = await prompt_and_follow(client, "kept", "Remember KIWI")
     assert server.stop() == 0
 
     again = servers.start(bundled_claude_bin.path, *data)
@@ -157,7 +155,7 @@ async def test_projects_history_and_session_survive_a_restart(
         await client.subscribe("kept", since=0)
         history = await follow(client, first.final["id"])
         assert history.events == first.events
-        second = await follow(client, (await client.prompt("kept", "What fruit?"))["id"])
+        second = await prompt_and_follow(client, "kept", "What fruit?")
     assert second.final["session_id"] == first.final["session_id"]
     assert resumed_ids(servers) == [None, first.final["session_id"]]
     assert "KIWI" in scripted_model.conversation_requests[-1].text()
@@ -216,7 +214,7 @@ async def test_cancel_a_queued_run_and_a_running_one(
         seen = await follow(client, running["id"], timeout=20)
         assert seen.final["state"] == "cancelled"
         assert seen.run_states(queued["id"]) == ["queued", "cancelled"]
-        after = await follow(client, (await client.prompt(project["id"], "next"))["id"])
+        after = await prompt_and_follow(client, project["id"], "next")
     assert after.final["state"] == "completed"
 
 
@@ -235,7 +233,7 @@ async def test_a_server_killed_mid_run_recovers_on_restart(
     async with await connect(server) as client:
         project = await client.add_project(str(project_dir), name="survivor")
         await client.subscribe(project["id"])
-        first = await follow(client, (await client.prompt("survivor", "Remember PLUM"))["id"])
+        first = await prompt_and_follow(client, "survivor", "Remember PLUM")
         doomed = await client.prompt("survivor", "hang")
         assert await asyncio.to_thread(scripted_model.wait_for_requests, 2, 30)
     cli_pid = servers.spawned_argv()[-1]["pid"]
@@ -253,7 +251,7 @@ async def test_a_server_killed_mid_run_recovers_on_restart(
         history = await follow(client, doomed["id"])
         assert history.events[: len(first.events)] == first.events
         assert history.final["state"] == "interrupted"
-        third = await follow(client, (await client.prompt("survivor", "What fruit?"))["id"])
+        third = await prompt_and_follow(client, "survivor", "What fruit?")
     assert third.final["state"] == "completed"
     assert third.final["session_id"] == first.final["session_id"]
     assert "PLUM" in scripted_model.conversation_requests[-1].text()
@@ -271,10 +269,10 @@ async def test_session_new_starts_a_fresh_session(
     async with await connect(server) as client:
         project = await client.add_project(str(project_dir))
         await client.subscribe(project["id"])
-        first = await follow(client, (await client.prompt(project["id"], "Remember FIG"))["id"])
+        first = await prompt_and_follow(client, project["id"], "Remember FIG")
         renewed = await client.new_session(project["id"])
         assert renewed["session_id"] is None
-        second = await follow(client, (await client.prompt(project["id"], "What fruit?"))["id"])
+        second = await prompt_and_follow(client, project["id"], "What fruit?")
     assert second.final["state"] == "completed"
     assert second.final["session_id"] != first.final["session_id"]
     assert [e["kind"] for e in second.events[:1]] == ["session"]

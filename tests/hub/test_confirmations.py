@@ -14,9 +14,17 @@ class Recorder:
     def __init__(self) -> None:
         self.events: list[ConfirmationEvent] = []
         self.decisions: list[Decision] = []
+        self._recorded = asyncio.Condition()
 
     async def record(self, project: str, run: str | None, body: ConfirmationEvent) -> None:
         self.events.append(body)
+        async with self._recorded:
+            self._recorded.notify_all()
+
+    async def wait_for(self, kind: str, count: int, timeout: float = 5.0) -> None:
+        """Until ``count`` events of type ``kind`` were recorded."""
+        async with asyncio.timeout(timeout), self._recorded:
+            await self._recorded.wait_for(lambda: self.types().count(kind) >= count)
 
     async def deliver(self, decision: Decision) -> None:
         self.decisions.append(decision)
@@ -71,12 +79,12 @@ async def test_a_countdown_expires_into_a_deny_and_pausing_holds_it() -> None:
     held = await confirmations.open("p", "run", request(request_id="a"), recorder.deliver)
     await confirmations.set_paused(held.id, True)
     loose = await confirmations.open("p", "run", request(request_id="b"), recorder.deliver)
-    await asyncio.sleep(0.4)
+    await recorder.wait_for("confirmation_expired", 1)  # the loose one, after 0.2 s
     assert [c.id for c in confirmations.pending()] == [held.id]  # only the loose one went
     assert recorder.decisions[0].allow is False and "No answer" in recorder.decisions[0].message
     resumed = await confirmations.set_paused(held.id, False)
     assert 0 < resumed.info().remaining_seconds <= 0.2
-    await asyncio.sleep(0.4)
+    await recorder.wait_for("confirmation_expired", 2)
     assert confirmations.pending() == []
     expired = [e for e in recorder.events if e.type == "confirmation_expired"]
     assert [e.confirmation_id for e in expired] == [loose.id, held.id]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from switchboard.hub.bus import WireEvent
 from switchboard.hub.hub import Hub, HubError, HubLimits
 from switchboard.hub.session import SessionSettings
 from switchboard.protocol.messages import RunOptions
@@ -18,6 +19,7 @@ from switchboard.store.database import open_engine, sqlite_url
 from switchboard.store.events import NewEvent
 from switchboard.store.migrate import upgrade
 from tests.conftest import FAKE_AGENT, ClaudeBinary
+from tests.support.hub import FINISHED
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -48,17 +50,35 @@ async def hubs(tmp_path: Path) -> AsyncIterator[Callable[..., object]]:
         await hub.close()
 
 
+def final_state(event: WireEvent, run_id: str) -> dict[str, object] | None:
+    """The run's data if ``event`` records it in a finished state."""
+    message = json.loads(event.frame)
+    data = message["data"]
+    if message["kind"] == "run" and data["id"] == run_id and data["state"] in FINISHED:
+        return dict(data)
+    return None
+
+
 async def finished(hub: Hub, project: str, run_id: str, timeout: float = 30) -> dict[str, object]:
-    """Poll the project's log until the run's last state is a finished one."""
-    async with asyncio.timeout(timeout):
-        while True:
-            for event in await hub.bus.read(project, 0, 10_000):
-                frame = event.frame
-                if f'"id":"{run_id}"' in frame and not any(
-                    f'"state":"{state}"' in frame for state in ("queued", "running")
-                ):
-                    return dict(json.loads(event.frame)["data"])
-            await asyncio.sleep(0.05)
+    """Wait for the run's finished state: from the log, or as it is published."""
+    ended: asyncio.Future[dict[str, object]] = asyncio.get_running_loop().create_future()
+
+    class Watch:
+        def on_event(self, event: WireEvent) -> None:
+            data = final_state(event, run_id)
+            if data is not None and not ended.done():
+                ended.set_result(data)
+
+        def on_delta(self, frame: str) -> None: ...
+
+    watch = Watch()
+    hub.bus.subscribe(project, watch)  # before reading, so nothing falls in between
+    try:
+        for event in await hub.bus.read(project, 0, 10_000):
+            watch.on_event(event)
+        return await asyncio.wait_for(ended, timeout)
+    finally:
+        hub.bus.unsubscribe(project, watch)
 
 
 def fake_env(mode: str) -> dict[str, str]:

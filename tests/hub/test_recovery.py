@@ -5,7 +5,8 @@ import sys
 
 from sqlalchemy import Engine, update
 
-from switchboard.hub.recovery import ProcessRegistry, start_ticks
+from switchboard.agents.process import start_ticks
+from switchboard.hub.recovery import ProcessRegistry
 from switchboard.store.schema import agent_processes
 from switchboard.store.writer import Writer
 from tests.support import processes

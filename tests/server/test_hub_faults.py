@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import FAKE_AGENT, ServerFactory
 from tests.support import processes
-from tests.support.hub import connect, follow
+from tests.support.hub import connect, prompt_and_follow
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -21,8 +21,8 @@ async def test_a_crashing_cli_fails_the_run_and_the_next_run_starts_a_new_one(
     async with await connect(server) as client:
         project = await client.add_project(str(project_dir))
         await client.subscribe(project["id"])
-        first = await follow(client, (await client.prompt(project["id"], "one"))["id"])
-        second = await follow(client, (await client.prompt(project["id"], "two"))["id"])
+        first = await prompt_and_follow(client, project["id"], "one")
+        second = await prompt_and_follow(client, project["id"], "two")
     for seen in (first, second):
         assert seen.final["state"] == "failed"
         assert "status 3" in seen.final["error"] and "something broke" in seen.final["error"]
@@ -38,7 +38,7 @@ async def test_a_run_past_the_timeout_fails_and_its_cli_is_killed(
     async with await connect(server) as client:
         project = await client.add_project(str(project_dir))
         await client.subscribe(project["id"])
-        seen = await follow(client, (await client.prompt(project["id"], "hang"))["id"])
+        seen = await prompt_and_follow(client, project["id"], "hang")
     assert seen.final["state"] == "failed" and "timed out after 1 s" in seen.final["error"]
     assert processes.wait_exited([s["pid"] for s in servers.spawned_argv()], 10) == []
 

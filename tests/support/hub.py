@@ -89,6 +89,14 @@ def small_buffer_socket(server: RunningServer, size: int = 64 * 1024) -> socket.
     return sock
 
 
+async def prompt_and_follow(
+    client: SwitchboardClient, project: str, text: str, timeout: float = 60.0
+) -> Followed:
+    """Queue a prompt and follow its run to the end (the client must be subscribed)."""
+    run = await client.prompt(project, text)
+    return await follow(client, run["id"], timeout=timeout)
+
+
 async def raw_socket(server: RunningServer, **options: Any) -> Any:
     """A plain websockets connection to /ws, past the ``connected`` message."""
     ws = await websockets.connect(f"{server.ws_url}/ws?token={server.token}", **options)

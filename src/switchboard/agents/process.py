@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from switchboard.exceptions import AgentGoneError, AgentSpawnError
@@ -27,22 +27,40 @@ GROUP_POLL_SECONDS = 0.02
 """How often a stopping group is checked for members (there is no event for it)."""
 
 
-def group_has_live_member(pgid: int) -> bool:
-    """True if a non-zombie process is in group ``pgid`` (Linux /proc; elsewhere assume so)."""
-    proc = Path("/proc")
-    if not (proc / "self" / "stat").exists():
-        return True
-    for entry in proc.iterdir():
+def _stat_fields(stat_path: Path) -> list[bytes] | None:
+    """``/proc/PID/stat`` from field 3 (state) on, or None if the process is gone."""
+    try:
+        stat = stat_path.read_bytes()
+    except OSError:
+        return None
+    return stat[stat.rindex(b")") + 2 :].split()  # after the command name, which may hold ")"
+
+
+def _live_group_members(pgid: int) -> Iterator[int]:
+    for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
-        try:
-            stat = (entry / "stat").read_bytes()
-        except OSError:
-            continue  # exited while we looked
-        fields = stat[stat.rindex(b")") + 2 :].split()
-        if int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
-            return True
-    return False
+        fields = _stat_fields(entry / "stat")
+        if fields is not None and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+            yield int(entry.name)
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live (non-zombie) processes of group ``pgid`` (Linux /proc)."""
+    return list(_live_group_members(pgid))
+
+
+def group_has_live_member(pgid: int) -> bool:
+    """True if a non-zombie process is in group ``pgid`` (Linux /proc; elsewhere assume so)."""
+    if not Path("/proc/self/stat").exists():
+        return True
+    return any(True for _ in _live_group_members(pgid))
+
+
+def start_ticks(pid: int) -> int | None:
+    """When ``pid`` started (clock ticks since boot, field 22), or None if it is gone."""
+    fields = _stat_fields(Path(f"/proc/{pid}/stat"))
+    return int(fields[19]) if fields is not None else None
 
 
 class BoundedTail:

@@ -12,41 +12,15 @@ import os
 import signal
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.engine import Connection
 
+from switchboard.agents.process import group_members, start_ticks
 from switchboard.store.schema import agent_processes
 from switchboard.store.writer import Writer
 
 log = logging.getLogger(__name__)
-
-
-def start_ticks(pid: int) -> int | None:
-    """When ``pid`` started (clock ticks since boot), or None if it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(b")") + 2 :].split()
-    return int(fields[19])  # field 22 of the whole line; fields here start at field 3
-
-
-def group_members(pgid: int) -> list[int]:
-    """The live (non-zombie) processes of group ``pgid``."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_bytes()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(b")") + 2 :].split()
-        if int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
-            members.append(int(entry.name))
-    return members
 
 
 @dataclass(frozen=True, slots=True)

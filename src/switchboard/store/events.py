@@ -43,9 +43,10 @@ class _CompiledInsert:
         compiled = insert(events).compile(dialect=engine.dialect)
         self.sql = str(compiled)
         self._order = list(compiled.positiontup or ()) if compiled.positional else None
+        self._as_columns = self._order == list(_COLUMNS)
 
     def parameters(self, stored: Sequence[StoredEvent]) -> list[Any]:
-        if self._order == list(_COLUMNS):  # SQLite: the common case, spelled out
+        if self._as_columns:  # SQLite: the common case, spelled out
             return [
                 (e.project_id, e.seq, e.epoch, e.run_id, e.kind, e.body, e.created_at)
                 for e in stored
