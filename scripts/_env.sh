@@ -19,6 +19,12 @@ find_python() {
     return 1
 }
 
+# stale STAMP WANT: true when the stamp file does not hold WANT (what it stands for must
+# be installed or built again).
+stale() {
+    [ ! -f "$1" ] || [ "$(cat "$1")" != "$2" ]
+}
+
 # ensure_venv EXTRA: create the venv and install the package with [EXTRA] when
 # pyproject.toml changed since the last install (a stamp file remembers).
 ensure_venv() {
@@ -30,7 +36,7 @@ ensure_venv() {
     fi
     stamp="$VENV/.switchboard-installed-$extra"
     want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
-    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    if stale "$stamp" "$want"; then
         echo "switchboard: installing switchboard[$extra] into $VENV" >&2
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
             -e "$ROOT[$extra]"
@@ -58,4 +64,30 @@ ensure_debian_packages() {
     export DEBIAN_FRONTEND=noninteractive
     $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
         { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+}
+
+# ensure_web_ui [required]: build the web UI (web/ → src/switchboard/server/web_dist)
+# when its sources changed since the last build. Needs Node.js (20.19+ or 22.12+) with
+# npm; without them the server runs without the UI, unless "required" is given.
+ensure_web_ui() {
+    local required="${1:-}" web="$ROOT/web" dist="$ROOT/src/switchboard/server/web_dist"
+    local stamp="$dist/.switchboard-build" want problem=""
+    want="$(cd "$web" && find package.json package-lock.json index.html vite.config.ts \
+        tsconfig.json src -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+    stale "$stamp" "$want" || return 0
+    if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+        problem="Node.js with npm is needed to build the web UI"
+    elif ! node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+            process.exit((a === 20 && b >= 19) || (a === 22 && b >= 12) || a > 22 ? 0 : 1)'; then
+        problem="the web UI needs Node.js 20.19+ or 22.12+ (found $(node --version))"
+    fi
+    if [ -n "$problem" ]; then
+        echo "switchboard: $problem" >&2
+        [ -z "$required" ]
+        return
+    fi
+    echo "switchboard: building the web UI" >&2
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build) >&2 ||
+        return 1
+    echo "$want" >"$stamp"
 }

@@ -7,7 +7,7 @@ from typing import get_args
 
 from switchboard.config import SERVE_OPTIONS
 from switchboard.protocol.close_codes import CloseCode
-from switchboard.protocol.messages import ErrorCode
+from switchboard.protocol.messages import CLIENT_TYPES, ErrorCode, ServerMessage
 from switchboard.protocol.schema import render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +23,7 @@ def test_configuration_doc_lists_every_setting() -> None:
 def test_ws_claude_doc_lists_its_close_codes() -> None:
     text = (ROOT / "docs" / "ws-claude.md").read_text()
     for code in CloseCode:
-        if code != CloseCode.SLOW_CONSUMER:  # /ws only
+        if code not in (CloseCode.SLOW_CONSUMER, CloseCode.TOKEN_REVOKED):  # /ws only
             assert f"| {int(code)} |" in text, code
 
 
@@ -33,6 +33,19 @@ def test_protocol_doc_lists_every_close_code_and_error_code() -> None:
         assert f"| {int(code)} |" in text, code
     for error in get_args(ErrorCode):
         assert f"`{error}`" in text, error
+
+
+def test_protocol_doc_has_a_section_for_every_message() -> None:
+    headings = [
+        line
+        for line in (ROOT / "docs" / "protocol.md").read_text().splitlines()
+        if line.startswith("### ")
+    ]
+    server_types = [
+        model.model_fields["type"].default for model in get_args(get_args(ServerMessage)[0])
+    ]
+    for kind in [*CLIENT_TYPES, *server_types]:
+        assert any(f"`{kind}`" in heading for heading in headings), kind
 
 
 def test_committed_json_schema_matches_the_models() -> None:

@@ -18,7 +18,7 @@ import itertools
 import json
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import websockets
 from websockets.asyncio.client import ClientConnection
@@ -64,12 +64,14 @@ class SwitchboardClient:
         """The ``connected`` message: versions, projects, running runs, limits."""
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._results: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        """confirmation_result messages by confirmation id (kept until awaited)."""
         self._inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._closed: ConnectionLost | None = None
         self._reader = asyncio.create_task(self._read(), name="switchboard-client")
 
     @classmethod
-    async def connect(cls, server: str, token: str, **options: Any) -> "SwitchboardClient":
+    async def connect(cls, server: str, token: str, **options: Any) -> Self:
         """Connect and wait for the ``connected`` snapshot. ``options`` go to
         ``websockets.connect`` (e.g. ``max_size``)."""
         options.setdefault("max_size", CLIENT_MAX_MESSAGE_BYTES)
@@ -80,7 +82,7 @@ class SwitchboardClient:
             raise SwitchboardError(f"expected a 'connected' message, got {first!r}")
         return cls(connection, first)
 
-    async def __aenter__(self) -> "SwitchboardClient":
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
@@ -158,6 +160,24 @@ class SwitchboardClient:
     async def heartbeat(self) -> float:
         return float((await self.request("heartbeat"))["server_time"])
 
+    async def confirmation_result(self, confirmation_id: str) -> dict[str, Any]:
+        """Wait for the ``confirmation_result`` of a ``confirmation.request`` this
+        connection sent (it may already have arrived)."""
+        future = self._result_future(confirmation_id)
+        try:
+            return await future
+        finally:
+            self._results.pop(confirmation_id, None)
+
+    def _result_future(self, confirmation_id: str) -> asyncio.Future[dict[str, Any]]:
+        future = self._results.get(confirmation_id)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            if self._closed is not None:
+                future.set_exception(self._closed)
+            self._results[confirmation_id] = future
+        return future
+
     # -- unsolicited messages ----------------------------------------------------------------
 
     async def messages(self) -> AsyncIterator[dict[str, Any]]:
@@ -171,6 +191,11 @@ class SwitchboardClient:
         try:
             async for frame in self.connection:
                 message = json.loads(frame)
+                if message.get("type") == "confirmation_result":
+                    result = self._result_future(str(message.get("confirmation_id")))
+                    if not result.done():
+                        result.set_result(message)
+                    continue
                 future = (
                     self._pending.get(message.get("id")) if message.get("type") in REPLIES else None
                 )
@@ -184,7 +209,7 @@ class SwitchboardClient:
             self._closed = ConnectionLost(
                 self.connection.close_code, self.connection.close_reason or ""
             )
-            for future in self._pending.values():
+            for future in (*self._pending.values(), *self._results.values()):
                 if not future.done():
                     future.set_exception(self._closed)
             self._inbox.put_nowait(None)

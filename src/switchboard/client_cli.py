@@ -116,6 +116,35 @@ async def project_remove_command(args: argparse.Namespace) -> int:
     return 0
 
 
+async def token_create_command(args: argparse.Namespace) -> int:
+    async with await _connect(args) as client:
+        ack = await client.request("token.create", name=args.name, projects=args.project or None)
+    token = ack["token"]
+    where = ", ".join(token["projects"]) if token["projects"] else "every project"
+    print(f"created token {token['id']} ({token['name']}, scope produce, for {where})")
+    print("its secret, shown only now:", file=sys.stderr)
+    print(ack["secret"])
+    return 0
+
+
+async def token_list_command(args: argparse.Namespace) -> int:
+    async with await _connect(args) as client:
+        tokens = (await client.request("token.list"))["tokens"]
+    if not tokens:
+        print("no scoped tokens (create one: switchboard token create NAME)")
+    for token in tokens:
+        where = ",".join(token["projects"]) if token["projects"] else "*"
+        print(f"{token['id']}  {token['name']}  {token['scope']}  {where}")
+    return 0
+
+
+async def token_revoke_command(args: argparse.Namespace) -> int:
+    async with await _connect(args) as client:
+        [token] = (await client.request("token.revoke", token=args.token_id))["tokens"]
+    print(f"revoked {token['id']} ({token['name']}); its connections were closed")
+    return 0
+
+
 async def cancel_command(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
         run = await client.cancel(args.project, args.run)
@@ -228,11 +257,8 @@ async def tail_command(args: argparse.Namespace) -> int:
 def add_client_commands(commands: Any) -> None:
     """Register the client commands on the ``switchboard`` subparsers."""
 
-    def command(name: str, handler: Command, **kw: Any) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = commands.add_parser(name, **kw)
-        add_connection_options(parser)
-        parser.set_defaults(handler=lambda args: _run(handler, args))
-        return parser
+    def command(name: str, handler: Command, help: str) -> argparse.ArgumentParser:
+        return _action(commands, name, handler, help)
 
     command("projects", projects_command, help="list projects and their status")
     prompt = command("prompt", prompt_command, help="run a prompt in a project and print it")
@@ -246,7 +272,7 @@ def add_client_commands(commands: Any) -> None:
     answer = command("answer", answer_command, help="answer a pending confirmation")
     answer.add_argument("project")
     answer.add_argument("confirmation", help="the confirmation's id")
-    answer.add_argument("response", help="one of its options: allow or deny")
+    answer.add_argument("response", help="one of its options: allow or deny, or a skill's own")
     answer.add_argument("--message", default=None, help="deny: the reason Claude is told")
     answer.add_argument(
         "--remember", action="store_true", help="allow: answer matching requests so from now on"
@@ -256,17 +282,31 @@ def add_client_commands(commands: Any) -> None:
     cancel.add_argument("--run", default=None, help="a queued or running run's id")
 
     project = commands.add_parser("project", help="add, list or remove projects")
-    actions = project.add_subparsers(dest="action", required=True)
-    add = actions.add_parser("add", help="register a directory as a project")
+    project_actions = project.add_subparsers(dest="action", required=True)
+    add = _action(project_actions, "add", project_add_command, "register a directory as a project")
     # Relative to where the command runs, not to the server's directory.
     add.add_argument("path", type=os.path.abspath)
     add.add_argument("--name", default=None)
-    add_connection_options(add)
-    add.set_defaults(handler=lambda args: _run(project_add_command, args))
-    listing = actions.add_parser("list", help="list projects")
-    add_connection_options(listing)
-    listing.set_defaults(handler=lambda args: _run(projects_command, args))
-    remove = actions.add_parser("remove", help="forget a project and its history")
+    _action(project_actions, "list", projects_command, "list projects")
+    remove = _action(
+        project_actions, "remove", project_remove_command, "forget a project and its history"
+    )
     remove.add_argument("project")
-    add_connection_options(remove)
-    remove.set_defaults(handler=lambda args: _run(project_remove_command, args))
+
+    token = commands.add_parser("token", help="create, list or revoke producer tokens")
+    token_actions = token.add_subparsers(dest="action", required=True)
+    create = _action(
+        token_actions, "create", token_create_command, "a token that may only publish skills"
+    )
+    create.add_argument("name", help="who will use it (recorded as the events' producer)")
+    create.add_argument("--project", action="append", help="limit it to this project (repeatable)")
+    _action(token_actions, "list", token_list_command, "list scoped tokens")
+    revoke = _action(token_actions, "revoke", token_revoke_command, "revoke a scoped token")
+    revoke.add_argument("token_id", metavar="ID", help="the token's id (token list)")
+
+
+def _action(actions: Any, name: str, handler: Command, description: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = actions.add_parser(name, help=description)
+    add_connection_options(parser)
+    parser.set_defaults(handler=lambda args: _run(handler, args))
+    return parser

@@ -55,6 +55,18 @@ def _confirmation_lines(data: dict[str, Any]) -> list[str]:
         confirmation = data.get("confirmation") or {}
         shown = _clip(json.dumps(confirmation.get("input", {})), TOOL_INPUT_SHOWN)
         options = "/".join(confirmation.get("options", []))
+        skill = confirmation.get("skill")
+        if isinstance(skill, dict):
+            hint = skill.get("claude_suggestion")
+            asked = (
+                f"? {skill.get('skill_id')} step {skill.get('step_index')}: {skill.get('prompt')}"
+            )
+            shown_hint = f" (Claude suggests {hint})" if hint else ""
+            return [
+                asked + shown_hint,
+                f"  confirmation {confirmation.get('id')} ({options}), "
+                f"{confirmation.get('timeout_seconds', 0):g} s to answer",
+            ]
         return [
             f"? {confirmation.get('tool_name')} {shown}",
             f"  confirmation {confirmation.get('id')} ({options}), "
@@ -65,6 +77,32 @@ def _confirmation_lines(data: dict[str, Any]) -> list[str]:
     if kind == "confirmation_expired":
         return [f"· confirmation {data.get('confirmation_id')} expired ({data.get('reason')})"]
     return []
+
+
+def _skill_line(data: dict[str, Any]) -> str:
+    """One line per skill event (seed 003)."""
+    kind = str(data.get("type"))
+    skill = data.get("skill_id")
+    step = f"{skill} step {data.get('step_index')} {data.get('name') or ''}".rstrip()
+    took = f" ({data['duration_ms']:g} ms)" if data.get("duration_ms") is not None else ""
+    lines = {
+        "skill_started": f"· skill {skill} ({data.get('name')}) started, "
+        f"{data.get('total_steps')} steps",
+        "skill_completed": f"· skill {skill} completed{took}",
+        "skill_failed": f"! skill {skill} failed: {data.get('error')}",
+        "step_started": f"· {step} started",
+        "step_completed": f"· {step} done{took}",
+        "step_failed": f"! {step} failed: {data.get('error')}",
+        "auto_heal_triggered": f"· auto-heal {data.get('heal_type')} for {skill}: "
+        f"{data.get('action')}",
+        "auto_heal_completed": f"· auto-heal for {skill} "
+        + ("succeeded" if data.get("success") else "failed"),
+        "memory_query_started": f"· memory query: {_clip(str(data.get('query')), 80)}",
+        "memory_query_completed": f"· memory query {data.get('query_id')}: "
+        f"{data.get('result_count', 0)} results",
+        "intent_classified": f"· intent: {data.get('intent')}",
+    }
+    return lines.get(kind, f"· {kind}")
 
 
 def describe(event: dict[str, Any]) -> list[str]:
@@ -84,6 +122,8 @@ def describe(event: dict[str, Any]) -> list[str]:
         return [f"! {data.get('error')}"]
     if kind == "confirmation":
         return _confirmation_lines(data)
+    if kind == "skill":
+        return [_skill_line(data)]
     if data.get("type") in ("assistant", "user"):
         return _content_lines(data)
     return []

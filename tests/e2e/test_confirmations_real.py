@@ -12,12 +12,11 @@ import pytest
 from switchboard.client import RequestError, SwitchboardClient
 from switchboard.scripted_model import Script, ScriptedModelServer
 from tests.conftest import ClaudeBinary, ServerFactory
-from tests.support.hub import Followed, connect, follow, prompt_and_follow
+from tests.support.hub import Followed, add_and_watch, connect, follow, prompt_and_follow
 from tests.support.server import RunningServer
+from tests.support.turns import ASK, TOUCH
 
 pytestmark = pytest.mark.timeout(120)
-
-TOUCH = {"name": "Bash", "input": {"command": "touch created.txt", "description": "Create"}}
 
 
 async def next_confirmation(client: SwitchboardClient, kind: str) -> dict[str, Any]:
@@ -55,8 +54,7 @@ async def start_run(
     server: RunningServer, project_dir: Path
 ) -> tuple[SwitchboardClient, str, dict[str, Any]]:
     client = await connect(server)
-    project = await client.add_project(str(project_dir))
-    await client.subscribe(project["id"])
+    project = await add_and_watch(client, project_dir)
     run = await client.prompt(project["id"], "create the file")
     required = await next_confirmation(client, "confirmation_required")
     return client, run["id"], required["confirmation"]
@@ -267,24 +265,6 @@ async def test_remember_answers_the_next_identical_request_by_rule(
     assert [(a["by"], a["rule"]) for a in answered] == [("rule", rule["id"])]
 
 
-ASK = {
-    "name": "AskUserQuestion",
-    "input": {
-        "questions": [
-            {
-                "question": "Which color?",
-                "header": "Color",
-                "multiSelect": False,
-                "options": [
-                    {"label": "Red", "description": "warm"},
-                    {"label": "Blue", "description": "cool"},
-                ],
-            }
-        ]
-    },
-}
-
-
 @pytest.mark.parametrize("answer", ["Blue", "Green, please"])
 async def test_a_question_answered_with_an_option_or_free_text_reaches_the_model(
     servers: ServerFactory,
@@ -331,8 +311,7 @@ async def test_permission_modes_per_project_and_switched_during_a_run(
     )
     server = servers.start(bundled_claude_bin.path)
     async with await connect(server) as client:
-        project = await client.add_project(str(project_dir))
-        await client.subscribe(project["id"])
+        project = await add_and_watch(client, project_dir)
         with pytest.raises(RequestError, match="permission_mode_not_allowed"):
             await client.request(
                 "permission_mode.set", project=project["id"], mode="bypassPermissions"

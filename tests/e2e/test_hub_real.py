@@ -10,7 +10,7 @@ import pytest
 from switchboard.scripted_model import Script, ScriptedModelServer
 from tests.conftest import ClaudeBinary, ServerFactory
 from tests.support import processes
-from tests.support.hub import Followed, connect, follow, prompt_and_follow
+from tests.support.hub import Followed, add_and_watch, connect, follow, prompt_and_follow
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -28,8 +28,7 @@ async def test_two_clients_see_identical_events_in_identical_order(
     scripted_model.set_script(text_turns("Hello from the model."))
     server = servers.start(bundled_claude_bin.path)
     async with await connect(server) as first, await connect(server) as second:
-        project = await first.add_project(str(project_dir))
-        await first.subscribe(project["id"])
+        project = await add_and_watch(first, project_dir)
         await second.subscribe(project["id"])
         run = await second.prompt(project["id"], "Say hello")
         seen_first, seen_second = await asyncio.gather(
@@ -54,8 +53,7 @@ async def test_a_client_that_reconnects_with_since_misses_nothing(
     scripted_model.set_script(Script.of({"text": words, "chunk_delay": 0.05}))
     server = servers.start(bundled_claude_bin.path)
     async with await connect(server) as stayer:
-        project = await stayer.add_project(str(project_dir))
-        await stayer.subscribe(project["id"])
+        project = await add_and_watch(stayer, project_dir)
         leaver = await connect(server)
         await leaver.subscribe(project["id"])
         run = await stayer.prompt(project["id"], "Count words")
@@ -76,13 +74,6 @@ async def test_a_client_that_reconnects_with_since_misses_nothing(
     assert stayed.final["state"] == "completed"
 
 
-async def wait_for(predicate: object, timeout: float = 20.0) -> None:
-    assert callable(predicate)
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.05)
-
-
 def resumed_ids(servers: ServerFactory) -> list[str | None]:
     """For each CLI spawn, the session it resumed (None: a new session)."""
     found: list[str | None] = []
@@ -101,8 +92,7 @@ async def test_a_second_prompt_continues_the_session_in_the_same_process(
     scripted_model.set_script(text_turns("First answer.", "Second answer."))
     server = servers.start(claude_bin.path)
     async with await connect(server) as client:
-        project = await client.add_project(str(project_dir))
-        await client.subscribe(project["id"])
+        project = await add_and_watch(client, project_dir)
         first = await prompt_and_follow(client, project["id"], "Remember PINEAPPLE")
         second = await prompt_and_follow(client, project["id"], "What fruit?")
     assert first.final["state"] == second.final["state"] == "completed"
@@ -120,8 +110,7 @@ async def test_the_session_resumes_after_the_idle_process_was_stopped(
     scripted_model.set_script(text_turns("First answer.", "Second answer."))
     server = servers.start(bundled_claude_bin.path, "--idle-timeout", "0.3")
     async with await connect(server) as client:
-        project = await client.add_project(str(project_dir))
-        await client.subscribe(project["id"])
+        project = await add_and_watch(client, project_dir)
         first = await prompt_and_follow(client, project["id"], "Remember MANGO")
         first_pid = servers.spawned_argv()[0]["pid"]
         assert processes.wait_exited([first_pid], 20) == []
@@ -143,8 +132,7 @@ async def test_projects_history_and_session_survive_a_restart(
     data = ["--data-dir", str(tmp_path / "shared-data")]
     server = servers.start(bundled_claude_bin.path, *data)
     async with await connect(server) as client:
-        project = await client.add_project(str(project_dir), name="kept")
-        await client.subscribe(project["id"])
+        await add_and_watch(client, project_dir, name="kept")
         first = await prompt_and_follow(client, "kept", "Remember KIWI")
     assert server.stop() == 0
 
@@ -203,8 +191,7 @@ async def test_cancel_a_queued_run_and_a_running_one(
     )
     server = servers.start(bundled_claude_bin.path, "--interrupt-grace", "2")
     async with await connect(server) as client:
-        project = await client.add_project(str(project_dir))
-        await client.subscribe(project["id"])
+        project = await add_and_watch(client, project_dir)
         running = await client.prompt(project["id"], "take long")
         queued = await client.prompt(project["id"], "never runs")
         cancelled = await client.cancel(project["id"], queued["id"])
@@ -231,8 +218,7 @@ async def test_a_server_killed_mid_run_recovers_on_restart(
     data = ["--data-dir", str(tmp_path / "shared-data")]
     server = servers.start(bundled_claude_bin.path, *data)
     async with await connect(server) as client:
-        project = await client.add_project(str(project_dir), name="survivor")
-        await client.subscribe(project["id"])
+        await add_and_watch(client, project_dir, name="survivor")
         first = await prompt_and_follow(client, "survivor", "Remember PLUM")
         doomed = await client.prompt("survivor", "hang")
         assert await asyncio.to_thread(scripted_model.wait_for_requests, 2, 30)
@@ -267,8 +253,7 @@ async def test_session_new_starts_a_fresh_session(
     scripted_model.set_script(text_turns("First answer.", "Second answer."))
     server = servers.start(bundled_claude_bin.path)
     async with await connect(server) as client:
-        project = await client.add_project(str(project_dir))
-        await client.subscribe(project["id"])
+        project = await add_and_watch(client, project_dir)
         first = await prompt_and_follow(client, project["id"], "Remember FIG")
         renewed = await client.new_session(project["id"])
         assert renewed["session_id"] is None

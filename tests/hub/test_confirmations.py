@@ -8,6 +8,7 @@ import pytest
 from switchboard.hub.confirmations import ConfirmationBook, ConfirmationError, Decision
 from switchboard.protocol.control import PermissionRequest
 from switchboard.protocol.messages import ConfirmationEvent
+from switchboard.protocol.skills import SkillQuestion
 
 
 class Recorder:
@@ -53,7 +54,9 @@ async def test_the_first_answer_wins_and_a_second_is_refused() -> None:
         return_exceptions=True,
     )
     assert isinstance(results[1], ConfirmationError) and results[1].code == "already_answered"
-    assert recorder.decisions == [Decision(True, {"command": "ls"})]
+    assert recorder.decisions == [
+        Decision(True, {"command": "ls"}, response="allow", confirmation_id=opened.id)
+    ]
     assert recorder.types() == ["confirmation_required", "confirmation_answered"]
     assert confirmations.pending() == []
 
@@ -136,7 +139,9 @@ async def test_an_answer_reaches_the_cli_even_if_remembering_it_fails() -> None:
     confirmations = ConfirmationBook(recorder.record, timeouts, FailingRules())  # type: ignore[arg-type]
     opened = await confirmations.open("p", "run", request(), recorder.deliver)
     await confirmations.answer(opened.id, "allow", remember=True)
-    assert recorder.decisions == [Decision(True, {"command": "ls"})]
+    assert recorder.decisions == [
+        Decision(True, {"command": "ls"}, response="allow", confirmation_id=opened.id)
+    ]
     assert recorder.types() == ["confirmation_required", "confirmation_answered"]
 
 
@@ -150,3 +155,52 @@ async def test_time_waiting_for_a_person_is_counted_per_run() -> None:
     waited = confirmations.person_seconds("run")
     await asyncio.sleep(0.1)
     assert 0.15 < waited == confirmations.person_seconds("run")  # the clock stopped
+
+
+def question() -> SkillQuestion:
+    return SkillQuestion(skill_id="s1", step_index=2, prompt="Retry the deploy?")
+
+
+async def test_a_skill_is_answered_with_one_of_its_options_and_its_remember_flag() -> None:
+    recorder = Recorder()
+    confirmations = book(recorder)
+    opened = await confirmations.open_skill(
+        "p", question(), ["retry", "skip"], None, recorder.deliver
+    )
+    assert opened.kind == "skill" and opened.options == ["retry", "skip", "let_claude"]
+    assert opened.timeout_seconds == 60.0  # the question timeout when none is given
+    with pytest.raises(ConfirmationError) as refused:
+        await confirmations.answer(opened.id, "allow")
+    assert refused.value.code == "invalid_option"
+    await confirmations.answer(opened.id, "skip", remember=True)
+    assert recorder.decisions == [
+        Decision(True, response="skip", remember=True, confirmation_id=opened.id)
+    ]
+    answered = recorder.events[-1]
+    assert answered.type == "confirmation_answered"
+    assert (answered.response, answered.remember) == ("skip", True)
+
+
+async def test_an_unanswered_skill_question_falls_back_to_let_claude() -> None:
+    recorder = Recorder()
+    confirmations = book(recorder)
+    opened = await confirmations.open_skill("p", question(), ["retry"], 0.05, recorder.deliver)
+    await recorder.wait_for("confirmation_expired", 1)
+    assert [(d.allow, d.response) for d in recorder.decisions] == [(False, "let_claude")]
+    expired = recorder.events[-1]
+    assert expired.type == "confirmation_expired"
+    assert (expired.reason, expired.fallback) == ("timeout", "let_claude")
+    with pytest.raises(ConfirmationError) as late:
+        await confirmations.answer(opened.id, "retry")
+    assert late.value.code == "already_answered"
+
+
+async def test_a_withdrawn_skill_question_tells_nobody_but_the_log() -> None:
+    recorder = Recorder()
+    confirmations = book(recorder)
+    opened = await confirmations.open_skill("p", question(), ["retry"], None, recorder.deliver)
+    await confirmations.withdraw(opened.id)
+    await confirmations.withdraw(opened.id)  # twice is harmless
+    assert recorder.decisions == []
+    assert recorder.types() == ["confirmation_required", "confirmation_expired"]
+    assert confirmations.pending() == []

@@ -172,3 +172,22 @@ async def test_bypass_permissions_needs_the_servers_consent(
     assert hub.project_info(project.id).queued == 0
     run = await hub.submit(project.id, "hi", RunOptions(permission_mode="acceptEdits"))
     assert (await finished(hub, project.id, run.id))["state"] == "completed"
+
+
+async def test_the_status_after_a_prompt_counts_the_queued_run(
+    hubs: Callable[..., object], tmp_path: Path
+) -> None:
+    hub: Hub = await hubs(FAKE_AGENT, fake_env("hang"), run_timeout=60)  # type: ignore[misc]
+    project = await hub.add_project(str(tmp_path), None)
+    seen: list[tuple[str | None, int]] = []
+    hub.add_listener(lambda message, _frame: seen.append(status_of(message)))
+    running = await hub.submit(project.id, "hang", RunOptions())
+    await hub.submit(project.id, "waits", RunOptions())
+    await hub.submit(project.id, "waits too", RunOptions())
+    assert seen[-1] == (running.id, 2)  # the last word on each prompt is the true count
+    await hub.cancel(project.id, None)
+
+
+def status_of(message: object) -> tuple[str | None, int]:
+    project = getattr(message, "project", None)
+    return (getattr(project, "running_run", None), int(getattr(project, "queued", -1)))

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import FAKE_AGENT, ServerFactory
 from tests.support import processes
-from tests.support.hub import connect, prompt_and_follow
+from tests.support.hub import add_and_watch, connect, prompt_and_follow
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -19,8 +19,7 @@ async def test_a_crashing_cli_fails_the_run_and_the_next_run_starts_a_new_one(
 ) -> None:
     server = servers.start(FAKE_AGENT, FAKE_AGENT_MODE="crash")
     async with await connect(server) as client:
-        project = await client.add_project(str(project_dir))
-        await client.subscribe(project["id"])
+        project = await add_and_watch(client, project_dir)
         first = await prompt_and_follow(client, project["id"], "one")
         second = await prompt_and_follow(client, project["id"], "two")
     for seen in (first, second):
@@ -36,8 +35,7 @@ async def test_a_run_past_the_timeout_fails_and_its_cli_is_killed(
         FAKE_AGENT, "--run-timeout", "1", "--interrupt-grace", "0.5", FAKE_AGENT_MODE="hang"
     )
     async with await connect(server) as client:
-        project = await client.add_project(str(project_dir))
-        await client.subscribe(project["id"])
+        project = await add_and_watch(client, project_dir)
         seen = await prompt_and_follow(client, project["id"], "hang")
     assert seen.final["state"] == "failed" and "timed out after 1 s" in seen.final["error"]
     assert processes.wait_exited([s["pid"] for s in servers.spawned_argv()], 10) == []

@@ -1,7 +1,7 @@
 import pytest
 
 from switchboard.exceptions import ConfigError
-from switchboard.server.security import SecurityPolicy, split_host
+from switchboard.server.security import FULL, Grant, Refusal, SecurityPolicy, split_host
 
 TOKEN = "s3cret-token"
 
@@ -100,22 +100,22 @@ def scope(path: str, kind: str = "http", **headers: str) -> dict[str, object]:
 def test_check_order_and_statuses() -> None:
     p = policy()
     bad_host = p.check(scope("/ws/claude", "websocket", host="evil:1", origin="http://evil"))
-    assert bad_host is not None and bad_host.status == 400
+    assert isinstance(bad_host, Refusal) and bad_host.status == 400
     bad_origin = p.check(scope("/ws/claude", "websocket", host="127.0.0.1:1", origin="http://evil"))
-    assert bad_origin is not None and bad_origin.status == 403
+    assert isinstance(bad_origin, Refusal) and bad_origin.status == 403
     no_token = p.check(scope("/ws/claude", "websocket", host="127.0.0.1:1"))
-    assert no_token is not None and no_token.status == 401
+    assert isinstance(no_token, Refusal) and no_token.status == 401
     ok = p.check(
         scope("/ws/claude", "websocket", host="127.0.0.1:1", authorization=f"Bearer {TOKEN}")
     )
-    assert ok is None
+    assert ok is FULL
 
 
 def test_origin_is_only_checked_on_websockets() -> None:
     http = scope(
         "/ws-demo.html", host="127.0.0.1:1", origin="http://evil", authorization=f"Bearer {TOKEN}"
     )
-    assert policy().check(http) is None
+    assert policy().check(http) is FULL
 
 
 def test_healthz_is_exempt() -> None:
@@ -130,3 +130,28 @@ def test_an_empty_token_is_refused_at_start() -> None:
 @pytest.mark.parametrize("header", ["Bearer ", "Bearer \u00a0", "Bearer\ts3cret-token"])
 def test_empty_or_odd_bearer_values_never_match(header: str) -> None:
     assert not policy().token_ok(b"token=", header)
+
+
+def test_a_scoped_token_opens_only_the_hub_endpoint() -> None:
+    producer = Grant("produce", "ci-bot", "t1", ("p1",))
+    p = SecurityPolicy(TOKEN, "127.0.0.1", scoped={"sbp_abc": producer}.get)
+    bearer = "Bearer sbp_abc"
+    assert p.check(scope("/ws", "websocket", host="127.0.0.1:1", authorization=bearer)) is producer
+    for path, kind in (("/ws/claude", "websocket"), ("/ws-demo.html", "http")):
+        refused = p.check(scope(path, kind, host="127.0.0.1:1", authorization=bearer))
+        assert isinstance(refused, Refusal) and refused.status == 403, path
+    unknown = p.check(scope("/ws", "websocket", host="127.0.0.1:1", authorization="Bearer sbp_x"))
+    assert isinstance(unknown, Refusal) and unknown.status == 401
+    assert not p.token_ok(b"token=sbp_abc", None)  # the server token's check stays strict
+
+
+def test_the_web_ui_needs_no_token_but_a_good_host() -> None:
+    p = policy()
+    for path in ("/", "/assets/index-abc.js", "/api/session"):
+        assert p.check(scope(path, host="127.0.0.1:1")) is None, path
+        refused = p.check(scope(path, host="evil.example"))
+        assert isinstance(refused, Refusal) and refused.status == 400, path
+    upgrade = p.check(scope("/", "websocket", host="127.0.0.1:1"))  # only pages are open
+    assert isinstance(upgrade, Refusal) and upgrade.status == 401
+    other = p.check(scope("/assetsX", host="127.0.0.1:1"))
+    assert isinstance(other, Refusal) and other.status == 401

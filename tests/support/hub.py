@@ -4,6 +4,7 @@ import asyncio
 import json
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import websockets
@@ -87,6 +88,15 @@ def small_buffer_socket(server: RunningServer, size: int = 64 * 1024) -> socket.
     sock.connect((host, int(port)))
     sock.setblocking(False)
     return sock
+
+
+async def add_and_watch(
+    client: SwitchboardClient, path: Path | str, name: str | None = None
+) -> dict[str, Any]:
+    """Register ``path`` as a project and subscribe to it from its first event."""
+    project = await client.add_project(str(path), name)
+    await client.subscribe(project["id"])
+    return project
 
 
 async def prompt_and_follow(

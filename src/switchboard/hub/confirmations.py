@@ -6,6 +6,9 @@ in ``confirmation`` events of the project's log (so subscribers and replays see 
 ``confirmation_expired``, with ``confirmation_timer`` events when a client pauses or
 resumes the countdown. The first valid answer wins: it is taken from the pending set
 before anything is awaited, so a second answer finds it gone.
+
+Skills ask too (seed 003's ``request_confirmation``): such a confirmation has kind
+``skill``, the producer's options, and falls back to ``let_claude`` instead of deny.
 """
 
 import asyncio
@@ -14,7 +17,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from switchboard.protocol.control import PermissionRequest
@@ -28,6 +31,7 @@ from switchboard.protocol.messages import (
     ConfirmationTimer,
     ErrorCode,
 )
+from switchboard.protocol.skills import LET_CLAUDE, SkillQuestion
 from switchboard.store.rules import RuleStore
 
 log = logging.getLogger(__name__)
@@ -47,10 +51,14 @@ class Decision:
     allow: bool
     updated_input: dict[str, Any] | None = None
     message: str = ""
+    response: str = ""
+    """The option chosen (for a skill: its answer, or let_claude on expiry)."""
+    remember: bool = False
+    confirmation_id: str = ""
 
 
 Deliver = Callable[[Decision], Awaitable[bool | None]]
-"""Send the decision to whoever asked; False if they no longer wait for it."""
+"""Send the decision to whoever asked (the CLI, a skill); False if they no longer wait."""
 Record = Callable[[str, str | None, "ConfirmationEvent"], Awaitable[None]]
 """Append a ``confirmation`` event: (project id, run id, body)."""
 
@@ -75,9 +83,11 @@ class Confirmation:
     id: str
     project_id: str
     run_id: str | None
-    request: PermissionRequest
+    request: PermissionRequest | None  # None: a skill asks
     deliver: Deliver
     timeout_seconds: float
+    skill: SkillQuestion | None = None
+    skill_options: tuple[str, ...] = ()
     created_at: float = field(default_factory=time.time)
     remaining: float = 0.0  # seconds left, as of ``since`` (loop time)
     since: float = 0.0
@@ -86,11 +96,13 @@ class Confirmation:
 
     @property
     def kind(self) -> ConfirmationKind:
-        return kind_of(self.request.tool_name)
+        return "skill" if self.request is None else kind_of(self.request.tool_name)
 
     @property
     def questions(self) -> list[dict[str, Any]]:
         """AskUserQuestion's questions (each with ``question`` and ``options``)."""
+        if self.request is None:
+            return []
         found = self.request.input.get("questions")
         if not isinstance(found, list):
             return []
@@ -99,7 +111,9 @@ class Confirmation:
     @property
     def options(self) -> list[str]:
         """What a client may answer: allow/deny, or the first question's option labels
-        (free text is accepted for questions too, and ``deny`` declines)."""
+        (free text is accepted for questions too, and ``deny`` declines); a skill's own."""
+        if self.request is None:
+            return list(self.skill_options)
         if self.kind != "question" or not self.questions:
             return TOOL_OPTIONS
         labels = [o.get("label") for o in self.questions[0].get("options") or []]
@@ -112,14 +126,16 @@ class Confirmation:
         return max(0.0, self.remaining - elapsed)
 
     def info(self) -> ConfirmationInfo:
+        request = self.request
         return ConfirmationInfo(
             id=self.id,
             project=self.project_id,
             run=self.run_id,
             kind=self.kind,
-            tool_name=self.request.tool_name,
-            input=self.request.input,
-            suggestions=self.request.suggestions,
+            tool_name=request.tool_name if request is not None else None,
+            input=request.input if request is not None else {},
+            suggestions=request.suggestions if request is not None else [],
+            skill=self.skill,
             options=self.options,
             timeout_seconds=self.timeout_seconds,
             remaining_seconds=round(self.remaining_now(), 3),
@@ -174,26 +190,48 @@ class ConfirmationBook:
         confirmation = Confirmation(
             uuid.uuid4().hex[:16], project_id, run_id, request, deliver, timeout
         )
-        confirmation.remaining = timeout
-        confirmation.since = asyncio.get_running_loop().time()
-        self._pending[confirmation.id] = confirmation
-        self._arm(confirmation)
-        self._note_waiting(run_id, +1)
-        body = ConfirmationRequired(confirmation=confirmation.info())
-        try:
-            await self._record(project_id, run_id, body)
-        except BaseException:
-            if self._pending.get(confirmation.id) is confirmation:
-                self._settle(confirmation, "expired")  # the CLI gets the handler's deny
-            raise
-        if confirmation.id not in self._pending:
+        if not await self._begin(confirmation):
             return confirmation  # answered or expired while it was being logged
         rule = self._rules.match(project_id, request) if self._rules is not None else None
         if rule is not None:  # remembered: answered at once, and everyone sees by what
             await self.answer(confirmation.id, "allow", by="rule", rule=rule.id)
         elif self._on_open is not None:
-            self._on_open(body.confirmation)
+            self._on_open(confirmation.info())
         return confirmation
+
+    async def open_skill(
+        self,
+        project_id: str,
+        question: SkillQuestion,
+        options: list[str],
+        timeout_seconds: float | None,
+        deliver: Deliver,
+    ) -> Confirmation:
+        """Register a skill's question (answers: its options, or let_claude)."""
+        offered = tuple(dict.fromkeys([*options, LET_CLAUDE]))
+        timeout = timeout_seconds if timeout_seconds is not None else self._timeouts["question"]
+        confirmation = Confirmation(
+            uuid.uuid4().hex[:16], project_id, None, None, deliver, timeout, question, offered
+        )
+        if await self._begin(confirmation) and self._on_open is not None:
+            self._on_open(confirmation.info())
+        return confirmation
+
+    async def _begin(self, confirmation: Confirmation) -> bool:
+        """Make it pending, start its countdown, log it; False if it ended meanwhile."""
+        confirmation.remaining = confirmation.timeout_seconds
+        confirmation.since = asyncio.get_running_loop().time()
+        self._pending[confirmation.id] = confirmation
+        self._arm(confirmation)
+        self._note_waiting(confirmation.run_id, +1)
+        body = ConfirmationRequired(confirmation=confirmation.info())
+        try:
+            await self._record(confirmation.project_id, confirmation.run_id, body)
+        except BaseException:
+            if self._pending.get(confirmation.id) is confirmation:
+                self._settle(confirmation, "expired")  # the asker gets the handler's deny
+            raise
+        return confirmation.id in self._pending
 
     async def answer(
         self,
@@ -213,6 +251,9 @@ class ConfirmationBook:
         project from now on.
         """
         confirmation = self.get(confirmation_id)
+        request = confirmation.request
+        if request is None:
+            return await self._answer_skill(confirmation, response, remember, message)
         if confirmation.kind == "question" and confirmation.questions and response != DENY:
             updated_input = _answered_input(confirmation, response, answers)
             response = "allow" if answers else response
@@ -221,15 +262,15 @@ class ConfirmationBook:
             raise ConfirmationError("invalid_option", f"answer with one of: {options}")
         self._settle(confirmation, "answered")
         if response != DENY:
-            decision = Decision(True, updated_input or confirmation.request.input)
+            decision = Decision(True, updated_input or request.input, response="allow")
         else:
-            decision = Decision(False, message=message or "The user denied this.")
+            decision = Decision(False, message=message or "The user denied this.", response=DENY)
         await self._deliver(confirmation, decision)  # first: nothing may keep it from the CLI
         remembered: list[str] = []
         rememberable = confirmation.kind != "question"  # answers are not rules
         if remember and rememberable and response == "allow" and self._rules is not None:
             try:
-                stored = await self._rules.remember(confirmation.project_id, confirmation.request)
+                stored = await self._rules.remember(confirmation.project_id, request)
             except Exception as exc:
                 log.error("could not remember a rule for %s: %s", confirmation.id, exc)
             else:
@@ -242,6 +283,25 @@ class ConfirmationBook:
             message=message or None,
             rule=rule,
             remembered=remembered or None,
+        )
+        await self._record(confirmation.project_id, confirmation.run_id, body)
+        return confirmation
+
+    async def _answer_skill(
+        self, confirmation: Confirmation, response: str, remember: bool, message: str | None
+    ) -> Confirmation:
+        if response not in confirmation.skill_options:
+            options = ", ".join(confirmation.skill_options)
+            raise ConfirmationError("invalid_option", f"answer with one of: {options}")
+        self._settle(confirmation, "answered")
+        await self._deliver(confirmation, Decision(True, response=response, remember=remember))
+        body = ConfirmationAnswered(
+            confirmation_id=confirmation.id,
+            response=response,
+            by="client",
+            at=time.time(),
+            message=message or None,
+            remember=remember,
         )
         await self._record(confirmation.project_id, confirmation.run_id, body)
         return confirmation
@@ -274,14 +334,21 @@ class ConfirmationBook:
         if self._pending.get(confirmation.id) is not confirmation:
             return
         self._settle(confirmation, "expired")
+        fallback: Literal["deny", "let_claude"] = (
+            "let_claude" if confirmation.request is None else "deny"
+        )
         if tell_cli:
             waited = f"{confirmation.timeout_seconds:g} s"
             why = {
                 "timeout": f"No answer came within {waited}; the request was denied.",
                 "cancelled": "The run was cancelled.",
             }.get(reason, "The request was closed without an answer.")
-            await self._deliver(confirmation, Decision(False, message=why))
-        body = ConfirmationExpired(confirmation_id=confirmation.id, reason=reason)
+            await self._deliver(confirmation, Decision(False, message=why, response=fallback))
+        body = ConfirmationExpired(
+            confirmation_id=confirmation.id,
+            reason=reason,
+            fallback=fallback,
+        )
         await self._record(confirmation.project_id, confirmation.run_id, body)
 
     async def expire_where(
@@ -296,11 +363,18 @@ class ConfirmationBook:
         for confirmation in list(self._pending.values()):
             if run_id is not None and confirmation.run_id != run_id:
                 continue
-            if request_id is not None and confirmation.request.request_id != request_id:
+            asked = confirmation.request
+            if request_id is not None and (asked is None or asked.request_id != request_id):
                 continue
             if project_id is not None and confirmation.project_id != project_id:
                 continue
             await self.expire(confirmation, reason, tell_cli=reason != "withdrawn")
+
+    async def withdraw(self, confirmation_id: str) -> None:
+        """Whoever asked stopped waiting (a skill's task ended, its producer left)."""
+        confirmation = self._pending.get(confirmation_id)
+        if confirmation is not None:
+            await self.expire(confirmation, "withdrawn", tell_cli=False)
 
     def close(self) -> None:
         """Shutdown: no countdown may fire any more."""
@@ -361,7 +435,8 @@ class ConfirmationBook:
 
     async def _deliver(self, confirmation: Confirmation, decision: Decision) -> None:
         try:
-            delivered = await confirmation.deliver(decision)
+            addressed = replace(decision, confirmation_id=confirmation.id)
+            delivered = await confirmation.deliver(addressed)
         except Exception as exc:  # the CLI is gone: nothing waits for the answer
             log.info("answer to confirmation %s not delivered: %s", confirmation.id, exc)
             return
@@ -389,4 +464,5 @@ def _answered_input(
             "invalid_option", f"'answers' must answer exactly these questions: {texts}"
         )
     joined = {q: ", ".join(a) if isinstance(a, list) else a for q, a in answers.items()}
-    return {**confirmation.request.input, "answers": joined}
+    asked = confirmation.request.input if confirmation.request is not None else {}
+    return {**asked, "answers": joined}

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from switchboard.exceptions import AgentError, ClaudeNotFoundError, StoreError
 from switchboard.hub.bus import EventBus
-from switchboard.hub.confirmations import ConfirmationBook, ExpiryReason
+from switchboard.hub.confirmations import Confirmation, ConfirmationBook, Deliver, ExpiryReason
 from switchboard.hub.notify import ConfirmationNotifier
 from switchboard.hub.recovery import ProcessRegistry
 from switchboard.hub.runs import Run, RunStore
@@ -32,9 +32,11 @@ from switchboard.hub.session import (
     SessionSettings,
     TurnOutcome,
 )
+from switchboard.hub.skills import SkillBoard
 from switchboard.protocol.messages import (
     ConfirmationEvent,
     ConfirmationExpired,
+    ConfirmationRequest,
     ErrorCode,
     PermissionMode,
     PermissionModeChanged,
@@ -44,11 +46,14 @@ from switchboard.protocol.messages import (
     ProjectStatus,
     RunInfo,
     RunOptions,
+    TokenInfo,
     encode,
 )
+from switchboard.protocol.skills import AnySkillEvent, SkillQuestion
 from switchboard.store.events import EventLog, NewEvent
 from switchboard.store.projects import ProjectRecord, ProjectStore
 from switchboard.store.rules import PermissionRule, RuleStore
+from switchboard.store.tokens import ScopedToken, TokenStore
 from switchboard.store.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -57,6 +62,8 @@ PERSON_POLL_SECONDS = 1.0
 """While the run's time is up but a person is still being asked, look again this often."""
 STOP_MARGIN = 5.0
 """Seconds on top of the grace periods before a run that will not stop is abandoned."""
+RESERVED_PRODUCERS = frozenset({"embedded", "server token"})
+"""Producer names the server gives; a scoped token may not take one."""
 MISSING_SESSION = "No conversation found"
 """How the CLI says that ``--resume`` named a session it does not have."""
 
@@ -99,6 +106,8 @@ class _Project:
 
 StatusListener = Callable[[ProjectStatus | ProjectRemoved, str], None]
 """Called with the message and its encoded frame (encoded once for every listener)."""
+RevocationListener = Callable[[str], None]
+"""Called with the id of a token that was just revoked."""
 
 
 class Hub:
@@ -117,6 +126,8 @@ class Hub:
         self.runs = RunStore(engine, self._writer)
         self.registry = ProcessRegistry(engine, self._writer, self.instance)
         self.rules = RuleStore(engine, self._writer)
+        self.tokens = TokenStore(engine, self._writer)
+        self.skills = SkillBoard()
         self.notifier = (
             ConfirmationNotifier(list(limits.on_confirmation)) if limits.on_confirmation else None
         )
@@ -133,10 +144,13 @@ class Hub:
         self._slots = asyncio.Semaphore(limits.max_concurrent_runs)
         self._states: dict[str, _Project] = {}
         self._listeners: set[StatusListener] = set()
+        self._revocation_listeners: set[RevocationListener] = set()
         self.accepting = True
         """False from the start of shutdown: requests that change state are refused."""
         self.closing = False
         """True while :meth:`close` stops the CLIs: runs ending now are ``interrupted``."""
+        self.on_closed: list[Callable[[], None]] = []
+        """Called at the very end of :meth:`close` (e.g. to release the data dir)."""
 
     # -- start and stop ---------------------------------------------------------------
 
@@ -145,15 +159,17 @@ class Hub:
         await self.bus.log.load_heads()
         await self.projects.load()
         await self.rules.load()
+        await self.tokens.load()
         await self.registry.stop_leftovers()
         for record in self.projects.all():
+            await self._close_open_confirmations(record.id, None)  # skills' questions
             self._add_state(record.id)
         for run in await self.runs.unfinished():
             state = self._states.get(run.project_id)
             if state is None:
                 continue
             if run.state == "running":
-                await self._close_confirmations_of(run)
+                await self._close_open_confirmations(run.project_id, run.id)
                 run.state = "interrupted"
                 run.finished_at = time.time()
                 run.error = "the server stopped during this run"
@@ -168,15 +184,20 @@ class Hub:
         self.accepting = False
         self.closing = True
         self.confirmations.close()
-        states = list(self._states.values())
-        for state in states:
-            state.wake.set()
-        await asyncio.gather(*(state.session.close() for state in states))
-        await asyncio.gather(*(_stop_worker(state) for state in states))
-        if self.notifier is not None:
-            await self.notifier.aclose()
-        self._writer.close()
-        self.engine.dispose()
+        try:
+            states = list(self._states.values())
+            for state in states:
+                state.wake.set()
+            await asyncio.gather(*(state.session.close() for state in states))
+            await asyncio.gather(*(_stop_worker(state) for state in states))
+            await self.confirmations.expire_where("ended")  # skills waiting in this process
+            if self.notifier is not None:
+                await self.notifier.aclose()
+            self._writer.close()
+            self.engine.dispose()
+        finally:
+            for closed in self.on_closed:
+                closed()
 
     def kill_all(self) -> None:
         """SIGKILL every CLI group at once (a forced exit)."""
@@ -192,6 +213,12 @@ class Hub:
 
     def remove_listener(self, listener: StatusListener) -> None:
         self._listeners.discard(listener)
+
+    def add_revocation_listener(self, listener: RevocationListener) -> None:
+        self._revocation_listeners.add(listener)
+
+    def remove_revocation_listener(self, listener: RevocationListener) -> None:
+        self._revocation_listeners.discard(listener)
 
     def project(self, key: str) -> ProjectRecord:
         record = self.projects.find(key)
@@ -244,8 +271,10 @@ class Hub:
             state.queue.clear()
             await state.session.close()
             await _stop_worker(state)
+            await self.confirmations.expire_where("ended", project_id=record.id)
             removed = await self.projects.remove(record.id)
             self.rules.forget_project(record.id)
+            self.skills.forget_project(record.id)
         del self._states[record.id]
         self.bus.forget(record.id)
         self._notify(ProjectRemoved(project=record.id))
@@ -264,10 +293,11 @@ class Hub:
                 )
             run = Run.new(record.id, text, options)
             await self.runs.insert(run)
-            await self._record(state, run, saved=True)
+            await self._record(state, run, saved=True, notify=False)
             state.queue.append(run)
             state.wake.set()
-            return run
+        self._notify(ProjectStatus(project=self.project_info(record.id)))  # counts the run
+        return run
 
     async def cancel(self, key: str, run_id: str | None) -> Run:
         """Cancel a queued run at once, or ask the running one to stop (it ends as
@@ -347,6 +377,75 @@ class Hub:
         if rule is None:
             raise HubError("unknown_rule", f"{record.name} has no rule {rule_id!r}")
         return rule_info(rule)
+
+    # -- skills and producers (seed 003) ------------------------------------------------
+
+    async def publish_skill_event(
+        self,
+        key: str,
+        event: AnySkillEvent,
+        producer: str,
+        owner: object = None,
+        *,
+        during_shutdown: bool = False,
+    ) -> AnySkillEvent:
+        """Store a skill event in the project's log (kind ``skill``), stamped with the
+        time and who sent it, and keep ``running_skills`` up to date. ``owner`` (a
+        connection) is who answers for the skill; ``during_shutdown`` lets the server
+        record what a closing connection leaves behind."""
+        if not during_shutdown:
+            self._refuse_when_closing()
+        async with self._changing(key) as (record, _state):
+            stamped = event.model_copy(update={"at": time.time(), "producer": producer})
+            body = stamped.model_dump_json(exclude_none=True)
+            await self.bus.append(record.id, record.epoch, [NewEvent("skill", body)])
+            self.skills.apply(record.id, stamped, owner)
+        return stamped
+
+    async def ask_for_skill(
+        self, request: ConfirmationRequest, producer: str, deliver: Deliver
+    ) -> Confirmation:
+        """Open a skill's confirmation in the project; ``deliver`` gets the outcome."""
+        self._refuse_when_closing()
+        question = SkillQuestion(
+            skill_id=request.skill_id,
+            step_index=request.step_index,
+            prompt=request.prompt,
+            claude_suggestion=request.claude_suggestion,
+            producer=producer,
+        )
+        async with self._changing(request.project) as (record, _state):
+            return await self.confirmations.open_skill(
+                record.id, question, request.options, request.timeout_seconds, deliver
+            )
+
+    async def create_token(
+        self, name: str, scope: str, project_keys: list[str] | None
+    ) -> tuple[TokenInfo, str]:
+        """A scoped token and its secret (shown once). Its name is what its events
+        record as their producer: unique, and not one the server uses itself."""
+        if name in RESERVED_PRODUCERS:
+            raise HubError("name_invalid", f"{name!r} is reserved; choose another name")
+        if any(token.name == name for token in self.tokens.all()):
+            raise HubError("name_taken", f"a token named {name!r} exists")
+        projects = (
+            tuple(dict.fromkeys(self.project(key).id for key in project_keys))
+            if project_keys is not None
+            else None
+        )
+        token, secret = await self.tokens.create(name, scope, projects)
+        return token_info(token), secret
+
+    def token_infos(self) -> list[TokenInfo]:
+        return [token_info(token) for token in self.tokens.all()]
+
+    async def revoke_token(self, token_id: str) -> TokenInfo:
+        token = await self.tokens.revoke(token_id)
+        if token is None:
+            raise HubError("unknown_token", f"no token {token_id!r}")
+        for listener in tuple(self._revocation_listeners):
+            listener(token.id)
+        return token_info(token)
 
     # -- running ------------------------------------------------------------------------
 
@@ -495,10 +594,11 @@ class Hub:
         errors = (outcome.result or {}).get("errors")
         return isinstance(errors, list) and any(MISSING_SESSION in str(e) for e in errors)
 
-    async def _close_confirmations_of(self, run: Run) -> None:
-        """A previous server died with these unanswered: say they are closed."""
+    async def _close_open_confirmations(self, project_id: str, run_id: str | None) -> None:
+        """A previous server died with these unanswered (those of a run, or with
+        ``run_id`` None those skills asked): say they are closed."""
         opened: list[str] = []
-        for event in await self.bus.log.read_run(run.project_id, run.id, "confirmation"):
+        for event in await self.bus.log.read_run(project_id, run_id, "confirmation"):
             body = json.loads(event.body)
             if body.get("type") == "confirmation_required":
                 opened.append(body["confirmation"]["id"])
@@ -506,8 +606,12 @@ class Hub:
                 with contextlib.suppress(ValueError):
                     opened.remove(body["confirmation_id"])
         for confirmation_id in opened:
-            body = ConfirmationExpired(confirmation_id=confirmation_id, reason="server_restart")
-            await self._record_confirmation(run.project_id, run.id, body)
+            body = ConfirmationExpired(
+                confirmation_id=confirmation_id,
+                reason="server_restart",
+                fallback="deny" if run_id is not None else "let_claude",
+            )
+            await self._record_confirmation(project_id, run_id, body)
 
     async def _record_confirmation(
         self, project_id: str, run_id: str | None, body: ConfirmationEvent
@@ -516,8 +620,10 @@ class Hub:
         event = NewEvent("confirmation", body.model_dump_json(exclude_none=True), run_id)
         await self.bus.append(project_id, epoch, [event])
 
-    async def _record(self, state: _Project, run: Run, saved: bool = False) -> None:
-        """Save the run's state, log it as an event, tell the listeners."""
+    async def _record(
+        self, state: _Project, run: Run, saved: bool = False, notify: bool = True
+    ) -> None:
+        """Save the run's state, log it as an event, tell the listeners (``notify``)."""
         if not saved:
             await self.runs.save(run)
         record = self.projects.get(state.id)
@@ -525,7 +631,8 @@ class Hub:
         await self.bus.append(
             state.id, record.epoch, [NewEvent("run", info.model_dump_json(), run.id)]
         )
-        self._notify(ProjectStatus(project=self.project_info(state.id)))
+        if notify:
+            self._notify(ProjectStatus(project=self.project_info(state.id)))
 
     def _notify(self, message: ProjectStatus | ProjectRemoved) -> None:
         frame = encode(message)
@@ -550,6 +657,16 @@ async def _stop_worker(state: _Project) -> None:
         worker.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await worker
+
+
+def token_info(token: ScopedToken) -> TokenInfo:
+    return TokenInfo(
+        id=token.id,
+        name=token.name,
+        scope=token.scope,  # type: ignore[arg-type]
+        projects=list(token.projects) if token.projects is not None else None,
+        created_at=token.created_at,
+    )
 
 
 def rule_info(rule: PermissionRule) -> PermissionRuleInfo:

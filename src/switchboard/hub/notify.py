@@ -17,6 +17,8 @@ from switchboard.protocol.messages import ConfirmationInfo
 log = logging.getLogger(__name__)
 
 NOTIFY_TIMEOUT = 30.0
+MAX_RUNNING = 16
+"""Commands running at once; a confirmation beyond that is not announced (logged)."""
 
 
 class ConfirmationNotifier:
@@ -26,6 +28,13 @@ class ConfirmationNotifier:
         self._running: set[asyncio.Task[None]] = set()
 
     def notify(self, confirmation: ConfirmationInfo) -> None:
+        if len(self._running) >= MAX_RUNNING:
+            log.warning(
+                "--on-confirmation: %d commands still running; not run for %s",
+                len(self._running),
+                confirmation.id,
+            )
+            return
         task = asyncio.get_running_loop().create_task(self._run(confirmation.model_dump_json()))
         self._running.add(task)
         task.add_done_callback(self._running.discard)

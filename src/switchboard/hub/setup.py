@@ -13,28 +13,31 @@ from switchboard.store.database import open_engine, sqlite_url
 from switchboard.store.migrate import upgrade
 
 LOCK_FILE = "server.lock"
-_held_locks: list[int] = []
 
 
-def lock_data_dir(data_dir: Path) -> None:
-    """Claim the data dir for this process until it exits (the kernel frees the lock
-    even after SIGKILL). Two servers on one data dir would number events twice and
-    stop each other's CLI processes."""
+def lock_data_dir(data_dir: Path) -> int:
+    """Claim the data dir until the returned descriptor is closed (the kernel frees the
+    lock when the process exits, even after SIGKILL). Two servers on one data dir would
+    number events twice and stop each other's CLI processes."""
     fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
         raise ConfigError(f"another Switchboard server is using {data_dir}") from None
-    _held_locks.append(fd)
+    return fd
 
 
 async def open_hub(settings: Settings) -> Hub:
     """Open (creating or migrating) the database under the data dir and start a hub."""
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    lock_data_dir(settings.data_dir)
-    engine = open_engine(sqlite_url(settings.data_dir))
-    await asyncio.to_thread(upgrade, engine)
+    lock = lock_data_dir(settings.data_dir)
+    try:
+        engine = open_engine(sqlite_url(settings.data_dir))
+        await asyncio.to_thread(upgrade, engine)
+    except BaseException:
+        os.close(lock)
+        raise
     session_settings = SessionSettings(
         claude_bin=settings.claude_bin,
         env=dict(os.environ),
@@ -56,5 +59,10 @@ async def open_hub(settings: Settings) -> Hub:
         on_confirmation=settings.on_confirmation,
     )
     hub = Hub(engine, session_settings, limits)
-    await hub.start()
+    hub.on_closed.append(lambda: os.close(lock))
+    try:
+        await hub.start()
+    except BaseException:
+        await hub.close()  # releases the lock too
+        raise
     return hub

@@ -21,6 +21,9 @@ class CloseCode(IntEnum):
     INTERNAL_ERROR = 1011
     """The run failed: the CLI could not start, exited non-zero, or timed out."""
 
+    TOKEN_REVOKED = 4003
+    """``/ws``: the scoped token of this connection was revoked."""
+
     SLOW_CONSUMER = 4008
     """``/ws``: the client read too slowly and its send queue overflowed. Nothing is
     lost: reconnect and subscribe with ``since`` = the last seq received."""

@@ -24,6 +24,8 @@ from pydantic import (
     ValidationError,
 )
 
+from switchboard.protocol.skills import Label, SkillEvent, SkillId, SkillQuestion, SkillState
+
 PROTOCOL_VERSION = 1
 
 ErrorCode = Literal[
@@ -48,6 +50,9 @@ ErrorCode = Literal[
     "already_answered",
     "invalid_option",
     "unknown_rule",
+    "unknown_token",
+    "forbidden",
+    "too_many_pending",
     "shutting_down",
     "internal",
 ]
@@ -182,6 +187,65 @@ class ResumeTimer(_Request):
     confirmation_id: Annotated[str, Field(min_length=1, max_length=64)]
 
 
+class SkillEventPublish(_Request):
+    """A producer reports skill progress (seed 003); stored in the project's log."""
+
+    type: Literal["skill.event"]
+    project: ProjectKey
+    event: SkillEvent
+
+
+class ConfirmationRequest(_Request):
+    """A producer asks a person (seed 003's ``request_confirmation``). Acked at once
+    with the confirmation; its outcome comes later as ``confirmation_result``."""
+
+    type: Literal["confirmation.request"]
+    project: ProjectKey
+    skill_id: SkillId
+    step_index: Annotated[int, Field(ge=0)]
+    prompt: Annotated[str, Field(min_length=1, max_length=100_000)]
+    options: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=200)]],
+        Field(min_length=1, max_length=50),
+    ]
+    claude_suggestion: Label | None = None
+    timeout_seconds: Annotated[float, Field(gt=0, le=86_400)] | None = Field(
+        default=None, description="Default: the server's --question-timeout."
+    )
+
+
+class ConfirmationWithdraw(_Request):
+    """The connection that sent a ``confirmation.request`` no longer wants the answer."""
+
+    type: Literal["confirmation.withdraw"]
+    confirmation_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+TokenScope = Literal["produce"]
+
+
+class TokenCreate(_Request):
+    """Create a scoped token (server token only); the ack carries its secret, once."""
+
+    type: Literal["token.create"]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    scope: TokenScope = "produce"
+    projects: list[ProjectKey] | None = Field(
+        default=None, description="The projects it may publish to; null: every project."
+    )
+
+
+class TokenList(_Request):
+    type: Literal["token.list"]
+
+
+class TokenRevoke(_Request):
+    """Revoke a token; its open connections are closed with 4003."""
+
+    type: Literal["token.revoke"]
+    token: Annotated[str, Field(min_length=1, max_length=64)]
+
+
 ClientMessage = Annotated[
     Subscribe
     | Unsubscribe
@@ -197,7 +261,13 @@ ClientMessage = Annotated[
     | ResumeTimer
     | PermissionsList
     | PermissionsRemove
-    | PermissionModeSet,
+    | PermissionModeSet
+    | SkillEventPublish
+    | ConfirmationRequest
+    | ConfirmationWithdraw
+    | TokenCreate
+    | TokenList
+    | TokenRevoke,
     Field(discriminator="type"),
 ]
 CLIENT_TYPES = frozenset(
@@ -217,6 +287,12 @@ CLIENT_TYPES = frozenset(
         "project.remove",
         "session.new",
         "heartbeat",
+        "skill.event",
+        "confirmation.request",
+        "confirmation.withdraw",
+        "token.create",
+        "token.list",
+        "token.revoke",
     }
 )
 
@@ -254,19 +330,20 @@ class RunInfo(_Message):
     error: str | None = None
 
 
-ConfirmationKind = Literal["tool_permission", "question", "plan"]
+ConfirmationKind = Literal["tool_permission", "question", "plan", "skill"]
 
 
 class ConfirmationInfo(_Message):
-    """A question Claude asked that waits for a client's answer (seed 003)."""
+    """A question Claude (or a skill) asked that waits for a client's answer (seed 003)."""
 
     id: str
     project: str
-    run: str | None
+    run: str | None = Field(default=None, description="null (or absent) for kind skill.")
     kind: ConfirmationKind
-    tool_name: str
-    input: dict[str, Any]
+    tool_name: str | None = Field(default=None, description="null (or absent) for kind skill.")
+    input: dict[str, Any] = Field(description="The tool's input ({} for kind skill).")
     suggestions: list[Any] = Field(description="The CLI's permission suggestions, unchanged.")
+    skill: SkillQuestion | None = Field(default=None, description="kind skill: what it asks.")
     options: list[str]
     timeout_seconds: float
     remaining_seconds: float
@@ -288,6 +365,9 @@ class ConfirmationAnswered(_Message):
     by: Literal["client", "rule"]
     at: float
     message: str | None = None
+    remember: bool | None = Field(
+        default=None, description="kind skill: the answer's remember flag, for the skill."
+    )
     rule: str | None = Field(default=None, description='by "rule": the rule that answered.')
     remembered: list[str] | None = Field(
         default=None, description="remember: the ids of the rules stored by this answer."
@@ -298,7 +378,9 @@ class ConfirmationExpired(_Message):
     type: Literal["confirmation_expired"] = "confirmation_expired"
     confirmation_id: str
     reason: Literal["timeout", "cancelled", "withdrawn", "ended", "server_restart"]
-    fallback: Literal["deny"] = "deny"
+    fallback: Literal["deny", "let_claude"] = Field(
+        default="deny", description="What the asker got: deny (Claude), let_claude (skills)."
+    )
 
 
 class ConfirmationTimer(_Message):
@@ -334,12 +416,26 @@ class PermissionModeChanged(_Message):
     run: str | None = Field(description="The running run that switched at once, if any.")
 
 
+class TokenInfo(_Message):
+    """A scoped token (its secret is shown only when it is created)."""
+
+    id: str
+    name: str
+    scope: TokenScope
+    projects: list[str] | None = Field(description="Project ids; null: every project.")
+    created_at: float
+
+
 class Connected(_Message):
     type: Literal["connected"] = "connected"
     protocol: int = PROTOCOL_VERSION
     server_version: str
+    scope: Literal["full", "produce"] = Field(
+        description="What this connection's token may do (produce: publish and ask only)."
+    )
     projects: list[ProjectInfo]
     running_runs: list[RunInfo]
+    running_skills: list[SkillState]
     pending_confirmations: list[ConfirmationInfo]
     limits: dict[str, int | float]
 
@@ -354,8 +450,16 @@ class Ack(_Message):
     pending_confirmations: list[ConfirmationInfo] | None = Field(
         default=None, description="subscribe: the project's confirmations waiting for an answer."
     )
+    running_skills: list[SkillState] | None = Field(
+        default=None, description="subscribe: the project's skills under way."
+    )
     confirmation: ConfirmationInfo | None = None
     rules: list[PermissionRuleInfo] | None = None
+    token: TokenInfo | None = None
+    tokens: list[TokenInfo] | None = None
+    secret: str | None = Field(
+        default=None, description="token.create: the token itself, shown only this once."
+    )
 
 
 class Error(_Message):
@@ -363,6 +467,17 @@ class Error(_Message):
     code: ErrorCode
     message: str
     id: str | int | None = None
+
+
+class ConfirmationResult(_Message):
+    """To the connection that sent ``confirmation.request``: how it ended."""
+
+    type: Literal["confirmation_result"] = "confirmation_result"
+    id: str | int | None = Field(description="The id of the confirmation.request.")
+    confirmation_id: str
+    response: str = Field(description="The chosen option, or let_claude when it expired.")
+    remember: bool
+    expired: bool
 
 
 class CaughtUp(_Message):
@@ -395,7 +510,7 @@ class Event(_Message):
     seq: int
     epoch: int
     run: str | None
-    kind: Literal["cli", "cli_error", "run", "session", "confirmation", "permission_mode"]
+    kind: Literal["cli", "cli_error", "run", "session", "confirmation", "permission_mode", "skill"]
     data: Any = Field(description="kind cli: the CLI's stream-json line, unchanged.")
 
 
@@ -417,7 +532,8 @@ ServerMessage = Annotated[
     | CaughtUp
     | ProjectStatus
     | ProjectRemoved
-    | HeartbeatAck,
+    | HeartbeatAck
+    | ConfirmationResult,
     Field(discriminator="type"),
 ]
 
@@ -482,10 +598,12 @@ def json_schema() -> dict[str, Any]:
     server = server_adapter.json_schema(ref_template="#/$defs/{model}")
     confirmation = TypeAdapter(ConfirmationEvent).json_schema(ref_template="#/$defs/{model}")
     mode = PermissionModeChanged.model_json_schema(ref_template="#/$defs/{model}")
+    skill = TypeAdapter(SkillEvent).json_schema(ref_template="#/$defs/{model}")
     defs = {
         **client.pop("$defs", {}),
         **server.pop("$defs", {}),
         **confirmation.pop("$defs", {}),
+        **skill.pop("$defs", {}),
     }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -496,5 +614,6 @@ def json_schema() -> dict[str, Any]:
             "server_to_client": server,
             "confirmation_event_data": confirmation,
             "permission_mode_event_data": mode,
+            "skill_event_data": skill,
         },
     }

@@ -12,7 +12,13 @@ from switchboard import __version__
 from switchboard.config import Settings
 from switchboard.hub.hub import Hub
 from switchboard.server.lifecycle import SessionTracker
-from switchboard.server.security import SecurityMiddleware, SecurityPolicy
+from switchboard.server.security import (
+    Grant,
+    ScopedLookup,
+    SecurityMiddleware,
+    SecurityPolicy,
+)
+from switchboard.server.web import web_routes
 from switchboard.server.ws_claude import ClaudeEndpoint
 from switchboard.server.ws_hub import HubEndpoint
 
@@ -50,11 +56,27 @@ def create_app(settings: Settings, token: str, tracker: SessionTracker, hub: Hub
     async def demo(request: Request) -> Response:
         return HTMLResponse(demo_page, headers={"Cache-Control": "no-store"})
 
-    app = Starlette(routes=[Route("/healthz", healthz), Route("/ws-demo.html", demo)])
+    app = Starlette(
+        routes=[Route("/healthz", healthz), Route("/ws-demo.html", demo), *web_routes(token)]
+    )
     endpoints: dict[str, ASGIApp] = {
         "/ws/claude": ClaudeEndpoint(settings, tracker),
         "/ws": HubEndpoint(hub, settings, tracker),
     }
     routed = WebSocketShortcut(app, endpoints)
-    policy = SecurityPolicy(token, settings.host, settings.allowed_hosts, settings.allowed_origins)
+    policy = SecurityPolicy(
+        token, settings.host, settings.allowed_hosts, settings.allowed_origins, hub_grant(hub)
+    )
     return SecurityMiddleware(routed, policy)
+
+
+def hub_grant(hub: Hub) -> ScopedLookup:
+    """Look scoped tokens up in the hub's token store."""
+
+    def lookup(secret: str) -> Grant | None:
+        token = hub.tokens.find(secret)
+        if token is None:
+            return None
+        return Grant("produce", token.name, token.id, token.projects)
+
+    return lookup

@@ -39,16 +39,27 @@ class SwitchboardServer(uvicorn.Server):
         config: uvicorn.Config,
         tracker: SessionTracker,
         hub: Hub,
-        early_signals: list[int],
+        early_signals: list[int] | None,
     ) -> None:
+        """``early_signals`` None: the program embedding the server owns the signals."""
         super().__init__(config)
         self.tracker = tracker
         self.hub = hub
         self._early_signals = early_signals
         self._shutdown_task: asyncio.Task[None] | None = None
+        self.ready = asyncio.Event()
+        """Set once the server listens (uvicorn itself only flips ``started``)."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.ready.set()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
+        if self._early_signals is None:
+            yield
+            return
         loop = asyncio.get_running_loop()
         signals = (signal.SIGINT, signal.SIGTERM)
         for sig in signals:
@@ -62,6 +73,7 @@ class SwitchboardServer(uvicorn.Server):
                 loop.remove_signal_handler(sig)
 
     def begin_shutdown(self, sig: int = signal.SIGTERM) -> None:
+        """Drain and stop; a second call kills every run and exits at once."""
         if self._shutdown_task is not None:
             log.warning("second signal: killing every run and exiting now")
             self.tracker.kill_all()
@@ -101,7 +113,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _url(host: str, port: int) -> str:
+def server_url(host: str, port: int) -> str:
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}"
 
@@ -132,11 +144,10 @@ def serve(settings: Settings) -> int:
     return 0
 
 
-async def _serve(
-    settings: Settings, token: str, created: bool, sock: socket.socket, early_signals: list[int]
-) -> None:
-    """Open the hub (database, recovery), then serve until shut down."""
-    hub = await open_hub(settings)
+def build_server(
+    settings: Settings, token: str, hub: Hub, early_signals: list[int] | None
+) -> SwitchboardServer:
+    """The uvicorn server for the app (``early_signals`` None: no signal handling)."""
     tracker = SessionTracker()
     app = create_app(settings, token, tracker, hub)
     config = uvicorn.Config(
@@ -150,9 +161,17 @@ async def _serve(
         log_level=settings.log_level,
         timeout_graceful_shutdown=int(DRAIN_TIMEOUT),
     )
-    server = SwitchboardServer(config, tracker, hub, early_signals)
+    return SwitchboardServer(config, tracker, hub, early_signals)
+
+
+async def _serve(
+    settings: Settings, token: str, created: bool, sock: socket.socket, early_signals: list[int]
+) -> None:
+    """Open the hub (database, recovery), then serve until shut down."""
+    hub = await open_hub(settings)
+    server = build_server(settings, token, hub, early_signals)
     log_redaction.install()
-    url = _url(settings.host, sock.getsockname()[1])
+    url = server_url(settings.host, sock.getsockname()[1])
     print(f"Switchboard {__version__} listening on {url}", flush=True)
     if settings.token:
         origin = "given by --token / SWITCHBOARD_TOKEN"
@@ -160,5 +179,6 @@ async def _serve(
         verb = "generated and stored in" if created else "read from"
         origin = f"{verb} {settings.data_dir / 'token'}"
     print(f"Token ({origin}): {token}", flush=True)
+    print(f"Web UI: {url}/#token={token}", flush=True)
     print(f"Demo page: {url}/ws-demo.html?token={token}", flush=True)
     await server.serve(sockets=[sock])

@@ -5,7 +5,9 @@
 * A WebSocket ``Origin`` must be same-origin or configured: this defeats cross-site
   WebSocket hijacking, since browsers send cookies-less but Origin-ful upgrades.
   Clients that send no Origin (scripts, CLIs) are not browsers and pass this check.
-* The token is taken from ``?token=`` or ``Authorization: Bearer``.
+* The token is taken from ``?token=`` or ``Authorization: Bearer``. The server's token
+  may do everything; a scoped token (``produce``) opens only ``/ws``, where the endpoint
+  limits it further. The :class:`Grant` travels in the ASGI scope.
 
 Refusals happen before the request reaches any endpoint, so nothing is spawned.
 """
@@ -13,9 +15,9 @@ Refusals happen before the request reaches any endpoint, so nothing is spawned.
 import hmac
 import ipaddress
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -25,6 +27,34 @@ from switchboard.exceptions import ConfigError
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARD_BINDS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 (recognised, not bound)
 EXEMPT_PATHS = frozenset({"/healthz"})
+PAGE_PATHS = frozenset({"/", "/api/session"})
+PAGE_PREFIXES = ("/assets/",)
+"""The web UI's files and its token check: no token needed (the page holds no secret and
+asks for the token itself), but the Host check applies."""
+SCOPED_PATHS = frozenset({"/ws"})
+"""The only paths a scoped token opens."""
+GRANT_KEY = "switchboard.grant"
+"""Where the middleware leaves the request's :class:`Grant` in the ASGI scope."""
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """What the request's token may do."""
+
+    scope: Literal["full", "produce"]
+    name: str
+    """Who it is, as skill events record it: "server token", or the token's name."""
+    token_id: str | None = None
+    projects: tuple[str, ...] | None = None
+    """produce: the project ids it may publish to; None: every project."""
+
+    def covers(self, project_id: str) -> bool:
+        return self.projects is None or project_id in self.projects
+
+
+FULL = Grant("full", "server token")
+ScopedLookup = Callable[[str], Grant | None]
+"""Find the grant of a scoped token's secret (None: not a scoped token)."""
 
 
 def split_host(value: str) -> tuple[str, int | None]:
@@ -67,10 +97,12 @@ class SecurityPolicy:
         bind_host: str,
         allowed_hosts: Iterable[str] = (),
         allowed_origins: Iterable[str] = (),
+        scoped: ScopedLookup | None = None,
     ) -> None:
         if not token.strip():
             raise ConfigError("the API token must not be empty")
         self._token = token.encode()
+        self._scoped = scoped
         hosts = {h.lower() for h in allowed_hosts}
         self._any_host = "*" in hosts
         self._any_ip = bind_host in WILDCARD_BINDS
@@ -104,13 +136,25 @@ class SecurityPolicy:
         return (origin_host, origin_port or default) == (req_host, req_port or default)
 
     def token_ok(self, query_string: bytes, authorization: str | None) -> bool:
+        return self.grant(query_string, authorization) is FULL
+
+    def grant(self, query_string: bytes, authorization: str | None) -> Grant | None:
+        """What the presented token may do, or None when no token is valid."""
         candidates = parse_qs(query_string.decode("latin-1")).get("token", [])
         if authorization and authorization[:7].lower() == "bearer ":
             candidates.append(authorization[7:].strip(" \t"))  # HTTP whitespace only
-        return any(c and hmac.compare_digest(c.encode(), self._token) for c in candidates)
+        if any(c and hmac.compare_digest(c.encode(), self._token) for c in candidates):
+            return FULL
+        if self._scoped is not None:
+            for candidate in candidates:
+                found = self._scoped(candidate) if candidate else None
+                if found is not None:
+                    return found
+        return None
 
-    def check(self, scope: Scope) -> Refusal | None:
-        """The first failed check for this request, or None when it may proceed."""
+    def check(self, scope: Scope) -> Refusal | Grant | None:
+        """The first failed check for this request, or the token's grant when it may
+        proceed (None for the paths that need no token)."""
         if scope.get("path") in EXEMPT_PATHS:
             return None
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
@@ -121,9 +165,15 @@ class SecurityPolicy:
             return Refusal(
                 403, f"Origin {headers.get('origin')!r} is not allowed (see --allowed-origin)"
             )
-        if not self.token_ok(scope.get("query_string", b""), headers.get("authorization")):
+        path = str(scope.get("path", ""))
+        if scope["type"] == "http" and (path in PAGE_PATHS or path.startswith(PAGE_PREFIXES)):
+            return None
+        grant = self.grant(scope.get("query_string", b""), headers.get("authorization"))
+        if grant is None:
             return Refusal(401, "missing or wrong token (use ?token= or Authorization: Bearer)")
-        return None
+        if grant is not FULL and scope.get("path") not in SCOPED_PATHS:
+            return Refusal(403, f"a token with scope {grant.scope!r} opens only /ws")
+        return grant
 
 
 class SecurityMiddleware:
@@ -138,7 +188,8 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         refusal = self.policy.check(scope)
-        if refusal is None:
+        if not isinstance(refusal, Refusal):
+            scope[GRANT_KEY] = refusal
             await self.app(scope, receive, send)
         elif scope["type"] == "http":
             await _http_refusal(send, refusal, "http.response")

@@ -4,7 +4,12 @@ Each connection has a reader (requests in, replies out), a writer (drains the bo
 :class:`~switchboard.hub.outbox.Outbox`), and one :class:`Subscription` per subscribed
 project. Requests of one connection are handled in order. A bad request gets an
 ``error`` and the connection stays open; only an oversized message (1009), a slow
-consumer (4008) or shutdown (1001) closes it.
+consumer (4008), a revoked token (4003) or shutdown (1001) closes it.
+
+A connection opened with a scoped token (``produce``) may only publish skill events and
+request confirmations, for the projects its token names; the rest is ``forbidden``.
+When it closes, the confirmations it still waits for are withdrawn and the skills it
+started and did not end are reported failed.
 """
 
 import asyncio
@@ -18,7 +23,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from switchboard import __version__
 from switchboard.config import Settings
 from switchboard.exceptions import StoreError
-from switchboard.hub.confirmations import ConfirmationError
+from switchboard.hub.confirmations import ConfirmationError, Decision
 from switchboard.hub.hub import Hub, HubError
 from switchboard.hub.outbox import Outbox
 from switchboard.hub.subscription import Subscription
@@ -27,7 +32,10 @@ from switchboard.protocol.messages import (
     Ack,
     Cancel,
     ClientMessage,
+    ConfirmationRequest,
     ConfirmationResponse,
+    ConfirmationResult,
+    ConfirmationWithdraw,
     Connected,
     Error,
     Heartbeat,
@@ -44,12 +52,18 @@ from switchboard.protocol.messages import (
     Prompt,
     ResumeTimer,
     SessionNew,
+    SkillEventPublish,
     Subscribe,
+    TokenCreate,
+    TokenList,
+    TokenRevoke,
     Unsubscribe,
     encode,
     parse_client_message,
 )
+from switchboard.protocol.skills import SkillFailed
 from switchboard.server.lifecycle import SessionTracker
+from switchboard.server.security import FULL, GRANT_KEY, Grant
 from switchboard.store.project_paths import ProjectPathError
 from switchboard.store.projects import ProjectError
 
@@ -58,6 +72,12 @@ log = logging.getLogger(__name__)
 WRITE_SLICE = 64 * 1024
 CLOSE_SECONDS = 30.0
 """How long the closing frame may wait for a client that has stopped reading."""
+PRODUCER_REQUESTS = frozenset(
+    {"heartbeat", "skill.event", "confirmation.request", "confirmation.withdraw"}
+)
+"""What a ``produce`` token may send."""
+MAX_PENDING_PER_CONNECTION = 64
+"""Questions one connection may have waiting at once (each may start --on-confirmation)."""
 
 
 class HubEndpoint:
@@ -76,12 +96,15 @@ class HubEndpoint:
 class HubConnection:
     __slots__ = (
         "_asgi_send",
+        "_asked",
         "_closed",
         "_ending",
         "_requests",
+        "_revoked",
         "_shutdown",
         "_subscriptions",
         "_writer",
+        "grant",
         "hub",
         "outbox",
         "settings",
@@ -95,7 +118,12 @@ class HubConnection:
         self.hub = endpoint.hub
         self.settings = endpoint.settings
         self.tracker = endpoint.tracker
+        grant = websocket.scope.get(GRANT_KEY)
+        self.grant: Grant = grant if isinstance(grant, Grant) else FULL  # always set, by
+        # SecurityMiddleware; unit tests may mount the endpoint without it
         self._subscriptions: dict[str, Subscription] = {}
+        self._asked: set[str] = set()  # confirmations this connection waits for
+        self._revoked = False
         self._requests: set[asyncio.Task[None]] = set()
         # Futures, not Events: thousands of idle connections each hold these.
         loop = asyncio.get_running_loop()
@@ -132,12 +160,20 @@ class HubConnection:
             return
         self.tracker.add(self)
         try:
+            # Listen for revocations before anything else, then make sure the token
+            # was not revoked between the security check and now.
+            self.hub.add_revocation_listener(self._on_revoked)
+            if not self._token_alive():
+                await self.ws.close(CloseCode.TOKEN_REVOKED, "token revoked")
+                return
             await self.ws.accept()
             self.outbox.put_always(encode(self._snapshot()))
-            self.hub.add_listener(self._on_status)
+            if self.grant.scope == "full":
+                self.hub.add_listener(self._on_status)
             await self._serve()
         finally:
             self.hub.remove_listener(self._on_status)
+            self.hub.remove_revocation_listener(self._on_revoked)
             # Requests under way finish (a half-done state change would be worse than
             # a late one); their replies go nowhere.
             if self._requests:
@@ -145,17 +181,36 @@ class HubConnection:
             for subscription in list(self._subscriptions.values()):
                 with contextlib.suppress(Exception):
                     await subscription.stop()
+            await self._leave_as_producer()
             self.tracker.discard(self)
             if not self._closed.done():
                 self._closed.set_result(None)
 
+    async def _leave_as_producer(self) -> None:
+        """Nobody waits for this connection's confirmations any more, and its unended
+        skills will not end: say so."""
+        for confirmation_id in list(self._asked):
+            with contextlib.suppress(Exception):
+                await self.hub.confirmations.withdraw(confirmation_id)
+        for skill in self.hub.skills.owned_by(self):
+            failed = SkillFailed(skill_id=skill.skill_id, error="the producer disconnected")
+            with contextlib.suppress(HubError, StoreError, ProjectError):
+                await self.hub.publish_skill_event(
+                    skill.project, failed, self.grant.name, during_shutdown=True
+                )
+
     def _snapshot(self) -> Connected:
         settings = self.settings
+        hub = self.hub
+        full = self.grant.scope == "full"
+        projects = [p for p in hub.project_infos() if full or self.grant.covers(p.id)]
         return Connected(
             server_version=__version__,
-            projects=self.hub.project_infos(),
-            running_runs=self.hub.running_runs(),
-            pending_confirmations=self.hub.confirmations.pending(),
+            scope=self.grant.scope,
+            projects=projects,
+            running_runs=hub.running_runs() if full else [],
+            running_skills=hub.skills.running() if full else [],
+            pending_confirmations=hub.confirmations.pending() if full else [],
             limits={
                 "max_message_bytes": settings.max_message_bytes,
                 "subscriber_queue_bytes": settings.subscriber_queue_bytes,
@@ -180,6 +235,8 @@ class HubConnection:
             await asyncio.gather(*tasks, return_exceptions=True)
         if self._shutdown:  # first: a client told 4008 now would reconnect to nothing
             await self._close(CloseCode.GOING_AWAY, "server shutting down")
+        elif self._revoked:
+            await self._close(CloseCode.TOKEN_REVOKED, "token revoked")
         elif self.outbox.overflowed:
             log.warning("closing a slow consumer (%d bytes queued)", self.outbox.limit)
             await self._close(CloseCode.SLOW_CONSUMER, "slow consumer")
@@ -246,18 +303,29 @@ class HubConnection:
             failure = f"the server failed to handle {request.type}: {exc!r}"
             self._reply(Error(code="internal", message=failure, id=request.id))
 
+    def _token_alive(self) -> bool:
+        token_id = self.grant.token_id
+        return token_id is None or self.hub.tokens.exists(token_id)
+
+    def _check_scope(self, request: ClientMessage) -> None:
+        if not self._token_alive():
+            self._on_revoked(self.grant.token_id or "")
+            raise HubError("forbidden", "this connection's token was revoked")
+        if self.grant.scope != "full" and request.type not in PRODUCER_REQUESTS:
+            raise HubError(
+                "forbidden",
+                f"a token with scope {self.grant.scope!r} may not send {request.type} "
+                f"(allowed: {', '.join(sorted(PRODUCER_REQUESTS))})",
+            )
+
     async def _handle(self, request: ClientMessage) -> None:
         hub = self.hub
+        self._check_scope(request)
         match request:
             case Subscribe():
                 await self._subscribe(request)
             case Unsubscribe():
-                project = hub.project(request.project)
-                subscription = self._subscriptions.pop(project.id, None)
-                if subscription is None:
-                    raise HubError("not_subscribed", f"not subscribed to {request.project!r}")
-                await subscription.stop()
-                self._reply(Ack(id=request.id))
+                await self._unsubscribe(request)
             case Prompt():
                 run = await hub.submit(request.project, request.text, request.options)
                 self._reply(Ack(id=request.id, run=run.info()))
@@ -278,6 +346,10 @@ class HubConnection:
                 self._reply(Ack(id=request.id, project=info))
             case Heartbeat():
                 self._reply(HeartbeatAck(id=request.id, server_time=time.time()))
+            case SkillEventPublish() | ConfirmationRequest() | ConfirmationWithdraw():
+                await self._handle_producer(request)
+            case TokenCreate() | TokenList() | TokenRevoke():
+                await self._handle_tokens(request)
             case (
                 ConfirmationResponse()
                 | PauseTimer()
@@ -325,6 +397,81 @@ class HubConnection:
                 confirmation = await hub.confirmations.set_paused(request.confirmation_id, paused)
                 self._reply(Ack(id=request.id, confirmation=confirmation.info()))
 
+    async def _handle_tokens(self, request: TokenCreate | TokenList | TokenRevoke) -> None:
+        hub = self.hub
+        match request:
+            case TokenCreate():
+                token, secret = await hub.create_token(
+                    request.name, request.scope, request.projects
+                )
+                self._reply(Ack(id=request.id, token=token, secret=secret))
+            case TokenList():
+                self._reply(Ack(id=request.id, tokens=hub.token_infos()))
+            case TokenRevoke():
+                revoked = await hub.revoke_token(request.token)
+                self._reply(Ack(id=request.id, tokens=[revoked]))
+
+    async def _handle_producer(
+        self, request: SkillEventPublish | ConfirmationRequest | ConfirmationWithdraw
+    ) -> None:
+        """Seed 003's skill API over the wire: events, and questions for a person."""
+        if isinstance(request, ConfirmationWithdraw):
+            if request.confirmation_id not in self._asked:
+                raise HubError(
+                    "unknown_confirmation",
+                    f"this connection waits for no confirmation {request.confirmation_id!r}",
+                )
+            await self.hub.confirmations.withdraw(request.confirmation_id)
+            self._asked.discard(request.confirmation_id)
+            self._reply(Ack(id=request.id))
+            return
+        project = self.hub.project(request.project)
+        if not self.grant.covers(project.id):  # as if it did not exist: nothing leaks
+            raise HubError("unknown_project", f"no project {request.project!r}")
+        if isinstance(request, SkillEventPublish):
+            await self.hub.publish_skill_event(project.id, request.event, self.grant.name, self)
+            self._reply(Ack(id=request.id))
+            return
+        if len(self._asked) >= MAX_PENDING_PER_CONNECTION:
+            raise HubError(
+                "too_many_pending",
+                f"this connection already waits for {len(self._asked)} answers "
+                f"(the limit is {MAX_PENDING_PER_CONNECTION})",
+            )
+        await self._ask_for_skill(project.id, request)
+
+    async def _ask_for_skill(self, project_id: str, request: ConfirmationRequest) -> None:
+        """Open the confirmation, ack it, and send its ``confirmation_result`` when it
+        ends (always after the ack, even when an answer beats the ack)."""
+        held: list[ConfirmationResult] = []
+        acked = False
+
+        async def deliver(decision: Decision) -> bool:
+            self._asked.discard(decision.confirmation_id)
+            result = ConfirmationResult(
+                id=request.id,
+                confirmation_id=decision.confirmation_id,
+                response=decision.response,
+                remember=decision.remember,
+                expired=not decision.allow,
+            )
+            if self._ending.done():
+                return False
+            if acked:
+                self._reply(result)
+            else:
+                held.append(result)
+            return True
+
+        resolved = request.model_copy(update={"project": project_id})
+        confirmation = await self.hub.ask_for_skill(resolved, self.grant.name, deliver)
+        if not held:
+            self._asked.add(confirmation.id)
+        self._reply(Ack(id=request.id, confirmation=confirmation.info()))
+        acked = True
+        for result in held:
+            self._reply(result)
+
     def _check_subscribed(self, confirmation_id: str) -> None:
         """Only a client that follows a project may answer for it."""
         project_id = self.hub.confirmations.get(confirmation_id).project_id
@@ -332,6 +479,14 @@ class HubConnection:
             raise HubError(
                 "not_subscribed", f"subscribe to {project_id} to answer its confirmations"
             )
+
+    async def _unsubscribe(self, request: Unsubscribe) -> None:
+        project = self.hub.project(request.project)
+        subscription = self._subscriptions.pop(project.id, None)
+        if subscription is None:
+            raise HubError("not_subscribed", f"not subscribed to {request.project!r}")
+        await subscription.stop()
+        self._reply(Ack(id=request.id))
 
     async def _subscribe(self, request: Subscribe) -> None:
         project = self.hub.project(request.project)
@@ -347,13 +502,21 @@ class HubConnection:
             project = self.hub.project(request.project)  # still there after the wait?
             head = self.hub.bus.head(project.id)
         pending = self.hub.confirmations.pending(project.id)
-        self._reply(Ack(id=request.id, head=head, pending_confirmations=pending))
+        skills = self.hub.skills.running(project.id)
+        self._reply(
+            Ack(id=request.id, head=head, pending_confirmations=pending, running_skills=skills)
+        )
         subscription = Subscription(project.id, request.since, self.hub.bus, self.outbox)
         self._subscriptions[project.id] = subscription
         subscription.start()
 
-    def _reply(self, message: Ack | Error | HeartbeatAck) -> None:
+    def _reply(self, message: Ack | Error | HeartbeatAck | ConfirmationResult) -> None:
         self.outbox.put_always(encode(message))
+
+    def _on_revoked(self, token_id: str) -> None:
+        if self.grant.token_id == token_id:
+            self._revoked = True
+            self._end()
 
     def _on_status(self, message: ProjectStatus | ProjectRemoved, frame: str) -> None:
         if isinstance(message, ProjectRemoved):

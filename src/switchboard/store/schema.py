@@ -92,3 +92,16 @@ permission_rules = Table(
 )
 """Allow rules a client asked to remember: the CLI's suggested rule (tool + rule
 content), or, when it suggested none, the tool with its exact input (JSON)."""
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("scope", String(32), nullable=False),
+    Column("projects", Text),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+)
+"""Scoped tokens: ``projects`` is a JSON list of project ids (NULL: every project);
+the secret itself is never stored, only its SHA-256."""

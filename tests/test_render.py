@@ -1,0 +1,47 @@
+"""How the client commands print skill events and a skill's question."""
+
+from switchboard.render import describe
+
+
+def skill_event(**data: object) -> dict[str, object]:
+    return {"type": "event", "kind": "skill", "data": data}
+
+
+def test_skill_events_print_one_line_each() -> None:
+    lines = [
+        describe(skill_event(type="skill_started", skill_id="d1", name="deploy", total_steps=3)),
+        describe(skill_event(type="step_failed", skill_id="d1", step_index=1, error="2 failed")),
+        describe(skill_event(type="step_completed", skill_id="d1", step_index=1, duration_ms=3.5)),
+        describe(skill_event(type="auto_heal_completed", skill_id="d1", success=False)),
+        describe(skill_event(type="something_newer", skill_id="d1")),
+    ]
+    assert lines == [
+        ["· skill d1 (deploy) started, 3 steps"],
+        ["! d1 step 1 failed: 2 failed"],
+        ["· d1 step 1 done (3.5 ms)"],
+        ["· auto-heal for d1 failed"],
+        ["· something_newer"],
+    ]
+
+
+def test_a_skill_question_shows_its_prompt_options_and_hint() -> None:
+    confirmation = {
+        "id": "c1",
+        "kind": "skill",
+        "options": ["ship", "wait", "let_claude"],
+        "timeout_seconds": 300.0,
+        "skill": {
+            "skill_id": "d1",
+            "step_index": 2,
+            "prompt": "Ship?",
+            "claude_suggestion": "ship",
+        },
+    }
+    event = {
+        "kind": "confirmation",
+        "data": {"type": "confirmation_required", "confirmation": confirmation},
+    }
+    assert describe(event) == [
+        "? d1 step 2: Ship? (Claude suggests ship)",
+        "  confirmation c1 (ship/wait/let_claude), 300 s to answer",
+    ]
