@@ -1,7 +1,9 @@
 """The client commands against a real server, CLI and scripted model."""
 
 import asyncio
+import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -112,36 +114,77 @@ def test_commands_report_a_wrong_token_or_no_server(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "no token given" in missing.stderr
 
 
+def read_until(process: subprocess.Popen[str], marker: str) -> list[str]:
+    """Lines of ``process``'s stdout up to and including the first holding ``marker``."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    while not lines or marker not in lines[-1]:
+        line = process.stdout.readline()
+        assert line, f"stdout ended before {marker!r}: {lines}"
+        lines.append(line)
+    return lines
+
+
+async def wait_idle(server: RunningServer, project: str, gate: Path) -> None:
+    """Open the agent's gate, then wait until the project's run is over (from the
+    ``project_status`` broadcasts, which carry no events and cannot flood)."""
+    async with await connect(server) as watcher:
+        with gate.open("w"):
+            pass
+        async with asyncio.timeout(90):
+            async for message in watcher.messages():
+                if message["type"] != "project_status":
+                    continue
+                status = message["project"]
+                if status["name"] == project and status["status"] == "idle":
+                    return
+
+
 def test_prompt_and_tail_resume_after_being_closed_as_slow_consumers(
-    servers: ServerFactory, project_dir: Path
+    servers: ServerFactory, project_dir: Path, tmp_path: Path
 ) -> None:
+    """Both commands are stopped (SIGSTOP) while the agent floods 3 MB past a 4 KiB
+    subscriber queue, so the server must close them as slow consumers; resumed, each
+    reconnects after the last event it saw and shows every state exactly once."""
+    gate = tmp_path / "gate"
+    os.mkfifo(gate)
     server = servers.start(
         FAKE_AGENT,
         "--subscriber-queue-bytes",
-        "4096",  # four events: a flood of 3000 overflows any client
+        "4096",
         record_spawns=False,
         FAKE_AGENT_MODE="turns",
         FAKE_AGENT_N="3000",
+        FAKE_AGENT_GATE=str(gate),
     )
     assert (
         switchboard(server, "project", "add", str(project_dir), "--name", "flood").returncode == 0
     )
     tail = start_switchboard(server, "tail", "flood", "--since", "0")
+    prompt = start_switchboard(server, "prompt", "flood", "go")
     try:
-        prompted = switchboard(server, "prompt", "flood", "go")
-        assert prompted.returncode == 0, prompted.stderr
-        assert "resuming after event" in prompted.stderr
-        assert tail.stdout is not None
-        lines: list[str] = []
-        while not any("completed" in line for line in lines):
-            lines.append(tail.stdout.readline())
+        tail_lines = read_until(tail, "running")
+        read_until(prompt, "running")  # both are live; the agent waits at the gate
+        for process in (tail, prompt):
+            os.kill(process.pid, signal.SIGSTOP)
+        asyncio.run(wait_idle(server, "flood", gate))
+        for process in (tail, prompt):
+            os.kill(process.pid, signal.SIGCONT)
+        _, prompt_errors = prompt.communicate(timeout=60)
+        assert prompt.returncode == 0, prompt_errors
+        tail_lines += read_until(tail, "completed")
     finally:
-        tail.kill()
-        _, errors = tail.communicate(timeout=10)
-    states = [re.search(r"· run \w+ (\w+)", line) for line in lines]
+        for process in (tail, prompt):
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGCONT)
+                process.kill()
+        _, tail_errors = tail.communicate(timeout=10)
+    assert "resuming after event" in prompt_errors
+    assert "completed" in prompt_errors  # the run summary
+    assert "resuming after" in tail_errors
+    states = [re.search(r"· run \w+ (\w+)", line) for line in tail_lines]
     # Each state once, in order: the tail resumed where it was, it did not replay twice.
     assert [m.group(1) for m in states if m] == ["queued", "running", "completed"]
-    assert "resuming after" in errors
 
 
 def test_prompt_shows_a_confirmation_and_answer_allows_it(
@@ -180,3 +223,26 @@ def test_prompt_shows_a_confirmation_and_answer_allows_it(
 async def list_rules(server: RunningServer, project: str) -> list[dict[str, object]]:
     async with await connect(server) as client:
         return list((await client.request("permissions.list", project=project))["rules"])
+
+
+def test_token_commands_create_list_and_revoke_a_producer_token(
+    servers: ServerFactory, project_dir: Path
+) -> None:
+    server = servers.start(FAKE_AGENT, record_spawns=False)
+    assert switchboard(server, "project", "add", str(project_dir), "--name", "demo").returncode == 0
+    created = switchboard(server, "token", "create", "deploy-bot", "--project", "demo")
+    assert created.returncode == 0, created.stderr
+    summary, secret = created.stdout.splitlines()
+    assert "deploy-bot, scope produce" in summary and secret.startswith("sbp_")
+    token_id = summary.split()[2]
+    listed = switchboard(server, "token", "list")
+    assert listed.stdout.split()[:3] == [token_id, "deploy-bot", "produce"]
+    # The secret opens /ws for publishing, and nothing else: listing tokens is refused.
+    as_producer = [*command_line(server, "token", "list")[:-1], secret]
+    refused = subprocess.run(as_producer, capture_output=True, text=True, timeout=60, check=False)
+    assert refused.returncode != 0 and "forbidden" in refused.stderr
+    revoked = switchboard(server, "token", "revoke", token_id)
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout
+    assert "no scoped tokens" in switchboard(server, "token", "list").stdout
+    gone = switchboard(server, "token", "revoke", token_id)
+    assert gone.returncode != 0 and "unknown_token" in gone.stderr

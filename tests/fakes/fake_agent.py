@@ -24,7 +24,9 @@ other arguments (the real CLI's flags) are ignored. Modes:
   ask             send a can_use_tool request, print the answer as a result, exit 0
   turns N         for every user message on stdin: init, N assistant lines of 1 KiB
                   of random hex
-                  (pausing 2 ms every 100), a result; exit 0 at EOF
+                  (pausing 2 ms every 100), a result; exit 0 at EOF. With
+                  $FAKE_AGENT_GATE set (a FIFO), each flood waits until a writer opens
+                  and closes it
 """
 
 import json
@@ -107,8 +109,12 @@ def ask() -> int:
 
 
 def turns(count: int, init: dict[str, object]) -> int:
+    gate = os.environ.get("FAKE_AGENT_GATE")
     for number, _line in enumerate(sys.stdin):
         emit(init)
+        if gate:
+            with open(gate) as fifo:  # blocks until the test opens the gate
+                fifo.read()
         for i in range(count):
             pad = os.urandom(500).hex()  # does not compress away on the wire
             emit({"type": "assistant", "turn": number, "i": i, "pad": pad})
