@@ -211,10 +211,13 @@ async def test_cancel_escalates_to_the_group_when_interrupt_is_ignored(
     env = {"FAKE_AGENT_MODE": "hang", "PATH": "/usr/bin:/bin"}
     async with ClaudeProcess(ClaudeOptions(FAKE_AGENT, tmp_path, env)) as claude:
         await claude.send_user("anything")  # the fake never reads stdin: interrupt is ignored
-        consumer = asyncio.create_task(drain(claude))
+        output = claude.output()
+        first = await anext(output)  # it has started (and ignores what it is sent)
+        assert isinstance(first, CliMessage) and first.type == "system"
+        rest = asyncio.create_task(anext(output, None))
         assert await claude.cancel(interrupt_grace=0.3, kill_grace=2) is False
         assert claude.process.returncode == -signal.SIGTERM
-        assert [i.type for i in await consumer if isinstance(i, CliMessage)] == ["system"]
+        assert await rest is None  # nothing more came
 
 
 async def test_the_whole_group_gets_the_grace_when_a_run_is_stopped(tmp_path: Path) -> None:

@@ -114,6 +114,14 @@ def test_commands_report_a_wrong_token_or_no_server(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "no token given" in missing.stderr
 
 
+def flood_lines() -> int:
+    """Enough 1 KiB lines to overflow what the kernel can buffer for a stopped client:
+    twice the largest send buffer plus a generous receive buffer."""
+    send_max = int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
+    receive_default = int(Path("/proc/sys/net/ipv4/tcp_rmem").read_text().split()[1])
+    return max(3000, 2 * (send_max + 4 * receive_default) // 1024)
+
+
 def read_until(process: subprocess.Popen[str], marker: str) -> list[str]:
     """Lines of ``process``'s stdout up to and including the first holding ``marker``."""
     assert process.stdout is not None
@@ -143,9 +151,10 @@ async def wait_idle(server: RunningServer, project: str, gate: Path) -> None:
 def test_prompt_and_tail_resume_after_being_closed_as_slow_consumers(
     servers: ServerFactory, project_dir: Path, tmp_path: Path
 ) -> None:
-    """Both commands are stopped (SIGSTOP) while the agent floods 3 MB past a 4 KiB
+    """Both commands are stopped (SIGSTOP) while the agent floods megabytes past a 4 KiB
     subscriber queue, so the server must close them as slow consumers; resumed, each
     reconnects after the last event it saw and shows every state exactly once."""
+    lines = flood_lines()
     gate = tmp_path / "gate"
     os.mkfifo(gate)
     server = servers.start(
@@ -154,7 +163,7 @@ def test_prompt_and_tail_resume_after_being_closed_as_slow_consumers(
         "4096",
         record_spawns=False,
         FAKE_AGENT_MODE="turns",
-        FAKE_AGENT_N="3000",
+        FAKE_AGENT_N=str(lines),
         FAKE_AGENT_GATE=str(gate),
     )
     assert (

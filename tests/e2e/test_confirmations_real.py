@@ -141,15 +141,16 @@ async def test_a_paused_timer_holds_the_expiry_until_resumed(
     project_dir: Path,
     touch_script: ScriptedModelServer,
 ) -> None:
-    server = servers.start(bundled_claude_bin.path, "--permission-timeout", "1.5")
+    server = servers.start(bundled_claude_bin.path, "--permission-timeout", "4")
     client, run_id, confirmation = await start_run(server, project_dir)
     async with client:
         paused = await client.request("pause_timer", confirmation_id=confirmation["id"])
         assert paused["confirmation"]["paused"] is True
-        await asyncio.sleep(2.5)  # past the timeout: nothing may expire while paused
+        await asyncio.sleep(5)  # past the timeout: nothing may expire while paused
         resumed = await client.request("resume_timer", confirmation_id=confirmation["id"])
         assert resumed["confirmation"]["paused"] is False
-        assert 0 < resumed["confirmation"]["remaining_seconds"] <= 1.5
+        left = resumed["confirmation"]["remaining_seconds"]
+        assert left == pytest.approx(paused["confirmation"]["remaining_seconds"], abs=0.1)
         expired = await next_confirmation(client, "confirmation_expired")
         assert expired["reason"] == "timeout"
         await follow(client, run_id)
@@ -307,7 +308,7 @@ async def test_permission_modes_per_project_and_switched_during_a_run(
     scripted_model: ScriptedModelServer,
 ) -> None:
     scripted_model.set_script(
-        Script.of({"text": "Planned."}, {"text": "Slow.", "delay": 3}, {"text": "Editing."})
+        Script.of({"text": "Planned."}, {"text": "Slow.", "hold": "slow"}, {"text": "Editing."})
     )
     server = servers.start(bundled_claude_bin.path)
     async with await connect(server) as client:
@@ -324,6 +325,7 @@ async def test_permission_modes_per_project_and_switched_during_a_run(
         slow = await client.prompt(project["id"], "take your time")
         assert await asyncio.to_thread(scripted_model.wait_for_requests, 2, 30)
         await client.request("permission_mode.set", project=project["id"], mode="acceptEdits")
+        scripted_model.release("slow")
         during = await follow(client, slow["id"])
         changes = [e["data"] for e in during.events if e["kind"] == "permission_mode"]
         assert changes == [{"type": "permission_mode", "mode": "acceptEdits", "run": slow["id"]}]
@@ -378,11 +380,11 @@ async def test_time_spent_asking_a_person_does_not_count_against_the_run_timeout
     touch_script: ScriptedModelServer,
 ) -> None:
     server = servers.start(
-        bundled_claude_bin.path, "--run-timeout", "2", "--permission-timeout", "30"
+        bundled_claude_bin.path, "--run-timeout", "8", "--permission-timeout", "30"
     )
     client, run_id, confirmation = await start_run(server, project_dir)
     async with client:
-        await asyncio.sleep(3)  # longer than the run timeout: the person is thinking
+        await asyncio.sleep(9)  # longer than the run timeout: the person is thinking
         await client.answer(confirmation["id"], "allow")
         seen = await follow(client, run_id)
     assert seen.final["state"] == "completed" and (project_dir / "created.txt").exists()

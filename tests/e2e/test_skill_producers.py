@@ -260,10 +260,17 @@ async def test_answers_for_a_skill_must_be_valid_and_in_time(
     async with await connect(server) as admin, await connect(server) as bystander:
         project = (await admin.add_project(str(project_dir)))["id"]
         fields = {"project": project, "skill_id": "s", "step_index": 0, "prompt": "Go?"}
-        asked = await admin.request(
-            "confirmation.request", **fields, options=["go", "stop"], timeout_seconds=0.5
-        )
-        confirmation = asked["confirmation"]["id"]
+
+        async def ask(timeout_seconds: float) -> str:
+            asked = await admin.request(
+                "confirmation.request",
+                **fields,
+                options=["go", "stop"],
+                timeout_seconds=timeout_seconds,
+            )
+            return str(asked["confirmation"]["id"])
+
+        confirmation = await ask(600)  # in time, however slow the machine: only bad answers
         with pytest.raises(RequestError, match="not_subscribed"):
             await bystander.answer(confirmation, "go")
         await admin.subscribe(project)
@@ -271,10 +278,14 @@ async def test_answers_for_a_skill_must_be_valid_and_in_time(
             await admin.answer(confirmation, "allow")
         with pytest.raises(RequestError, match="unknown_confirmation"):
             await admin.answer("no-such-id", "go")
-        result = await admin.confirmation_result(confirmation)
+        await admin.answer(confirmation, "stop")
+        assert (await admin.confirmation_result(confirmation))["response"] == "stop"
+        late = await ask(0.5)
+        result = await admin.confirmation_result(late)
         assert (result["response"], result["expired"]) == ("let_claude", True)
-        with pytest.raises(RequestError, match="already_answered"):
-            await admin.answer(confirmation, "go")
+        for answered in (confirmation, late):
+            with pytest.raises(RequestError, match="already_answered"):
+                await admin.answer(answered, "go")
         assert await bystander.heartbeat() > 0
 
 

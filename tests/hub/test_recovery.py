@@ -16,6 +16,7 @@ SLEEPER = [
     "-c",
     "import subprocess, sys, time;"
     "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
+    "print('started', flush=True);"
     "time.sleep(60)",
 ]
 
@@ -23,10 +24,12 @@ SLEEPER = [
 async def test_leftover_groups_of_another_instance_are_killed(
     engine: Engine, writer: Writer
 ) -> None:
-    leader = subprocess.Popen(SLEEPER, start_new_session=True)
+    leader = subprocess.Popen(SLEEPER, start_new_session=True, stdout=subprocess.PIPE)
     try:
+        assert leader.stdout is not None and leader.stdout.readline() == b"started\n"
         await ProcessRegistry(engine, writer, "old").record(leader.pid, "p", "r")
         members = processes.group_members(leader.pid)
+        assert len(members) == 2  # the leader and its child: both must go
         mine = ProcessRegistry(engine, writer, "new")
         [leftover] = await mine.stop_leftovers()
         assert leftover.pgid == leader.pid and leftover.start_ticks == start_ticks(leader.pid)
@@ -35,7 +38,7 @@ async def test_leftover_groups_of_another_instance_are_killed(
         assert await mine.stop_leftovers() == []  # forgotten
     finally:
         leader.kill()
-        leader.wait()
+        leader.communicate()
 
 
 async def test_a_reused_pid_is_left_alone(engine: Engine, writer: Writer) -> None:

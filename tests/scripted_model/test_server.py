@@ -156,3 +156,47 @@ def test_stop_interrupts_a_delayed_turn() -> None:
     with pytest.raises(httpx.HTTPError):
         post(server, conversation())
     stopper.join()
+
+
+class HeldRequest:
+    """A conversation request posted from a thread, checked to be recorded but not yet
+    answered; ``answer()`` waits for its reply once the gate opens."""
+
+    def __init__(self, model: ScriptedModelServer, requests_before: int) -> None:
+        self.replies: list[str] = []
+        self.thread = threading.Thread(
+            target=lambda: self.replies.append(post(model, conversation(stream=False)).text)
+        )
+        self.thread.start()
+        assert model.wait_for_requests(requests_before + 1, timeout=10)
+        self.thread.join(timeout=0.3)
+        assert self.thread.is_alive() and self.replies == []
+
+    def answer(self) -> str:
+        self.thread.join(timeout=10)
+        [reply] = self.replies
+        return reply
+
+
+def test_a_held_turn_waits_for_its_gate() -> None:
+    script = Script.of({"text": "held", "hold": "go"}, {"text": "free", "hold": "go"})
+    with ScriptedModelServer(script) as model:
+        held = HeldRequest(model, 0)
+        assert httpx.post(model.url + "/_scripted/release/go", timeout=5).json() == {}
+        assert "held" in held.answer()
+        # A released gate stays open for later turns...
+        assert "free" in post(model, conversation(stream=False)).text
+        # ...until a new script closes every gate again.
+        model.set_script(Script.of({"text": "again", "hold": "go"}))
+        held = HeldRequest(model, 2)
+        model.release("go")
+        assert "again" in held.answer()
+
+
+def test_stop_interrupts_a_held_turn() -> None:
+    server = ScriptedModelServer(Script.of({"text": "never", "hold": "go"})).start()
+    stopper = threading.Timer(0.2, server.stop)
+    stopper.start()
+    with pytest.raises(httpx.HTTPError):
+        post(server, conversation())
+    stopper.join()

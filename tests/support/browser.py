@@ -5,7 +5,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, async_playwright, expect
+
+# Playwright's 5 s default is shorter than a real CLI run (start-up plus model turns) on
+# a busy 2-core CI machine; a wait that should end does end, so a long bound costs
+# nothing when things work.
+expect.set_options(timeout=30_000)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

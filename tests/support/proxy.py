@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 
 CONNECT_RETRY_SECONDS = 0.1
-HOLD_SECONDS = 30.0
+HOLD_SECONDS = 120.0  # longer than a restart plus a whole run on a busy machine
 
 
 class HoldingProxy:

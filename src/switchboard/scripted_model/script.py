@@ -8,7 +8,8 @@ turn. A turn is one model reply: content blocks, or an API error, optionally del
                                                         "input": {"command": "echo hi"}}},
         {"text": "Done."},
         {"error": {"status": 400, "message": "bad request"}},
-        {"delay": 30, "text": "too late"}
+        {"delay": 30, "text": "too late"},
+        {"hold": "go", "text": "when you say so"}
     ]}
 
 ``text``, ``thinking`` and ``tool_use`` are shorthands for ``blocks`` (thinking, then
@@ -63,6 +64,10 @@ class Turn(_Strict):
     """Seconds to wait before answering."""
     chunk_delay: float = Field(default=0.0, ge=0)
     """Seconds to wait between streamed events (makes a reply visibly stream)."""
+    hold: str | None = None
+    """A gate's name: the reply waits (after ``delay``) until the gate is released with
+    ``ScriptedModelServer.release(name)`` or ``POST /_scripted/release/NAME``. A test
+    that needs a run to be busy while it acts holds it instead of guessing a delay."""
     repeat: int = Field(default=1, ge=1)
     """How many consecutive conversation requests this turn answers. The CLI retries
     some errors (2.1.330 re-sends a 400 up to six times with fewer betas), so an error

@@ -24,6 +24,7 @@ from switchboard.scripted_model import render
 from switchboard.scripted_model.script import EXHAUSTED, Script, Turn
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
+RELEASE_PATH = "/_scripted/release/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,26 @@ class _State:
         self.served_current = 0  # times the turn at ``position`` has been served
         self.requests: list[RecordedRequest] = []
         self.stopping = threading.Event()
+        self.released: set[str] = set()
+        self.gates = threading.Condition(self.lock)
+
+    def release(self, gate: str) -> None:
+        with self.gates:
+            self.released.add(gate)
+            self.gates.notify_all()
+
+    def wait_for_gate(self, gate: str) -> bool:
+        """Wait until ``gate`` is released; False if the server stops first."""
+        with self.gates:
+            self.gates.wait_for(lambda: gate in self.released or self.stopping.is_set())
+            return not self.stopping.is_set()
+
+    def restart(self, script: Script) -> None:
+        with self.lock:
+            self.script = script
+            self.position = 0
+            self.served_current = 0
+            self.released.clear()
 
     def next_turn(self) -> Turn:
         with self.lock:
@@ -140,10 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValidationError as exc:
             self._send_json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
             return
-        with self.server.state.lock:
-            self.server.state.script = script
-            self.server.state.position = 0
-            self.server.state.served_current = 0
+        self.server.state.restart(script)
         self._send_json(HTTPStatus.OK, {"turns": len(script.turns)})
 
     def do_POST(self) -> None:
@@ -153,7 +171,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "too large"})
             return
         path = self.path.split("?", 1)[0]
-        if path.endswith("/v1/messages/count_tokens"):
+        if path.startswith(RELEASE_PATH):
+            self.server.state.release(path.removeprefix(RELEASE_PATH))
+            self._send_json(HTTPStatus.OK, {})
+        elif path.endswith("/v1/messages/count_tokens"):
             self._record(body, conversation=False)
             self._send_json(HTTPStatus.OK, {"input_tokens": render.estimate_tokens(body)})
         elif path.endswith("/v1/messages"):
@@ -171,7 +192,8 @@ class _Handler(BaseHTTPRequestHandler):
             if conversation
             else Turn.model_validate({"text": state.script.side_reply})
         )
-        if not self._pause(turn.delay):
+        waited = self._pause(turn.delay) and (turn.hold is None or state.wait_for_gate(turn.hold))
+        if not waited:
             self.close_connection = True  # stopping: drop the connection unanswered
             return
         model = str(body.get("model") or state.script.model)
@@ -257,11 +279,12 @@ class ScriptedModelServer:
             return state.recorded.wait_for(enough, timeout)
 
     def set_script(self, script: Script) -> None:
-        """Replace the script and start again from its first turn."""
-        with self._state.lock:
-            self._state.script = script
-            self._state.position = 0
-            self._state.served_current = 0
+        """Replace the script and start again from its first turn (gates closed)."""
+        self._state.restart(script)
+
+    def release(self, gate: str) -> None:
+        """Let the replies held at ``gate`` (now or later) go on."""
+        self._state.release(gate)
 
     def start(self) -> Self:
         self._thread = threading.Thread(
@@ -276,6 +299,8 @@ class ScriptedModelServer:
 
     def stop(self) -> None:
         self._state.stopping.set()
+        with self._state.gates:
+            self._state.gates.notify_all()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
