@@ -166,11 +166,13 @@ def stop_process(process: "subprocess.Popen[str]") -> None:
 
 
 @contextlib.contextmanager
-def serving(name: str, argv: list[str], log_path: Path, banner: str) -> Iterator[Server]:
+def serving(
+    name: str, argv: list[str], log_path: Path, banner: str, env: dict[str, str] | None = None
+) -> Iterator[Server]:
     """Start a server whose first stdout line ends with its URL; stop it afterwards."""
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
-            argv, env=bench_env(), stdout=subprocess.PIPE, stderr=log_file, text=True
+            argv, env=env or bench_env(), stdout=subprocess.PIPE, stderr=log_file, text=True
         )
     try:
         assert process.stdout is not None

@@ -1,6 +1,8 @@
 """The web UI in Debian's Chromium against a real server, the real CLI and the scripted
 model. Every test fails on any console error or uncaught exception in a page."""
 
+import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,7 +12,13 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, expect
 
+from switchboard.protocol.messages import RunInfo
 from switchboard.scripted_model import Script, ScriptedModelServer
+from switchboard.store.database import open_engine, sqlite_url
+from switchboard.store.events import EventLog, NewEvent
+from switchboard.store.migrate import upgrade
+from switchboard.store.projects import ProjectStore
+from switchboard.store.writer import Writer
 from tests.conftest import ClaudeBinary, ServerFactory
 from tests.support.browser import chromium
 from tests.support.hub import connect, prompt_and_follow
@@ -477,3 +485,70 @@ async def test_a_skills_question_is_answered_in_the_ui(
         result = await producer.confirmation_result(asked["confirmation"]["id"])
         assert (result["response"], result["remember"], result["expired"]) == ("wait", True, False)
         await expect(page.locator(".approval")).to_have_count(0)
+
+
+async def write_history(data_dir: Path, project_dir: Path, runs: int) -> None:
+    """A project of ``runs`` finished runs, written with the store's own classes (a
+    thousand real runs would take minutes): a prompt "Prompt N" answered "Answer N."."""
+    engine = open_engine(sqlite_url(data_dir))
+    await asyncio.to_thread(upgrade, engine)
+    writer = Writer(engine)
+    try:
+        projects = ProjectStore(engine, writer)
+        await projects.load()
+        project = await projects.add(str(project_dir))
+        log = EventLog(engine, writer)
+        await log.load_heads()
+        events = []
+        for n in range(runs):
+            run = RunInfo(
+                id=f"run{n}", project=project.id, state="queued", prompt=f"Prompt {n}", created_at=n
+            )
+            answer = {
+                "type": "assistant",
+                "message": {"content": [{"type": "text", "text": f"Answer {n}."}]},
+            }
+            done = run.model_copy(update={"state": "completed", "duration_ms": 1000})
+            events += [
+                NewEvent("run", run.model_dump_json(), run.id),
+                NewEvent("cli", json.dumps(answer), run.id),
+                NewEvent("run", done.model_dump_json(), run.id),
+            ]
+        await log.append(project.id, project.epoch, events)
+    finally:
+        writer.close()
+        engine.dispose()
+
+
+PAIRS = """() => [...document.querySelectorAll(".conversation .run")].map(run => [
+    run.querySelector(".prompt-text").textContent,
+    run.querySelector(".assistant")?.textContent.trim() ?? null,
+])"""
+
+
+async def test_a_long_history_shows_its_newest_runs_first_and_builds_the_rest(
+    servers: ServerFactory, bundled_claude_bin: ClaudeBinary, project_dir: Path, tmp_path: Path
+) -> None:
+    runs = 45  # more than the 30 built at once
+    data_dir = tmp_path / "history-data"
+    data_dir.mkdir()
+    await write_history(data_dir, project_dir, runs)
+    server = servers.start(bundled_claude_bin.path, "--data-dir", str(data_dir))
+    expected = [[f"Prompt {n}", f"Answer {n}."] for n in range(runs)]
+    async with browsing(server) as pages:
+        # Without idle time, only scrolling near an older run builds its body.
+        busy = await pages.new_page()
+        await busy.add_init_script("window.requestIdleCallback = () => 0;")
+        await busy.goto(f"{server.url}/#token={server.token}")
+        await expect(busy.locator(".run-summary")).to_have_count(runs)
+        await expect(busy.locator(".assistant").last).to_have_text("Answer 44.")
+        shown = await busy.evaluate(PAIRS)
+        assert [pair[0] for pair in shown] == [pair[0] for pair in expected]
+        built = [pair for pair in shown if pair[1] is not None]
+        assert 30 <= len(built) < runs and built == expected[-len(built) :]
+        await busy.locator(".scroller").evaluate("scroller => { scroller.scrollTop = 0; }")
+        await expect(busy.locator(".assistant").first).to_have_text("Answer 0.")
+        # With idle time, the rest is built in the background, each body in its run.
+        idle = await pages.open()
+        await expect(idle.locator(".assistant")).to_have_count(runs)
+        assert await idle.evaluate(PAIRS) == expected

@@ -179,7 +179,7 @@ export class App {
   private async follow(projectId: string, since: number, conversation: Conversation | null): Promise<void> {
     if (conversation !== null) {
       conversation.awaitingAck = true;
-      conversation.caughtUp = false;
+      conversation.startHistory();
     }
     let ack: Ack;
     try {
@@ -205,7 +205,7 @@ export class App {
   }
 
   private open(projectId: string): Conversation {
-    const conversation = new Conversation(projectId);
+    const conversation = new Conversation(projectId, this.scroller);
     this.conversations.set(projectId, conversation);
     void this.follow(projectId, 0, conversation);
     return conversation;
@@ -235,7 +235,7 @@ export class App {
       case "caught_up": {
         const conversation = this.conversations.get(message.project);
         if (conversation !== undefined && !conversation.awaitingAck && !conversation.caughtUp) {
-          conversation.caughtUp = true;
+          conversation.finishHistory();
           if (message.project === this.selected) {
             this.renderQueue();
             this.scroller.scrollTop = this.scroller.scrollHeight;

@@ -2,11 +2,23 @@
 // (prompt, Claude's text and tool cards, a summary), notes for everything else, and
 // the text Claude is typing right now from the live deltas. Each event is applied at
 // most once (by seq), so replays after a reconnect never show a message twice.
+//
+// A replay is collected first and built in one go when it has caught up, so a page
+// never shows half a history. Only the newest runs are built in full then; older runs
+// get their prompt and summary at once and their body (text, tool cards, diffs) when
+// scrolled near: opening a session of a thousand runs costs about what fifty do.
 
 import { clip, h } from "./dom";
 import { markdown } from "./markdown";
 import { FINISHED, type EventMessage, type RunInfo } from "./protocol";
 import { ToolCard, toolSummary } from "./tools";
+
+/** Runs built in full when a replay has caught up; older ones wait until scrolled near. */
+export const EAGER_RUNS = 30;
+/** How far outside the visible part of the conversation a waiting run body is built. */
+const BUILD_MARGIN = "1500px 0px";
+/** Idle time (ms) left unused when building waiting runs in the background. */
+const IDLE_RESERVE_MS = 4;
 
 interface RunBlock {
   element: HTMLElement;
@@ -32,6 +44,7 @@ export function runSummary(run: RunInfo): string {
 export class Conversation {
   readonly element: HTMLElement;
   lastSeq = 0;
+  /** The replay has caught up: events are shown as they come (set by ``finishHistory``). */
   caughtUp = false;
   /** A subscribe is under way: what arrives before its ack is left over from before. */
   awaitingAck = false;
@@ -41,9 +54,19 @@ export class Conversation {
   private readonly blocks = new Map<string, RunBlock>();
   private readonly tools = new Map<string, ToolCard>();
   private live: { run: string | null; element: HTMLElement; text: string } | null = null;
+  /** Events of the replay under way, built by ``finishHistory``. */
+  private history: EventMessage[] = [];
+  /** Body events of runs not built yet, by run id. */
+  private readonly waiting = new Map<string, EventMessage[]>();
+  private readonly nearby: IntersectionObserver;
 
-  constructor(readonly projectId: string) {
-    this.element = h("div", { class: "conversation", "data-project": projectId });
+  /** ``scroller`` is the element the conversation scrolls in. */
+  constructor(readonly projectId: string, scroller: HTMLElement) {
+    this.element = h("div", { class: "conversation loading", "data-project": projectId });
+    this.nearby = new IntersectionObserver((entries) => this.buildNearby(entries), {
+      root: scroller,
+      rootMargin: BUILD_MARGIN,
+    });
   }
 
   /** Forget everything (before a full replay). */
@@ -56,13 +79,89 @@ export class Conversation {
     this.blocks.clear();
     this.tools.clear();
     this.live = null;
+    this.history = [];
+    this.waiting.clear();
+    this.nearby.disconnect();
   }
 
-  /** Apply one event; false when it was applied before. */
+  /** A new replay begins: collect what it brings until ``finishHistory``. */
+  startHistory(): void {
+    this.caughtUp = false;
+  }
+
+  /** Take one event; false when it was taken before. */
   apply(event: EventMessage): boolean {
     if (event.seq <= this.lastSeq) return false;
     this.lastSeq = event.seq;
+    if (event.kind === "run") this.runs.set((event.data as RunInfo).id, event.data as RunInfo);
+    if (!this.caughtUp) {
+      this.history.push(event);
+      return true;
+    }
+    this.show(event);
     this.element.dataset.lastSeq = String(event.seq);
+    return true;
+  }
+
+  /** The replay has caught up: build what it brought (older runs' bodies wait). */
+  finishHistory(): void {
+    const events = this.history;
+    this.history = [];
+    const fresh: string[] = [];
+    for (const event of events) {
+      if (event.kind === "run" && !this.blocks.has(event.run ?? "") && !fresh.includes(event.run ?? "")) {
+        fresh.push(event.run ?? "");
+      }
+    }
+    const later = new Set(fresh.slice(0, Math.max(0, fresh.length - EAGER_RUNS)));
+    for (const event of events) {
+      if (event.run !== null && event.kind !== "run" && later.has(event.run)) {
+        const list = this.waiting.get(event.run) ?? [];
+        list.push(event);
+        this.waiting.set(event.run, list);
+      } else {
+        this.show(event);
+      }
+    }
+    for (const run of later) {
+      const block = this.blocks.get(run);
+      if (block !== undefined && this.waiting.has(run)) this.nearby.observe(block.element);
+    }
+    this.element.dataset.lastSeq = String(this.lastSeq);
+    this.element.classList.remove("loading");
+    this.caughtUp = true;
+    if (this.waiting.size > 0) requestIdleCallback((idle) => this.buildWhileIdle(idle));
+  }
+
+  /** Build waiting runs, newest first, while the page has nothing else to do, so that
+   *  scrolling back later finds them ready. */
+  private buildWhileIdle(idle: IdleDeadline): void {
+    const runs = [...this.waiting.keys()].reverse();
+    for (const run of runs) {
+      if (idle.timeRemaining() < IDLE_RESERVE_MS) break;
+      this.build(run);
+    }
+    if (this.waiting.size > 0) requestIdleCallback((next) => this.buildWhileIdle(next));
+  }
+
+  private buildNearby(entries: IntersectionObserverEntry[]): void {
+    for (const entry of entries) {
+      const run = (entry.target as HTMLElement).dataset.run;
+      if (entry.isIntersecting && run !== undefined) this.build(run);
+    }
+  }
+
+  /** Build a waiting run's body from its events. */
+  private build(run: string): void {
+    const events = this.waiting.get(run);
+    if (events === undefined) return;
+    this.waiting.delete(run);
+    const block = this.blocks.get(run);
+    if (block !== undefined) this.nearby.unobserve(block.element);
+    for (const event of events) this.show(event);
+  }
+
+  private show(event: EventMessage): void {
     const data = event.data;
     switch (event.kind) {
       case "run":
@@ -89,7 +188,6 @@ export class Conversation {
       default:
         break;
     }
-    return true;
   }
 
   /** A live token delta: show what Claude is typing, replaced by the full message. */
@@ -116,7 +214,6 @@ export class Conversation {
   }
 
   private onRun(run: RunInfo, seq: number): void {
-    this.runs.set(run.id, run);
     const block = this.blockOf(run.id, run.prompt, seq);
     block.prompt.textContent = run.prompt;
     block.state.textContent = run.state;
@@ -187,6 +284,7 @@ export class Conversation {
 
   private bodyOf(run: string | null): HTMLElement {
     if (run === null) return this.element;
+    this.build(run); // something new for a run still waiting: build it first
     return this.blockOf(run, null, null).body;
   }
 
