@@ -90,7 +90,7 @@ BUILT = """async () => {
     // Older runs' bodies are built after the open, in idle time: until when?
     const frame = () => new Promise(resolve => requestAnimationFrame(resolve));
     const started = performance.now();
-    while (document.querySelector(".conversation .run-body:empty") !== null) await frame();
+    while (document.querySelector(".conversation .run[data-waiting]") !== null) await frame();
     return performance.now() - started;
 }"""
 

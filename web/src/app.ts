@@ -163,8 +163,10 @@ export class App {
     for (const project of snapshot.projects) this.projects.set(project.id, project);
     this.pending.clear();
     for (const confirmation of snapshot.pending_confirmations) this.setPending(confirmation, reconnected);
-    for (const id of this.conversations.keys()) {
-      if (!this.projects.has(id)) this.conversations.delete(id);
+    for (const [id, conversation] of this.conversations) {
+      if (this.projects.has(id)) continue;
+      conversation.dispose();
+      this.conversations.delete(id);
     }
     if (this.selected === null || !this.projects.has(this.selected)) this.selected = this.firstProject();
     for (const project of snapshot.projects) {
@@ -205,7 +207,7 @@ export class App {
   }
 
   private open(projectId: string): Conversation {
-    const conversation = new Conversation(projectId, this.scroller);
+    const conversation = new Conversation(projectId, this.scroller, this.answeredHere);
     this.conversations.set(projectId, conversation);
     void this.follow(projectId, 0, conversation);
     return conversation;
@@ -253,6 +255,7 @@ export class App {
       }
       case "project_removed":
         this.projects.delete(message.project);
+        this.conversations.get(message.project)?.dispose();
         this.conversations.delete(message.project);
         for (const [id, pending] of this.pending) {
           if (pending.info.project === message.project) this.pending.delete(id);
@@ -293,10 +296,6 @@ export class App {
       }
     } else {
       this.pending.delete(data.confirmation_id);
-      if (data.type === "confirmation_answered" && this.answeredHere.has(data.confirmation_id)) {
-        const note = this.scroller.querySelector(`.note[data-seq="${event.seq}"]`);
-        if (note !== null) note.textContent += " · answered in this tab";
-      }
     }
     this.renderApprovals();
     this.renderProjects();

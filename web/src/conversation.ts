@@ -19,6 +19,23 @@ export const EAGER_RUNS = 30;
 const BUILD_MARGIN = "1500px 0px";
 /** Idle time (ms) left unused when building waiting runs in the background. */
 const IDLE_RESERVE_MS = 4;
+/** Where the browser has no requestIdleCallback (Safari): a slice of this many ms. */
+const FALLBACK_SLICE_MS = 10;
+
+type IdleTask = (deadline: { timeRemaining(): number }) => void;
+
+/** Run ``task`` when the page is idle; returns a function that cancels it. */
+function whenIdle(task: IdleTask): () => void {
+  if (typeof window.requestIdleCallback === "function") {
+    const handle = window.requestIdleCallback(task);
+    return () => window.cancelIdleCallback(handle);
+  }
+  const handle = window.setTimeout(() => {
+    const until = performance.now() + FALLBACK_SLICE_MS;
+    task({ timeRemaining: () => Math.max(0, until - performance.now()) });
+  }, 50);
+  return () => window.clearTimeout(handle);
+}
 
 interface RunBlock {
   element: HTMLElement;
@@ -59,9 +76,15 @@ export class Conversation {
   /** Body events of runs not built yet, by run id. */
   private readonly waiting = new Map<string, EventMessage[]>();
   private readonly nearby: IntersectionObserver;
+  private cancelIdle: (() => void) | null = null;
 
-  /** ``scroller`` is the element the conversation scrolls in. */
-  constructor(readonly projectId: string, scroller: HTMLElement) {
+  /** ``scroller`` is the element the conversation scrolls in; ``answeredHere`` holds
+   *  the confirmations this tab answered (their notes say so). */
+  constructor(
+    readonly projectId: string,
+    scroller: HTMLElement,
+    private readonly answeredHere: ReadonlySet<string>,
+  ) {
     this.element = h("div", { class: "conversation loading", "data-project": projectId });
     this.nearby = new IntersectionObserver((entries) => this.buildNearby(entries), {
       root: scroller,
@@ -71,7 +94,10 @@ export class Conversation {
 
   /** Forget everything (before a full replay). */
   reset(): void {
+    this.dispose();
     this.element.replaceChildren();
+    delete this.element.dataset.lastSeq;
+    this.element.classList.add("loading");
     this.lastSeq = 0;
     this.caughtUp = false;
     this.ackHead = 0;
@@ -80,8 +106,14 @@ export class Conversation {
     this.tools.clear();
     this.live = null;
     this.history = [];
+  }
+
+  /** Stop building waiting runs (the conversation is reset or dropped). */
+  dispose(): void {
     this.waiting.clear();
     this.nearby.disconnect();
+    this.cancelIdle?.();
+    this.cancelIdle = null;
   }
 
   /** A new replay begins: collect what it brings until ``finishHistory``. */
@@ -107,13 +139,12 @@ export class Conversation {
   finishHistory(): void {
     const events = this.history;
     this.history = [];
-    const fresh: string[] = [];
+    const fresh = new Set<string>(); // runs new to this page, in order
     for (const event of events) {
-      if (event.kind === "run" && !this.blocks.has(event.run ?? "") && !fresh.includes(event.run ?? "")) {
-        fresh.push(event.run ?? "");
-      }
+      if (event.kind === "run" && event.run !== null && !this.blocks.has(event.run)) fresh.add(event.run);
     }
-    const later = new Set(fresh.slice(0, Math.max(0, fresh.length - EAGER_RUNS)));
+    const newest = [...fresh];
+    const later = new Set(newest.slice(0, Math.max(0, newest.length - EAGER_RUNS)));
     for (const event of events) {
       if (event.run !== null && event.kind !== "run" && later.has(event.run)) {
         const list = this.waiting.get(event.run) ?? [];
@@ -125,23 +156,29 @@ export class Conversation {
     }
     for (const run of later) {
       const block = this.blocks.get(run);
-      if (block !== undefined && this.waiting.has(run)) this.nearby.observe(block.element);
+      if (block !== undefined && this.waiting.has(run)) {
+        block.element.dataset.waiting = "";
+        this.nearby.observe(block.element);
+      }
     }
     this.element.dataset.lastSeq = String(this.lastSeq);
     this.element.classList.remove("loading");
     this.caughtUp = true;
-    if (this.waiting.size > 0) requestIdleCallback((idle) => this.buildWhileIdle(idle));
+    if (this.waiting.size > 0 && this.cancelIdle === null) {
+      this.cancelIdle = whenIdle((idle) => this.buildWhileIdle(idle));
+    }
   }
 
   /** Build waiting runs, newest first, while the page has nothing else to do, so that
    *  scrolling back later finds them ready. */
-  private buildWhileIdle(idle: IdleDeadline): void {
+  private buildWhileIdle(idle: { timeRemaining(): number }): void {
+    this.cancelIdle = null;
     const runs = [...this.waiting.keys()].reverse();
     for (const run of runs) {
       if (idle.timeRemaining() < IDLE_RESERVE_MS) break;
       this.build(run);
     }
-    if (this.waiting.size > 0) requestIdleCallback((next) => this.buildWhileIdle(next));
+    if (this.waiting.size > 0) this.cancelIdle = whenIdle((next) => this.buildWhileIdle(next));
   }
 
   private buildNearby(entries: IntersectionObserverEntry[]): void {
@@ -157,11 +194,16 @@ export class Conversation {
     if (events === undefined) return;
     this.waiting.delete(run);
     const block = this.blocks.get(run);
-    if (block !== undefined) this.nearby.unobserve(block.element);
+    if (block !== undefined) {
+      this.nearby.unobserve(block.element);
+      delete block.element.dataset.waiting;
+    }
     for (const event of events) this.show(event);
   }
 
   private show(event: EventMessage): void {
+    // Anything new for a run still waiting (a tool result, a note): build it first.
+    if (event.kind !== "run" && event.run !== null) this.build(event.run);
     const data = event.data;
     switch (event.kind) {
       case "run":
@@ -270,7 +312,9 @@ export class Conversation {
       const by = data.by === "rule" ? "by a remembered rule" : "by a client";
       const message = data.message ? `: ${data.message}` : "";
       const kind = data.response === "deny" ? "denied" : "answered";
-      this.note(event, kind, `${data.response === "deny" ? "✗" : "✓"} ${data.response} (${by})${message}`).dataset.confirmation = data.confirmation_id;
+      const here = this.answeredHere.has(data.confirmation_id) ? " · answered in this tab" : "";
+      this.note(event, kind, `${data.response === "deny" ? "✗" : "✓"} ${data.response} (${by})${message}${here}`).dataset.confirmation =
+        data.confirmation_id;
     } else if (data.type === "confirmation_expired") {
       this.note(event, "denied", `✗ no answer (${data.reason}): ${data.fallback}`).dataset.confirmation = data.confirmation_id;
     }
@@ -284,7 +328,6 @@ export class Conversation {
 
   private bodyOf(run: string | null): HTMLElement {
     if (run === null) return this.element;
-    this.build(run); // something new for a run still waiting: build it first
     return this.blockOf(run, null, null).body;
   }
 
