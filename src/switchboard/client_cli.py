@@ -26,6 +26,12 @@ DEFAULT_SERVER = "http://127.0.0.1:9876"
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 EXIT_BY_STATE = {"completed": 0, "failed": 1, "cancelled": 4, "interrupted": 5}
 REFUSED = 3
+RESUMABLE_CLOSES = {CloseCode.SLOW_CONSUMER, CloseCode.GOING_AWAY, 1006, None}
+"""Close codes after which ``prompt`` and ``tail`` reconnect and resume (1006: the
+connection dropped without a close frame; None: it never got one)."""
+RECONNECT_SECONDS = 60.0
+FIRST_RECONNECT_DELAY = 0.5
+MAX_RECONNECT_DELAY = 10.0
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +72,29 @@ async def _connect(args: argparse.Namespace) -> SwitchboardClient:
         return await SwitchboardClient.connect(server, _token(args))
     except OSError as exc:
         raise ConfigError(f"cannot connect to {server}: {exc}") from exc
+
+
+def _resumable(exc: ConnectionLost) -> bool:
+    """Lost in a way worth coming back from: closed as a slow consumer, the server
+    stopping (it may be restarting), or the connection dropped without a close."""
+    return exc.code in RESUMABLE_CLOSES
+
+
+async def _reconnect(args: argparse.Namespace, lost: ConnectionLost) -> SwitchboardClient:
+    """Connect again after ``lost``, backing off while the server is away; gives up
+    (``cannot connect``) after ``RECONNECT_SECONDS``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + RECONNECT_SECONDS
+    delay = FIRST_RECONNECT_DELAY
+    print(f"switchboard: {lost}; reconnecting", file=sys.stderr)
+    while True:
+        try:
+            return await _connect(args)
+        except ConfigError:
+            if loop.time() + delay > deadline:
+                raise
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, MAX_RECONNECT_DELAY)
 
 
 def _run(command: Command, args: argparse.Namespace) -> int:
@@ -179,17 +208,19 @@ async def prompt_command(args: argparse.Namespace) -> int:
         try:
             return await follower.follow(client)
         except ConnectionLost as exc:
-            if exc.code != CloseCode.SLOW_CONSUMER:
+            if not _resumable(exc):
                 raise
+            lost = exc
     while True:
-        print(f"switchboard: resuming after event {follower.since}", file=sys.stderr)
-        async with await _connect(args) as client:
-            await client.subscribe(args.project, since=follower.since)
+        async with await _reconnect(args, lost) as client:
+            print(f"switchboard: resuming after event {follower.since}", file=sys.stderr)
             try:
+                await client.subscribe(args.project, since=follower.since)
                 return await follower.follow(client)
             except ConnectionLost as exc:
-                if exc.code != CloseCode.SLOW_CONSUMER:
+                if not _resumable(exc):
                     raise
+                lost = exc
 
 
 class RunFollower:
@@ -234,24 +265,27 @@ def _head(client: SwitchboardClient, key: str) -> int:
 
 
 async def tail_command(args: argparse.Namespace) -> int:
-    """Print a project's events; reconnects (resuming after the last seq) if closed as
-    a slow consumer."""
+    """Print a project's events until interrupted; when the connection is lost (slow
+    consumer, server restart, network), reconnect and resume after the last seq."""
     since: int | None = args.since
+    lost: ConnectionLost | None = None
     while True:
-        async with await _connect(args) as client:
+        async with await (_connect(args) if lost is None else _reconnect(args, lost)) as client:
             if since is None:
                 since = _head(client, args.project)
-            await client.subscribe(args.project, since=since)
+            elif lost is not None:
+                print(f"switchboard: resuming after {since}", file=sys.stderr)
             try:
+                await client.subscribe(args.project, since=since)
                 async for message in client.messages():
                     if message["type"] == "event":
                         since = int(message["seq"])
                         for line in describe(message):
                             print(f"{message['seq']:>6}  {line}", flush=True)
             except ConnectionLost as exc:
-                if exc.code != CloseCode.SLOW_CONSUMER:
+                if not _resumable(exc):
                     raise
-                print(f"switchboard: {exc}; resuming after {since}", file=sys.stderr)
+                lost = exc
 
 
 def add_client_commands(commands: Any) -> None:

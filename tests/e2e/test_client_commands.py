@@ -13,6 +13,7 @@ import pytest
 from switchboard.scripted_model import Script, ScriptedModelServer
 from tests.conftest import FAKE_AGENT, ClaudeBinary, ServerFactory
 from tests.support.hub import connect
+from tests.support.proxy import HoldingProxy
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.timeout(180)
@@ -120,6 +121,10 @@ def flood_lines() -> int:
     send_max = int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
     receive_default = int(Path("/proc/sys/net/ipv4/tcp_rmem").read_text().split()[1])
     return max(3000, 2 * (send_max + 4 * receive_default) // 1024)
+
+
+def port_of(server: RunningServer) -> int:
+    return int(server.url.rsplit(":", 1)[1])
 
 
 def read_until(process: subprocess.Popen[str], marker: str) -> list[str]:
@@ -255,3 +260,68 @@ def test_token_commands_create_list_and_revoke_a_producer_token(
     assert "no scoped tokens" in switchboard(server, "token", "list").stdout
     gone = switchboard(server, "token", "revoke", token_id)
     assert gone.returncode != 0 and "unknown_token" in gone.stderr
+
+
+async def test_tail_follows_its_project_across_a_server_restart(
+    servers: ServerFactory, project_dir: Path, tmp_path: Path
+) -> None:
+    """The tail goes through a proxy that holds its reconnect attempts while the server
+    is down (as a reverse proxy would); after the restart it resumes after the last
+    event it printed: nothing twice, nothing missed."""
+    data = ["--data-dir", str(tmp_path / "kept-data")]
+    server = servers.start(FAKE_AGENT, *data, record_spawns=False)
+    assert switchboard(server, "project", "add", str(project_dir), "--name", "kept").returncode == 0
+    proxy = HoldingProxy(port_of(server))
+    proxied = f"http://127.0.0.1:{await proxy.start()}"
+    argv = [sys.executable, "-m", "switchboard", "tail", "kept", "--since", "0"]
+    argv += ["--server", proxied, "--token", server.token]
+    tail = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = await asyncio.to_thread(switchboard, server, "prompt", "kept", "before")
+        assert first.returncode == 0, first.stderr
+        lines = await asyncio.to_thread(read_until, tail, "completed")
+        assert server.stop() == 0  # the tail is told 1001 and tries again, held by the proxy
+        again = servers.start(FAKE_AGENT, *data, record_spawns=False)
+        proxy.target_port = port_of(again)
+        second = await asyncio.to_thread(switchboard, again, "prompt", "kept", "after")
+        assert second.returncode == 0, second.stderr
+        lines += await asyncio.to_thread(read_until, tail, "completed")
+    finally:
+        tail.kill()
+        _, errors = tail.communicate(timeout=10)
+        await proxy.close()
+    states = [m.group(1) for line in lines if (m := re.search(r"· run \w+ (\w+)", line))]
+    assert states == ["queued", "running", "completed"] * 2  # each once, in order
+    answers = [line.split(maxsplit=1)[1].strip() for line in lines if "·" not in line]
+    assert answers == ["before", "after"]  # the echoing agent's answers
+    seqs = [int(line.split()[0]) for line in lines]
+    assert seqs == sorted(set(seqs))  # no event printed twice
+    assert "server shutting down" in errors and "resuming after" in errors
+
+
+async def test_prompt_reports_its_run_interrupted_by_a_restart(
+    servers: ServerFactory, project_dir: Path, tmp_path: Path
+) -> None:
+    """The server stops mid-run (the prompt is told 1001 and retries, held by a proxy);
+    when it is back, the prompt reconnects and learns that its run was interrupted."""
+    data = ["--data-dir", str(tmp_path / "cut-data")]
+    server = servers.start(FAKE_AGENT, *data, record_spawns=False, FAKE_AGENT_MODE="hang")
+    assert switchboard(server, "project", "add", str(project_dir), "--name", "cut").returncode == 0
+    proxy = HoldingProxy(port_of(server))
+    proxied = f"http://127.0.0.1:{await proxy.start()}"
+    argv = [sys.executable, "-m", "switchboard", "prompt", "cut", "take your time"]
+    argv += ["--server", proxied, "--token", server.token]
+    prompt = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        await asyncio.to_thread(read_until, prompt, "running")
+        assert server.stop() == 0
+        again = servers.start(FAKE_AGENT, *data, record_spawns=False, FAKE_AGENT_MODE="hang")
+        proxy.target_port = port_of(again)
+        _, errors = await asyncio.to_thread(prompt.communicate, timeout=60)
+    finally:
+        if prompt.poll() is None:
+            prompt.kill()
+            prompt.communicate()
+        await proxy.close()
+    assert prompt.returncode == 5, errors
+    assert "server shutting down" in errors and "interrupted" in errors
