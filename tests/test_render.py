@@ -1,4 +1,4 @@
-"""How the client commands print skill events and a skill's question."""
+"""How the client commands print skill events, a skill's question and a plan."""
 
 from switchboard.render import describe
 
@@ -44,4 +44,27 @@ def test_a_skill_question_shows_its_prompt_options_and_hint() -> None:
     assert describe(event) == [
         "? d1 step 2: Ship? (Claude suggests ship)",
         "  confirmation c1 (ship/wait/let_claude), 300 s to answer",
+    ]
+
+
+def test_a_plan_is_printed_whole() -> None:
+    confirmation = {
+        "id": "c2",
+        "kind": "plan",
+        "tool_name": "ExitPlanMode",
+        "input": {},
+        "plan": "## The plan\n\n1. Fix it",
+        "options": ["allow", "deny"],
+        "timeout_seconds": 600.0,
+    }
+    event = {
+        "kind": "confirmation",
+        "data": {"type": "confirmation_required", "confirmation": confirmation},
+    }
+    assert describe(event) == [
+        "? Claude asks to approve its plan:",
+        "  | ## The plan",
+        "  | ",
+        "  | 1. Fix it",
+        "  confirmation c2 (allow/deny), 600 s to answer",
     ]

@@ -67,11 +67,18 @@ def _confirmation_lines(data: dict[str, Any]) -> list[str]:
                 f"  confirmation {confirmation.get('id')} ({options}), "
                 f"{confirmation.get('timeout_seconds', 0):g} s to answer",
             ]
-        return [
-            f"? {confirmation.get('tool_name')} {shown}",
+        how = (
             f"  confirmation {confirmation.get('id')} ({options}), "
-            f"{confirmation.get('timeout_seconds', 0):g} s to answer",
-        ]
+            f"{confirmation.get('timeout_seconds', 0):g} s to answer"
+        )
+        plan = confirmation.get("plan")
+        if isinstance(plan, str) and plan:  # shown whole: it is what is being approved
+            return [
+                "? Claude asks to approve its plan:",
+                *(f"  | {line}" for line in plan.splitlines()),
+                how,
+            ]
+        return [f"? {confirmation.get('tool_name')} {shown}", how]
     if kind == "confirmation_answered":
         return [f"· confirmation {data.get('confirmation_id')}: {data.get('response')}"]
     if kind == "confirmation_expired":

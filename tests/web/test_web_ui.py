@@ -558,3 +558,62 @@ async def test_a_long_history_shows_its_newest_runs_first_and_builds_the_rest(
             await expect(page.locator(".assistant")).to_have_count(runs)
             await expect(page.locator(".run[data-waiting]")).to_have_count(0)
             assert await page.evaluate(PAIRS) == expected
+
+
+PLAN_TEXT = "## The plan\n\n1. Read `notes.md`\n2. Fix **the typo**\n"
+
+
+def plan_file(model: ScriptedModelServer) -> str:
+    """The plan file the CLI (in plan mode) told the model to write, from its request."""
+    found = re.search(r"create your plan at (\S+\.md)", model.conversation_requests[-1].text())
+    assert found, "the CLI named no plan file"
+    return found.group(1)
+
+
+async def test_a_plan_is_shown_and_approved_then_a_new_session_is_started(
+    server: RunningServer, project_dir: Path, scripted_model: ScriptedModelServer
+) -> None:
+    """CLI 2.1.330 has Claude write its plan to a plan file, then asks ExitPlanMode with
+    an empty input: the card shows the file's plan."""
+    async with scripted_page(
+        server, project_dir, scripted_model, {"text": "I will plan first."}
+    ) as (pages, page):
+        await send(page, "make a plan first", mode="plan")
+        await expect(page.locator(".run-summary")).to_contain_text("completed")
+        path = plan_file(scripted_model)
+        write = {"name": "Write", "input": {"file_path": path, "content": PLAN_TEXT}}
+        scripted_model.set_script(
+            Script.of(
+                {"tool_use": write},
+                {"tool_use": {"name": "ExitPlanMode", "input": {}}},
+                {"text": "Plan approved; starting."},
+                {"text": "Fresh start."},
+            )
+        )
+        await send(page, "write it down", mode="plan")
+        card = page.locator(".approval")
+        await expect(card.locator("header strong")).to_have_text("Claude has a plan")
+        await expect(card.locator("h2")).to_have_text("The plan")  # Markdown
+        await expect(card.locator("li strong")).to_have_text("the typo")
+        await expect(page.locator(".note.confirmation")).to_have_text(
+            "? Claude asks to approve its plan"
+        )
+        await shoot(page, "plan-desktop")
+        await card.locator("button.allow").click()
+        await expect(page.locator(".assistant").last).to_have_text("Plan approved; starting.")
+        await expect(page.locator(".run-summary")).to_have_count(2)
+        await expect(page.locator(".run-summary").last).to_contain_text("completed")
+        await page.get_by_role("button", name="New session").click()
+        await expect(page.locator(".note.divider")).to_have_text("A new session starts here")
+        await send(page, "hello again")
+        await expect(page.locator(".run-summary")).to_have_count(3)
+        await expect(page.locator(".assistant").last).to_have_text("Fresh start.")
+        # The divider sits before the third run, for this page and for one opened later.
+        later = await pages.open()
+        for shown in (page, later):
+            order = await shown.locator(".conversation > *").evaluate_all(
+                "nodes => nodes.map(n => n.classList.contains('divider') ? 'new' : 'run')"
+            )
+            assert order == ["run", "run", "new", "run"]
+    # The third run's CLI did not resume the earlier session.
+    assert "make a plan first" not in scripted_model.conversation_requests[-1].text()

@@ -2,7 +2,7 @@
 // question with options, a plan, a skill's question), the answers, "remember", and the
 // countdown with pause and resume.
 
-import { append, h, pretty } from "./dom";
+import { append, h } from "./dom";
 import { markdown } from "./markdown";
 import type { ConfirmationInfo } from "./protocol";
 import { toolInput } from "./tools";
@@ -107,7 +107,8 @@ function body(confirmation: ConfirmationInfo): HTMLElement {
     );
   }
   if (confirmation.kind === "plan") {
-    return markdown(String(input.plan ?? pretty(input)));
+    const plan = confirmation.plan ?? input.plan;
+    return plan ? markdown(String(plan)) : h("p", { class: "hint" }, "Claude did not say what the plan is.");
   }
   if (confirmation.kind === "question") {
     return h("div", { class: "asked" });

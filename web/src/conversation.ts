@@ -306,7 +306,9 @@ export class Conversation {
         ? `${asked.skill?.skill_id} asks: ${asked.skill?.prompt}`
         : asked.kind === "question"
           ? "Claude asks a question"
-          : `Claude asks to use ${asked.tool_name}: ${clip(toolSummary(asked.tool_name, asked.input ?? {}), 100)}`;
+          : asked.kind === "plan"
+            ? "Claude asks to approve its plan"
+            : `Claude asks to use ${asked.tool_name}: ${clip(toolSummary(asked.tool_name, asked.input ?? {}), 100)}`;
       this.note(event, "confirmation", `? ${what}`).dataset.confirmation = asked.id;
     } else if (data.type === "confirmation_answered") {
       const by = data.by === "rule" ? "by a remembered rule" : "by a client";

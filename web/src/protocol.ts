@@ -44,6 +44,8 @@ export interface ConfirmationInfo {
   input: Record<string, unknown>;
   suggestions: unknown[];
   skill?: SkillQuestion | null;
+  /** kind plan: the plan to approve (from the input, or the plan file Claude wrote). */
+  plan?: string | null;
   options: string[];
   timeout_seconds: number;
   remaining_seconds: number;

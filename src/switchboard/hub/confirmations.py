@@ -88,6 +88,7 @@ class Confirmation:
     timeout_seconds: float
     skill: SkillQuestion | None = None
     skill_options: tuple[str, ...] = ()
+    plan: str | None = None
     created_at: float = field(default_factory=time.time)
     remaining: float = 0.0  # seconds left, as of ``since`` (loop time)
     since: float = 0.0
@@ -136,6 +137,7 @@ class Confirmation:
             input=request.input if request is not None else {},
             suggestions=request.suggestions if request is not None else [],
             skill=self.skill,
+            plan=self.plan,
             options=self.options,
             timeout_seconds=self.timeout_seconds,
             remaining_seconds=round(self.remaining_now(), 3),
@@ -183,12 +185,18 @@ class ConfirmationBook:
         raise ConfirmationError("unknown_confirmation", f"no confirmation {confirmation_id!r}")
 
     async def open(
-        self, project_id: str, run_id: str | None, request: PermissionRequest, deliver: Deliver
+        self,
+        project_id: str,
+        run_id: str | None,
+        request: PermissionRequest,
+        deliver: Deliver,
+        plan: str | None = None,
     ) -> Confirmation:
-        """Register Claude's question, log it, start its countdown."""
+        """Register Claude's question, log it, start its countdown (``plan``: the plan
+        an ExitPlanMode asks to approve, when it is not in the request's input)."""
         timeout = self._timeouts[kind_of(request.tool_name)]
         confirmation = Confirmation(
-            uuid.uuid4().hex[:16], project_id, run_id, request, deliver, timeout
+            uuid.uuid4().hex[:16], project_id, run_id, request, deliver, timeout, plan=plan
         )
         if not await self._begin(confirmation):
             return confirmation  # answered or expired while it was being logged

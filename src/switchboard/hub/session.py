@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from switchboard.agents.claude import ClaudeOptions, ClaudeProcess
@@ -21,6 +22,7 @@ from switchboard.agents.discovery import find_claude
 from switchboard.exceptions import AgentError, AgentGoneError
 from switchboard.hub.bus import EventBus
 from switchboard.hub.confirmations import ConfirmationBook, Decision
+from switchboard.hub.plans import plan_file_written, plan_for
 from switchboard.hub.recovery import ProcessRegistry
 from switchboard.hub.runs import Run
 from switchboard.protocol.cli_messages import BadLine, CliMessage
@@ -88,6 +90,7 @@ class ProjectSession:
         self._fresh = False  # session.new: the next process starts a new session
         self._idle_timer: asyncio.TimerHandle | None = None
         self._idle_stop: asyncio.Task[None] | None = None
+        self._plan_file: Path | None = None  # the last one Claude wrote (hub/plans.py)
 
     @property
     def process_alive(self) -> bool:
@@ -100,6 +103,7 @@ class ProjectSession:
     def start_fresh(self) -> None:
         """Make the next run start a new Claude session (the current process is retired)."""
         self._fresh = True
+        self._plan_file = None
         if self._turn is None:
             self._schedule_idle_stop(0)
 
@@ -278,6 +282,8 @@ class ProjectSession:
                 )
                 continue
             durable.append(NewEvent("cli", item.text, run_id))
+            if item.type == "assistant":
+                self._plan_file = plan_file_written(item.data) or self._plan_file
             if item.type in ("system", "result"):
                 found = item.data.get("session_id")
                 if isinstance(found, str) and found:
@@ -301,7 +307,8 @@ class ProjectSession:
             )
 
         run_id = self._run.id if self._run is not None else None
-        await self._confirmations.open(self.project_id, run_id, request, deliver)
+        plan = await plan_for(request, self._plan_file)
+        await self._confirmations.open(self.project_id, run_id, request, deliver, plan=plan)
 
     async def _withdrawn(self, request_id: str) -> None:
         await self._confirmations.expire_where(

@@ -344,6 +344,11 @@ class ConfirmationInfo(_Message):
     input: dict[str, Any] = Field(description="The tool's input ({} for kind skill).")
     suggestions: list[Any] = Field(description="The CLI's permission suggestions, unchanged.")
     skill: SkillQuestion | None = Field(default=None, description="kind skill: what it asks.")
+    plan: str | None = Field(
+        default=None,
+        description="kind plan: the plan to approve, from the tool's input or (CLI builds "
+        "that ask with an empty input) the plan file Claude wrote.",
+    )
     options: list[str]
     timeout_seconds: float
     remaining_seconds: float
