@@ -19,6 +19,19 @@ class HoldingProxy:
         """Where connections go; change it when the server comes back elsewhere."""
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
+        self._open = asyncio.Event()
+        self._open.set()
+
+    def cut(self) -> None:
+        """A network outage: drop every connection, and hold new ones until
+        :meth:`restore` (the server itself keeps running)."""
+        self._open.clear()
+        for pipe in self._pipes:
+            pipe.cancel()
+
+    def restore(self) -> None:
+        """The outage is over: held and new connections go through again."""
+        self._open.set()
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -50,10 +63,13 @@ class HoldingProxy:
     async def _reach_target(
         self,
     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
-        """Connect to the server, waiting (bounded) while it is down."""
+        """Connect to the server, waiting (bounded) while it is down or cut off."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + HOLD_SECONDS
-        while loop.time() < deadline:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(HOLD_SECONDS):
+                await self._open.wait()
+        while loop.time() < deadline and self._open.is_set():
             with contextlib.suppress(OSError):
                 return await asyncio.open_connection("127.0.0.1", self.target_port)
             await asyncio.sleep(CONNECT_RETRY_SECONDS)

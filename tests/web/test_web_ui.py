@@ -21,7 +21,7 @@ from switchboard.store.projects import ProjectStore
 from switchboard.store.writer import Writer
 from tests.conftest import ClaudeBinary, ServerFactory
 from tests.support.browser import chromium
-from tests.support.hub import connect, prompt_and_follow
+from tests.support.hub import connect, follow, prompt_and_follow
 from tests.support.proxy import HoldingProxy
 from tests.support.server import RunningServer
 from tests.support.turns import ASK, TOUCH
@@ -348,6 +348,44 @@ async def test_a_confirmation_notifies_a_hidden_tab_with_a_sound(
         assert await page.evaluate("window.__tones") == 1
         await page.locator(".approval button.deny").click()
         await expect(page.locator(".run-summary")).to_contain_text("completed")
+
+
+async def test_an_approval_that_arrived_while_the_page_was_offline_is_announced(
+    server: RunningServer, project_dir: Path, scripted_model: ScriptedModelServer
+) -> None:
+    """The network between page and server fails (the server keeps running); meanwhile
+    Claude asks. When the page is back, the question is on screen and announced."""
+    scripted_model.set_script(Script.of({"tool_use": TOUCH}, {"text": "Finished."}))
+    project = await add_project(server, project_dir)
+    proxy = HoldingProxy(port_of(server))
+    base_url = f"http://127.0.0.1:{await proxy.start()}"
+    try:
+        async with browsing(server, base_url) as pages, await connect(server) as other:
+            page = await pages.open()
+            await page.context.grant_permissions(["notifications"])
+            await page.get_by_role("button", name="Notify me").click()
+            await page.evaluate(SPY_ON_ANNOUNCEMENTS)
+            proxy.cut()
+            await expect(page.locator(".connection")).not_to_have_text("connected")
+            await other.subscribe(project)
+            run = await other.prompt(project, "create the file")
+            async with asyncio.timeout(60):
+                async for message in other.messages():
+                    data = message.get("data") or {}
+                    if data.get("type") == "confirmation_required":
+                        break
+            assert await page.evaluate("window.__tones") == 0  # nothing reached the page
+            proxy.restore()
+            await expect(page.locator(".connection")).to_have_text("connected")
+            await expect(page.locator(".approval pre.command")).to_have_text("$ touch created.txt")
+            await expect(page).to_have_title("(1) Switchboard")
+            assert await page.evaluate("window.__notified") == ["Switchboard: project needs you"]
+            assert await page.evaluate("window.__tones") == 1
+            await page.locator(".approval button.allow").click()
+            assert (await follow(other, run["id"])).final["state"] == "completed"
+    finally:
+        await proxy.close()
+    assert (project_dir / "created.txt").exists()
 
 
 @pytest.mark.parametrize("typed", [False, True], ids=["option", "free-text"])
