@@ -58,11 +58,9 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from switchboard.client import SwitchboardClient
-from switchboard.store.database import open_engine, sqlite_url
-from switchboard.store.events import EventLog, NewEvent
-from switchboard.store.migrate import upgrade
-from switchboard.store.projects import ProjectStore
-from switchboard.store.writer import Writer
+from switchboard.store.events import NewEvent
+from switchboard.store.offline import write_project
+from switchboard.store.projects import ProjectRecord
 
 HERE = Path(__file__).resolve().parent
 AGENT = HERE / "hub_agent.py"
@@ -675,24 +673,15 @@ class ReplayResult:
 
 async def fill_store(data_dir: Path, project_dir: Path, events: int) -> str:
     """Write ``events`` events of one new project with the store's classes; its id."""
-    engine = open_engine(sqlite_url(data_dir))
-    await asyncio.to_thread(upgrade, engine)
-    writer = Writer(engine)
-    try:
-        projects = ProjectStore(engine, writer)
-        await projects.load()
-        record = await projects.add(str(project_dir), "replay")
-        log = EventLog(engine, writer)
-        await log.load_heads()
+
+    def batches(_record: ProjectRecord) -> Iterator[list[NewEvent]]:
         for start in range(0, events, FILL_BATCH):
-            batch = [
+            yield [
                 NewEvent("cli", REPLAY_LINE % (i, i))
                 for i in range(start, min(events, start + FILL_BATCH))
             ]
-            await log.append(record.id, record.epoch, batch)
-    finally:
-        writer.close()
-        engine.dispose()
+
+    record, _head = await write_project(data_dir, project_dir, batches, "replay")
     return record.id
 
 

@@ -24,6 +24,7 @@
 import argparse
 import asyncio
 import json
+import os
 import re
 import shutil
 import statistics
@@ -31,6 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,15 +40,13 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, async_playwright
 
-from bench.hub import Server, bench_env, serving
+from bench.hub import Server, serving
 from switchboard.agents.discovery import bundled_claude
 from switchboard.client import SwitchboardClient
-from switchboard.scripted_model import Script, ScriptedModelServer
-from switchboard.store.database import open_engine, sqlite_url
-from switchboard.store.events import EventLog, NewEvent
-from switchboard.store.migrate import upgrade
-from switchboard.store.projects import ProjectStore
-from switchboard.store.writer import Writer
+from switchboard.scripted_model import Script, ScriptedModelServer, cli_environment
+from switchboard.store.events import NewEvent
+from switchboard.store.offline import write_project
+from switchboard.store.projects import ProjectRecord
 
 TOKEN = "bench"
 RECORD_TIMEOUT = 120.0
@@ -138,19 +138,6 @@ class Measured:
 # -- recording one real run --------------------------------------------------------------
 
 
-def cli_env(home: Path, model: ScriptedModelServer) -> dict[str, str]:
-    env = bench_env()
-    env = {k: v for k, v in env.items() if not k.startswith("ANTHROPIC_")}
-    env.update(
-        HOME=str(home),
-        ANTHROPIC_BASE_URL=model.url,
-        ANTHROPIC_API_KEY="sk-ant-bench-not-a-real-key",
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
-        DISABLE_AUTOUPDATER="1",
-    )
-    return env
-
-
 def serve(
     data_dir: Path, log_path: Path, env: dict[str, str] | None = None
 ) -> AbstractContextManager[Server]:
@@ -188,7 +175,7 @@ async def record_run(tmp: Path) -> list[tuple[str, dict[str, Any]]]:
     log = tmp / "record.log"
     with (
         ScriptedModelServer(script) as model,
-        serve(tmp / "record-data", log, cli_env(home, model)) as server,
+        serve(tmp / "record-data", log, cli_environment(model.url, home, os.environ)) as server,
     ):
         async with await SwitchboardClient.connect(server.url, TOKEN) as client:
             project = await client.add_project(str(project_dir))
@@ -231,29 +218,19 @@ def copy_of(template: list[tuple[str, dict[str, Any]]], copy: int) -> list[NewEv
 async def fill(
     data_dir: Path, tmp: Path, template: list[tuple[str, dict[str, Any]]], runs: dict[str, int]
 ) -> dict[str, Project]:
-    engine = open_engine(sqlite_url(data_dir))
-    await asyncio.to_thread(upgrade, engine)
-    writer = Writer(engine)
+    """A project per entry of ``runs`` (directory ``tmp/NAME``), of that many copies of
+    the template run."""
     filled: dict[str, Project] = {}
-    try:
-        projects = ProjectStore(engine, writer)
-        await projects.load()
-        log = EventLog(engine, writer)
-        await log.load_heads()
-        for name, count in runs.items():
-            record = await projects.add(str(tmp / name), name)
-            pending: list[NewEvent] = []
-            head = 0
-            for copy in range(count):
-                pending += copy_of(template, copy)
-                if len(pending) >= FILL_BATCH or copy == count - 1:
-                    head += len(pending)
-                    await log.append(record.id, record.epoch, pending)
-                    pending = []
-            filled[name] = Project(record.id, count, head)
-    finally:
-        writer.close()
-        engine.dispose()
+    for name, count in runs.items():
+
+        def batches(_record: ProjectRecord, count: int = count) -> Iterator[list[NewEvent]]:
+            per_batch = max(1, FILL_BATCH // max(1, len(template)))
+            for first in range(0, count, per_batch):
+                last = min(count, first + per_batch)
+                yield [event for copy in range(first, last) for event in copy_of(template, copy)]
+
+        record, head = await write_project(data_dir, tmp / name, batches, name)
+        filled[name] = Project(record.id, count, head)
     return filled
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from switchboard.agents.discovery import bundled_claude
-from switchboard.scripted_model import ScriptedModelServer
+from switchboard.scripted_model import ScriptedModelServer, cli_environment
 from tests.support.server import RunningServer, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,16 +73,7 @@ def claude_env(tmp_path: Path, scripted_model: ScriptedModelServer) -> dict[str,
     """Environment for a real CLI run: isolated HOME, the scripted model, no telemetry."""
     home = tmp_path / "home"
     home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SWITCHBOARD_", "ANTHROPIC_"))}
-    env.pop("CLAUDECODE", None)
-    env.update(
-        HOME=str(home),
-        ANTHROPIC_BASE_URL=scripted_model.url,
-        ANTHROPIC_API_KEY="sk-ant-test-not-a-real-key",
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
-        DISABLE_AUTOUPDATER="1",
-    )
-    return env
+    return cli_environment(scripted_model.url, home, os.environ)
 
 
 SPAWN_RECORDER = Path(__file__).resolve().parent / "fakes" / "spawn_recorder.py"

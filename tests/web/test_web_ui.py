@@ -14,11 +14,9 @@ from playwright.async_api import Browser, ConsoleMessage, Page, expect
 
 from switchboard.protocol.messages import RunInfo
 from switchboard.scripted_model import Script, ScriptedModelServer
-from switchboard.store.database import open_engine, sqlite_url
-from switchboard.store.events import EventLog, NewEvent
-from switchboard.store.migrate import upgrade
-from switchboard.store.projects import ProjectStore
-from switchboard.store.writer import Writer
+from switchboard.store.events import NewEvent
+from switchboard.store.offline import write_project
+from switchboard.store.projects import ProjectRecord
 from tests.conftest import ClaudeBinary, ServerFactory
 from tests.support.browser import chromium
 from tests.support.hub import connect, follow, prompt_and_follow
@@ -526,18 +524,11 @@ async def test_a_skills_question_is_answered_in_the_ui(
 
 
 async def write_history(data_dir: Path, project_dir: Path, runs: int) -> None:
-    """A project of ``runs`` finished runs, written with the store's own classes (a
+    """A project of ``runs`` finished runs, written straight into the data dir (a
     thousand real runs would take minutes): a prompt "Prompt N" answered "Answer N."."""
-    engine = open_engine(sqlite_url(data_dir))
-    await asyncio.to_thread(upgrade, engine)
-    writer = Writer(engine)
-    try:
-        projects = ProjectStore(engine, writer)
-        await projects.load()
-        project = await projects.add(str(project_dir))
-        log = EventLog(engine, writer)
-        await log.load_heads()
-        events = []
+
+    def events(project: ProjectRecord) -> list[list[NewEvent]]:
+        batch = []
         for n in range(runs):
             run = RunInfo(
                 id=f"run{n}", project=project.id, state="queued", prompt=f"Prompt {n}", created_at=n
@@ -547,15 +538,14 @@ async def write_history(data_dir: Path, project_dir: Path, runs: int) -> None:
                 "message": {"content": [{"type": "text", "text": f"Answer {n}."}]},
             }
             done = run.model_copy(update={"state": "completed", "duration_ms": 1000})
-            events += [
+            batch += [
                 NewEvent("run", run.model_dump_json(), run.id),
                 NewEvent("cli", json.dumps(answer), run.id),
                 NewEvent("run", done.model_dump_json(), run.id),
             ]
-        await log.append(project.id, project.epoch, events)
-    finally:
-        writer.close()
-        engine.dispose()
+        return [batch]
+
+    await write_project(data_dir, project_dir, events)
 
 
 PAIRS = """() => [...document.querySelectorAll(".conversation .run")].map(run => [

@@ -5,7 +5,15 @@ tools, asks real permission questions and resumes real sessions, offline and
 deterministically. Used by the tests, the demos and the benchmarks.
 """
 
+from switchboard.scripted_model.environment import cli_environment
 from switchboard.scripted_model.script import ApiError, Script, Turn
 from switchboard.scripted_model.server import RecordedRequest, ScriptedModelServer
 
-__all__ = ["ApiError", "RecordedRequest", "Script", "ScriptedModelServer", "Turn"]
+__all__ = [
+    "ApiError",
+    "RecordedRequest",
+    "Script",
+    "ScriptedModelServer",
+    "Turn",
+    "cli_environment",
+]
