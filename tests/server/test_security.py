@@ -92,6 +92,16 @@ def test_token_from_query_or_bearer_header() -> None:
     assert not p.token_ok(b"token=", "Basic s3cret-token")
 
 
+def test_token_from_a_websocket_subprotocol() -> None:
+    p = policy()
+    assert p.token_ok(b"", None, "switchboard, bearer.s3cret-token")
+    assert p.token_ok(b"", None, "bearer.s3cret-token")
+    assert not p.token_ok(b"", None, "switchboard")
+    assert not p.token_ok(b"", None, "switchboard, bearer.wrong")
+    assert not p.token_ok(b"", None, "s3cret-token")  # only as bearer.TOKEN
+    assert not p.token_ok(b"", None, "bearer.")
+
+
 def scope(path: str, kind: str = "http", **headers: str) -> dict[str, object]:
     raw = [(k.encode(), v.encode()) for k, v in headers.items()]
     return {"type": kind, "path": path, "headers": raw, "query_string": b""}

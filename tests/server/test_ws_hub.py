@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import websockets
+from websockets.typing import Subprotocol
 
 from switchboard.client import RequestError
 from switchboard.scripted_model import Script, ScriptedModelServer
@@ -276,3 +277,20 @@ async def test_one_connection_replays_two_long_histories_in_full(
             assert seqs[name] == list(range(1, heads[name] + 1))
     finally:
         await ws.close()
+
+
+async def test_a_browser_may_offer_its_token_as_a_subprotocol(servers: ServerFactory) -> None:
+    """Browsers cannot set headers on a WebSocket; the token then travels as the
+    subprotocol bearer.TOKEN, next to switchboard, which the server chooses."""
+    server = servers.start(FAKE_AGENT, record_spawns=False)
+    url = f"{server.ws_url}/ws"
+
+    def offering(token: str) -> list[Subprotocol]:
+        return [Subprotocol("switchboard"), Subprotocol(f"bearer.{token}")]
+
+    async with websockets.connect(url, subprotocols=offering(server.token)) as ws:
+        assert ws.subprotocol == "switchboard"
+        assert json.loads(await ws.recv())["type"] == "connected"
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await websockets.connect(url, subprotocols=offering("wrong"))
+    assert refused.value.response.status_code == 401

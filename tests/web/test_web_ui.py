@@ -43,6 +43,9 @@ class Pages:
         self.server = server
         self.base_url = base_url
         self.problems: list[str] = []
+        self.socket_urls: list[str] = []
+        """Every WebSocket a page opened: the token must be in none of their URLs (it
+        travels as a subprotocol, out of proxies' logs and devtools' address column)."""
 
     async def new_page(self, viewport: dict[str, int] = DESKTOP) -> Page:
         """A page in a fresh browser context (its own storage), watched for errors."""
@@ -50,6 +53,7 @@ class Pages:
         page = await context.new_page()
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.problems.append(f"pageerror: {error}"))
+        page.on("websocket", lambda socket: self.socket_urls.append(socket.url))
         return page
 
     async def open(self, viewport: dict[str, int] = DESKTOP) -> Page:
@@ -70,6 +74,8 @@ async def browsing(server: RunningServer, base_url: str | None = None) -> AsyncI
         pages = Pages(browser, server, base_url or server.url)
         yield pages
     assert pages.problems == []
+    assert pages.socket_urls  # (so that the check below cannot pass by seeing nothing)
+    assert not [url for url in pages.socket_urls if server.token in url or "token=" in url]
 
 
 @asynccontextmanager

@@ -25,6 +25,17 @@ export interface Session {
   check(): Promise<boolean | null>;
 }
 
+/** Characters a WebSocket subprotocol may hold (an HTTP token). */
+const PROTOCOL_CHARS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Where to connect, and the subprotocols to offer: the token travels as the
+ *  subprotocol ``bearer.TOKEN`` rather than in the URL, which proxies log and devtools
+ *  show; a token with other characters cannot, and goes in the query. */
+export function socketAddress(base: string, token: string): [string, string[]] {
+  if (PROTOCOL_CHARS.test(token)) return [base, ["switchboard", `bearer.${token}`]];
+  return [`${base}?token=${encodeURIComponent(token)}`, []];
+}
+
 export class App {
   private readonly connection: Connection;
   private readonly projects = new Map<string, ProjectInfo>();
@@ -64,7 +75,8 @@ export class App {
     private readonly session: Session,
   ) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    this.connection = new Connection(`${scheme}://${location.host}/ws?token=${encodeURIComponent(session.token)}`, {
+    const [url, protocols] = socketAddress(`${scheme}://${location.host}/ws`, session.token);
+    this.connection = new Connection(url, protocols, {
       onOpen: (snapshot) => this.onOpen(snapshot),
       onMessage: (message) => this.onMessage(message),
       onState: (state, retry) => this.onState(state, retry),

@@ -32,6 +32,7 @@ export class Connection {
 
   constructor(
     private readonly url: string,
+    private readonly protocols: string[],
     private readonly handlers: Handlers,
   ) {}
 
@@ -53,7 +54,7 @@ export class Connection {
 
   private open(): void {
     this.handlers.onState("connecting", null);
-    const socket = new WebSocket(this.url);
+    const socket = new WebSocket(this.url, this.protocols);
     this.socket = socket;
     let opened = false;
     socket.onmessage = (frame) => {

@@ -5,7 +5,9 @@
 * A WebSocket ``Origin`` must be same-origin or configured: this defeats cross-site
   WebSocket hijacking, since browsers send cookies-less but Origin-ful upgrades.
   Clients that send no Origin (scripts, CLIs) are not browsers and pass this check.
-* The token is taken from ``?token=`` or ``Authorization: Bearer``. The server's token
+* The token is taken from ``?token=``, ``Authorization: Bearer``, or a WebSocket
+  subprotocol ``bearer.TOKEN`` offered next to ``switchboard`` (browsers cannot set
+  headers on a WebSocket, and a URL is what proxies and devtools keep). The server's token
   may do everything; a scoped token (``produce``) opens only ``/ws``, where the endpoint
   limits it further. The :class:`Grant` travels in the ASGI scope.
 
@@ -28,6 +30,10 @@ LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARD_BINDS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 (recognised, not bound)
 EXEMPT_PATHS = frozenset({"/healthz"})
 PAGE_PATHS = frozenset({"/", "/api/session"})
+APP_PROTOCOL = "switchboard"
+"""The WebSocket subprotocol the server accepts, so a client may offer its token as a
+second one (``bearer.TOKEN``) without it ever being chosen and echoed back."""
+TOKEN_PROTOCOL_PREFIX = "bearer."  # noqa: S105 (a prefix, not a secret)
 PAGE_PREFIXES = ("/assets/",)
 """The web UI's files and its token check: no token needed (the page holds no secret and
 asks for the token itself), but the Host check applies."""
@@ -135,14 +141,23 @@ class SecurityPolicy:
         req_host, req_port = split_host(host_header)
         return (origin_host, origin_port or default) == (req_host, req_port or default)
 
-    def token_ok(self, query_string: bytes, authorization: str | None) -> bool:
-        return self.grant(query_string, authorization) is FULL
+    def token_ok(
+        self, query_string: bytes, authorization: str | None, protocols: str | None = None
+    ) -> bool:
+        return self.grant(query_string, authorization, protocols) is FULL
 
-    def grant(self, query_string: bytes, authorization: str | None) -> Grant | None:
-        """What the presented token may do, or None when no token is valid."""
+    def grant(
+        self, query_string: bytes, authorization: str | None, protocols: str | None = None
+    ) -> Grant | None:
+        """What the presented token may do, or None when no token is valid
+        (``protocols``: the ``Sec-WebSocket-Protocol`` header)."""
         candidates = parse_qs(query_string.decode("latin-1")).get("token", [])
         if authorization and authorization[:7].lower() == "bearer ":
             candidates.append(authorization[7:].strip(" \t"))  # HTTP whitespace only
+        for entry in (protocols or "").split(","):
+            offered = entry.strip(" \t")
+            if offered.startswith(TOKEN_PROTOCOL_PREFIX):
+                candidates.append(offered[len(TOKEN_PROTOCOL_PREFIX) :])
         if any(c and hmac.compare_digest(c.encode(), self._token) for c in candidates):
             return FULL
         if self._scoped is not None:
@@ -168,12 +183,26 @@ class SecurityPolicy:
         path = str(scope.get("path", ""))
         if scope["type"] == "http" and (path in PAGE_PATHS or path.startswith(PAGE_PREFIXES)):
             return None
-        grant = self.grant(scope.get("query_string", b""), headers.get("authorization"))
+        grant = self.grant(
+            scope.get("query_string", b""),
+            headers.get("authorization"),
+            headers.get("sec-websocket-protocol"),
+        )
         if grant is None:
-            return Refusal(401, "missing or wrong token (use ?token= or Authorization: Bearer)")
+            return Refusal(
+                401,
+                "missing or wrong token (use ?token=, Authorization: Bearer, "
+                "or the WebSocket subprotocol bearer.TOKEN)",
+            )
         if grant is not FULL and scope.get("path") not in SCOPED_PATHS:
             return Refusal(403, f"a token with scope {grant.scope!r} opens only /ws")
         return grant
+
+
+def app_protocol(scope: Scope) -> str | None:
+    """The subprotocol to accept: ``switchboard`` when the client offered it (a browser
+    that offers subprotocols fails the handshake unless one is chosen)."""
+    return APP_PROTOCOL if APP_PROTOCOL in (scope.get("subprotocols") or []) else None
 
 
 class SecurityMiddleware:

@@ -27,6 +27,7 @@ from switchboard.protocol.cli_messages import BadLine
 from switchboard.protocol.close_codes import CloseCode, clip_reason
 from switchboard.protocol.ws_claude import INFO_FRAME, PromptRequest, Refusal, parse_prompt_frame
 from switchboard.server.lifecycle import SessionTracker
+from switchboard.server.security import app_protocol
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ class ClaudeSocketSession:
             return
         self.tracker.add(self)
         try:
-            await self.ws.accept()
+            await self.ws.accept(subprotocol=app_protocol(self.ws.scope))
             await self._send(INFO_FRAME)
             request = await self._receive_prompt()
             if isinstance(request, RunOutcome):

@@ -63,7 +63,7 @@ from switchboard.protocol.messages import (
 )
 from switchboard.protocol.skills import SkillFailed
 from switchboard.server.lifecycle import SessionTracker
-from switchboard.server.security import FULL, GRANT_KEY, Grant
+from switchboard.server.security import FULL, GRANT_KEY, Grant, app_protocol
 from switchboard.store.project_paths import ProjectPathError
 from switchboard.store.projects import ProjectError
 
@@ -166,7 +166,7 @@ class HubConnection:
             if not self._token_alive():
                 await self.ws.close(CloseCode.TOKEN_REVOKED, "token revoked")
                 return
-            await self.ws.accept()
+            await self.ws.accept(subprotocol=app_protocol(self.ws.scope))
             self.outbox.put_always(encode(self._snapshot()))
             if self.grant.scope == "full":
                 self.hub.add_listener(self._on_status)
