@@ -12,8 +12,11 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, TextIO
+
+from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from switchboard.client import ConnectionLost, RequestError, SwitchboardClient
 from switchboard.config import default_data_dir
@@ -26,9 +29,10 @@ DEFAULT_SERVER = "http://127.0.0.1:9876"
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 EXIT_BY_STATE = {"completed": 0, "failed": 1, "cancelled": 4, "interrupted": 5}
 REFUSED = 3
-RESUMABLE_CLOSES = {CloseCode.SLOW_CONSUMER, CloseCode.GOING_AWAY, 1006, None}
+RESUMABLE_CLOSES = {CloseCode.SLOW_CONSUMER, CloseCode.GOING_AWAY, 1006, 1012, 1013}
 """Close codes after which ``prompt`` and ``tail`` reconnect and resume (1006: the
-connection dropped without a close frame; None: it never got one)."""
+connection dropped without a close frame; 1012: service restart; 1013: try again
+later)."""
 RECONNECT_SECONDS = 60.0
 FIRST_RECONNECT_DELAY = 0.5
 MAX_RECONNECT_DELAY = 10.0
@@ -66,35 +70,62 @@ def _token(args: argparse.Namespace) -> str:
         raise ConfigError(f"no token given and none readable at {path}: {exc}") from exc
 
 
+class ServerAway(ConfigError):
+    """The server could not be reached, or its handshake failed in a way that passes
+    (a proxy answering 5xx while the server restarts): worth trying again."""
+
+
 async def _connect(args: argparse.Namespace) -> SwitchboardClient:
     server = args.server or os.environ.get("SWITCHBOARD_URL") or DEFAULT_SERVER
     try:
         return await SwitchboardClient.connect(server, _token(args))
     except OSError as exc:
-        raise ConfigError(f"cannot connect to {server}: {exc}") from exc
+        raise ServerAway(f"cannot connect to {server}: {exc}") from exc
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise ServerAway(f"cannot connect to {server}: HTTP {status}") from exc
+        refused = (
+            " (wrong token?)" if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN) else ""
+        )
+        raise ConfigError(f"{server} refused the connection: HTTP {status}{refused}") from exc
+    except InvalidHandshake as exc:
+        raise ServerAway(f"cannot connect to {server}: {exc}") from exc
 
 
 def _resumable(exc: ConnectionLost) -> bool:
     """Lost in a way worth coming back from: closed as a slow consumer, the server
-    stopping (it may be restarting), or the connection dropped without a close."""
+    stopping or restarting, or the connection dropped without a close."""
     return exc.code in RESUMABLE_CLOSES
 
 
-async def _reconnect(args: argparse.Namespace, lost: ConnectionLost) -> SwitchboardClient:
-    """Connect again after ``lost``, backing off while the server is away; gives up
-    (``cannot connect``) after ``RECONNECT_SECONDS``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + RECONNECT_SECONDS
-    delay = FIRST_RECONNECT_DELAY
-    print(f"switchboard: {lost}; reconnecting", file=sys.stderr)
-    while True:
-        try:
-            return await _connect(args)
-        except ConfigError:
-            if loop.time() + delay > deadline:
-                raise
-            await asyncio.sleep(delay)
-            delay = min(2 * delay, MAX_RECONNECT_DELAY)
+class Reconnector:
+    """Reconnects after a lost connection, backing off (0.5 s doubling to 10 s) for as
+    long as no event arrives in between, and giving up after ``RECONNECT_SECONDS``
+    without one: a server that accepts and drops again cannot make it spin."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.delay = FIRST_RECONNECT_DELAY
+        self.since_progress: float | None = None
+
+    def progress(self) -> None:
+        """An event arrived: the next loss starts the backoff afresh."""
+        self.delay = FIRST_RECONNECT_DELAY
+        self.since_progress = None
+
+    async def reconnect(self, lost: ConnectionLost) -> SwitchboardClient:
+        loop = asyncio.get_running_loop()
+        if self.since_progress is None:
+            self.since_progress = loop.time()
+        print(f"switchboard: {lost}; reconnecting", file=sys.stderr)
+        while True:
+            if loop.time() + self.delay - self.since_progress > RECONNECT_SECONDS:
+                raise ConfigError(f"gave up reconnecting after {RECONNECT_SECONDS:g} s")
+            await asyncio.sleep(self.delay)
+            self.delay = min(2 * self.delay, MAX_RECONNECT_DELAY)
+            with contextlib.suppress(ServerAway):
+                return await _connect(self.args)
 
 
 def _run(command: Command, args: argparse.Namespace) -> int:
@@ -204,19 +235,21 @@ async def prompt_command(args: argparse.Namespace) -> int:
         run = await client.prompt(
             args.project, args.text, model=args.model, permission_mode=args.permission_mode
         )
-        follower = RunFollower(args.project, run["id"], since)
+        # By id from here on: a project re-added under the same name is another one.
+        follower = RunFollower(run["project"], run["id"], since)
         try:
             return await follower.follow(client)
         except ConnectionLost as exc:
             if not _resumable(exc):
                 raise
             lost = exc
+    reconnector = Reconnector(args)
     while True:
-        async with await _reconnect(args, lost) as client:
+        async with await reconnector.reconnect(lost) as client:
             print(f"switchboard: resuming after event {follower.since}", file=sys.stderr)
             try:
-                await client.subscribe(args.project, since=follower.since)
-                return await follower.follow(client)
+                await client.subscribe(follower.project, since=follower.since)
+                return await follower.follow(client, reconnector.progress)
             except ConnectionLost as exc:
                 if not _resumable(exc):
                     raise
@@ -231,7 +264,11 @@ class RunFollower:
         self.run_id = run_id
         self.since = since
 
-    async def follow(self, client: SwitchboardClient) -> int:
+    async def follow(
+        self, client: SwitchboardClient, on_event: Callable[[], None] = lambda: None
+    ) -> int:
+        """Ctrl-C meanwhile cancels the run; once this returns or raises (the connection
+        was lost), Ctrl-C is an ordinary interrupt again."""
         loop = asyncio.get_running_loop()
         cancelling: list[asyncio.Task[dict[str, Any]]] = []
 
@@ -239,11 +276,19 @@ class RunFollower:
             print("switchboard: cancelling the run", file=sys.stderr)
             cancelling.append(loop.create_task(client.cancel(self.project, self.run_id)))
 
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signal.SIGINT, cancel)
+        try:
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signal.SIGINT, cancel)
+            return await self._print_run(client, on_event)
+        finally:
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signal.SIGINT)
+
+    async def _print_run(self, client: SwitchboardClient, on_event: Callable[[], None]) -> int:
         async for message in client.messages():
             if message["type"] != "event":
                 continue
+            on_event()
             self.since = int(message["seq"])
             if message.get("run") != self.run_id:
                 continue
@@ -269,8 +314,10 @@ async def tail_command(args: argparse.Namespace) -> int:
     consumer, server restart, network), reconnect and resume after the last seq."""
     since: int | None = args.since
     lost: ConnectionLost | None = None
+    reconnector = Reconnector(args)
     while True:
-        async with await (_connect(args) if lost is None else _reconnect(args, lost)) as client:
+        connecting = _connect(args) if lost is None else reconnector.reconnect(lost)
+        async with await connecting as client:
             if since is None:
                 since = _head(client, args.project)
             elif lost is not None:
@@ -279,6 +326,7 @@ async def tail_command(args: argparse.Namespace) -> int:
                 await client.subscribe(args.project, since=since)
                 async for message in client.messages():
                     if message["type"] == "event":
+                        reconnector.progress()
                         since = int(message["seq"])
                         for line in describe(message):
                             print(f"{message['seq']:>6}  {line}", flush=True)

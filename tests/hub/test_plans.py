@@ -1,10 +1,19 @@
 """Finding the plan an ExitPlanMode question asks to approve."""
 
+import os
 from pathlib import Path
 from typing import Any
 
-from switchboard.hub.plans import MAX_PLAN_BYTES, is_plan_file, plan_file_written, plan_for
+from switchboard.hub.plans import (
+    MAX_PLAN_BYTES,
+    is_plan_file,
+    plan_file_written,
+    plan_for,
+    plans_directory,
+)
 from switchboard.protocol.control import PermissionRequest
+
+PLANS = Path("/home/u/.claude/plans")
 
 
 def asking(tool: str, tool_input: dict[str, Any]) -> PermissionRequest:
@@ -15,24 +24,36 @@ def writing(*blocks: dict[str, Any]) -> dict[str, Any]:
     return {"type": "assistant", "message": {"content": list(blocks)}}
 
 
-def test_only_markdown_files_in_a_plans_directory_count() -> None:
-    assert is_plan_file(Path("/home/u/.claude/plans/plan-wobbly-pinwheel.md"))
-    assert not is_plan_file(Path("/home/u/.claude/plans/notes.txt"))
-    assert not is_plan_file(Path("/home/u/project/plan.md"))
-    assert not is_plan_file(Path(".claude/plans/relative.md"))
-    assert not is_plan_file(Path("/home/u/.claude/plans/../../../etc/x.md"))
+def test_the_plans_directory_is_the_clis_own() -> None:
+    assert plans_directory({"HOME": "/home/u"}) == PLANS
+    assert plans_directory({"HOME": "/home/u", "CLAUDE_CONFIG_DIR": "/etc/cc"}) == Path(
+        "/etc/cc/plans"
+    )
+    assert plans_directory({}) is None
+
+
+def test_only_markdown_files_directly_in_the_clis_plans_directory_count() -> None:
+    assert is_plan_file(PLANS / "plan-wobbly-pinwheel.md", PLANS)
+    assert not is_plan_file(PLANS / "notes.txt", PLANS)
+    assert not is_plan_file(PLANS / "sub" / "plan.md", PLANS)
+    assert not is_plan_file(Path("/home/u/repo/.claude/plans/x.md"), PLANS)  # a repo's own
+    assert not is_plan_file(Path(".claude/plans/relative.md"), Path(".claude/plans"))
+    assert not is_plan_file(PLANS / ".." / "plans" / "x.md", PLANS)
+    assert not is_plan_file(PLANS / "x.md", None)
 
 
 def test_the_last_plan_file_written_or_edited_is_found() -> None:
-    plan = "/h/.claude/plans/a.md"
+    plan = str(PLANS / "a.md")
     message = writing(
         {"type": "text", "text": "Writing the plan."},
-        {"type": "tool_use", "name": "Write", "input": {"file_path": "/h/project/x.md"}},
+        {"type": "tool_use", "name": "Write", "input": {"file_path": "/home/u/project/x.md"}},
         {"type": "tool_use", "name": "Edit", "input": {"file_path": plan}},
     )
-    assert plan_file_written(message) == Path(plan)
-    assert plan_file_written(writing({"type": "tool_use", "name": "Read", "input": {}})) is None
-    assert plan_file_written({"type": "assistant", "message": "not a dict"}) is None
+    assert plan_file_written(message, PLANS) == Path(plan)
+    assert plan_file_written(message, Path("/elsewhere")) is None
+    reading = writing({"type": "tool_use", "name": "Read", "input": {"file_path": plan}})
+    assert plan_file_written(reading, PLANS) is None
+    assert plan_file_written({"type": "assistant", "message": "not a dict"}, PLANS) is None
 
 
 async def test_the_plan_comes_from_the_input_or_else_the_plan_file(tmp_path: Path) -> None:
@@ -50,3 +71,15 @@ async def test_the_plan_comes_from_the_input_or_else_the_plan_file(tmp_path: Pat
     file.write_text("x" * (MAX_PLAN_BYTES + 10))
     long = await plan_for(empty, file)
     assert long is not None and long.startswith("x" * MAX_PLAN_BYTES) and str(file) in long
+
+
+async def test_no_plan_is_read_through_a_symlink_or_from_a_fifo(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("not a plan")
+    link = tmp_path / "link.md"
+    link.symlink_to(secret)
+    fifo = tmp_path / "fifo.md"
+    os.mkfifo(fifo)
+    empty = asking("ExitPlanMode", {})
+    assert await plan_for(empty, link) is None
+    assert await plan_for(empty, fifo) is None  # not opened at all: nothing to hang on

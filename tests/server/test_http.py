@@ -4,6 +4,8 @@ import stat
 from pathlib import Path
 
 import httpx
+import websockets
+from websockets.typing import Subprotocol
 
 from tests.conftest import FAKE_AGENT, ServerFactory
 from tests.support.server import start_server
@@ -64,6 +66,22 @@ def test_token_never_appears_in_the_log(servers: ServerFactory) -> None:
     server.stop()
     assert server.token not in server.log()
     assert "token=***" in server.log()
+
+
+async def test_a_debug_log_of_handshake_headers_shows_no_token(servers: ServerFactory) -> None:
+    """At debug level the handshake's headers are logged: Authorization and the web
+    UI's subprotocol offer carry the token there."""
+    server = servers.start(FAKE_AGENT, "--log-level", "debug", record_spawns=False)
+    offer = [Subprotocol("switchboard"), Subprotocol(f"bearer.{server.token}")]
+    async with websockets.connect(f"{server.ws_url}/ws", subprotocols=offer) as ws:
+        await ws.recv()
+    headers = {"Authorization": f"Bearer {server.token}"}
+    async with websockets.connect(f"{server.ws_url}/ws", additional_headers=headers) as ws:
+        await ws.recv()
+    server.stop()
+    log = server.log()
+    assert "bearer.***" in log and "Bearer ***" in log  # the headers were logged...
+    assert server.token not in log  # ...without the token
 
 
 def test_token_from_environment(servers: ServerFactory) -> None:

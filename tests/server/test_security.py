@@ -121,6 +121,13 @@ def test_check_order_and_statuses() -> None:
     assert ok is FULL
 
 
+def test_the_subprotocol_token_counts_only_on_websocket_upgrades() -> None:
+    offer = {"host": "127.0.0.1:1", "sec-websocket-protocol": f"switchboard, bearer.{TOKEN}"}
+    assert policy().check(scope("/ws", "websocket", **offer)) is FULL
+    plain = policy().check(scope("/ws-demo.html", "http", **offer))
+    assert isinstance(plain, Refusal) and plain.status == 401
+
+
 def test_origin_is_only_checked_on_websockets() -> None:
     http = scope(
         "/ws-demo.html", host="127.0.0.1:1", origin="http://evil", authorization=f"Bearer {TOKEN}"

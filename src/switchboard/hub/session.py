@@ -22,7 +22,7 @@ from switchboard.agents.discovery import find_claude
 from switchboard.exceptions import AgentError, AgentGoneError
 from switchboard.hub.bus import EventBus
 from switchboard.hub.confirmations import ConfirmationBook, Decision
-from switchboard.hub.plans import plan_file_written, plan_for
+from switchboard.hub.plans import plan_file_written, plan_for, plans_directory
 from switchboard.hub.recovery import ProcessRegistry
 from switchboard.hub.runs import Run
 from switchboard.protocol.cli_messages import BadLine, CliMessage
@@ -283,7 +283,8 @@ class ProjectSession:
                 continue
             durable.append(NewEvent("cli", item.text, run_id))
             if item.type == "assistant":
-                self._plan_file = plan_file_written(item.data) or self._plan_file
+                written = plan_file_written(item.data, plans_directory(self.settings.env))
+                self._plan_file = written or self._plan_file
             if item.type in ("system", "result"):
                 found = item.data.get("session_id")
                 if isinstance(found, str) and found:

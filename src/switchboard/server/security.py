@@ -5,9 +5,10 @@
 * A WebSocket ``Origin`` must be same-origin or configured: this defeats cross-site
   WebSocket hijacking, since browsers send cookies-less but Origin-ful upgrades.
   Clients that send no Origin (scripts, CLIs) are not browsers and pass this check.
-* The token is taken from ``?token=``, ``Authorization: Bearer``, or a WebSocket
-  subprotocol ``bearer.TOKEN`` offered next to ``switchboard`` (browsers cannot set
-  headers on a WebSocket, and a URL is what proxies and devtools keep). The server's token
+* The token is taken from ``?token=``, ``Authorization: Bearer``, or (WebSocket
+  upgrades only) a subprotocol ``bearer.TOKEN``, offered next to ``switchboard``, which
+  the server chooses (browsers cannot set headers on a WebSocket, and a URL is what
+  proxies and devtools keep). The server's token
   may do everything; a scoped token (``produce``) opens only ``/ws``, where the endpoint
   limits it further. The :class:`Grant` travels in the ASGI scope.
 
@@ -186,7 +187,7 @@ class SecurityPolicy:
         grant = self.grant(
             scope.get("query_string", b""),
             headers.get("authorization"),
-            headers.get("sec-websocket-protocol"),
+            headers.get("sec-websocket-protocol") if scope["type"] == "websocket" else None,
         )
         if grant is None:
             return Refusal(
