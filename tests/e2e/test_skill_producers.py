@@ -402,24 +402,40 @@ async def test_removing_a_project_ends_the_questions_asked_in_it(
             assert late.snapshot["pending_confirmations"] == []
 
 
-async def test_a_restart_closes_the_questions_a_crash_left_open(
+async def test_a_restart_closes_the_questions_and_skills_a_crash_left_open(
     servers: ServerFactory, project_dir: Path, tmp_path: Path
 ) -> None:
     data = ["--data-dir", str(tmp_path / "shared-data")]
     server = servers.start(FAKE_AGENT, *data, record_spawns=False)
     async with await connect(server) as admin:
         project = (await admin.add_project(str(project_dir)))["id"]
-        fields = {"project": project, "skill_id": "s", "step_index": 0, "prompt": "Go?"}
+        for skill in ("ended", "running"):
+            started = {"type": "skill_started", "skill_id": skill, "name": skill, "total_steps": 1}
+            await admin.request("skill.event", project=project, event=started)
+        ended = {"type": "skill_completed", "skill_id": "ended", "duration_ms": 5}
+        await admin.request("skill.event", project=project, event=ended)
+        fields = {"project": project, "skill_id": "running", "step_index": 0, "prompt": "Go?"}
         asked = await admin.request("confirmation.request", **fields, options=["go"])
         server.process.send_signal(signal.SIGKILL)  # while the asker still waits
         server.process.wait(10)
     again = servers.start(FAKE_AGENT, *data, record_spawns=False)
     async with await connect(again) as viewer:
         assert viewer.snapshot["pending_confirmations"] == []
+        assert viewer.snapshot["running_skills"] == []
         await viewer.subscribe(project, since=0)
         expired = await next_data(viewer, "confirmation_expired")
+        failed = await next_data(viewer, "skill_failed")
+        head = (await viewer.projects())[0]["head"]
     assert expired["confirmation_id"] == asked["confirmation"]["id"]
     assert (expired["reason"], expired["fallback"]) == ("server_restart", "let_claude")
+    # Only the skill that was still running is ended, once, by the server's restart.
+    assert (failed["skill_id"], failed["producer"]) == ("running", "server token")
+    assert failed["error"] == "the server stopped while this skill was running"
+    assert head == 6  # 3 skill events, the question, its expiry, the one skill_failed
+    assert again.stop() == 0
+    restarted_again = servers.start(FAKE_AGENT, *data, record_spawns=False)
+    async with await connect(restarted_again) as viewer:
+        assert (await viewer.projects())[0]["head"] == head  # nothing left to close
 
 
 async def next_data(client: SwitchboardClient, kind: str) -> dict[str, Any]:

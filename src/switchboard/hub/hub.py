@@ -49,7 +49,7 @@ from switchboard.protocol.messages import (
     TokenInfo,
     encode,
 )
-from switchboard.protocol.skills import AnySkillEvent, SkillQuestion
+from switchboard.protocol.skills import AnySkillEvent, SkillFailed, SkillQuestion
 from switchboard.store.events import EventLog, NewEvent
 from switchboard.store.projects import ProjectRecord, ProjectStore
 from switchboard.store.rules import PermissionRule, RuleStore
@@ -65,6 +65,7 @@ STOP_MARGIN = 5.0
 RESERVED_PRODUCERS = frozenset({"embedded", "server token"})
 """Producer names the server gives; a scoped token may not take one."""
 MISSING_SESSION = "No conversation found"
+INTERRUPTED_SKILL = "the server stopped while this skill was running"
 """How the CLI says that ``--resume`` named a session it does not have."""
 
 
@@ -164,6 +165,7 @@ class Hub:
         for record in self.projects.all():
             await self._close_open_confirmations(record.id, None)  # skills' questions
             self._add_state(record.id)
+            await self._end_interrupted_skills(record.id)
         for run in await self.runs.unfinished():
             state = self._states.get(run.project_id)
             if state is None:
@@ -612,6 +614,21 @@ class Hub:
                 fallback="deny" if run_id is not None else "let_claude",
             )
             await self._record_confirmation(project_id, run_id, body)
+
+    async def _end_interrupted_skills(self, project_id: str) -> None:
+        """A previous server died while these skills ran (started, never ended), and
+        whoever ran them lost it with it: end them, in their producer's name."""
+        running: dict[str, str] = {}  # skill id -> producer
+        for event in await self.bus.log.read_run(project_id, None, "skill"):
+            body = json.loads(event.body)
+            skill_id = str(body.get("skill_id"))
+            if body.get("type") == "skill_started":
+                running[skill_id] = str(body.get("producer") or "server")
+            elif body.get("type") in ("skill_completed", "skill_failed"):
+                running.pop(skill_id, None)
+        for skill_id, producer in running.items():
+            failed = SkillFailed(skill_id=skill_id, error=INTERRUPTED_SKILL)
+            await self.publish_skill_event(project_id, failed, producer)
 
     async def _record_confirmation(
         self, project_id: str, run_id: str | None, body: ConfirmationEvent
