@@ -331,6 +331,8 @@ async def run(args: argparse.Namespace) -> None:
             f"web: storing {args.runs} + {args.short_runs} runs of {len(template)} events ...",
             flush=True,
         )
+        # "a-empty" sorts first, so the page opens it: the click on the measured
+        # project is what loads that project's history, and what is timed.
         runs = {"a-empty": 0, "long": args.runs, "short": args.short_runs}
         for directory in ("data", *runs):
             (tmp / directory).mkdir()

@@ -55,22 +55,17 @@ def _confirmation_lines(data: dict[str, Any]) -> list[str]:
         confirmation = data.get("confirmation") or {}
         shown = _clip(json.dumps(confirmation.get("input", {})), TOOL_INPUT_SHOWN)
         options = "/".join(confirmation.get("options", []))
+        how = (
+            f"  confirmation {confirmation.get('id')} ({options}), "
+            f"{confirmation.get('timeout_seconds', 0):g} s to answer"
+        )
         skill = confirmation.get("skill")
         if isinstance(skill, dict):
             hint = skill.get("claude_suggestion")
             asked = (
                 f"? {skill.get('skill_id')} step {skill.get('step_index')}: {skill.get('prompt')}"
             )
-            shown_hint = f" (Claude suggests {hint})" if hint else ""
-            return [
-                asked + shown_hint,
-                f"  confirmation {confirmation.get('id')} ({options}), "
-                f"{confirmation.get('timeout_seconds', 0):g} s to answer",
-            ]
-        how = (
-            f"  confirmation {confirmation.get('id')} ({options}), "
-            f"{confirmation.get('timeout_seconds', 0):g} s to answer"
-        )
+            return [asked + (f" (Claude suggests {hint})" if hint else ""), how]
         plan = confirmation.get("plan")
         if isinstance(plan, str) and plan:  # shown whole: it is what is being approved
             return [

@@ -24,6 +24,6 @@ def test_web_benchmark_runs_and_reports_both_histories() -> None:
     assert long[:1] == [20] and short[:1] == [2]  # runs
     assert long[1] == 10 * short[1] > 0  # events: ten times the runs, ten times the events
     for row in (long, short):
-        _runs, _events, opened, wire, ratio, *_rest, elements, heap = row
-        assert opened > 0 and wire > 0 and ratio > 0 and elements > 0 and heap >= 0
+        _runs, _events, opened, wire, ratio, *_rest, elements, _heap = row
+        assert opened > 0 and wire > 0 and ratio > 0 and elements > 0
     assert "open, long history:" in table and "scroll, p95 frame interval" in table

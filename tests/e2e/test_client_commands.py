@@ -13,20 +13,21 @@ import pytest
 from switchboard.scripted_model import Script, ScriptedModelServer
 from tests.conftest import FAKE_AGENT, ClaudeBinary, ServerFactory
 from tests.support.hub import connect
-from tests.support.proxy import HoldingProxy
+from tests.support.proxy import holding_proxy
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.timeout(180)
 
 
-def command_line(server: RunningServer, *args: str) -> list[str]:
+def command_line(server: RunningServer, *args: str, url: str | None = None) -> list[str]:
+    """``switchboard ARGS`` against ``server`` (reached at ``url``, e.g. a proxy's)."""
     return [
         sys.executable,
         "-m",
         "switchboard",
         *args,
         "--server",
-        server.url,
+        url or server.url,
         "--token",
         server.token,
     ]
@@ -39,9 +40,11 @@ def switchboard(
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def start_switchboard(server: RunningServer, *args: str) -> subprocess.Popen[str]:
+def start_switchboard(
+    server: RunningServer, *args: str, url: str | None = None
+) -> subprocess.Popen[str]:
     """A command left running (tail, prompt); its stdout and stderr are pipes."""
-    argv = command_line(server, *args)
+    argv = command_line(server, *args, url=url)
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -121,10 +124,6 @@ def flood_lines() -> int:
     send_max = int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
     receive_default = int(Path("/proc/sys/net/ipv4/tcp_rmem").read_text().split()[1])
     return max(3000, 2 * (send_max + 4 * receive_default) // 1024)
-
-
-def port_of(server: RunningServer) -> int:
-    return int(server.url.rsplit(":", 1)[1])
 
 
 def read_until(process: subprocess.Popen[str], marker: str) -> list[str]:
@@ -271,25 +270,22 @@ async def test_tail_follows_its_project_across_a_server_restart(
     data = ["--data-dir", str(tmp_path / "kept-data")]
     server = servers.start(FAKE_AGENT, *data, record_spawns=False)
     assert switchboard(server, "project", "add", str(project_dir), "--name", "kept").returncode == 0
-    proxy = HoldingProxy(port_of(server))
-    proxied = f"http://127.0.0.1:{await proxy.start()}"
-    argv = [sys.executable, "-m", "switchboard", "tail", "kept", "--since", "0"]
-    argv += ["--server", proxied, "--token", server.token]
-    tail = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        first = await asyncio.to_thread(switchboard, server, "prompt", "kept", "before")
-        assert first.returncode == 0, first.stderr
-        lines = await asyncio.to_thread(read_until, tail, "completed")
-        assert server.stop() == 0  # the tail is told 1001 and tries again, held by the proxy
-        again = servers.start(FAKE_AGENT, *data, record_spawns=False)
-        proxy.target_port = port_of(again)
-        second = await asyncio.to_thread(switchboard, again, "prompt", "kept", "after")
-        assert second.returncode == 0, second.stderr
-        lines += await asyncio.to_thread(read_until, tail, "completed")
-    finally:
-        tail.kill()
-        _, errors = tail.communicate(timeout=10)
-        await proxy.close()
+    async with holding_proxy(server.port) as (proxy, proxied):
+        tail = start_switchboard(server, "tail", "kept", "--since", "0", url=proxied)
+        try:
+            first = await asyncio.to_thread(switchboard, server, "prompt", "kept", "before")
+            assert first.returncode == 0, first.stderr
+            lines = await asyncio.to_thread(read_until, tail, "completed")
+            proxy.hold()  # the tail's reconnect attempts wait at the proxy
+            assert server.stop() == 0  # the tail is told 1001 and tries again
+            again = servers.start(FAKE_AGENT, *data, record_spawns=False)
+            proxy.restore(again.port)
+            second = await asyncio.to_thread(switchboard, again, "prompt", "kept", "after")
+            assert second.returncode == 0, second.stderr
+            lines += await asyncio.to_thread(read_until, tail, "completed")
+        finally:
+            tail.kill()
+            _, errors = tail.communicate(timeout=10)
     states = [m.group(1) for line in lines if (m := re.search(r"· run \w+ (\w+)", line))]
     assert states == ["queued", "running", "completed"] * 2  # each once, in order
     answers = [line.split(maxsplit=1)[1].strip() for line in lines if "·" not in line]
@@ -307,21 +303,18 @@ async def test_prompt_reports_its_run_interrupted_by_a_restart(
     data = ["--data-dir", str(tmp_path / "cut-data")]
     server = servers.start(FAKE_AGENT, *data, record_spawns=False, FAKE_AGENT_MODE="hang")
     assert switchboard(server, "project", "add", str(project_dir), "--name", "cut").returncode == 0
-    proxy = HoldingProxy(port_of(server))
-    proxied = f"http://127.0.0.1:{await proxy.start()}"
-    argv = [sys.executable, "-m", "switchboard", "prompt", "cut", "take your time"]
-    argv += ["--server", proxied, "--token", server.token]
-    prompt = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        await asyncio.to_thread(read_until, prompt, "running")
-        assert server.stop() == 0
-        again = servers.start(FAKE_AGENT, *data, record_spawns=False, FAKE_AGENT_MODE="hang")
-        proxy.target_port = port_of(again)
-        _, errors = await asyncio.to_thread(prompt.communicate, timeout=60)
-    finally:
-        if prompt.poll() is None:
-            prompt.kill()
-            prompt.communicate()
-        await proxy.close()
+    async with holding_proxy(server.port) as (proxy, proxied):
+        prompt = start_switchboard(server, "prompt", "cut", "take your time", url=proxied)
+        try:
+            await asyncio.to_thread(read_until, prompt, "running")
+            proxy.hold()
+            assert server.stop() == 0
+            again = servers.start(FAKE_AGENT, *data, record_spawns=False, FAKE_AGENT_MODE="hang")
+            proxy.restore(again.port)
+            _, errors = await asyncio.to_thread(prompt.communicate, timeout=60)
+        finally:
+            if prompt.poll() is None:
+                prompt.kill()
+                prompt.communicate()
     assert prompt.returncode == 5, errors
     assert "server shutting down" in errors and "interrupted" in errors

@@ -12,25 +12,18 @@ import pytest
 from switchboard.client import RequestError, SwitchboardClient
 from switchboard.scripted_model import Script, ScriptedModelServer
 from tests.conftest import ClaudeBinary, ServerFactory
-from tests.support.hub import Followed, add_and_watch, connect, follow, prompt_and_follow
+from tests.support.hub import (
+    Followed,
+    add_and_watch,
+    connect,
+    follow,
+    next_event,
+    prompt_and_follow,
+)
 from tests.support.server import RunningServer
 from tests.support.turns import ASK, TOUCH
 
 pytestmark = pytest.mark.timeout(120)
-
-
-async def next_confirmation(client: SwitchboardClient, kind: str) -> dict[str, Any]:
-    """The data of the next ``confirmation`` event of the given type."""
-    async with asyncio.timeout(60):
-        async for message in client.messages():
-            data = message.get("data") or {}
-            if (
-                message["type"] == "event"
-                and message["kind"] == "confirmation"
-                and data["type"] == kind
-            ):
-                return dict(data)
-    raise AssertionError("unreachable")
 
 
 def denials(seen: Followed) -> list[str]:
@@ -56,7 +49,7 @@ async def start_run(
     client = await connect(server)
     project = await add_and_watch(client, project_dir)
     run = await client.prompt(project["id"], "create the file")
-    required = await next_confirmation(client, "confirmation_required")
+    required = await next_event(client, "confirmation_required")
     return client, run["id"], required["confirmation"]
 
 
@@ -122,7 +115,7 @@ async def test_an_unanswered_confirmation_expires_into_a_deny(
     server = servers.start(bundled_claude_bin.path, "--permission-timeout", "1")
     client, run_id, confirmation = await start_run(server, project_dir)
     async with client:
-        expired = await next_confirmation(client, "confirmation_expired")
+        expired = await next_event(client, "confirmation_expired")
         assert (expired["confirmation_id"], expired["reason"], expired["fallback"]) == (
             confirmation["id"],
             "timeout",
@@ -151,7 +144,7 @@ async def test_a_paused_timer_holds_the_expiry_until_resumed(
         assert resumed["confirmation"]["paused"] is False
         left = resumed["confirmation"]["remaining_seconds"]
         assert left == pytest.approx(paused["confirmation"]["remaining_seconds"], abs=0.1)
-        expired = await next_confirmation(client, "confirmation_expired")
+        expired = await next_event(client, "confirmation_expired")
         assert expired["reason"] == "timeout"
         await follow(client, run_id)
     async with await connect(server) as viewer:  # the whole story, from the log
@@ -201,7 +194,7 @@ async def test_cancelling_a_run_expires_its_confirmation(
     client, run_id, confirmation = await start_run(server, project_dir)
     async with client:
         await client.cancel(confirmation["project"], run_id)
-        expired = await next_confirmation(client, "confirmation_expired")
+        expired = await next_event(client, "confirmation_expired")
         assert (expired["confirmation_id"], expired["reason"]) == (confirmation["id"], "cancelled")
         seen = await follow(client, run_id)
     assert seen.final["state"] == "cancelled" and not (project_dir / "created.txt").exists()

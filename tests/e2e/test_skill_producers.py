@@ -17,7 +17,7 @@ from switchboard.client import ConnectionLost, RequestError, SwitchboardClient
 from switchboard.producer import RemoteProducer
 from switchboard.server.ws_hub import MAX_PENDING_PER_CONNECTION
 from tests.conftest import FAKE_AGENT, ServerFactory
-from tests.support.hub import add_and_watch, connect
+from tests.support.hub import add_and_watch, connect, next_event
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.timeout(120)
@@ -359,9 +359,9 @@ async def test_a_producer_withdraws_a_question_it_no_longer_needs(
         async with await RemoteProducer.connect(server.url, token) as producer:
             skills = producer.skills(project)
             asking = asyncio.create_task(skills.request_confirmation("s", 0, "Go?", ["go"]))
-            asked = await next_data(admin, "confirmation_required")
+            asked = await next_event(admin, "confirmation_required")
             asking.cancel()
-            expired = await next_data(admin, "confirmation_expired")
+            expired = await next_event(admin, "confirmation_expired")
             assert (expired["confirmation_id"], expired["reason"]) == (
                 asked["confirmation"]["id"],
                 "withdrawn",
@@ -423,8 +423,8 @@ async def test_a_restart_closes_the_questions_and_skills_a_crash_left_open(
         assert viewer.snapshot["pending_confirmations"] == []
         assert viewer.snapshot["running_skills"] == []
         await viewer.subscribe(project, since=0)
-        expired = await next_data(viewer, "confirmation_expired")
-        failed = await next_data(viewer, "skill_failed")
+        expired = await next_event(viewer, "confirmation_expired")
+        failed = await next_event(viewer, "skill_failed")
         head = (await viewer.projects())[0]["head"]
     assert expired["confirmation_id"] == asked["confirmation"]["id"]
     assert (expired["reason"], expired["fallback"]) == ("server_restart", "let_claude")
@@ -436,13 +436,3 @@ async def test_a_restart_closes_the_questions_and_skills_a_crash_left_open(
     restarted_again = servers.start(FAKE_AGENT, *data, record_spawns=False)
     async with await connect(restarted_again) as viewer:
         assert (await viewer.projects())[0]["head"] == head  # nothing left to close
-
-
-async def next_data(client: SwitchboardClient, kind: str) -> dict[str, Any]:
-    """The data of the next event of type ``kind`` the client receives."""
-    async with asyncio.timeout(30):
-        async for message in client.messages():
-            data = message.get("data") or {}
-            if message["type"] == "event" and data.get("type") == kind:
-                return dict(data)
-    raise AssertionError("unreachable")

@@ -20,6 +20,7 @@ from switchboard.embed import (
 )
 from switchboard.exceptions import ConfigError, SwitchboardError
 from switchboard.skills import ConfirmationAnswer
+from tests.support.hub import next_event
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -45,10 +46,7 @@ async def question_asked(switchboard: Switchboard, project: str) -> None:
     """Until a client sees the project's ``confirmation_required``."""
     async with await SwitchboardClient.connect(switchboard.url, switchboard.token) as client:
         await client.subscribe(project)
-        async with asyncio.timeout(10):
-            async for message in client.messages():
-                if (message.get("data") or {}).get("type") == "confirmation_required":
-                    return
+        await next_event(client, "confirmation_required", timeout=10)
 
 
 async def test_start_get_and_stop_the_process_wide_instance(

@@ -19,7 +19,7 @@ from switchboard.store.database import open_engine, sqlite_url
 from switchboard.store.events import NewEvent
 from switchboard.store.migrate import upgrade
 from tests.conftest import FAKE_AGENT, ClaudeBinary
-from tests.support.hub import FINISHED
+from tests.support.hub import finishes
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -50,24 +50,15 @@ async def hubs(tmp_path: Path) -> AsyncIterator[Callable[..., object]]:
         await hub.close()
 
 
-def final_state(event: WireEvent, run_id: str) -> dict[str, object] | None:
-    """The run's data if ``event`` records it in a finished state."""
-    message = json.loads(event.frame)
-    data = message["data"]
-    if message["kind"] == "run" and data["id"] == run_id and data["state"] in FINISHED:
-        return dict(data)
-    return None
-
-
 async def finished(hub: Hub, project: str, run_id: str, timeout: float = 30) -> dict[str, object]:
     """Wait for the run's finished state: from the log, or as it is published."""
     ended: asyncio.Future[dict[str, object]] = asyncio.get_running_loop().create_future()
 
     class Watch:
         def on_event(self, event: WireEvent) -> None:
-            data = final_state(event, run_id)
-            if data is not None and not ended.done():
-                ended.set_result(data)
+            message = json.loads(event.frame)
+            if finishes(message, run_id) and not ended.done():
+                ended.set_result(dict(message["data"]))
 
         def on_delta(self, frame: str) -> None: ...
 

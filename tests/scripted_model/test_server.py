@@ -149,15 +149,6 @@ def test_script_can_be_replaced_over_http(model: ScriptedModelServer) -> None:
     assert bad.status_code == 400
 
 
-def test_stop_interrupts_a_delayed_turn() -> None:
-    server = ScriptedModelServer(Script.of({"text": "late", "delay": 60})).start()
-    stopper = threading.Timer(0.2, server.stop)
-    stopper.start()
-    with pytest.raises(httpx.HTTPError):
-        post(server, conversation())
-    stopper.join()
-
-
 class HeldRequest:
     """A conversation request posted from a thread, checked to be recorded but not yet
     answered; ``answer()`` waits for its reply once the gate opens."""
@@ -193,10 +184,16 @@ def test_a_held_turn_waits_for_its_gate() -> None:
         assert "again" in held.answer()
 
 
-def test_stop_interrupts_a_held_turn() -> None:
-    server = ScriptedModelServer(Script.of({"text": "never", "hold": "go"})).start()
-    stopper = threading.Timer(0.2, server.stop)
+@pytest.mark.parametrize("turn", [{"delay": 60}, {"hold": "never"}], ids=["delayed", "held"])
+def test_stop_interrupts_a_waiting_turn(turn: dict[str, Any]) -> None:
+    server = ScriptedModelServer(Script.of({"text": "late", **turn})).start()
+
+    def stop_once_asked() -> None:
+        assert server.wait_for_requests(1, timeout=10)
+        server.stop()
+
+    stopper = threading.Thread(target=stop_once_asked)
     stopper.start()
-    with pytest.raises(httpx.HTTPError):
+    with pytest.raises(httpx.RemoteProtocolError):  # dropped unanswered, not timed out
         post(server, conversation())
     stopper.join()

@@ -122,3 +122,16 @@ async def reply(ws: Any, message: dict[str, Any]) -> dict[str, Any]:
         frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
         if frame["type"] in ("ack", "error", "heartbeat_ack"):
             return dict(frame)
+
+
+async def next_event(
+    client: SwitchboardClient, data_type: str, timeout: float = 60
+) -> dict[str, Any]:
+    """The data of the next ``event`` the client receives whose data has this ``type``
+    (``confirmation_required``, ``skill_failed``, …)."""
+    async with asyncio.timeout(timeout):
+        async for message in client.messages():
+            data = message.get("data") or {}
+            if message["type"] == "event" and data.get("type") == data_type:
+                return dict(data)
+    raise AssertionError("the connection ended first")

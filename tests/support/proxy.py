@@ -8,48 +8,46 @@ server is back, so a test can insist on a clean console while the server restart
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 
-CONNECT_RETRY_SECONDS = 0.1
 HOLD_SECONDS = 120.0  # longer than a restart plus a whole run on a busy machine
 
 
 class HoldingProxy:
     def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        """Where connections go; change it when the server comes back elsewhere."""
+        self._target_port = target_port
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
         self._open = asyncio.Event()
         self._open.set()
 
+    def hold(self) -> None:
+        """From now on, new connections wait (open ones go on): call it before the
+        server stops, and :meth:`restore` once it is back."""
+        self._open.clear()
+
     def cut(self) -> None:
         """A network outage: drop every connection, and hold new ones until
         :meth:`restore` (the server itself keeps running)."""
-        self._open.clear()
+        self.hold()
         for pipe in self._pipes:
             pipe.cancel()
 
-    def restore(self) -> None:
-        """The outage is over: held and new connections go through again."""
+    def restore(self, target_port: int | None = None) -> None:
+        """Held and new connections go through again (to ``target_port`` if the
+        server came back elsewhere)."""
+        if target_port is not None:
+            self._target_port = target_port
         self._open.set()
 
-    async def start(self) -> int:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        return int(self._server.sockets[0].getsockname()[1])
-
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for pipe in self._pipes:
-            pipe.cancel()
-        await asyncio.gather(*self._pipes, return_exceptions=True)
-
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream = await self._reach_target()
-        if upstream is None:
+        try:
+            async with asyncio.timeout(HOLD_SECONDS):
+                await self._open.wait()
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self._target_port)
+        except (TimeoutError, OSError):
             writer.close()
             return
-        up_reader, up_writer = upstream
         pipes = [
             asyncio.create_task(_pipe(reader, up_writer)),
             asyncio.create_task(_pipe(up_reader, writer)),
@@ -60,20 +58,19 @@ class HoldingProxy:
         finally:
             self._pipes.difference_update(pipes)
 
-    async def _reach_target(
-        self,
-    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
-        """Connect to the server, waiting (bounded) while it is down or cut off."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + HOLD_SECONDS
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(HOLD_SECONDS):
-                await self._open.wait()
-        while loop.time() < deadline and self._open.is_set():
-            with contextlib.suppress(OSError):
-                return await asyncio.open_connection("127.0.0.1", self.target_port)
-            await asyncio.sleep(CONNECT_RETRY_SECONDS)
-        return None
+
+@contextlib.asynccontextmanager
+async def holding_proxy(target_port: int) -> AsyncIterator[tuple[HoldingProxy, str]]:
+    """A proxy to ``127.0.0.1:target_port`` and its ``http://`` URL, closed afterwards."""
+    proxy = HoldingProxy(target_port)
+    server = await asyncio.start_server(proxy._accept, "127.0.0.1", 0)
+    try:
+        yield proxy, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+        for pipe in proxy._pipes:
+            pipe.cancel()
+        await asyncio.gather(*proxy._pipes, return_exceptions=True)
 
 
 async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:

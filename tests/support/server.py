@@ -1,7 +1,6 @@
 """Run ``switchboard serve`` as a real subprocess on a free loopback port."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -26,6 +25,10 @@ class RunningServer:
     data_dir: Path
     log_path: Path
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
     @property
     def ws_url(self) -> str:
@@ -134,11 +137,3 @@ async def run_prompt(
         assert info == {"info": "send {prompt,meta}"}
         await ws.send(json.dumps({"prompt": prompt, "meta": meta}))
         return await collect(ws)
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The test process's environment, minus anything that could point at a real CLI."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
-    env.pop("CLAUDECODE", None)
-    env.update(extra)
-    return env

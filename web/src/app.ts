@@ -175,10 +175,8 @@ export class App {
     for (const project of snapshot.projects) this.projects.set(project.id, project);
     this.pending.clear();
     for (const confirmation of snapshot.pending_confirmations) this.setPending(confirmation, reconnected);
-    for (const [id, conversation] of this.conversations) {
-      if (this.projects.has(id)) continue;
-      conversation.dispose();
-      this.conversations.delete(id);
+    for (const id of [...this.conversations.keys()]) {
+      if (!this.projects.has(id)) this.forget(id);
     }
     if (this.selected === null || !this.projects.has(this.selected)) this.selected = this.firstProject();
     for (const project of snapshot.projects) {
@@ -210,9 +208,7 @@ export class App {
       conversation.awaitingAck = false;
       conversation.ackHead = ack.head ?? 0;
     }
-    for (const [id, pending] of this.pending) {
-      if (pending.info.project === projectId) this.pending.delete(id);
-    }
+    this.dropPending(projectId);
     for (const confirmation of ack.pending_confirmations ?? []) this.setPending(confirmation, true);
     this.renderApprovals();
     this.renderProjects();
@@ -267,11 +263,7 @@ export class App {
       }
       case "project_removed":
         this.projects.delete(message.project);
-        this.conversations.get(message.project)?.dispose();
-        this.conversations.delete(message.project);
-        for (const [id, pending] of this.pending) {
-          if (pending.info.project === message.project) this.pending.delete(id);
-        }
+        this.forget(message.project);
         if (this.selected === message.project) this.selected = this.firstProject();
         this.render();
         break;
@@ -329,8 +321,25 @@ export class App {
     this.render();
   }
 
+  /** Stop following a project that is gone: its conversation and its approvals. */
+  private forget(projectId: string): void {
+    this.conversations.get(projectId)?.dispose();
+    this.conversations.delete(projectId);
+    this.dropPending(projectId);
+  }
+
+  private dropPending(projectId: string): void {
+    for (const [id, pending] of this.pending) {
+      if (pending.info.project === projectId) this.pending.delete(id);
+    }
+  }
+
+  private sortedProjects(): ProjectInfo[] {
+    return [...this.projects.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   private firstProject(): string | null {
-    const names = [...this.projects.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const names = this.sortedProjects();
     return names[0]?.id ?? null;
   }
 
@@ -371,14 +380,15 @@ export class App {
 
   private renderProjects(): void {
     clear(this.projectList);
-    const projects = [...this.projects.values()].sort((a, b) => a.name.localeCompare(b.name));
-    for (const project of projects) this.projectList.appendChild(this.projectItem(project));
+    const projects = this.sortedProjects();
+    const approvals = new Map<string, number>();
+    for (const { info } of this.pending.values()) approvals.set(info.project, (approvals.get(info.project) ?? 0) + 1);
+    for (const project of projects) this.projectList.appendChild(this.projectItem(project, approvals.get(project.id) ?? 0));
     if (projects.length === 0) this.projectList.appendChild(h("li", { class: "empty" }, "No projects yet: add a directory below."));
     document.title = this.pending.size > 0 ? `(${this.pending.size}) Switchboard` : "Switchboard";
   }
 
-  private projectItem(project: ProjectInfo): HTMLElement {
-    const approvals = [...this.pending.values()].filter((p) => p.info.project === project.id).length;
+  private projectItem(project: ProjectInfo, approvals: number): HTMLElement {
     const status = this.state !== "online" ? "offline" : project.status;
     const armed = this.armed.has(project.id);
     const remove = h("button", { type: "button", class: "remove", title: "Remove project", "aria-label": `Remove ${project.name}` }, armed ? "Remove?" : "✕");
@@ -438,7 +448,7 @@ export class App {
       pause: (confirmation: ConfirmationInfo, paused: boolean) =>
         void this.call(paused ? "pause_timer" : "resume_timer", { confirmation_id: confirmation.id }),
     };
-    for (const pending of wanted) {
+    wanted.forEach((pending, index) => {
       let card = this.cards.get(pending.info.id);
       if (card === undefined) {
         card = new ApprovalCard(pending, actions);
@@ -446,8 +456,10 @@ export class App {
       } else {
         card.update(pending);
       }
-      this.approvals.appendChild(card.element); // in order; moving keeps its inputs
-    }
+      // Moved only when out of place: moving a card would take the focus from its inputs.
+      const there = this.approvals.children[index] ?? null;
+      if (there !== card.element) this.approvals.insertBefore(card.element, there);
+    });
   }
 
   private renderConversation(): void {

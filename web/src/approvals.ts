@@ -59,7 +59,6 @@ export class ApprovalCard {
     this.pauseButton = h(
       "button",
       { class: "pause", type: "button", onclick: () => actions.pause(this.pending.info, !this.pending.info.paused) },
-      "",
     );
     this.element = h(
       "article",

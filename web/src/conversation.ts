@@ -10,7 +10,7 @@
 
 import { clip, h } from "./dom";
 import { markdown } from "./markdown";
-import { FINISHED, type EventMessage, type RunInfo } from "./protocol";
+import { FINISHED, type ConfirmationInfo, type EventMessage, type RunInfo } from "./protocol";
 import { ToolCard, toolSummary } from "./tools";
 
 /** Runs built in full when a replay has caught up; older ones wait until scrolled near. */
@@ -70,7 +70,7 @@ export class Conversation {
   readonly runs = new Map<string, RunInfo>();
   private readonly blocks = new Map<string, RunBlock>();
   private readonly tools = new Map<string, ToolCard>();
-  private live: { run: string | null; element: HTMLElement; text: string } | null = null;
+  private live: { run: string | null; element: HTMLElement } | null = null;
   /** Events of the replay under way, built by ``finishHistory``. */
   private history: EventMessage[] = [];
   /** Body events of runs not built yet, by run id. */
@@ -244,10 +244,9 @@ export class Conversation {
       this.dropLive();
       const element = h("div", { class: "assistant live" });
       this.bodyOf(run).appendChild(element);
-      this.live = { run, element, text: "" };
+      this.live = { run, element };
     }
-    this.live.text += event.delta.text ?? "";
-    this.live.element.textContent = this.live.text;
+    this.live.element.append(event.delta.text ?? ""); // a text node per piece: no re-copying
   }
 
   private dropLive(): void {
@@ -301,15 +300,8 @@ export class Conversation {
   private onConfirmation(event: EventMessage): void {
     const data = event.data;
     if (data.type === "confirmation_required") {
-      const asked = data.confirmation;
-      const what = asked.kind === "skill"
-        ? `${asked.skill?.skill_id} asks: ${asked.skill?.prompt}`
-        : asked.kind === "question"
-          ? "Claude asks a question"
-          : asked.kind === "plan"
-            ? "Claude asks to approve its plan"
-            : `Claude asks to use ${asked.tool_name}: ${clip(toolSummary(asked.tool_name, asked.input ?? {}), 100)}`;
-      this.note(event, "confirmation", `? ${what}`).dataset.confirmation = asked.id;
+      const asked = data.confirmation as ConfirmationInfo;
+      this.note(event, "confirmation", `? ${confirmationLine(asked)}`).dataset.confirmation = asked.id;
     } else if (data.type === "confirmation_answered") {
       const by = data.by === "rule" ? "by a remembered rule" : "by a client";
       const message = data.message ? `: ${data.message}` : "";
@@ -351,6 +343,20 @@ export class Conversation {
     const block = { element, prompt: promptText, state, body, summary };
     this.blocks.set(runId, block);
     return block;
+  }
+}
+
+/** What a confirmation asks, in one line (the conversation's note, a notification). */
+export function confirmationLine(asked: ConfirmationInfo): string {
+  switch (asked.kind) {
+    case "skill":
+      return `${asked.skill?.skill_id} asks: ${asked.skill?.prompt}`;
+    case "question":
+      return "Claude asks a question";
+    case "plan":
+      return "Claude asks to approve its plan";
+    default:
+      return `Claude asks to use ${asked.tool_name}: ${clip(toolSummary(asked.tool_name ?? "", asked.input ?? {}), 100)}`;
   }
 }
 

@@ -41,7 +41,7 @@ interface EditLike {
 
 /** The diffs a tool input describes, or null when it changes no file. */
 export function fileChange(tool: string, input: Record<string, unknown>): HTMLElement | null {
-  const path = String(input.file_path ?? input.notebook_path ?? "");
+  const path = String(input.file_path ?? "");
   if (tool === "Edit") {
     return diffView(path, String(input.old_string ?? ""), String(input.new_string ?? ""));
   }

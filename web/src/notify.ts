@@ -1,6 +1,7 @@
 // When a confirmation arrives while the tab is hidden: a browser notification and a
 // short sound. Both need the user's consent first ("Notify me"), as browsers require.
 
+import { confirmationLine } from "./conversation";
 import type { ConfirmationInfo } from "./protocol";
 
 export class Notifier {
@@ -17,8 +18,7 @@ export class Notifier {
     if (!document.hidden) return;
     this.beep();
     if ("Notification" in window && Notification.permission === "granted") {
-      const what = confirmation.kind === "skill" ? confirmation.skill?.prompt : confirmation.tool_name ?? "a question";
-      new Notification(`Switchboard: ${projectName} needs you`, { body: String(what), tag: confirmation.id });
+      new Notification(`Switchboard: ${projectName} needs you`, { body: confirmationLine(confirmation), tag: confirmation.id });
     }
   }
 

@@ -50,7 +50,7 @@ from switchboard.protocol.messages import (
     encode,
 )
 from switchboard.protocol.skills import AnySkillEvent, SkillFailed, SkillQuestion
-from switchboard.store.events import EventLog, NewEvent
+from switchboard.store.events import EventLog, NewEvent, StoredEvent
 from switchboard.store.projects import ProjectRecord, ProjectStore
 from switchboard.store.rules import PermissionRule, RuleStore
 from switchboard.store.tokens import ScopedToken, TokenStore
@@ -65,8 +65,8 @@ STOP_MARGIN = 5.0
 RESERVED_PRODUCERS = frozenset({"embedded", "server token"})
 """Producer names the server gives; a scoped token may not take one."""
 MISSING_SESSION = "No conversation found"
-INTERRUPTED_SKILL = "the server stopped while this skill was running"
 """How the CLI says that ``--resume`` named a session it does not have."""
+INTERRUPTED_SKILL = "the server stopped while this skill was running"
 
 
 @dataclass  # not frozen: raising sets __traceback__ on it
@@ -163,9 +163,8 @@ class Hub:
         await self.tokens.load()
         await self.registry.stop_leftovers()
         for record in self.projects.all():
-            await self._close_open_confirmations(record.id, None)  # skills' questions
             self._add_state(record.id)
-            await self._end_interrupted_skills(record.id)
+            await self._close_what_skills_left_open(record.id)
         for run in await self.runs.unfinished():
             state = self._states.get(run.project_id)
             if state is None:
@@ -596,11 +595,16 @@ class Hub:
         errors = (outcome.result or {}).get("errors")
         return isinstance(errors, list) and any(MISSING_SESSION in str(e) for e in errors)
 
-    async def _close_open_confirmations(self, project_id: str, run_id: str | None) -> None:
+    async def _close_open_confirmations(
+        self, project_id: str, run_id: str | None, logged: list[StoredEvent] | None = None
+    ) -> None:
         """A previous server died with these unanswered (those of a run, or with
-        ``run_id`` None those skills asked): say they are closed."""
+        ``run_id`` None those skills asked): say they are closed. ``logged``: the
+        confirmation events to go by, if already read."""
+        if logged is None:
+            logged = await self.bus.log.read_run(project_id, run_id, "confirmation")
         opened: list[str] = []
-        for event in await self.bus.log.read_run(project_id, run_id, "confirmation"):
+        for event in logged:
             body = json.loads(event.body)
             if body.get("type") == "confirmation_required":
                 opened.append(body["confirmation"]["id"])
@@ -615,11 +619,18 @@ class Hub:
             )
             await self._record_confirmation(project_id, run_id, body)
 
-    async def _end_interrupted_skills(self, project_id: str) -> None:
-        """A previous server died while these skills ran (started, never ended), and
-        whoever ran them lost it with it: end them, in their producer's name."""
+    async def _close_what_skills_left_open(self, project_id: str) -> None:
+        """A previous server died while skills asked or ran (their producers' connections,
+        or the embedding program, went with it): close their questions, then end the
+        skills that started and never ended, in their producer's name. One read of
+        the project's run-less events serves both."""
+        logged = await self.bus.log.read_run(project_id, None, "confirmation", "skill")
+        questions = [event for event in logged if event.kind == "confirmation"]
+        await self._close_open_confirmations(project_id, None, questions)
         running: dict[str, str] = {}  # skill id -> producer
-        for event in await self.bus.log.read_run(project_id, None, "skill"):
+        for event in logged:
+            if event.kind != "skill":
+                continue
             body = json.loads(event.body)
             skill_id = str(body.get("skill_id"))
             if body.get("type") == "skill_started":

@@ -91,6 +91,7 @@ class ProjectSession:
         self._idle_timer: asyncio.TimerHandle | None = None
         self._idle_stop: asyncio.Task[None] | None = None
         self._plan_file: Path | None = None  # the last one Claude wrote (hub/plans.py)
+        self._plans_directory = plans_directory(settings.env)
 
     @property
     def process_alive(self) -> bool:
@@ -283,7 +284,7 @@ class ProjectSession:
                 continue
             durable.append(NewEvent("cli", item.text, run_id))
             if item.type == "assistant":
-                written = plan_file_written(item.data, plans_directory(self.settings.env))
+                written = plan_file_written(item.data, self._plans_directory)
                 self._plan_file = written or self._plan_file
             if item.type in ("system", "result"):
                 found = item.data.get("session_id")

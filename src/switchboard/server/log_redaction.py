@@ -23,6 +23,9 @@ class RedactTokens(logging.Filter):
 
 
 def install() -> None:
-    """Attach the filter to uvicorn's loggers (their handlers are set up by uvicorn)."""
+    """Attach the filter to uvicorn's loggers (their handlers are set up by uvicorn),
+    once however many servers a process builds."""
     for name in ("uvicorn.access", "uvicorn.error"):
-        logging.getLogger(name).addFilter(RedactTokens())
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())

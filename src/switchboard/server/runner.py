@@ -147,7 +147,9 @@ def serve(settings: Settings) -> int:
 def build_server(
     settings: Settings, token: str, hub: Hub, early_signals: list[int] | None
 ) -> SwitchboardServer:
-    """The uvicorn server for the app (``early_signals`` None: no signal handling)."""
+    """The uvicorn server for the app (``early_signals`` None: no signal handling), with
+    tokens kept out of its logs (an embedding program's too)."""
+    log_redaction.install()
     tracker = SessionTracker()
     app = create_app(settings, token, tracker, hub)
     config = uvicorn.Config(
@@ -170,7 +172,6 @@ async def _serve(
     """Open the hub (database, recovery), then serve until shut down."""
     hub = await open_hub(settings)
     server = build_server(settings, token, hub, early_signals)
-    log_redaction.install()
     url = server_url(settings.host, sock.getsockname()[1])
     print(f"Switchboard {__version__} listening on {url}", flush=True)
     if settings.token:

@@ -124,14 +124,14 @@ class EventLog:
             raise StoreError(f"could not persist events of {project_id}: {exc}") from exc
         return stored
 
-    async def read_run(self, project_id: str, run_id: str | None, kind: str) -> list[StoredEvent]:
-        """The stored events of one run (None: of no run) and kind, in order."""
+    async def read_run(self, project_id: str, run_id: str | None, *kinds: str) -> list[StoredEvent]:
+        """The stored events of one run (None: of no run) and of these kinds, in order."""
         query = (
             select(*(events.c[name] for name in _COLUMNS))
             .where(
                 events.c.project_id == project_id,
                 events.c.run_id.is_(None) if run_id is None else events.c.run_id == run_id,
-                events.c.kind == kind,
+                events.c.kind.in_(kinds),
             )
             .order_by(events.c.seq)
         )
