@@ -1,7 +1,10 @@
 """Shared fixtures: the real Claude CLIs, the scripted model, an isolated CLI home."""
 
+import contextlib
 import json
 import os
+import signal
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,11 +14,40 @@ import pytest
 
 from switchboard.agents.discovery import bundled_claude
 from switchboard.scripted_model import ScriptedModelServer, cli_environment
+from tests.support.processes import command_line, pids_with_env, wait_exited
 from tests.support.server import RunningServer, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE_AGENT = Path(__file__).resolve().parent / "fakes" / "fake_agent.py"
 NPM_CLAUDE_DEFAULT = ROOT / "tools" / "claude-npm" / "node_modules" / ".bin" / "claude"
+
+
+LEAK_MARKER = "LEAK_CHECK_TEST_SESSION"
+"""Set in the test session's environment, so every process the tests start carries it,
+and their descendants too, even those that call setsid(). Its name avoids the prefixes
+(``SWITCHBOARD_``, ``ANTHROPIC_``, ``CLAUDE_``) that are stripped from the CLI's
+environment. (A process given an environment not built from ``os.environ`` escapes the
+check: start those with ``subprocess.run``, which waits for them.)"""
+LEAK_GRACE = 5.0
+"""How long processes still alive at the end of the session get to exit."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind() -> Iterator[None]:
+    """The session ends with no process of its own alive (zombies aside): any that is
+    still there after a short grace is killed, and the session fails, naming it."""
+    marker = uuid.uuid4().hex
+    os.environ[LEAK_MARKER] = marker
+    yield
+    left = [pid for pid in pids_with_env(LEAK_MARKER, marker) if pid != os.getpid()]
+    survivors = wait_exited(left, LEAK_GRACE)
+    if not survivors:
+        return
+    described = [f"  {pid}: {command_line(pid)}" for pid in survivors]
+    for pid in survivors:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    pytest.fail("the tests left processes alive (now killed):\n" + "\n".join(described))
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from switchboard.config import SERVE_OPTIONS, add_options, resolve
 from switchboard.exceptions import SwitchboardError
 from switchboard.scripted_model import Script, ScriptedModelServer
 from switchboard.server.runner import serve
+from switchboard.stop_signals import hold_stop_signals, wait_for_stop_signal
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -21,12 +22,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _scripted_model(args: argparse.Namespace) -> int:
     script = Script.from_file(args.script) if args.script else Script()
-    server = ScriptedModelServer(script, host=args.host, port=args.port)
+    hold_stop_signals()  # before the server's threads start
+    server = ScriptedModelServer(script, host=args.host, port=args.port).start()
     print(f"Scripted model listening on {server.url} ({len(script.turns)} turns)", flush=True)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        wait_for_stop_signal()
     finally:
         server.stop()
     return 0

@@ -26,10 +26,8 @@ def command_line(server: RunningServer, *args: str, url: str | None = None) -> l
         "-m",
         "switchboard",
         *args,
-        "--server",
-        url or server.url,
-        "--token",
-        server.token,
+        f"--server={url or server.url}",
+        f"--token={server.token}",  # = form: a token may start with "-"
     ]
 
 
@@ -37,7 +35,14 @@ def switchboard(
     server: RunningServer, *args: str, timeout: float = 90
 ) -> subprocess.CompletedProcess[str]:
     argv = command_line(server, *args)
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        argv,
+        stdin=subprocess.DEVNULL,  # not the terminal pytest may run in: nothing to ask
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def start_switchboard(
@@ -45,7 +50,9 @@ def start_switchboard(
 ) -> subprocess.Popen[str]:
     """A command left running (tail, prompt); its stdout and stderr are pipes."""
     argv = command_line(server, *args, url=url)
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def test_project_prompt_tail_cancel_and_remove_commands(
@@ -251,7 +258,7 @@ def test_token_commands_create_list_and_revoke_a_producer_token(
     listed = switchboard(server, "token", "list")
     assert listed.stdout.split()[:3] == [token_id, "deploy-bot", "produce"]
     # The secret opens /ws for publishing, and nothing else: listing tokens is refused.
-    as_producer = [*command_line(server, "token", "list")[:-1], secret]
+    as_producer = [*command_line(server, "token", "list")[:-1], f"--token={secret}"]
     refused = subprocess.run(as_producer, capture_output=True, text=True, timeout=60, check=False)
     assert refused.returncode != 0 and "forbidden" in refused.stderr
     revoked = switchboard(server, "token", "revoke", token_id)

@@ -1,7 +1,9 @@
 import stat
 from pathlib import Path
 
-from switchboard.server.token_store import load_or_create_token
+import pytest
+
+from switchboard.server.token_store import load_or_create_token, new_token
 
 
 def test_generated_once_stored_0600_and_reused(tmp_path: Path) -> None:
@@ -38,3 +40,10 @@ def test_blank_token_file_is_replaced(tmp_path: Path) -> None:
 def test_existing_token_wins_over_a_new_one(tmp_path: Path) -> None:
     (tmp_path / "token").write_text("first\n")
     assert load_or_create_token(tmp_path, None) == ("first", False)
+
+
+def test_generated_tokens_never_start_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--token -abc`` would be read as a flag: the generator draws again instead."""
+    draws = iter(["-first", "second"])
+    monkeypatch.setattr("secrets.token_urlsafe", lambda _n: next(draws))
+    assert new_token() == "second"

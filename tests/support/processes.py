@@ -51,6 +51,15 @@ def pids_with_env(name: str, value: str) -> list[int]:
     return found
 
 
+def command_line(pid: int) -> str:
+    """The process's argv joined with spaces ("?" once it is gone)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "?"
+    return " ".join(arg.decode(errors="replace") for arg in raw.split(b"\0") if arg)
+
+
 def wait_exited(pids: list[int], timeout: float) -> list[int]:
     """Wait until every pid has exited; return those still alive at the deadline."""
     deadline = time.monotonic() + timeout

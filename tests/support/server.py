@@ -17,7 +17,8 @@ START_TIMEOUT = 30.0
 
 @dataclass
 class RunningServer:
-    """A server process; ``url`` and ``token`` come from its start-up banner."""
+    """A server process; ``url`` and ``token`` come from its start-up banner (the
+    token from the web UI's link, the one place it is printed)."""
 
     process: subprocess.Popen[str]
     url: str
@@ -25,6 +26,8 @@ class RunningServer:
     data_dir: Path
     log_path: Path
     extra: dict[str, Any] = field(default_factory=dict)
+    banner: list[str] = field(default_factory=list)
+    """The lines of its start-up banner read so far (the first three)."""
 
     @property
     def port(self) -> int:
@@ -86,8 +89,8 @@ def start_server(tmp: Path, env: Mapping[str, str], args: list[str] | None = Non
         process.wait()
         raise RuntimeError(f"server did not start: {banner!r}\n{log_path.read_text()}")
     url = banner[0].split()[-1]
-    token = banner[1].rsplit(": ", 1)[-1].strip()
-    return RunningServer(process, url, token, data_dir, log_path)
+    [token] = [line.split("#token=", 1)[1].strip() for line in banner if "#token=" in line]
+    return RunningServer(process, url, token, data_dir, log_path, banner=banner)
 
 
 @dataclass

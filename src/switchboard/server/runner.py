@@ -16,13 +16,15 @@ from collections.abc import Generator
 
 import uvicorn
 
-from switchboard import __version__
+from switchboard import __version__, demo
 from switchboard.config import Settings
 from switchboard.hub.hub import Hub
 from switchboard.hub.setup import open_hub
 from switchboard.server import log_redaction
 from switchboard.server.app import create_app
+from switchboard.server.banner import banner_lines
 from switchboard.server.lifecycle import SessionTracker
+from switchboard.server.server_record import server_recorded
 from switchboard.server.token_store import load_or_create_token
 
 log = logging.getLogger(__name__)
@@ -140,7 +142,8 @@ def serve(settings: Settings) -> int:
     )
     token, created = load_or_create_token(settings.data_dir, settings.token)
     sock = bind_socket(settings.host, settings.port)
-    asyncio.run(_serve(settings, token, created, sock, early_signals))
+    with demo.demo_mode(settings) as running:  # --demo: the scripted model runs meanwhile
+        asyncio.run(_serve(running, token, created, sock, early_signals))
     return 0
 
 
@@ -161,6 +164,7 @@ def build_server(
         ws_per_message_deflate=settings.ws_compression,
         lifespan="off",
         log_level=settings.log_level,
+        log_config=log_redaction.uvicorn_log_config(),
         timeout_graceful_shutdown=int(DRAIN_TIMEOUT),
     )
     return SwitchboardServer(config, tracker, hub, early_signals)
@@ -171,15 +175,13 @@ async def _serve(
 ) -> None:
     """Open the hub (database, recovery), then serve until shut down."""
     hub = await open_hub(settings)
+    await demo.register_project(hub, settings)
     server = build_server(settings, token, hub, early_signals)
     url = server_url(settings.host, sock.getsockname()[1])
     print(f"Switchboard {__version__} listening on {url}", flush=True)
-    if settings.token:
-        origin = "given by --token / SWITCHBOARD_TOKEN"
-    else:
-        verb = "generated and stored in" if created else "read from"
-        origin = f"{verb} {settings.data_dir / 'token'}"
-    print(f"Token ({origin}): {token}", flush=True)
-    print(f"Web UI: {url}/#token={token}", flush=True)
-    print(f"Demo page: {url}/ws-demo.html?token={token}", flush=True)
-    await server.serve(sockets=[sock])
+    for line in banner_lines(settings, url, token, created):
+        print(line, flush=True)
+    for line in demo.banner(settings):
+        print(line, flush=True)
+    with server_recorded(settings.data_dir, url):  # for client commands
+        await server.serve(sockets=[sock])

@@ -14,6 +14,14 @@ def _read(path: Path) -> str:
     return ""
 
 
+def new_token() -> str:
+    """A random URL-safe token that never starts with ``-`` (``--token -x…`` would read
+    as a flag on a command line)."""
+    while (token := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return token
+
+
 def load_or_create_token(data_dir: Path, explicit: str | None) -> tuple[str, bool]:
     """Return ``(token, created)``.
 
@@ -29,7 +37,7 @@ def load_or_create_token(data_dir: Path, explicit: str | None) -> tuple[str, boo
     path = data_dir / TOKEN_FILE
     if stored := _read(path):
         return stored, False
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     temp = data_dir / f".{TOKEN_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
