@@ -94,11 +94,42 @@ def test_exhausted_script_is_a_clear_non_retryable_error(model: ScriptedModelSer
     assert response.headers["x-should-retry"] == "false"
 
 
+def test_a_retryable_error_lets_the_cli_retry() -> None:
+    error = {"status": 529, "type": "overloaded_error", "message": "busy", "retryable": True}
+    with ScriptedModelServer(Script.of({"error": error}, {"text": "ok"})) as model:
+        response = post(model, conversation())
+        assert response.status_code == 529
+        assert response.headers["x-should-retry"] == "true"
+        assert post(model, conversation()).status_code == 200
+
+
 def test_a_repeated_turn_answers_several_requests() -> None:
     script = Script.of({"error": {"status": 400}, "repeat": 3}, {"text": "after"})
     with ScriptedModelServer(script) as model:
         statuses = [post(model, conversation(stream=False)).status_code for _ in range(4)]
         assert statuses == [400, 400, 400, 200]
+
+
+def reply_text(model: ScriptedModelServer) -> str:
+    response = post(model, conversation(stream=False))
+    assert response.status_code == 200, response.text
+    return str(response.json()["content"][0]["text"])
+
+
+def test_a_looping_script_starts_over_after_its_last_turn() -> None:
+    turns = [{"text": "one"}, {"text": "two", "repeat": 2}]
+    with ScriptedModelServer(Script.model_validate({"turns": turns, "loop": True})) as model:
+        first = [reply_text(model) for _ in range(3)]
+        post(model, {"messages": [{"role": "user", "content": "a title?"}]})  # takes no turn
+        again = [reply_text(model) for _ in range(4)]
+    assert first == ["one", "two", "two"]
+    assert again == ["one", "two", "two", "one"]
+
+
+def test_a_looping_script_without_turns_still_says_it_has_none() -> None:
+    with ScriptedModelServer(Script(loop=True)) as model:
+        response = post(model, conversation())
+    assert response.status_code == 400 and "no turns left" in response.json()["error"]["message"]
 
 
 def test_non_streamed_turn(model: ScriptedModelServer) -> None:

@@ -80,3 +80,23 @@ def test_bad_values_are_clear_errors(
 
 def test_data_dir_follows_xdg() -> None:
     assert default_data_dir({"XDG_DATA_HOME": "/x"}) == Path("/x/switchboard")
+
+
+def test_the_demo_keeps_its_own_data_dir_and_runs_in_its_project() -> None:
+    settings = parse("--demo", env={"XDG_DATA_HOME": "/x"})
+    assert settings.demo is True
+    assert settings.data_dir == Path("/x/switchboard-demo")
+    assert settings.workdir == Path("/x/switchboard-demo/demo-project")
+
+
+def test_the_demo_takes_a_given_data_dir_and_workdir_and_its_variable() -> None:
+    settings = parse("--data-dir", "/d", env={"SWITCHBOARD_DEMO": "yes"})
+    assert settings.demo is True
+    assert (settings.data_dir, settings.workdir) == (Path("/d"), Path("/d/demo-project"))
+    assert parse("--demo", "--workdir", "/w").workdir == Path("/w")
+
+
+def test_without_the_demo_the_data_dir_is_the_usual_one() -> None:
+    settings = parse(env={"XDG_DATA_HOME": "/x", "SWITCHBOARD_DEMO": "false"})
+    assert settings.demo is False and settings.data_dir == Path("/x/switchboard")
+    assert settings.claude_env is None

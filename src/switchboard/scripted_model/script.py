@@ -53,6 +53,10 @@ class ApiError(_Strict):
     status: int = 400
     type: str = "invalid_request_error"
     message: str = "scripted error"
+    retryable: bool = False
+    """Let the CLI retry it (it reports each retry as a ``system/api_retry`` line), as it
+    does for a 429, 5xx or 529 from the real API. By default the reply tells the CLI not
+    to retry, so an error reaches the user at once."""
 
 
 class Turn(_Strict):
@@ -116,6 +120,9 @@ class Script(_Strict):
     such as title generation); they do not consume turns."""
     model: str = "claude-scripted-1"
     """Model name reported when the request does not name one."""
+    loop: bool = False
+    """Start over from the first turn when the last one has been served, instead of
+    answering that the script has run out (for demos that take any number of prompts)."""
 
     @classmethod
     def from_file(cls, path: Path) -> "Script":
@@ -128,4 +135,5 @@ class Script(_Strict):
 
 
 EXHAUSTED = Turn(error=ApiError(status=400, message="scripted model: the script has no turns left"))
-"""Served when the script has run out: a non-retryable error the CLI reports at once."""
+"""Served when the script has run out (and does not loop): a non-retryable error the CLI
+reports at once."""

@@ -84,7 +84,9 @@ class _State:
     def next_turn(self) -> Turn:
         with self.lock:
             if self.position >= len(self.script.turns):
-                return EXHAUSTED
+                if not (self.script.loop and self.script.turns):
+                    return EXHAUSTED
+                self.position = 0
             turn = self.script.turns[self.position]
             self.served_current += 1
             if self.served_current >= turn.repeat:
@@ -199,8 +201,8 @@ class _Handler(BaseHTTPRequestHandler):
         model = str(body.get("model") or state.script.model)
         tokens = render.estimate_tokens(body)
         if turn.error is not None:
-            no_retry = {"x-should-retry": "false"}
-            self._send_json(turn.error.status, render.error_body(turn.error), no_retry)
+            retry = {"x-should-retry": "true" if turn.error.retryable else "false"}
+            self._send_json(turn.error.status, render.error_body(turn.error), retry)
         elif body.get("stream"):
             self._stream(turn, model, tokens)
         else:
@@ -294,7 +296,7 @@ class ScriptedModelServer:
         return self
 
     def serve_forever(self) -> None:
-        """Serve on the calling thread until :meth:`stop` (used by the CLI command)."""
+        """Serve on the calling thread until :meth:`stop` is called from another one."""
         self._server.serve_forever()
 
     def stop(self) -> None:

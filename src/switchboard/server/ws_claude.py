@@ -156,7 +156,7 @@ class ClaudeSocketSession:
         return ClaudeOptions(
             binary=binary,
             cwd=self.settings.workdir,
-            env=os.environ,
+            env=os.environ if self.settings.claude_env is None else self.settings.claude_env,
             max_line_bytes=self.settings.max_line_bytes,
             extra_env={"SWITCHBOARD_META": meta},
         )
