@@ -3,12 +3,16 @@
 import os
 import re
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
-from switchboard.config import SERVE_OPTIONS
+from switchboard.config import SERVE_OPTIONS, Settings
+from switchboard.hub.session import STDIN_EOF_GRACE
+from switchboard.hub.stored_sessions import ImportLimits
+from switchboard.hub.subscription import REPLAY_CHUNK
 from switchboard.protocol.close_codes import CloseCode
 from switchboard.protocol.messages import CLIENT_TYPES, ErrorCode, ServerMessage
 from switchboard.protocol.schema import render
+from switchboard.server.ws_hub import MAX_PENDING_PER_CONNECTION
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,3 +77,58 @@ def test_docs_links_resolve() -> None:
     for doc in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", doc.read_text()):
             assert (doc.parent / target).exists(), f"{doc.name} links to missing {target}"
+
+
+def _table_rows(text: str) -> list[list[str]]:
+    return [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in text.splitlines()
+        if line.startswith("|") and not line.startswith("|---")
+    ]
+
+
+_UNITS = {"": 1, "s": 1, "MiB": 1024 * 1024, "KiB": 1024, "events": 1}
+
+
+def _documented_number(cell: str) -> float | None:
+    match = re.fullmatch(r"`?([0-9]+(?:\.[0-9]+)?)`?\s*(s|MiB|KiB|events)?", cell.strip())
+    return float(match.group(1)) * _UNITS[match.group(2) or ""] if match else None
+
+
+def _setting_default(flag: str) -> Any:
+    option = next(o for o in SERVE_OPTIONS if o.flag == flag)
+    field = {"allowed_origin": "allowed_origins", "allowed_host": "allowed_hosts"}.get(
+        option.dest, option.dest
+    )
+    return Settings.__dataclass_fields__[field].default
+
+
+def test_numeric_defaults_in_the_docs_are_the_codes() -> None:
+    """Every number the configuration table and the protocol's limits table give as a
+    setting's default is that setting's default in the code."""
+    checked = 0
+    for doc, flag_column, default_column in (
+        ("configuration.md", 0, 2),
+        ("protocol.md", 2, 1),
+    ):
+        for row in _table_rows((ROOT / "docs" / doc).read_text()):
+            flags = re.findall(r"`(--[a-z-]+)`", row[flag_column]) if len(row) > 2 else []
+            if len(flags) != 1 or not any(o.flag == flags[0] for o in SERVE_OPTIONS):
+                continue
+            documented = _documented_number(row[default_column])
+            if documented is None:
+                continue
+            assert documented == _setting_default(flags[0]), (doc, row)
+            checked += 1
+    assert checked >= 20
+
+
+def test_fixed_limits_in_the_docs_are_the_codes() -> None:
+    protocol = (ROOT / "docs" / "protocol.md").read_text()
+    configuration = (ROOT / "docs" / "configuration.md").read_text()
+    assert f"| replay chunk | {REPLAY_CHUNK} events | fixed |" in protocol
+    assert f"replay reads {REPLAY_CHUNK} events at a time" in configuration
+    assert f"chunks of {REPLAY_CHUNK} events" in protocol
+    assert f"| questions one connection waits for | {MAX_PENDING_PER_CONNECTION} |" in protocol
+    assert f"gets {STDIN_EOF_GRACE:g} s to exit after its stdin" in configuration
+    assert f"| lines imported by `session.use` | {ImportLimits().max_events} |" in protocol

@@ -68,3 +68,38 @@ def test_a_plan_is_printed_whole() -> None:
         "  | 1. Fix it",
         "  confirmation c2 (allow/deny), 600 s to answer",
     ]
+
+
+def test_api_retries_say_when_and_why() -> None:
+    retry = {
+        "type": "system",
+        "subtype": "api_retry",
+        "attempt": 2,
+        "max_retries": 10,
+        "retry_delay_ms": 1113,
+        "error_status": 529,
+        "error": "overloaded",
+    }
+    assert describe({"kind": "cli", "data": retry}) == [
+        "· API error (overloaded, HTTP 529): retrying in 1.1 s, attempt 2 of 10"
+    ]
+
+
+def test_background_work_and_follow_up_runs_are_told() -> None:
+    finished = {"type": "system", "subtype": "task_notification", "summary": "bg done"}
+    assert describe({"kind": "cli", "data": finished}) == ["· background: bg done"]
+    follow_up = {"id": "r2", "state": "running", "origin": "claude", "prompt": ""}
+    assert describe({"kind": "run", "data": follow_up}) == [
+        "· Claude carries on by itself (run r2)"
+    ]
+
+
+def test_an_imported_session_shows_its_prompts_and_answers() -> None:
+    switched = {"session_id": "s1", "reason": "session.use", "imported": 2, "omitted": 3}
+    assert describe({"kind": "session", "data": switched}) == [
+        "· now in session s1: 2 lines of its history imported, 3 older lines left out"
+    ]
+    asked = {"type": "user", "message": {"role": "user", "content": "Fix the bug"}}
+    answered = {"type": "assistant", "message": {"content": [{"type": "text", "text": "Done."}]}}
+    assert describe({"kind": "imported", "data": asked}) == ["> Fix the bug"]
+    assert describe({"kind": "imported", "data": answered}) == ["Done."]

@@ -127,6 +127,15 @@ class SwitchboardClient:
     async def projects(self) -> list[dict[str, Any]]:
         return list((await self.request("project.list"))["projects"])
 
+    async def sessions(self, project: str) -> list[dict[str, Any]]:
+        """The Claude sessions the CLI stored for the project's directory, newest first."""
+        return list((await self.request("session.list", project=project))["sessions"])
+
+    async def use_session(self, project: str, session: str) -> dict[str, Any]:
+        """Make a stored session the project's; returns the project."""
+        ack = await self.request("session.use", project=project, session=session)
+        return dict(ack["project"])
+
     async def remove_project(self, project: str) -> dict[str, Any]:
         return dict((await self.request("project.remove", project=project))["project"])
 

@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from http import HTTPStatus
 from pathlib import Path
@@ -19,10 +20,13 @@ from typing import Any, TextIO
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from switchboard.client import ConnectionLost, RequestError, SwitchboardClient
+from switchboard.client_confirmations import ConfirmationAnswerer
 from switchboard.config import default_data_dir
 from switchboard.exceptions import ConfigError
+from switchboard.program import program
 from switchboard.protocol.close_codes import CloseCode
 from switchboard.render import describe, run_summary
+from switchboard.server.server_record import recorded_url
 from switchboard.server.token_store import TOKEN_FILE
 
 DEFAULT_SERVER = "http://127.0.0.1:9876"
@@ -42,7 +46,8 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--server",
         default=None,
-        help=f"Server URL [env: SWITCHBOARD_URL; default {DEFAULT_SERVER}]",
+        help="Server URL [env: SWITCHBOARD_URL; default: the server running with DATA_DIR, "
+        f"else {DEFAULT_SERVER}]",
     )
     parser.add_argument(
         "--token",
@@ -53,17 +58,28 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         "--data-dir",
         type=Path,
         default=None,
-        help="Where to find the token file [env: SWITCHBOARD_DATA_DIR]",
+        help="The server's data dir, where to find its token and address "
+        "[env: SWITCHBOARD_DATA_DIR]",
     )
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return Path(
+        args.data_dir or os.environ.get("SWITCHBOARD_DATA_DIR") or default_data_dir(os.environ)
+    )
+
+
+def _server(args: argparse.Namespace) -> str:
+    """``--server``, else ``SWITCHBOARD_URL``, else the address a running server
+    recorded in the data dir, else the default."""
+    given = args.server or os.environ.get("SWITCHBOARD_URL")
+    return str(given or recorded_url(_data_dir(args)) or DEFAULT_SERVER)
 
 
 def _token(args: argparse.Namespace) -> str:
     if args.token or os.environ.get("SWITCHBOARD_TOKEN"):
         return str(args.token or os.environ["SWITCHBOARD_TOKEN"])
-    data_dir = args.data_dir or Path(
-        os.environ.get("SWITCHBOARD_DATA_DIR") or default_data_dir(os.environ)
-    )
-    path = data_dir / TOKEN_FILE
+    path = _data_dir(args) / TOKEN_FILE
     try:
         return path.read_text(encoding="utf-8").strip()
     except OSError as exc:
@@ -76,7 +92,7 @@ class ServerAway(ConfigError):
 
 
 async def _connect(args: argparse.Namespace) -> SwitchboardClient:
-    server = args.server or os.environ.get("SWITCHBOARD_URL") or DEFAULT_SERVER
+    server = _server(args)
     try:
         return await SwitchboardClient.connect(server, _token(args))
     except OSError as exc:
@@ -143,7 +159,7 @@ def _run(command: Command, args: argparse.Namespace) -> int:
 
 def _print_projects(projects: list[dict[str, Any]], out: TextIO) -> None:
     if not projects:
-        print("no projects (add one: switchboard project add PATH)", file=out)
+        print(f"no projects (add one: {program()} project add PATH)", file=out)
         return
     rows = [("NAME", "STATUS", "QUEUED", "EVENTS", "ID", "PATH")]
     rows += [
@@ -165,7 +181,26 @@ async def projects_command(args: argparse.Namespace) -> int:
 async def project_add_command(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
         project = await client.add_project(args.path, args.name)
-    print(f"added {project['name']} ({project['id']}) at {project['path']}")
+        print(f"added {project['name']} ({project['id']}) at {project['path']}")
+        if args.session:
+            await client.use_session(project["id"], args.session)
+            print(f"its runs resume session {args.session}, whose history was imported")
+    return 0
+
+
+async def project_sessions_command(args: argparse.Namespace) -> int:
+    async with await _connect(args) as client:
+        if args.use:
+            project = await client.use_session(args.project, args.use)
+            print(f"{project['name']} now resumes session {args.use}")
+            return 0
+        sessions = await client.sessions(args.project)
+    if not sessions:
+        print("claude has stored no session for this project's directory")
+    for session in sessions:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(session["updated_at"]))
+        mark = "*" if session["current"] else " "
+        print(f"{mark} {session['id']}  {when}  {session['first_prompt'] or ''}")
     return 0
 
 
@@ -191,7 +226,7 @@ async def token_list_command(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
         tokens = (await client.request("token.list"))["tokens"]
     if not tokens:
-        print("no scoped tokens (create one: switchboard token create NAME)")
+        print(f"no scoped tokens (create one: {program()} token create NAME)")
     for token in tokens:
         where = ",".join(token["projects"]) if token["projects"] else "*"
         print(f"{token['id']}  {token['name']}  {token['scope']}  {where}")
@@ -236,7 +271,9 @@ async def prompt_command(args: argparse.Namespace) -> int:
             args.project, args.text, model=args.model, permission_mode=args.permission_mode
         )
         # By id from here on: a project re-added under the same name is another one.
-        follower = RunFollower(run["project"], run["id"], since)
+        options = _connection_options(args)
+        answerer = ConfirmationAnswerer(args.project, options, sys.stdout, sys.stdin)
+        follower = RunFollower(run["project"], run["id"], since, answerer)
         try:
             return await follower.follow(client)
         except ConnectionLost as exc:
@@ -256,13 +293,24 @@ async def prompt_command(args: argparse.Namespace) -> int:
                 lost = exc
 
 
-class RunFollower:
-    """Prints one run's events and returns its exit code; remembers the last seq."""
+def _connection_options(args: argparse.Namespace) -> list[str]:
+    """The connection options given on the command line, to repeat in the commands
+    printed for the person to run; never the token (output may end up in a file)."""
+    given = [("--server", args.server), ("--data-dir", args.data_dir)]
+    return [f"{flag}={value}" for flag, value in given if value]
 
-    def __init__(self, project: str, run_id: str, since: int) -> None:
+
+class RunFollower:
+    """Prints one run's events and returns its exit code; remembers the last seq. The
+    run's confirmations go to ``answerer`` (asked at a terminal, or how to answer)."""
+
+    def __init__(
+        self, project: str, run_id: str, since: int, answerer: ConfirmationAnswerer
+    ) -> None:
         self.project = project
         self.run_id = run_id
         self.since = since
+        self.answerer = answerer
 
     async def follow(
         self, client: SwitchboardClient, on_event: Callable[[], None] = lambda: None
@@ -276,6 +324,7 @@ class RunFollower:
             print("switchboard: cancelling the run", file=sys.stderr)
             cancelling.append(loop.create_task(client.cancel(self.project, self.run_id)))
 
+        asking = loop.create_task(self.answerer.run(client), name="switchboard-answerer")
         try:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(signal.SIGINT, cancel)
@@ -283,6 +332,9 @@ class RunFollower:
         finally:
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(signal.SIGINT)
+            asking.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionLost):
+                await asking
 
     async def _print_run(self, client: SwitchboardClient, on_event: Callable[[], None]) -> int:
         async for message in client.messages():
@@ -294,10 +346,16 @@ class RunFollower:
                 continue
             data = message["data"]
             if message["kind"] == "run" and data.get("state") in EXIT_BY_STATE:
+                self.answerer.end_prompt_line()
                 print(run_summary(data), file=sys.stderr)
                 return EXIT_BY_STATE[data["state"]]
-            for line in describe(message):
+            lines = describe(message)
+            if lines:
+                self.answerer.end_prompt_line()
+            for line in lines:
                 print(line, flush=True)
+            if message["kind"] == "confirmation":
+                self.answerer.seen(data)
         return 2
 
 
@@ -369,6 +427,20 @@ def add_client_commands(commands: Any) -> None:
     # Relative to where the command runs, not to the server's directory.
     add.add_argument("path", type=os.path.abspath)
     add.add_argument("--name", default=None)
+    add.add_argument(
+        "--session",
+        default=None,
+        help="resume this Claude session (one the CLI stored for the directory, e.g. "
+        "from a terminal) and import its history",
+    )
+    sessions = _action(
+        project_actions,
+        "sessions",
+        project_sessions_command,
+        "list the Claude sessions stored for a project's directory (* = its own)",
+    )
+    sessions.add_argument("project")
+    sessions.add_argument("--use", metavar="ID", default=None, help="make this one the project's")
     _action(project_actions, "list", projects_command, "list projects")
     remove = _action(
         project_actions, "remove", project_remove_command, "forget a project and its history"

@@ -22,6 +22,10 @@ def default_data_dir(environ: Mapping[str, str]) -> Path:
     return Path(base) / "switchboard"
 
 
+DEMO_PROJECT_DIR = "demo-project"
+"""The ``--demo`` project's directory, under the data dir."""
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -41,6 +45,7 @@ class Settings:
     max_concurrent_runs: int = 4
     max_queued_runs: int = 16
     idle_timeout: float = 300.0
+    background_timeout: float = 3600.0
     interrupt_grace: float = 5.0
     allowed_roots: tuple[Path, ...] = ()
     subscriber_queue_bytes: int = 4 * 1024 * 1024
@@ -53,6 +58,10 @@ class Settings:
     plan_timeout: float = 600.0
     allow_bypass_permissions: bool = False
     on_confirmation: tuple[str, ...] = ()
+    demo: bool = False
+    claude_env: Mapping[str, str] | None = None
+    """The environment CLI runs get (before Switchboard's own changes); None: the server's.
+    Not an option: ``--demo`` sets it to point the CLI at its scripted model."""
 
 
 def _positive_float(text: str) -> float:
@@ -106,6 +115,8 @@ class Option:
     parse: Callable[[str], Any]
     help: str
     multiple: bool = False
+    switch: bool = False
+    """A flag without a value (``--demo`` means true); its variable still takes one."""
 
     @property
     def flag(self) -> str:
@@ -201,6 +212,12 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "Seconds a project's CLI process stays up without a run. Default 300.",
     ),
     Option(
+        "background-timeout",
+        _positive_float,
+        "Seconds a project's CLI process is kept without a run while it reports background "
+        "work (commands, agents, wake-ups) that would die with it. Default 3600.",
+    ),
+    Option(
         "interrupt-grace",
         _positive_float,
         "Seconds a cancelled run's CLI gets to stop its turn before its group is killed. "
@@ -267,6 +284,13 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "Command run (no shell) for every new confirmation, its JSON on stdin: for desktop "
         "notifications or sounds. Failures are logged, never block. Default: none.",
     ),
+    Option(
+        "demo",
+        _boolean,
+        "Offline demo: run the CLI against a built-in scripted model, with its own data "
+        "dir (default $XDG_DATA_HOME/switchboard-demo) and a project named 'demo'.",
+        switch=True,
+    ),
 )
 
 _DEST_TO_FIELD = {
@@ -279,12 +303,18 @@ _DEST_TO_FIELD = {
 def add_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) -> None:
     """Register ``options`` on ``parser``; values are parsed later by :func:`resolve`."""
     for option in options:
+        described = f"{option.help} [env: {option.env_var}]"
+        if option.switch:
+            parser.add_argument(
+                option.flag, dest=option.dest, action="store_const", const="true", help=described
+            )
+            continue
         parser.add_argument(
             option.flag,
             dest=option.dest,
             action="append" if option.multiple else "store",
             default=None,
-            help=f"{option.help} [env: {option.env_var}]",
+            help=described,
         )
 
 
@@ -314,6 +344,9 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
         values[_DEST_TO_FIELD.get(option.dest, option.dest)] = (
             tuple(parsed) if option.multiple else parsed[0]
         )
+    if values.get("demo"):  # its own state, and /ws/claude runs in its project
+        values.setdefault("data_dir", default_data_dir(env).with_name("switchboard-demo"))
+        values.setdefault("workdir", values["data_dir"] / DEMO_PROJECT_DIR)
     values.setdefault("data_dir", default_data_dir(env))
     values.setdefault("workdir", Path.cwd())
     known = {f.name for f in fields(Settings)}

@@ -117,9 +117,13 @@ def describe(event: dict[str, Any]) -> list[str]:
         state = data.get("state")
         if state == "queued":
             return [f"· run {data.get('id')} queued: {_clip(str(data.get('prompt')), 80)}"]
+        if state == "running" and data.get("origin") == "claude":
+            return [f"· Claude carries on by itself (run {data.get('id')})"]
         return [f"· {run_summary(data)}"]
     if kind == "session":
-        return ["· the next run starts a new session"]
+        return [_session_line(data)]
+    if kind == "imported":
+        return _imported_lines(data)
     if kind == "cli_error":
         return [f"! {data.get('error')}"]
     if kind == "confirmation":
@@ -128,4 +132,42 @@ def describe(event: dict[str, Any]) -> list[str]:
         return [_skill_line(data)]
     if data.get("type") in ("assistant", "user"):
         return _content_lines(data)
+    if data.get("type") == "system":
+        return _system_lines(data)
     return []
+
+
+def _system_lines(data: dict[str, Any]) -> list[str]:
+    """The CLI's system messages worth a line: API retries, background work."""
+    subtype = data.get("subtype")
+    if subtype == "api_retry":
+        delay = data.get("retry_delay_ms")
+        seconds = f"{delay / 1000:.1f} s" if isinstance(delay, int | float) else "a moment"
+        status = data.get("error_status")
+        why = f"{data.get('error') or 'error'}" + (f", HTTP {status}" if status else "")
+        return [
+            f"· API error ({why}): retrying in {seconds}, "
+            f"attempt {data.get('attempt')} of {data.get('max_retries')}"
+        ]
+    if subtype == "task_notification":
+        return [f"· background: {_clip(str(data.get('summary') or data.get('status')), 120)}"]
+    return []
+
+
+def _session_line(data: dict[str, Any]) -> str:
+    if data.get("reason") == "session.use":
+        omitted = data.get("omitted") or 0
+        left = f", {omitted} older lines left out" if omitted else ""
+        return (
+            f"· now in session {data.get('session_id')}: "
+            f"{data.get('imported', 0)} lines of its history imported{left}"
+        )
+    return "· the next run starts a new session"
+
+
+def _imported_lines(data: dict[str, Any]) -> list[str]:
+    """A line of an imported session: the person's prompts too, marked with ``>``."""
+    content = (data.get("message") or {}).get("content")
+    if data.get("type") == "user" and isinstance(content, str):
+        return [f"> {_clip(content, 200)}"]
+    return _content_lines(data)

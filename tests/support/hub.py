@@ -3,6 +3,7 @@
 import asyncio
 import json
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,39 @@ async def follow(
             if not waiting:
                 return seen
     raise AssertionError("unreachable")
+
+
+async def follow_answering(
+    client: SwitchboardClient,
+    run_id: str,
+    choose: Callable[[dict[str, Any]], str] = lambda _confirmation: "allow",
+    timeout: float = 120.0,
+) -> Followed:
+    """Follow a run to its end, answering each confirmation it asks with ``choose``'s
+    pick (allow, by default), as a person would."""
+    seen = Followed()
+    async with asyncio.timeout(timeout):
+        async for message in client.messages():
+            if message["type"] != "event":
+                continue
+            seen.events.append(message)
+            data = message["data"]
+            if data.get("type") == "confirmation_required":
+                confirmation = data["confirmation"]
+                await client.answer(confirmation["id"], choose(confirmation))
+            if finishes(message, run_id):
+                seen.final = data
+                return seen
+    raise AssertionError("the connection ended first")
+
+
+def asked_tools(seen: Followed) -> list[str]:
+    """The tools the run asked permission for, in order."""
+    return [
+        e["data"]["confirmation"]["tool_name"]
+        for e in seen.events
+        if e["kind"] == "confirmation" and e["data"].get("type") == "confirmation_required"
+    ]
 
 
 def small_buffer_socket(server: RunningServer, size: int = 64 * 1024) -> socket.socket:

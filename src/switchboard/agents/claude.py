@@ -52,6 +52,11 @@ WithdrawnHandler = Callable[[str], Awaitable[None]]
 # (and a prompt-injected command) have no business reading.
 _STRIPPED_ENV = ("CLAUDECODE",)
 _STRIPPED_PREFIXES = ("SWITCHBOARD_",)
+ENTRYPOINT = "switchboard"
+"""What the CLI records as the ``entrypoint`` of its sessions. Left unset, a piped CLI
+records ``sdk-cli`` (so does ``cli``, which it rewrites), and the ``claude --resume``
+picker leaves ``sdk-*`` sessions out; with this name (checked with 2.1.197 and 2.1.330)
+a project's session can be opened in a terminal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +97,14 @@ def build_argv(options: ClaudeOptions) -> list[str]:
 
 
 def build_env(options: ClaudeOptions) -> dict[str, str]:
-    """The child's environment: ours, minus nesting markers, plus ``extra_env`` and ``PWD``."""
+    """The child's environment: ours, minus nesting markers, plus our entrypoint,
+    ``extra_env`` and ``PWD``."""
     env = {
         k: v
         for k, v in options.env.items()
         if k not in _STRIPPED_ENV and not k.startswith(_STRIPPED_PREFIXES)
     }
+    env["CLAUDE_CODE_ENTRYPOINT"] = ENTRYPOINT
     env.update(options.extra_env)
     env["PWD"] = str(options.cwd)
     return env

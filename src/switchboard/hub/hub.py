@@ -26,13 +26,10 @@ from switchboard.hub.confirmations import Confirmation, ConfirmationBook, Delive
 from switchboard.hub.notify import ConfirmationNotifier
 from switchboard.hub.recovery import ProcessRegistry
 from switchboard.hub.runs import Run, RunStore
-from switchboard.hub.session import (
-    ProjectSession,
-    SessionServices,
-    SessionSettings,
-    TurnOutcome,
-)
+from switchboard.hub.session import ProjectSession, SessionServices, SessionSettings
 from switchboard.hub.skills import SkillBoard
+from switchboard.hub.stored_sessions import ImportLimits, StoredSessions
+from switchboard.hub.turn import TurnOutcome
 from switchboard.protocol.messages import (
     ConfirmationEvent,
     ConfirmationExpired,
@@ -46,6 +43,7 @@ from switchboard.protocol.messages import (
     ProjectStatus,
     RunInfo,
     RunOptions,
+    StoredSessionInfo,
     TokenInfo,
     encode,
 )
@@ -94,9 +92,14 @@ class HubLimits:
 @dataclass(slots=True)
 class _Project:
     id: str
-    session: ProjectSession
+    session: ProjectSession = field(init=False)
     queue: deque[Run] = field(default_factory=deque)
     running: Run | None = None
+    follow_up: Run | None = None
+    """A run Claude started itself (a follow-up turn), while it runs."""
+    follow_task: asyncio.Task[None] | None = None
+    cost_usd: float = 0.0
+    """What the project's runs have cost so far."""
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     worker: asyncio.Task[None] | None = None
     removing: bool = False
@@ -129,6 +132,9 @@ class Hub:
         self.rules = RuleStore(engine, self._writer)
         self.tokens = TokenStore(engine, self._writer)
         self.skills = SkillBoard()
+        self.stored_sessions = StoredSessions(
+            session_settings.env, ImportLimits(max_line_bytes=session_settings.max_line_bytes)
+        )
         self.notifier = (
             ConfirmationNotifier(list(limits.on_confirmation)) if limits.on_confirmation else None
         )
@@ -162,8 +168,9 @@ class Hub:
         await self.rules.load()
         await self.tokens.load()
         await self.registry.stop_leftovers()
+        costs = await self.runs.costs_by_project()
         for record in self.projects.all():
-            self._add_state(record.id)
+            self._add_state(record.id).cost_usd = costs.get(record.id, 0.0)
             await self._close_what_skills_left_open(record.id)
         for run in await self.runs.unfinished():
             state = self._states.get(run.project_id)
@@ -191,6 +198,7 @@ class Hub:
                 state.wake.set()
             await asyncio.gather(*(state.session.close() for state in states))
             await asyncio.gather(*(_stop_worker(state) for state in states))
+            await asyncio.gather(*(_stop_follow_up(state) for state in states))
             await self.confirmations.expire_where("ended")  # skills waiting in this process
             if self.notifier is not None:
                 await self.notifier.aclose()
@@ -230,6 +238,7 @@ class Hub:
     def project_info(self, project_id: str) -> ProjectInfo:
         record = self.projects.get(project_id)
         state = self._states[project_id]
+        running = state.running or state.follow_up
         return ProjectInfo(
             id=record.id,
             name=record.name,
@@ -237,17 +246,24 @@ class Hub:
             session_id=record.session_id,
             epoch=record.epoch,
             head=self.bus.head(record.id),
-            status="running" if state.running is not None else "idle",
-            running_run=state.running.id if state.running is not None else None,
+            status="running" if running is not None else "idle",
+            running_run=running.id if running is not None else None,
             queued=len(state.queue),
             permission_mode=record.permission_mode,  # type: ignore[arg-type]
+            total_cost_usd=round(state.cost_usd, 6),
+            background_tasks=state.session.background_tasks,
         )
 
     def project_infos(self) -> list[ProjectInfo]:
         return [self.project_info(r.id) for r in self.projects.all() if r.id in self._states]
 
     def running_runs(self) -> list[RunInfo]:
-        return [s.running.info() for s in self._states.values() if s.running is not None]
+        return [
+            run.info()
+            for state in self._states.values()
+            for run in (state.running, state.follow_up)
+            if run is not None
+        ]
 
     # -- requests -----------------------------------------------------------------------
 
@@ -272,6 +288,7 @@ class Hub:
             state.queue.clear()
             await state.session.close()
             await _stop_worker(state)
+            await _stop_follow_up(state)
             await self.confirmations.expire_where("ended", project_id=record.id)
             removed = await self.projects.remove(record.id)
             self.rules.forget_project(record.id)
@@ -304,10 +321,10 @@ class Hub:
         """Cancel a queued run at once, or ask the running one to stop (it ends as
         ``cancelled`` once its CLI turn has stopped)."""
         async with self._changing(key) as (record, state):
-            running = state.running
-            if running is not None and run_id in (None, running.id):
-                running.cancel_requested.set()
-                return running
+            for running in (state.running, state.follow_up):
+                if running is not None and run_id in (None, running.id):
+                    running.cancel_requested.set()
+                    return running
             queued = next((run for run in state.queue if run.id == run_id), None)
             if queued is not None:
                 state.queue.remove(queued)
@@ -325,10 +342,36 @@ class Hub:
     async def new_session(self, key: str) -> ProjectInfo:
         """The project's next run starts a fresh Claude session."""
         async with self._changing(key) as (record, state):
-            state.session.start_fresh()
+            state.session.retire()
             await self.projects.set_session(record.id, None)
             body = '{"session_id":null,"reason":"session.new"}'
             await self.bus.append(record.id, record.epoch, [NewEvent("session", body)])
+            info = self.project_info(record.id)
+        self._notify(ProjectStatus(project=info))
+        return info
+
+    async def list_sessions(self, key: str) -> list[StoredSessionInfo]:
+        """The Claude sessions the CLI has stored for the project's directory."""
+        return await self.stored_sessions.list(self.project(key))
+
+    async def use_session(self, key: str, session_id: str) -> ProjectInfo:
+        """Make a stored session the project's (its next run resumes it) and import its
+        history. Refused while a run is under way: the history would interleave."""
+        record = self.project(key)
+        history = await self.stored_sessions.read(record, session_id)
+        if history is None:
+            raise HubError(
+                "unknown_session", f"claude has no session {session_id!r} for {record.path}"
+            )
+        async with self._changing(key) as (record, state):
+            if state.running is not None or state.follow_up is not None:
+                raise HubError(
+                    "busy", f"{record.name} has a run under way; wait for it or cancel it"
+                )
+            if record.session_id != session_id:
+                state.session.retire()
+                updated = await self.projects.set_session(record.id, session_id)
+                await self.stored_sessions.append_history(self.bus, updated, session_id, history)
             info = self.project_info(record.id)
         self._notify(ProjectStatus(project=info))
         return info
@@ -458,12 +501,24 @@ class Hub:
         if not self.accepting:
             raise HubError("shutting_down", "the server is shutting down")
 
-    def _add_state(self, project_id: str) -> None:
-        services = SessionServices(self.bus, self.projects, self.registry, self.confirmations)
-        session = ProjectSession(project_id, self.session_settings, services)
-        state = _Project(project_id, session)
+    def _add_state(self, project_id: str) -> _Project:
+        state = _Project(project_id)
+        services = SessionServices(
+            self.bus,
+            self.projects,
+            self.registry,
+            self.confirmations,
+            follow_up=lambda: self._start_follow_up(state),
+            changed=lambda: self._notify_status(state),
+        )
+        state.session = ProjectSession(project_id, self.session_settings, services)
         state.worker = asyncio.create_task(self._work(state), name=f"project-{project_id}")
         self._states[project_id] = state
+        return state
+
+    def _notify_status(self, state: _Project) -> None:
+        if not self._stopping(state):
+            self._notify(ProjectStatus(project=self.project_info(state.id)))
 
     def _stopping(self, state: _Project) -> bool:
         return not self.accepting or state.removing
@@ -471,6 +526,9 @@ class Hub:
     async def _work(self, state: _Project) -> None:
         """Take the project's runs one at a time, when a slot is free."""
         while not self._stopping(state):
+            if state.follow_task is not None:  # a turn Claude began goes first
+                await asyncio.wait({state.follow_task})
+                continue
             if not state.queue:
                 state.wake.clear()
                 await state.wake.wait()
@@ -504,6 +562,41 @@ class Hub:
             )
             run.mode_from_project = True
         turn = asyncio.create_task(state.session.execute(run, project), name=f"run-{run.id}")
+        await self._supervise(state, run, turn)
+
+    async def _start_follow_up(self, state: _Project) -> Run | None:
+        """The CLI began a turn by itself (its background work finished): record a run
+        for it, owned by a task that sees it to its end like any other run."""
+        if self._stopping(state) or self.closing:
+            return None
+        run = Run.new(state.id, "", RunOptions(), origin="claude")
+        run.state, run.started_at = "running", time.time()
+        await self.runs.insert(run)
+        state.follow_up = run
+        await self._record(state, run, saved=True)
+        turn = asyncio.create_task(state.session.follow(run), name=f"run-{run.id}")
+        state.follow_task = asyncio.create_task(
+            self._see_follow_up_through(state, run, turn), name=f"follow-up-{run.id}"
+        )
+        return run
+
+    async def _see_follow_up_through(
+        self, state: _Project, run: Run, turn: asyncio.Task[TurnOutcome]
+    ) -> None:
+        try:
+            await self._supervise(state, run, turn)
+        except Exception:
+            log.exception("follow-up run %s failed unexpectedly", run.id)
+            await self._fail_quietly(state, run)
+        finally:
+            state.follow_up = None
+            state.follow_task = None
+            state.wake.set()
+            self._notify_status(state)
+
+    async def _supervise(self, state: _Project, run: Run, turn: asyncio.Task[TurnOutcome]) -> None:
+        """Wait for a run's turn within the run timeout, stop it if it is cancelled or
+        its time is up, and record how it ended."""
         cancelled = asyncio.create_task(run.cancel_requested.wait())
         try:
             done = await self._wait_within_run_timeout(run, {turn, cancelled})
@@ -524,8 +617,9 @@ class Hub:
         await self.confirmations.expire_where("ended", run_id=run.id)
         self.confirmations.forget_run(run.id)
         self._conclude(run, outcome, timed_out)
+        state.cost_usd += run.cost_usd or 0.0
         if self._lost_session(outcome):  # the CLI exits; the next run starts afresh
-            state.session.start_fresh()
+            state.session.retire()
             await self.projects.set_session(state.id, None)
         await self._record(state, run)
 
@@ -573,9 +667,8 @@ class Hub:
 
     def _conclude(self, run: Run, outcome: TurnOutcome, timed_out: bool) -> None:
         run.finished_at = time.time()
-        if outcome.result is not None:
-            run.take_result(outcome.result)
-        result = outcome.result or {}
+        if outcome.metrics is not None:
+            run.take_metrics(outcome.metrics)
         if self.closing and outcome.result is None:
             run.state, run.error = "interrupted", "the server shut down during this run"
         elif run.cancel_requested.is_set():
@@ -585,8 +678,8 @@ class Hub:
             run.error = f"timed out after {self.limits.run_timeout:g} s; claude was stopped"
         elif outcome.result is None:
             run.state, run.error = "failed", outcome.error or "claude ended without a result"
-        elif result.get("is_error"):
-            run.state, run.error = "failed", _result_error(result)
+        elif outcome.failure is not None:
+            run.state, run.error = "failed", outcome.failure
         else:
             run.state = "completed"
 
@@ -668,12 +761,11 @@ class Hub:
             listener(message, frame)
 
 
-def _result_error(result: dict[str, object]) -> str:
-    errors = result.get("errors")
-    if isinstance(errors, list) and errors:
-        return "; ".join(str(e) for e in errors)
-    text = result.get("result")
-    return str(text) if text else f"claude reported an error ({result.get('subtype')})"
+async def _stop_follow_up(state: _Project) -> None:
+    """Wait for a follow-up run to be recorded as ended (its CLI was stopped first)."""
+    if state.follow_task is not None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait({state.follow_task}, timeout=STOP_MARGIN * 3)
 
 
 async def _stop_worker(state: _Project) -> None:

@@ -7,10 +7,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from switchboard.protocol.messages import RunInfo, RunOptions, RunState
+from switchboard.agents.turns import TurnMetrics
+from switchboard.protocol.messages import RunInfo, RunOptions, RunOrigin, RunState
 from switchboard.store.schema import runs
 from switchboard.store.writer import Writer
 
@@ -37,10 +38,13 @@ class Run:
     mode_from_project: bool = False
     """The permission mode came from the project when the run started (so a change of
     the project's mode applies to it too)."""
+    origin: RunOrigin = "client"
 
     @classmethod
-    def new(cls, project_id: str, prompt: str, options: RunOptions) -> "Run":
-        return cls(uuid.uuid4().hex[:16], project_id, prompt, options)
+    def new(
+        cls, project_id: str, prompt: str, options: RunOptions, origin: RunOrigin = "client"
+    ) -> "Run":
+        return cls(uuid.uuid4().hex[:16], project_id, prompt, options, origin=origin)
 
     @property
     def finished(self) -> bool:
@@ -61,20 +65,16 @@ class Run:
             usage=self.usage,
             session_id=self.session_id,
             error=self.error,
+            origin=self.origin,
         )
 
-    def take_result(self, result: dict[str, Any]) -> None:
-        """Copy the metrics of the CLI's ``result`` message."""
-        duration = result.get("duration_ms")
-        turns = result.get("num_turns")
-        cost = result.get("total_cost_usd")
-        usage = result.get("usage")
-        session = result.get("session_id")
-        self.duration_ms = duration if isinstance(duration, int) else None
-        self.num_turns = turns if isinstance(turns, int) else None
-        self.cost_usd = float(cost) if isinstance(cost, int | float) else None
-        self.usage = usage if isinstance(usage, dict) else None
-        self.session_id = session if isinstance(session, str) else self.session_id
+    def take_metrics(self, metrics: TurnMetrics) -> None:
+        """Copy the figures of the run's turn (its own cost, not the process's)."""
+        self.duration_ms = metrics.duration_ms
+        self.num_turns = metrics.num_turns
+        self.cost_usd = metrics.cost_usd
+        self.usage = metrics.usage
+        self.session_id = metrics.session_id or self.session_id
 
     def _row(self) -> dict[str, Any]:
         return {
@@ -104,6 +104,7 @@ class RunStore:
             "prompt": run.prompt,
             "options": run.options.model_dump_json(exclude_none=True),
             "created_at": run.created_at,
+            "origin": run.origin,
             **run._row(),
         }
 
@@ -130,6 +131,18 @@ class RunStore:
 
         return await asyncio.to_thread(read)
 
+    async def costs_by_project(self) -> dict[str, float]:
+        """What each project's runs have cost so far."""
+        query = select(runs.c.project_id, func.coalesce(func.sum(runs.c.cost_usd), 0.0)).group_by(
+            runs.c.project_id
+        )
+
+        def read() -> dict[str, float]:
+            with self._engine.connect() as connection:
+                return {row[0]: float(row[1]) for row in connection.execute(query)}
+
+        return await asyncio.to_thread(read)
+
 
 def _from_row(row: Any) -> Run:
     return Run(
@@ -141,4 +154,5 @@ def _from_row(row: Any) -> Run:
         created_at=row["created_at"],
         started_at=row["started_at"],
         session_id=row["session_id"],
+        origin=row["origin"],
     )

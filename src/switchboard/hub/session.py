@@ -1,34 +1,41 @@
 """One project's Claude session: the CLI process that serves its runs, one turn at a time.
 
 The process stays up between runs (each run is one more user message on its stdin) and
-is stopped after ``idle_timeout`` seconds without a run, when a run asks for other
-options (model, permission mode), or after ``session.new``. The next run then starts a
-process with ``--resume=<the project's session id>``, so the conversation carries on.
+is stopped after ``idle_timeout`` seconds without a turn, when a run asks for other
+options (model, permission mode), or after ``session.new`` / ``session.use``. The next
+run then starts a process with ``--resume=<the project's session id>``, so the
+conversation carries on.
+
+A ``result`` ends a turn, not the CLI's work: while the CLI reports background work
+(:class:`~switchboard.agents.background.BackgroundWork`), the process is kept (up to
+``background_timeout`` after its last turn), options change in place rather than by a
+restart, and when the CLI starts a turn by itself, that turn becomes a run of its own
+(origin ``claude``, recorded by the hub through ``SessionServices.follow_up``).
 
 Every line the CLI prints is appended to the project's event log attributed to the
-current run, except ``stream_event`` token deltas, which are published live only.
+turn's run (lines between turns belong to no run), except ``stream_event`` token
+deltas, which are published live only.
 """
 
 import asyncio
-import json
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from switchboard.agents.claude import ClaudeOptions, ClaudeProcess
 from switchboard.agents.discovery import find_claude
+from switchboard.agents.turns import TurnAccounting
 from switchboard.exceptions import AgentError, AgentGoneError
 from switchboard.hub.bus import EventBus
 from switchboard.hub.confirmations import ConfirmationBook, Decision
-from switchboard.hub.plans import plan_file_written, plan_for, plans_directory
+from switchboard.hub.plans import plan_for, plans_directory
 from switchboard.hub.recovery import ProcessRegistry
 from switchboard.hub.runs import Run
-from switchboard.protocol.cli_messages import BadLine, CliMessage
+from switchboard.hub.session_output import OutputTaker
+from switchboard.hub.turn import CliProcess, Turn, TurnOutcome
 from switchboard.protocol.control import PermissionRequest
-from switchboard.protocol.messages import delta_frame
-from switchboard.store.events import NewEvent
 from switchboard.store.projects import ProjectRecord, ProjectStore
 
 log = logging.getLogger(__name__)
@@ -48,14 +55,11 @@ class SessionSettings:
     interrupt_grace: float
     idle_timeout: float
     partial_messages: bool
+    background_timeout: float = 3600.0
 
 
-@dataclass(frozen=True, slots=True)
-class TurnOutcome:
-    """How a turn ended: with the CLI's ``result`` message, or without one (``error``)."""
-
-    result: dict[str, Any] | None
-    error: str | None = None
+FollowUpStarter = Callable[[], Awaitable[Run | None]]
+"""Records a run for a turn the CLI began by itself; None when the hub is closing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,111 +70,174 @@ class SessionServices:
     projects: ProjectStore
     registry: ProcessRegistry
     confirmations: ConfirmationBook
+    follow_up: FollowUpStarter
+    changed: Callable[[], None] = lambda: None
+    """Something clients see changed (the number of background tasks)."""
 
 
 class ProjectSession:
     """Owns at most one CLI process for one project."""
 
     def __init__(
-        self, project_id: str, settings: SessionSettings, services: "SessionServices"
+        self, project_id: str, settings: SessionSettings, services: SessionServices
     ) -> None:
         self.project_id = project_id
         self.settings = settings
-        self._bus = services.bus
-        self._projects = services.projects
-        self._registry = services.registry
-        self._confirmations = services.confirmations
-        self._claude: ClaudeProcess | None = None
-        self._options_key: tuple[str | None, str | None] | None = None
-        self._pump: asyncio.Task[None] | None = None
-        self._run: Run | None = None
-        self._turn: asyncio.Future[TurnOutcome] | None = None
-        self._turn_claude: ClaudeProcess | None = None  # the process the turn was sent to
+        self._services = services
+        self._process: CliProcess | None = None
+        self.turn: Turn | None = None
+        """The turn under way, if any (its run's events are attributed to it)."""
+        self._turn_ended = asyncio.Event()
+        self._turn_ended.set()
+        self._follow_ups: dict[str, asyncio.Future[TurnOutcome]] = {}
+        self._starting_follow_up: asyncio.Future[Turn | None] | None = None
         self._closed = False
-        self._fresh = False  # session.new: the next process starts a new session
         self._idle_timer: asyncio.TimerHandle | None = None
         self._idle_stop: asyncio.Task[None] | None = None
-        self._plan_file: Path | None = None  # the last one Claude wrote (hub/plans.py)
-        self._plans_directory = plans_directory(settings.env)
+        self.plan_file: Path | None = None  # the last one Claude wrote (hub/plans.py)
+        self.plans_directory = plans_directory(settings.env)
+        self._output = OutputTaker(self, services.bus, services.projects)
 
     @property
     def process_alive(self) -> bool:
-        return self._claude is not None
+        return self._process is not None
 
     @property
     def pid(self) -> int | None:
-        return self._claude.pid if self._claude is not None else None
+        return self._process.claude.pid if self._process is not None else None
 
-    def start_fresh(self) -> None:
-        """Make the next run start a new Claude session (the current process is retired)."""
-        self._fresh = True
-        self._plan_file = None
-        if self._turn is None:
+    @property
+    def background_tasks(self) -> int:
+        process = self._process
+        return process.background.pending(time.monotonic()) if process is not None else 0
+
+    def retire(self) -> None:
+        """The project's session changed (session.new / session.use): the current
+        process is stopped once idle, and the next run starts one for the new session.
+        Background work of the old session stops with it."""
+        self.plan_file = None
+        if self._process is not None:
+            self._process.retired = True
+        if self.turn is None:
             self._schedule_idle_stop(0)
+
+    def is_current(self, claude: ClaudeProcess) -> bool:
+        """``claude`` is the process of the project's session (not a retired one)."""
+        process = self._process
+        return process is not None and process.claude is claude and not process.retired
 
     async def execute(self, run: Run, project: ProjectRecord) -> TurnOutcome:
         """Run one turn. Raises AgentError / ClaudeNotFoundError if no CLI could start."""
         self._cancel_idle_stop()
         if self._idle_stop is not None:
             await self._idle_stop
-        if run.cancel_requested.is_set():
+        claude = None
+        while not run.cancel_requested.is_set() and (claude is None or self.turn is not None):
+            await self._turn_ended.wait()  # a follow-up turn Claude began goes first
+            claude = await self._ensure_process(run, project)
+        if claude is None or run.cancel_requested.is_set():  # before or while starting
             return TurnOutcome(None, "stopped before it started")
-        claude = await self._ensure_process(run, project)
+        turn = self._begin_turn(run, claude)
         try:
-            if run.cancel_requested.is_set():  # it came while the CLI was starting
-                return TurnOutcome(None, "stopped before it started")
-            self._run = run
-            turn: asyncio.Future[TurnOutcome] = asyncio.get_running_loop().create_future()
-            self._turn, self._turn_claude = turn, claude
             try:
                 await claude.send_user(run.prompt)
             except AgentGoneError:
                 log.info("claude exited before taking the prompt of run %s", run.id)
-            return await turn
+            return await turn.outcome
         finally:
-            self._turn, self._turn_claude = None, None
-            self._schedule_idle_stop(self.settings.idle_timeout)
+            self._end_turn(turn)
+
+    async def follow(self, run: Run) -> TurnOutcome:
+        """Wait for the end of a follow-up turn (one the CLI began by itself)."""
+        outcome = self._follow_ups.pop(run.id, None)
+        if outcome is None:
+            return TurnOutcome(None, "the follow-up turn is unknown")
+        return await outcome
 
     async def switch_mode(self, mode: str) -> bool:
         """Switch the running CLI's permission mode (control protocol); True if it did."""
-        claude = self._claude
-        if claude is None or not claude.turn_running:
+        process = self._process
+        if process is None or not process.claude.turn_running:
             return False
-        try:
-            answer = await asyncio.wait_for(
-                claude.request(claude.control.set_permission_mode(mode)), MODE_SWITCH_SECONDS
-            )
-        except (TimeoutError, AgentGoneError):
+        claude = process.claude
+        if not await self._request(claude, claude.control.set_permission_mode(mode)):
             return False
-        if answer.ok and self._options_key is not None:
-            self._options_key = (self._options_key[0], mode)
-        return answer.ok
+        process.options_key = (process.options_key[0], mode)
+        return True
 
     async def cancel(self) -> None:
         """Stop the running turn: interrupt, then kill the process if that fails."""
-        if self._claude is not None:
-            await self._claude.cancel(self.settings.interrupt_grace, self.settings.kill_grace)
+        if self._process is not None:
+            settings = self.settings
+            await self._process.claude.cancel(settings.interrupt_grace, settings.kill_grace)
 
     async def kill(self) -> None:
         """Stop the process now (a turn that would not stop); a later run starts another."""
-        if self._claude is not None:
-            await self._claude.aclose(self.settings.kill_grace)
+        if self._process is not None:
+            await self._process.claude.aclose(self.settings.kill_grace)
 
     async def close(self) -> None:
         """Stop the process for good (shutdown, project removal); wait for its output."""
         self._closed = True
         self._cancel_idle_stop()
-        claude, pump = self._claude, self._pump
-        if claude is not None:
-            await claude.aclose(self.settings.kill_grace)
-        if pump is not None:
-            await pump
+        process = self._process
+        if process is not None:
+            await process.claude.aclose(self.settings.kill_grace)
+            if process.pump is not None:
+                await process.pump
         if self._idle_stop is not None:
             await self._idle_stop
 
     def kill_now(self) -> None:
-        if self._claude is not None:
-            self._claude.kill_now()
+        if self._process is not None:
+            self._process.claude.kill_now()
+
+    # -- turns ----------------------------------------------------------------------
+
+    def _begin_turn(self, run: Run, claude: ClaudeProcess) -> Turn:
+        self._cancel_idle_stop()
+        turn = Turn(run, claude, asyncio.get_running_loop().create_future())
+        self.turn = turn
+        self._turn_ended.clear()
+        return turn
+
+    def end_turn_with(self, turn: Turn, outcome: TurnOutcome) -> None:
+        """The turn is over (its result came, or its process went): later lines belong
+        to no run until the next turn."""
+        if not turn.outcome.done():
+            turn.outcome.set_result(outcome)
+        self._end_turn(turn)
+
+    def _end_turn(self, turn: Turn) -> None:
+        if self.turn is turn:
+            self.turn = None
+            self._turn_ended.set()
+            process = self._process
+            if process is not None and process.claude is turn.claude:
+                process.idle_since = time.monotonic()
+            retired = process is not None and process.retired
+            self._schedule_idle_stop(0 if retired else self.settings.idle_timeout)
+
+    async def start_follow_up(self, claude: ClaudeProcess) -> Turn | None:
+        """The CLI began a turn by itself: the hub records a run for it. Called by the
+        output pump and by the permission handler, whichever sees the turn first."""
+        if self.turn is not None and self.turn.claude is claude:
+            return self.turn
+        if self._starting_follow_up is not None:
+            return await asyncio.shield(self._starting_follow_up)
+        starting = self._starting_follow_up = asyncio.get_running_loop().create_future()
+        turn: Turn | None = None
+        try:
+            run = None if self._closed else await self._services.follow_up()
+            if run is not None:
+                turn = self._begin_turn(run, claude)
+                self._follow_ups[run.id] = turn.outcome
+                if self._process is not None:
+                    self._process.background.follow_up_started(time.monotonic())
+        finally:
+            starting.set_result(turn)
+            self._starting_follow_up = None
+        return turn
 
     # -- the process ----------------------------------------------------------------
 
@@ -178,16 +245,13 @@ class ProjectSession:
         if self._closed:
             raise AgentError("the project's session is closed")
         key = (run.options.model, run.options.permission_mode)
-        claude = self._claude
-        reusable = claude is not None and claude.process.returncode is None
-        if claude is not None and reusable and key == self._options_key and not self._fresh:
-            return claude
+        process = self._process
+        if process is not None and await self._reusable(process, key):
+            return process.claude
         await self._stop_gracefully()
-        if self._fresh and project.session_id is not None:
-            project = await self._projects.set_session(project.id, None)
-        self._fresh = False
+        binary = find_claude(self.settings.claude_bin)
         options = ClaudeOptions(
-            binary=find_claude(self.settings.claude_bin),
+            binary=binary,
             cwd=project.path,
             env=self.settings.env,
             resume=project.session_id,
@@ -197,20 +261,90 @@ class ProjectSession:
             model=run.options.model,
             max_line_bytes=self.settings.max_line_bytes,
         )
-        process = ClaudeProcess(
+        claude = ClaudeProcess(
             options,
-            on_permission=lambda request: self._ask(process, request),
+            on_permission=lambda request: self._ask(claude, request),
             on_withdrawn=self._withdrawn,
         )
-        await process.start()
-        self._claude, self._options_key = process, key
-        await self._registry.record(process.pid, project.id, run.id)
-        self._pump = asyncio.create_task(self._pump_output(process), name=f"pump-{process.pid}")
-        return process
+        await claude.start()
+        process = self._process = CliProcess(claude, key, TurnAccounting(binary))
+        await self._services.registry.record(claude.pid, project.id, run.id)
+        process.pump = asyncio.create_task(self._pump(process), name=f"pump-{claude.pid}")
+        return claude
+
+    async def _reusable(self, process: CliProcess, key: tuple[str | None, str | None]) -> bool:
+        """Whether ``process`` can serve a run with options ``key``: it is alive, of the
+        project's session, and has these options, or can switch to them in place
+        (only tried while background work would die with a restart)."""
+        if process.claude.process.returncode is not None or process.retired:
+            return False
+        if key == process.options_key:
+            return True
+        if not process.background.pending(time.monotonic()):
+            return False
+        return await self._switch_in_place(process, key)
+
+    async def _switch_in_place(
+        self, process: CliProcess, key: tuple[str | None, str | None]
+    ) -> bool:
+        (model, mode), (had_model, had_mode) = key, process.options_key
+        if (model is None and had_model is not None) or (mode is None and had_mode is not None):
+            return False  # "the CLI's default" cannot be asked for in place
+        claude = process.claude
+        if model != had_model and not await self._request(claude, claude.control.set_model(model)):
+            return False
+        switch_mode = claude.control.set_permission_mode
+        if mode != had_mode and not await self._request(claude, switch_mode(str(mode))):
+            return False
+        process.options_key = key
+        log.info("switched claude pid=%s to %s in place (background work)", claude.pid, key)
+        return True
+
+    @staticmethod
+    async def _request(claude: ClaudeProcess, request_id: str) -> bool:
+        try:
+            answer = await asyncio.wait_for(claude.request(request_id), MODE_SWITCH_SECONDS)
+        except (TimeoutError, AgentGoneError):
+            return False
+        return answer.ok
+
+    async def _pump(self, process: CliProcess) -> None:
+        """Append everything the CLI prints; end turns; clean up when it exits."""
+        claude = process.claude
+        try:
+            async for batch in claude.output_batches():
+                await self._output.take(process, batch)
+        except Exception:
+            log.exception("recording claude's output failed; stopping it")
+        finally:
+            if self._process is process:
+                self._process = None  # from now on, a new run starts a new process
+            returncode = await claude.aclose(self.settings.kill_grace)
+            turn = self.turn
+            if turn is not None and turn.claude is claude:
+                stderr = claude.stderr_text.strip()[-STDERR_SHOWN:]
+                why = f"claude exited with status {returncode} before finishing the run"
+                self.end_turn_with(turn, TurnOutcome(None, f"{why}: {stderr}" if stderr else why))
+            if process.background.pending(time.monotonic()):
+                self._services.changed()
+            try:
+                await self._services.registry.forget(claude.pid)
+            except Exception as exc:  # the store is closed or failing: nothing to clean
+                log.warning("could not forget process %s: %s", claude.pid, exc)
+
+    def background_changed(self, process: CliProcess) -> None:
+        """The CLI's pending background work changed: tell clients, and when it has all
+        ended, count the idle time from now."""
+        self._services.changed()
+        if self.turn is None and not process.background.pending(time.monotonic()):
+            process.idle_since = time.monotonic()
+            self._schedule_idle_stop(self.settings.idle_timeout)
+
+    # -- stopping when idle -----------------------------------------------------------
 
     def _schedule_idle_stop(self, delay: float) -> None:
         self._cancel_idle_stop()
-        if self._claude is None:
+        if self._process is None or self._closed:
             return
         loop = asyncio.get_running_loop()
         self._idle_timer = loop.call_later(delay, self._begin_idle_stop)
@@ -222,8 +356,25 @@ class ProjectSession:
 
     def _begin_idle_stop(self) -> None:
         self._idle_timer = None
-        if self._turn is None and self._idle_stop is None:
-            self._idle_stop = asyncio.create_task(self._run_idle_stop(), name="idle-stop")
+        process = self._process
+        if self.turn is not None or self._idle_stop is not None or process is None:
+            return
+        now = time.monotonic()
+        pending = process.background.pending(now)
+        if pending and not process.retired:
+            idle_for = now - process.idle_since
+            left = self.settings.background_timeout - idle_for
+            if left > 0:
+                self._schedule_idle_stop(min(self.settings.idle_timeout, left))
+                return
+            log.warning(
+                "stopping the claude of project %s with %d background tasks still pending "
+                "after %.0f s without a turn (--background-timeout)",
+                self.project_id,
+                pending,
+                idle_for,
+            )
+        self._idle_stop = asyncio.create_task(self._run_idle_stop(), name="idle-stop")
 
     async def _run_idle_stop(self) -> None:
         try:
@@ -234,70 +385,17 @@ class ProjectSession:
 
     async def _stop_gracefully(self) -> None:
         """Close the CLI's stdin so that it exits by itself; stop it if it does not."""
-        claude, pump = self._claude, self._pump
-        if claude is None or pump is None:
+        process = self._process
+        if process is None or process.pump is None:
             return
-        claude.close_stdin()
+        process.claude.close_stdin()
         try:
-            await asyncio.wait_for(asyncio.shield(pump), STDIN_EOF_GRACE)
+            await asyncio.wait_for(asyncio.shield(process.pump), STDIN_EOF_GRACE)
         except TimeoutError:
-            await claude.aclose(self.settings.kill_grace)
-            await pump
+            await process.claude.aclose(self.settings.kill_grace)
+            await process.pump
 
-    async def _pump_output(self, claude: ClaudeProcess) -> None:
-        """Append everything the CLI prints; finish turns; clean up when it exits."""
-        try:
-            async for batch in claude.output_batches():
-                await self._take(claude, batch)
-        except Exception:
-            log.exception("recording claude's output failed; stopping it")
-        finally:
-            if self._claude is claude:
-                self._claude = None  # from now on, a new run starts a new process
-            returncode = await claude.aclose(self.settings.kill_grace)
-            turn = self._turn if self._turn_claude is claude else None
-            if turn is not None and not turn.done():
-                stderr = claude.stderr_text.strip()[-STDERR_SHOWN:]
-                why = f"claude exited with status {returncode} before finishing the run"
-                turn.set_result(TurnOutcome(None, f"{why}: {stderr}" if stderr else why))
-            try:
-                await self._registry.forget(claude.pid)
-            except Exception as exc:  # the store is closed or failing: nothing to clean
-                log.warning("could not forget process %s: %s", claude.pid, exc)
-
-    async def _take(self, claude: ClaudeProcess, batch: list[CliMessage | BadLine]) -> None:
-        run_id = self._run.id if self._run is not None else None
-        durable: list[NewEvent] = []
-        result: dict[str, Any] | None = None
-        session_id: str | None = None
-        for item in batch:
-            if isinstance(item, BadLine):
-                body = json.dumps({"error": item.describe(), "line": item.preview})
-                durable.append(NewEvent("cli_error", body, run_id))
-                continue
-            if item.type == "stream_event":
-                await self._append(durable)
-                durable = []
-                self._bus.publish_delta(
-                    self.project_id, delta_frame(self.project_id, run_id, item.text)
-                )
-                continue
-            durable.append(NewEvent("cli", item.text, run_id))
-            if item.type == "assistant":
-                written = plan_file_written(item.data, self._plans_directory)
-                self._plan_file = written or self._plan_file
-            if item.type in ("system", "result"):
-                found = item.data.get("session_id")
-                if isinstance(found, str) and found:
-                    session_id = found
-            if item.type == "result":
-                result = item.data
-        await self._append(durable)
-        if session_id is not None:
-            await self._remember_session(session_id)
-        turn = self._turn if self._turn_claude is claude else None
-        if result is not None and turn is not None and not turn.done():
-            turn.set_result(TurnOutcome(result))
+    # -- questions --------------------------------------------------------------------
 
     async def _ask(self, claude: ClaudeProcess, request: PermissionRequest) -> None:
         """Claude asks for permission: open a confirmation; its answer comes later."""
@@ -308,21 +406,16 @@ class ProjectSession:
                 request.request_id, decision.allow, updated, decision.message
             )
 
-        run_id = self._run.id if self._run is not None else None
-        plan = await plan_for(request, self._plan_file)
-        await self._confirmations.open(self.project_id, run_id, request, deliver, plan=plan)
-
-    async def _withdrawn(self, request_id: str) -> None:
-        await self._confirmations.expire_where(
-            "withdrawn", request_id=request_id, project_id=self.project_id
+        turn = self.turn
+        if turn is None or turn.claude is not claude:  # a turn the CLI began by itself
+            turn = await self.start_follow_up(claude)
+        run_id = turn.run.id if turn is not None else None
+        plan = await plan_for(request, self.plan_file)
+        await self._services.confirmations.open(
+            self.project_id, run_id, request, deliver, plan=plan
         )
 
-    async def _append(self, items: list[NewEvent]) -> None:
-        if items:
-            project = self._projects.get(self.project_id)
-            await self._bus.append(self.project_id, project.epoch, items)
-
-    async def _remember_session(self, session_id: str) -> None:
-        project = self._projects.find(self.project_id)
-        if project is not None and project.session_id != session_id and not self._fresh:
-            await self._projects.set_session(self.project_id, session_id)
+    async def _withdrawn(self, request_id: str) -> None:
+        await self._services.confirmations.expire_where(
+            "withdrawn", request_id=request_id, project_id=self.project_id
+        )

@@ -40,11 +40,12 @@ async def open_hub(settings: Settings) -> Hub:
         raise
     session_settings = SessionSettings(
         claude_bin=settings.claude_bin,
-        env=dict(os.environ),
+        env=dict(os.environ if settings.claude_env is None else settings.claude_env),
         max_line_bytes=settings.max_line_bytes,
         kill_grace=settings.kill_grace,
         interrupt_grace=settings.interrupt_grace,
         idle_timeout=settings.idle_timeout,
+        background_timeout=settings.background_timeout,
         partial_messages=settings.partial_messages,
     )
     limits = HubLimits(

@@ -51,6 +51,8 @@ ErrorCode = Literal[
     "invalid_option",
     "unknown_rule",
     "unknown_token",
+    "unknown_session",
+    "busy",
     "forbidden",
     "too_many_pending",
     "shutting_down",
@@ -59,6 +61,9 @@ ErrorCode = Literal[
 """Every ``error.code`` the server sends (docs/protocol.md explains each)."""
 
 RunState = Literal["queued", "running", "completed", "failed", "cancelled", "interrupted"]
+RunOrigin = Literal["client", "claude"]
+"""client: a prompt; claude: a follow-up turn the CLI started itself (background work it
+had started finished, and it carried on)."""
 FINISHED_STATES: frozenset[str] = frozenset({"completed", "failed", "cancelled", "interrupted"})
 
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"]
@@ -129,6 +134,25 @@ class ProjectRemove(_Request):
 class SessionNew(_Request):
     type: Literal["session.new"]
     project: ProjectKey
+
+
+SessionId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class SessionList(_Request):
+    """The Claude sessions the CLI has stored for the project's directory."""
+
+    type: Literal["session.list"]
+    project: ProjectKey
+
+
+class SessionUse(_Request):
+    """Make a stored Claude session the project's: the next run resumes it, and its
+    earlier history is added to the project's log as ``imported`` events."""
+
+    type: Literal["session.use"]
+    project: ProjectKey
+    session: SessionId
 
 
 class Heartbeat(_Request):
@@ -255,6 +279,8 @@ ClientMessage = Annotated[
     | ProjectList
     | ProjectRemove
     | SessionNew
+    | SessionList
+    | SessionUse
     | Heartbeat
     | ConfirmationResponse
     | PauseTimer
@@ -286,6 +312,8 @@ CLIENT_TYPES = frozenset(
         "project.list",
         "project.remove",
         "session.new",
+        "session.list",
+        "session.use",
         "heartbeat",
         "skill.event",
         "confirmation.request",
@@ -312,6 +340,14 @@ class ProjectInfo(_Message):
     permission_mode: PermissionMode | None = Field(
         default=None, description="The default of the project's runs."
     )
+    total_cost_usd: float = Field(
+        default=0.0, description="What the project's runs have cost so far, in USD."
+    )
+    background_tasks: int = Field(
+        default=0,
+        description="Background work the project's CLI reports as still running "
+        "(commands, agents, monitors, scheduled wake-ups); it keeps the CLI up.",
+    )
 
 
 class RunInfo(_Message):
@@ -328,6 +364,19 @@ class RunInfo(_Message):
     usage: dict[str, Any] | None = None
     session_id: str | None = None
     error: str | None = None
+    origin: RunOrigin = Field(
+        default="client", description="client: a prompt; claude: a follow-up turn."
+    )
+
+
+class StoredSessionInfo(_Message):
+    """A Claude session the CLI has stored for a project's directory."""
+
+    id: str
+    first_prompt: str | None = Field(description="The session's first prompt, shortened.")
+    started_at: float | None
+    updated_at: float
+    current: bool = Field(description="It is the project's session.")
 
 
 ConfirmationKind = Literal["tool_permission", "question", "plan", "skill"]
@@ -460,6 +509,9 @@ class Ack(_Message):
     )
     confirmation: ConfirmationInfo | None = None
     rules: list[PermissionRuleInfo] | None = None
+    sessions: list[StoredSessionInfo] | None = Field(
+        default=None, description="session.list: newest first."
+    )
     token: TokenInfo | None = None
     tokens: list[TokenInfo] | None = None
     secret: str | None = Field(
@@ -515,8 +567,13 @@ class Event(_Message):
     seq: int
     epoch: int
     run: str | None
-    kind: Literal["cli", "cli_error", "run", "session", "confirmation", "permission_mode", "skill"]
-    data: Any = Field(description="kind cli: the CLI's stream-json line, unchanged.")
+    kind: Literal[
+        "cli", "cli_error", "run", "session", "confirmation", "permission_mode", "skill", "imported"
+    ]
+    data: Any = Field(
+        description="kind cli: the CLI's stream-json line, unchanged; kind imported: a "
+        "line of a session's stored transcript (session.use), unchanged."
+    )
 
 
 class Delta(_Message):

@@ -51,7 +51,9 @@ from switchboard.protocol.messages import (
     ProjectStatus,
     Prompt,
     ResumeTimer,
+    SessionList,
     SessionNew,
+    SessionUse,
     SkillEventPublish,
     Subscribe,
     TokenCreate,
@@ -341,9 +343,8 @@ class HubConnection:
                 info = hub.project_info(hub.project(request.project).id)
                 await hub.remove_project(request.project)
                 self._reply(Ack(id=request.id, project=info))
-            case SessionNew():
-                info = await hub.new_session(request.project)
-                self._reply(Ack(id=request.id, project=info))
+            case SessionNew() | SessionList() | SessionUse():
+                await self._handle_sessions(request)
             case Heartbeat():
                 self._reply(HeartbeatAck(id=request.id, server_time=time.time()))
             case SkillEventPublish() | ConfirmationRequest() | ConfirmationWithdraw():
@@ -396,6 +397,20 @@ class HubConnection:
                 paused = isinstance(request, PauseTimer)
                 confirmation = await hub.confirmations.set_paused(request.confirmation_id, paused)
                 self._reply(Ack(id=request.id, confirmation=confirmation.info()))
+
+    async def _handle_sessions(self, request: SessionNew | SessionList | SessionUse) -> None:
+        """The project's Claude session: a fresh one, or one the CLI stored."""
+        hub = self.hub
+        match request:
+            case SessionNew():
+                info = await hub.new_session(request.project)
+                self._reply(Ack(id=request.id, project=info))
+            case SessionList():
+                sessions = await hub.list_sessions(request.project)
+                self._reply(Ack(id=request.id, sessions=sessions))
+            case SessionUse():
+                info = await hub.use_session(request.project, request.session)
+                self._reply(Ack(id=request.id, project=info))
 
     async def _handle_tokens(self, request: TokenCreate | TokenList | TokenRevoke) -> None:
         hub = self.hub

@@ -45,9 +45,11 @@ runs = Table(
     Column("usage", Text),
     Column("session_id", String(64)),
     Column("error", Text),
+    Column("origin", String(16), nullable=False, server_default="client"),
     Index("ix_runs_project_state", "project_id", "state"),
 )
-"""Runs: queued, running, completed, failed, cancelled, interrupted."""
+"""Runs: queued, running, completed, failed, cancelled, interrupted. ``origin``: client
+(a prompt) or claude (a follow-up turn the CLI started itself)."""
 
 events = Table(
     "events",

@@ -1,0 +1,88 @@
+"""Turn accounting: a run's own cost from the CLI's per-process total; follow-up turns."""
+
+from typing import Any
+
+import pytest
+
+from switchboard.agents.turns import TurnAccounting, starts_a_turn
+
+
+def result(total: float, **fields: Any) -> dict[str, Any]:
+    return {
+        "type": "result",
+        "subtype": "success",
+        "is_error": False,
+        "total_cost_usd": total,
+        "num_turns": 1,
+        "duration_ms": 12,
+        "usage": {"input_tokens": 2560, "output_tokens": 9},
+        "session_id": "s1",
+        **fields,
+    }
+
+
+def test_each_turn_costs_the_difference_from_the_last_total() -> None:
+    books = TurnAccounting()
+    costs = [books.finish(result(total)).cost_usd for total in (0.0104, 0.0209, 0.0314)]
+    assert costs == pytest.approx([0.0104, 0.0105, 0.0105])
+
+
+def test_a_turn_without_a_total_has_no_cost_and_keeps_the_books() -> None:
+    books = TurnAccounting()
+    books.finish(result(0.01))
+    assert books.finish({"type": "result", "num_turns": 1}).cost_usd is None
+    assert books.finish(result(0.03)).cost_usd == pytest.approx(0.02)
+
+
+def test_the_turn_figures_are_taken_as_they_are() -> None:
+    metrics = TurnAccounting().finish(result(0.5))
+    assert (metrics.num_turns, metrics.duration_ms, metrics.session_id) == (1, 12, "s1")
+    assert metrics.usage == {"input_tokens": 2560, "output_tokens": 9}
+
+
+def test_an_authentication_failure_says_what_to_do() -> None:
+    books = TurnAccounting()
+    books.observe(
+        {
+            "type": "assistant",
+            "error": "authentication_failed",
+            "message": {"content": [{"type": "text", "text": "Not logged in · Please run /login"}]},
+        }
+    )
+    failure = books.failure(result(0, is_error=True, result="Not logged in · Please run /login"))
+    assert failure is not None
+    assert "Not logged in" in failure and "ANTHROPIC_API_KEY" in failure and "/login" in failure
+    # The next failure is judged afresh.
+    assert books.failure(result(0, is_error=True, errors=["boom"])) == "boom"
+
+
+def test_other_failures_give_the_cli_errors_or_its_text() -> None:
+    books = TurnAccounting()
+    assert books.failure(result(0)) is None
+    assert books.failure(result(0, is_error=True, errors=["a", "b"])) == "a; b"
+    assert books.failure(result(0, is_error=True, result="API Error: 400")) == "API Error: 400"
+    assert "error_max_turns" in str(
+        books.failure(result(0, is_error=True, subtype="error_max_turns"))
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "starts"),
+    [
+        ({"type": "system", "subtype": "init"}, True),
+        ({"type": "system", "subtype": "task_notification", "status": "completed"}, True),
+        ({"type": "assistant", "message": {}}, True),
+        ({"type": "stream_event", "event": {}}, True),
+        ({"type": "system", "subtype": "api_retry"}, True),
+        ({"type": "system", "subtype": "session_state_changed", "state": "running"}, True),
+        ({"type": "system", "subtype": "session_state_changed", "state": "idle"}, False),
+        ({"type": "system", "subtype": "background_tasks_changed", "tasks": []}, False),
+        ({"type": "system", "subtype": "task_updated"}, False),
+        ({"type": "system", "subtype": "status", "status": None, "permissionMode": "plan"}, False),
+        ({"type": "command_lifecycle", "state": "completed"}, False),
+        ({"type": "control_response", "response": {}}, False),
+        ({"type": "result"}, False),
+    ],
+)
+def test_what_begins_a_follow_up_turn(line: dict[str, Any], starts: bool) -> None:
+    assert starts_a_turn(line) is starts
