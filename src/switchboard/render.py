@@ -157,7 +157,9 @@ def _system_lines(data: dict[str, Any]) -> list[str]:
 def _session_line(data: dict[str, Any]) -> str:
     if data.get("reason") == "session.use":
         omitted = data.get("omitted") or 0
+        too_long = data.get("too_long") or 0
         left = f", {omitted} older lines left out" if omitted else ""
+        left += f", {too_long} too long to import" if too_long else ""
         return (
             f"· now in session {data.get('session_id')}: "
             f"{data.get('imported', 0)} lines of its history imported{left}"

@@ -108,4 +108,4 @@ def test_a_transcript_keeps_the_newest_conversation_lines(tmp_path: Path) -> Non
     history = transcripts.read_transcript(path, limit=2, max_line_bytes=250)
     assert [json.loads(line)["type"] for line in history.lines] == ["user", "assistant"]
     assert "three" in history.lines[-1]
-    assert history.omitted == 2  # "one" made way, the long answer was too long
+    assert (history.omitted, history.too_long) == (1, 1)  # "one" made way; one too long

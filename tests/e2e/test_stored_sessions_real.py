@@ -68,6 +68,7 @@ async def test_a_terminal_session_is_listed_imported_and_resumed(
         "reason": "session.use",
         "imported": len(imported),
         "omitted": 0,
+        "too_long": 0,
     }
     assert _texts(imported) == ["Started in a terminal", "Answered in the terminal."]
     assert all(e["run"] is None for e in seen.events if e["kind"] == "imported")

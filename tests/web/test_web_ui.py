@@ -3,13 +3,10 @@ model. Every test fails on any console error or uncaught exception in a page."""
 
 import json
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, expect
+from playwright.async_api import Page, expect
 
 from switchboard.protocol.messages import RunInfo
 from switchboard.scripted_model import Script, ScriptedModelServer
@@ -17,92 +14,18 @@ from switchboard.store.events import NewEvent
 from switchboard.store.offline import write_project
 from switchboard.store.projects import ProjectRecord
 from tests.conftest import ClaudeBinary, ServerFactory
-from tests.support.browser import chromium
 from tests.support.hub import connect, follow, next_event, prompt_and_follow
 from tests.support.proxy import holding_proxy
 from tests.support.server import RunningServer
 from tests.support.turns import ASK, TOUCH
+from tests.web.pages import PHONE, add_project, browsing, scripted_page, send, shoot
 
 pytestmark = pytest.mark.timeout(180)
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 LONG_ANSWER = (
     "The answer is **42**. Here is how to print it, streamed to you in pieces so that "
     "you can watch it arrive:\n\n```python\nprint(42)\n```\n\nThat is all there is to it."
 )
-
-
-class Pages:
-    """Pages of one browser, each watched for console errors and page errors."""
-
-    def __init__(self, browser: Browser, server: RunningServer, base_url: str) -> None:
-        self.browser = browser
-        self.server = server
-        self.base_url = base_url
-        self.problems: list[str] = []
-        self.socket_urls: list[str] = []
-        """Every WebSocket a page opened: the token must be in none of their URLs (it
-        travels as a subprotocol, out of proxies' logs and devtools' address column)."""
-
-    async def new_page(self, viewport: dict[str, int] = DESKTOP) -> Page:
-        """A page in a fresh browser context (its own storage), watched for errors."""
-        context = await self.browser.new_context(viewport=viewport)  # type: ignore[arg-type]
-        page = await context.new_page()
-        page.on("console", self._on_console)
-        page.on("pageerror", lambda error: self.problems.append(f"pageerror: {error}"))
-        page.on("websocket", lambda socket: self.socket_urls.append(socket.url))
-        return page
-
-    async def open(self, viewport: dict[str, int] = DESKTOP) -> Page:
-        """The UI, opened with the token in the URL fragment, once connected."""
-        page = await self.new_page(viewport)
-        await page.goto(f"{self.base_url}/#token={self.server.token}")
-        await expect(page.locator(".connection")).to_have_text("connected")
-        return page
-
-    def _on_console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.problems.append(f"console error: {message.text}")
-
-
-@asynccontextmanager
-async def browsing(server: RunningServer, base_url: str | None = None) -> AsyncIterator[Pages]:
-    async with chromium() as browser:
-        pages = Pages(browser, server, base_url or server.url)
-        yield pages
-    assert pages.problems == []
-    assert pages.socket_urls  # (so that the check below cannot pass by seeing nothing)
-    assert not [url for url in pages.socket_urls if server.token in url or "token=" in url]
-
-
-@asynccontextmanager
-async def scripted_page(
-    server: RunningServer, project: Path, model: ScriptedModelServer, *turns: dict[str, Any]
-) -> AsyncIterator[tuple[Pages, Page]]:
-    """The model's script, the project, and a page open on it."""
-    model.set_script(Script.of(*turns))
-    await add_project(server, project)
-    async with browsing(server) as pages:
-        yield pages, await pages.open()
-
-
-async def add_project(server: RunningServer, path: Path) -> str:
-    async with await connect(server) as client:
-        return str((await client.add_project(str(path)))["id"])
-
-
-async def send(page: Page, text: str, mode: str | None = None) -> None:
-    if mode is not None:
-        await page.select_option("select[aria-label='Permission mode']", mode)
-    await page.fill("textarea[aria-label='Prompt']", text)
-    await page.click(".prompt-box button[type=submit]")
-
-
-async def shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 WATCH_LIVE_TEXT = """() => {
@@ -171,8 +94,8 @@ async def test_a_bash_touch_approved_in_the_ui_creates_the_file(
         await card.locator("button.allow").click()
         await expect(page.locator(".approval")).to_have_count(0)
         await expect(phone.locator(".approval")).to_have_count(0)
-        await expect(page.locator(".note.answered")).to_contain_text("allow")
-        await expect(page.locator(".note.answered")).to_contain_text("answered in this tab")
+        await expect(page.locator(".note.answered")).to_have_text("✓ You allowed this")
+        await expect(phone.locator(".note.answered")).to_have_text("✓ Allowed from another device")
         await expect(page.locator(".run-summary")).to_contain_text("completed")
         await expect(page.locator(".tool[data-tool=Bash] .tool-state")).to_have_text("done")
     assert (project_dir / "created.txt").exists()
@@ -188,8 +111,9 @@ async def test_a_denial_shows_and_the_run_goes_on(
         card = page.locator(".approval")
         await card.locator("input.reason").fill("not in this directory")
         await card.locator("button.deny").click()
-        await expect(page.locator(".note.denied")).to_contain_text("deny")
-        await expect(page.locator(".note.denied")).to_contain_text("not in this directory")
+        await expect(page.locator(".note.denied")).to_have_text(
+            "✗ You denied this: not in this directory"
+        )
         await expect(page.locator(".assistant").last).to_have_text("Understood, I left it.")
         await expect(page.locator(".run-summary")).to_contain_text("completed")
     assert not (project_dir / "created.txt").exists()
@@ -472,7 +396,7 @@ async def test_remember_in_the_ui_answers_the_next_identical_request(
         await send(page, "create it again")
         await expect(page.locator(".run-summary")).to_have_count(2)
         await expect(page.locator(".run-summary").last).to_contain_text("completed")
-        await expect(page.locator(".note.answered").last).to_contain_text("by a remembered rule")
+        await expect(page.locator(".note.answered").last).to_have_text("✓ Allowed by rule")
         await expect(page.locator(".approval")).to_have_count(0)
 
 
@@ -623,7 +547,8 @@ async def test_a_plan_is_shown_and_approved_then_a_new_session_is_started(
         await expect(page.locator(".assistant").last).to_have_text("Plan approved; starting.")
         await expect(page.locator(".run-summary")).to_have_count(2)
         await expect(page.locator(".run-summary").last).to_contain_text("completed")
-        await page.get_by_role("button", name="New session").click()
+        await page.get_by_role("button", name="Sessions").click()
+        await page.get_by_role("dialog").get_by_role("button", name="New session").click()
         await expect(page.locator(".note.divider")).to_have_text("A new session starts here")
         await send(page, "hello again")
         await expect(page.locator(".run-summary")).to_have_count(3)

@@ -8,12 +8,16 @@
 // ignored. Events up to the ack's head are history: the ack's pending confirmations are
 // the truth about them, and they never notify.
 
+import { ActivityLine, describeActivity } from "./activity";
+import { AnsweredHere } from "./answered";
 import { ApprovalCard, type Answer, type Pending } from "./approvals";
 import { Connection, RequestFailed, type ConnectionState } from "./connection";
 import { Conversation } from "./conversation";
 import { clear, h } from "./dom";
+import { renderHeader } from "./header";
 import { Notifier } from "./notify";
 import type { Ack, ConfirmationInfo, Connected, EventMessage, ProjectInfo, RunInfo, ServerMessage } from "./protocol";
+import { SessionPicker } from "./sessions";
 
 const FAILURES_BEFORE_TOKEN_CHECK = 3;
 
@@ -41,7 +45,7 @@ export class App {
   private readonly projects = new Map<string, ProjectInfo>();
   private readonly pending = new Map<string, Pending>();
   private readonly conversations = new Map<string, Conversation>();
-  private readonly answeredHere = new Set<string>();
+  private readonly answeredHere = new AnsweredHere();
   private readonly announced = new Set<string>();
   private readonly armed = new Set<string>();
   private readonly cards = new Map<string, ApprovalCard>();
@@ -57,6 +61,7 @@ export class App {
   private readonly header = h("div", { class: "project-header" });
   private readonly approvals = h("div", { class: "approvals", "aria-live": "polite" });
   private readonly scroller = h("div", { class: "scroller" });
+  private readonly activity = new ActivityLine();
   private readonly queue = h("div", { class: "queue" });
   private readonly promptText = h("textarea", { rows: 3, placeholder: "Ask Claude… (Ctrl+Enter sends)", "aria-label": "Prompt" }) as HTMLTextAreaElement;
   private readonly sendButton = h("button", { type: "submit" }, "Send") as HTMLButtonElement;
@@ -69,6 +74,11 @@ export class App {
     h("option", { value: "plan" }, "plan"),
   ) as HTMLSelectElement;
   private readonly toast = h("div", { class: "toast", role: "alert", hidden: true });
+  private readonly sessions = new SessionPicker({
+    list: async (project) => (await this.connection.request("session.list", { project })).sessions ?? [],
+    use: (project, session) => this.connection.request("session.use", { project, session }),
+    fresh: (project) => this.connection.request("session.new", { project }),
+  });
 
   constructor(
     mount: HTMLElement,
@@ -82,7 +92,10 @@ export class App {
       onState: (state, retry) => this.onState(state, retry),
     });
     mount.replaceChildren(this.layout());
-    window.setInterval(() => this.cards.forEach((card) => card.tick()), 1000);
+    window.setInterval(() => {
+      this.cards.forEach((card) => card.tick());
+      this.renderActivity(); // a retry's countdown
+    }, 1000);
   }
 
   start(): void {
@@ -135,6 +148,7 @@ export class App {
         this.header,
         this.approvals,
         this.scroller,
+        this.activity.element,
         this.queue,
         h(
           "form",
@@ -150,6 +164,7 @@ export class App {
         ),
       ),
       this.toast,
+      this.sessions.element,
     );
   }
 
@@ -161,6 +176,7 @@ export class App {
     this.status.textContent =
       state === "online" ? "connected" : state === "connecting" ? "connecting…" : `offline, retrying in ${Math.ceil((retryMs ?? 0) / 1000)} s`;
     if (state === "online") this.failures = 0;
+    this.renderActivity();
     if (state === "offline" && ++this.failures === FAILURES_BEFORE_TOKEN_CHECK) {
       // Failing again and again: maybe the server is back with another token.
       void this.session.check().then((valid) => valid === false && this.session.logout("The server no longer accepts this token."));
@@ -238,7 +254,10 @@ export class App {
         const conversation = this.conversations.get(message.project);
         if (conversation !== undefined && !conversation.awaitingAck && conversation.caughtUp) {
           conversation.delta(message.run, message.data);
-          if (message.project === this.selected) this.stickToBottom();
+          if (message.project === this.selected) {
+            this.renderActivity();
+            this.stickToBottom();
+          }
         }
         break;
       }
@@ -248,6 +267,7 @@ export class App {
           conversation.finishHistory();
           if (message.project === this.selected) {
             this.renderQueue();
+            this.renderActivity();
             this.scroller.scrollTop = this.scroller.scrollHeight;
           }
         }
@@ -258,7 +278,10 @@ export class App {
         this.projects.set(message.project.id, message.project);
         if (!known) void this.follow(message.project.id, message.project.head, null); // someone added it
         this.renderProjects();
-        if (message.project.id === this.selected) this.renderHeader();
+        if (message.project.id === this.selected) {
+          this.renderHeader();
+          this.renderActivity(); // its background work
+        }
         break;
       }
       case "project_removed":
@@ -284,6 +307,7 @@ export class App {
     if (event.kind === "confirmation" && live) this.onConfirmationEvent(event);
     if (event.project === this.selected && conversation?.caughtUp) {
       if (event.kind === "run") this.renderQueue();
+      this.renderActivity();
       this.stickToBottom();
     }
   }
@@ -376,6 +400,7 @@ export class App {
     this.renderApprovals();
     this.renderConversation();
     this.renderQueue();
+    this.renderActivity();
   }
 
   private renderProjects(): void {
@@ -417,17 +442,8 @@ export class App {
   }
 
   private renderHeader(): void {
-    clear(this.header);
     const project = this.selected === null ? undefined : this.projects.get(this.selected);
-    if (project === undefined) {
-      this.header.appendChild(h("h1", {}, "No project open"));
-      return;
-    }
-    this.header.append(
-      h("h1", {}, project.name),
-      h("span", { class: "path" }, project.path),
-      h("button", { type: "button", class: "secondary", onclick: () => void this.call("session.new", { project: project.id }) }, "New session"),
-    );
+    renderHeader(this.header, project, (open) => this.sessions.open(open));
   }
 
   /** The open project's approvals: cards are kept (and what was typed in them) and
@@ -460,6 +476,7 @@ export class App {
       const there = this.approvals.children[index] ?? null;
       if (there !== card.element) this.approvals.insertBefore(card.element, there);
     });
+    this.renderActivity();
   }
 
   private renderConversation(): void {
@@ -487,12 +504,25 @@ export class App {
         "li",
         { class: `queued-run ${run.state}`, "data-run": run.id },
         h("span", { class: "label" }, label),
-        h("span", { class: "text" }, run.prompt),
+        h("span", { class: "text" }, run.origin === "claude" ? "Claude carries on by itself" : run.prompt),
         h("button", { type: "button", class: "cancel", onclick: () => void this.call("cancel", { project: run.project, run: run.id }) }, run.state === "running" ? "Stop" : "Cancel"),
       );
     this.queue.appendChild(
       h("ul", {}, ...running.map((run) => entry(run, "running")), ...queued.map((run, index) => entry(run, `#${index + 1} queued`))),
     );
+  }
+
+  /** The open project's activity line (none while its history loads). */
+  private renderActivity(): void {
+    const conversation = this.selected === null ? undefined : this.conversations.get(this.selected);
+    if (conversation === undefined || !conversation.caughtUp) {
+      this.activity.show(null);
+      return;
+    }
+    const pending = [...this.pending.values()].map((p) => p.info).filter((info) => info.project === this.selected);
+    const backgroundTasks = this.projects.get(conversation.projectId)?.background_tasks ?? 0;
+    const runs = conversation.runs.values();
+    this.activity.show(describeActivity({ online: this.state === "online", runs, pending, tracker: conversation.activity, backgroundTasks }));
   }
 
   private stickToBottom(): void {

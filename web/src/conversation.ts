@@ -1,17 +1,26 @@
 // One project's conversation, built from its events in seq order: a block per run
 // (prompt, Claude's text and tool cards, a summary), notes for everything else, and
 // the text Claude is typing right now from the live deltas. Each event is applied at
-// most once (by seq), so replays after a reconnect never show a message twice.
+// most once (by seq), so replays after a reconnect never show a message twice. It also
+// keeps track of what the running run is doing (``activity``), for the activity line.
 //
 // A replay is collected first and built in one go when it has caught up, so a page
 // never shows half a history. Only the newest runs are built in full then; older runs
 // get their prompt and summary at once and their body (text, tool cards, diffs) when
 // scrolled near: opening a session of a thousand runs costs about what fifty do.
+//
+// A run Claude began by itself (origin ``claude``) is headed by what woke it, in words,
+// not by a prompt; a session's history imported by ``session.use`` is shown as a
+// conversation of its own (imported.ts).
 
-import { clip, h } from "./dom";
-import { markdown } from "./markdown";
+import { ActivityTracker, apiRetry } from "./activity";
+import { answerLine, expiryLine } from "./answered";
+import { appendAssistant, applyToolResults } from "./content";
+import { h } from "./dom";
+import { ImportedHistory } from "./imported";
+import { apiErrorText, carriedOnLine, confirmationLine, isApiErrorMessage, retryLine, skillLine } from "./notes";
 import { FINISHED, type ConfirmationInfo, type EventMessage, type RunInfo } from "./protocol";
-import { ToolCard, toolSummary } from "./tools";
+import type { ToolCard } from "./tools";
 
 /** Runs built in full when a replay has caught up; older ones wait until scrolled near. */
 export const EAGER_RUNS = 30;
@@ -42,7 +51,11 @@ interface RunBlock {
   prompt: HTMLElement;
   state: HTMLElement;
   body: HTMLElement;
+  /** Why the run did not complete, unless its body already says it. */
+  error: HTMLElement;
   summary: HTMLElement;
+  /** The API errors the body shows (the CLI's reports of them in Claude's name). */
+  errorsShown: Set<string>;
 }
 
 export function runSummary(run: RunInfo): string {
@@ -54,7 +67,6 @@ export function runSummary(run: RunInfo): string {
   const tokensIn = Number(usage.input_tokens ?? 0) + Number(usage.cache_read_input_tokens ?? 0);
   const tokensOut = Number(usage.output_tokens ?? 0);
   if (tokensIn || tokensOut) parts.push(`${tokensIn.toLocaleString()} in / ${tokensOut.toLocaleString()} out tokens`);
-  if (run.error) parts.push(run.error);
   return parts.join(" · ");
 }
 
@@ -68,9 +80,18 @@ export class Conversation {
   /** The project's head when the subscription began: events up to it are history. */
   ackHead = 0;
   readonly runs = new Map<string, RunInfo>();
+  /** What the running run is doing, from its events and deltas. */
+  readonly activity = new ActivityTracker();
   private readonly blocks = new Map<string, RunBlock>();
   private readonly tools = new Map<string, ToolCard>();
+  /** The kind of each confirmation asked (its answer's note words it). */
+  private readonly asked = new Map<string, ConfirmationInfo["kind"]>();
   private live: { run: string | null; element: HTMLElement } | null = null;
+  /** What finished, by run: the summaries of the ``task_notification`` lines of each run
+   *  (those of a run Claude began by itself head it). */
+  private readonly notified = new Map<string, string[]>();
+  /** The latest session imported by ``session.use``: its ``imported`` lines go there. */
+  private imported: ImportedHistory | null = null;
   /** Events of the replay under way, built by ``finishHistory``. */
   private history: EventMessage[] = [];
   /** Body events of runs not built yet, by run id. */
@@ -78,12 +99,12 @@ export class Conversation {
   private readonly nearby: IntersectionObserver;
   private cancelIdle: (() => void) | null = null;
 
-  /** ``scroller`` is the element the conversation scrolls in; ``answeredHere`` holds
-   *  the confirmations this tab answered (their notes say so). */
+  /** ``scroller`` is the element the conversation scrolls in; ``answeredHere`` knows
+   *  the confirmations this browser answered (their notes say "you"). */
   constructor(
     readonly projectId: string,
     scroller: HTMLElement,
-    private readonly answeredHere: ReadonlySet<string>,
+    private readonly answeredHere: { has(id: string): boolean },
   ) {
     this.element = h("div", { class: "conversation loading", "data-project": projectId });
     this.nearby = new IntersectionObserver((entries) => this.buildNearby(entries), {
@@ -104,6 +125,10 @@ export class Conversation {
     this.runs.clear();
     this.blocks.clear();
     this.tools.clear();
+    this.asked.clear();
+    this.notified.clear();
+    this.imported = null;
+    this.activity.reset();
     this.live = null;
     this.history = [];
   }
@@ -126,6 +151,10 @@ export class Conversation {
     if (event.seq <= this.lastSeq) return false;
     this.lastSeq = event.seq;
     if (event.kind === "run") this.runs.set((event.data as RunInfo).id, event.data as RunInfo);
+    if (event.kind === "cli" && event.run !== null && event.data?.subtype === "task_notification") {
+      this.onNotification(event.run, event.data);
+    }
+    this.activity.onEvent(event);
     if (!this.caughtUp) {
       this.history.push(event);
       return true;
@@ -216,7 +245,20 @@ export class Conversation {
         this.note(event, "warning", `! ${String(data.error ?? "a line could not be read")}`);
         break;
       case "session":
-        this.note(event, "divider", "A new session starts here");
+        if (data.reason === "session.use") {
+          this.imported = new ImportedHistory(data, event.seq, this.tools);
+          this.element.appendChild(this.imported.element);
+        } else {
+          this.imported = null;
+          this.note(event, "divider", "A new session starts here");
+        }
+        break;
+      case "imported":
+        if (this.imported === null) {
+          this.imported = new ImportedHistory({}, event.seq, this.tools); // its session event is not in this log
+          this.element.appendChild(this.imported.element);
+        }
+        this.imported.add(data, event.seq);
         break;
       case "permission_mode":
         this.note(event, "info", `Permission mode: ${data.mode ?? "default"}`);
@@ -234,6 +276,7 @@ export class Conversation {
 
   /** A live token delta: show what Claude is typing, replaced by the full message. */
   delta(run: string | null, data: { event?: { type?: string; delta?: { type?: string; text?: string } } }): void {
+    this.activity.onDelta(run, data);
     const event = data.event ?? {};
     if (event.type === "message_start") {
       this.dropLive();
@@ -254,46 +297,77 @@ export class Conversation {
     this.live = null;
   }
 
+  /** Background work finished (seen in every event, so that a run's head says so also
+   *  while its body waits to be built). */
+  private onNotification(run: string, data: { summary?: unknown; status?: unknown }): void {
+    const summaries = this.notified.get(run) ?? [];
+    summaries.push(String(data.summary ?? data.status ?? "background work finished"));
+    this.notified.set(run, summaries);
+    const block = this.blocks.get(run);
+    const info = this.runs.get(run);
+    if (block !== undefined && info !== undefined) this.head(block, info);
+  }
+
+  /** A run's head: its prompt, or what made Claude carry on by itself. */
+  private head(block: RunBlock, run: RunInfo): void {
+    if (run.origin === "claude") {
+      block.element.dataset.origin = "claude";
+      block.prompt.textContent = carriedOnLine(this.notified.get(run.id) ?? []);
+    } else {
+      block.prompt.textContent = run.prompt;
+    }
+  }
+
   private onRun(run: RunInfo, seq: number): void {
     const block = this.blockOf(run.id, run.prompt, seq);
-    block.prompt.textContent = run.prompt;
+    this.head(block, run);
     block.state.textContent = run.state;
     block.element.dataset.state = run.state;
     if (FINISHED.has(run.state)) {
       if (this.live?.run === run.id) this.dropLive();
       block.summary.textContent = runSummary(run);
       block.summary.hidden = false;
+      const error = run.error?.trim() ?? "";
+      const shown = error !== "" && !block.errorsShown.has(error);
+      block.error.textContent = shown ? error : "";
+      block.error.hidden = !shown;
     }
   }
 
   private onCli(event: EventMessage): void {
     const data = event.data;
-    if (data.type === "assistant") {
+    if (data.type === "assistant" && isApiErrorMessage(data)) {
+      // The CLI's report of an API error, in Claude's name: shown as the error it is.
       if (this.live?.run === event.run) this.dropLive();
-      const body = this.bodyOf(event.run);
-      for (const block of data.message?.content ?? []) {
-        if (block.type === "text" && block.text) {
-          const text = markdown(String(block.text));
-          text.classList.add("assistant");
-          text.dataset.seq = String(event.seq);
-          body.appendChild(text);
-        } else if (block.type === "tool_use") {
-          const card = new ToolCard({ id: block.id, name: block.name, input: block.input ?? {} });
-          card.element.dataset.seq = String(event.seq);
-          this.tools.set(block.id, card);
-          body.appendChild(card.element);
-        } else if (block.type === "thinking" && block.thinking) {
-          body.appendChild(
-            h("details", { class: "thinking", "data-seq": event.seq }, h("summary", {}, "Thinking"), h("pre", {}, String(block.thinking))),
-          );
+      const text = apiErrorText(data);
+      this.note(event, "api-error", text);
+      if (event.run !== null) {
+        const block = this.blockOf(event.run, null, null);
+        block.errorsShown.add(text);
+        if (block.error.textContent === text) {
+          block.error.textContent = ""; // said on its own line until this body was built
+          block.error.hidden = true;
         }
       }
+    } else if (data.type === "assistant") {
+      if (this.live?.run === event.run) this.dropLive();
+      appendAssistant(this.bodyOf(event.run), data.message?.content, event.seq, this.tools);
     } else if (data.type === "user") {
-      for (const block of data.message?.content ?? []) {
-        if (block?.type === "tool_result") {
-          this.tools.get(block.tool_use_id)?.setResult(block.content, Boolean(block.is_error));
-        }
-      }
+      applyToolResults(data.message?.content, this.tools);
+    } else if (data.type === "system" && data.subtype === "api_retry") {
+      this.retryNote(event);
+    }
+  }
+
+  /** The CLI retries the API: one quiet line, updated by the attempts that follow it. */
+  private retryNote(event: EventMessage): void {
+    const text = `↻ ${retryLine(apiRetry(event.data, Date.now()))}`;
+    const last = this.bodyOf(event.run).lastElementChild as HTMLElement | null;
+    if (last?.classList.contains("retry")) {
+      last.textContent = text;
+      last.dataset.seq = String(event.seq);
+    } else {
+      this.note(event, "retry", text);
     }
   }
 
@@ -301,16 +375,15 @@ export class Conversation {
     const data = event.data;
     if (data.type === "confirmation_required") {
       const asked = data.confirmation as ConfirmationInfo;
+      this.asked.set(asked.id, asked.kind);
       this.note(event, "confirmation", `? ${confirmationLine(asked)}`).dataset.confirmation = asked.id;
     } else if (data.type === "confirmation_answered") {
-      const by = data.by === "rule" ? "by a remembered rule" : "by a client";
-      const message = data.message ? `: ${data.message}` : "";
-      const kind = data.response === "deny" ? "denied" : "answered";
-      const here = this.answeredHere.has(data.confirmation_id) ? " · answered in this tab" : "";
-      this.note(event, kind, `${data.response === "deny" ? "✗" : "✓"} ${data.response} (${by})${message}${here}`).dataset.confirmation =
-        data.confirmation_id;
+      const denied = data.response === "deny";
+      const line = answerLine(this.asked.get(data.confirmation_id), data, this.answeredHere.has(data.confirmation_id));
+      const note = this.note(event, denied ? "denied" : "answered", `${denied ? "✗" : "✓"} ${line}`);
+      note.dataset.confirmation = data.confirmation_id;
     } else if (data.type === "confirmation_expired") {
-      this.note(event, "denied", `✗ no answer (${data.reason}): ${data.fallback}`).dataset.confirmation = data.confirmation_id;
+      this.note(event, "denied", `✗ ${expiryLine(data.reason, data.fallback)}`).dataset.confirmation = data.confirmation_id;
     }
   }
 
@@ -331,64 +404,19 @@ export class Conversation {
     const promptText = h("div", { class: "prompt-text" }, prompt ?? "(earlier prompt)");
     const state = h("span", { class: "run-state" }, "");
     const body = h("div", { class: "run-body" });
+    const error = h("div", { class: "run-error", hidden: true });
     const summary = h("div", { class: "run-summary", hidden: true });
     const element = h(
       "section",
       { class: "run", "data-run": runId, "data-seq": seq },
-      h("div", { class: "prompt" }, promptText, state),
+      h("div", { class: "prompt" }, state, promptText),
       body,
+      error,
       summary,
     );
     this.element.appendChild(element);
-    const block = { element, prompt: promptText, state, body, summary };
+    const block = { element, prompt: promptText, state, body, error, summary, errorsShown: new Set<string>() };
     this.blocks.set(runId, block);
     return block;
-  }
-}
-
-/** What a confirmation asks, in one line (the conversation's note, a notification). */
-export function confirmationLine(asked: ConfirmationInfo): string {
-  switch (asked.kind) {
-    case "skill":
-      return `${asked.skill?.skill_id} asks: ${asked.skill?.prompt}`;
-    case "question":
-      return "Claude asks a question";
-    case "plan":
-      return "Claude asks to approve its plan";
-    default:
-      return `Claude asks to use ${asked.tool_name}: ${clip(toolSummary(asked.tool_name ?? "", asked.input ?? {}), 100)}`;
-  }
-}
-
-/** One line per skill event (seed 003); ``data`` is the event as a producer sent it. */
-export function skillLine(data: any): string {
-  const skill = data.skill_id;
-  const step = `${skill} step ${data.step_index}${data.name ? ` ${data.name}` : ""}`;
-  const took = typeof data.duration_ms === "number" ? ` (${data.duration_ms} ms)` : "";
-  switch (data.type) {
-    case "skill_started":
-      return `Skill ${skill} (${data.name}) started, ${data.total_steps} steps`;
-    case "skill_completed":
-      return `Skill ${skill} completed${took}`;
-    case "skill_failed":
-      return `Skill ${skill} failed: ${data.error}`;
-    case "step_started":
-      return `${step} started`;
-    case "step_completed":
-      return `${step} done${took}`;
-    case "step_failed":
-      return `${step} failed: ${data.error}`;
-    case "auto_heal_triggered":
-      return `Auto-heal ${data.heal_type} for ${skill}: ${data.action}`;
-    case "auto_heal_completed":
-      return `Auto-heal for ${skill} ${data.success ? "succeeded" : "failed"}`;
-    case "memory_query_started":
-      return `Memory query: ${clip(String(data.query), 80)}`;
-    case "memory_query_completed":
-      return `Memory query ${data.query_id}: ${data.result_count ?? 0} results`;
-    case "intent_classified":
-      return `Intent: ${data.intent}`;
-    default:
-      return String(data.type);
   }
 }

@@ -2,7 +2,6 @@
 // the URL), remember it in this browser, and check it before opening the app; without
 // a valid token, a login screen.
 
-import "highlight.js/styles/github.css";
 import "./style.css";
 import { App } from "./app";
 import { h } from "./dom";

@@ -1,7 +1,7 @@
 // When a confirmation arrives while the tab is hidden: a browser notification and a
 // short sound. Both need the user's consent first ("Notify me"), as browsers require.
 
-import { confirmationLine } from "./conversation";
+import { confirmationLine } from "./notes";
 import type { ConfirmationInfo } from "./protocol";
 
 export class Notifier {

@@ -10,6 +10,11 @@ export interface ProjectInfo {
   running_run: string | null;
   queued: number;
   permission_mode: string | null;
+  /** What its runs have cost so far, in USD. */
+  total_cost_usd: number;
+  /** Background work its CLI reports still running after its turns: while > 0, Claude
+   *  carries on by itself (a run of origin ``claude``) when it finishes. */
+  background_tasks: number;
 }
 
 export interface RunInfo {
@@ -24,7 +29,23 @@ export interface RunInfo {
   num_turns: number | null;
   cost_usd: number | null;
   usage: Record<string, unknown> | null;
+  session_id?: string | null;
   error: string | null;
+  /** ``client``: a prompt; ``claude``: a turn the CLI began by itself when background
+   *  work finished (its ``prompt`` is ""). Missing from runs logged before it existed. */
+  origin?: RunOrigin;
+}
+
+export type RunOrigin = "client" | "claude";
+
+/** A Claude session the CLI stored for a project's directory (``session.list``). */
+export interface StoredSessionInfo {
+  id: string;
+  first_prompt: string | null;
+  started_at: number | null;
+  updated_at: number;
+  /** It is the project's ``session_id``. */
+  current: boolean;
 }
 
 export interface SkillQuestion {
@@ -61,13 +82,16 @@ export interface Connected {
   pending_confirmations: ConfirmationInfo[];
 }
 
+/** ``imported``: a line of a stored session's transcript, added by ``session.use``. */
+export type EventKind = "cli" | "cli_error" | "run" | "session" | "imported" | "permission_mode" | "confirmation" | "skill";
+
 export interface EventMessage {
   type: "event";
   project: string;
   seq: number;
   epoch: number;
   run: string | null;
-  kind: string;
+  kind: EventKind;
   data: any; // a CLI line or an event body: any JSON object
 }
 
@@ -86,6 +110,8 @@ export interface Ack {
   head?: number | null;
   pending_confirmations?: ConfirmationInfo[] | null;
   confirmation?: ConfirmationInfo | null;
+  /** ``session.list``: the project's stored sessions, newest first. */
+  sessions?: StoredSessionInfo[] | null;
 }
 
 export type ServerMessage =

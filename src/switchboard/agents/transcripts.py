@@ -43,7 +43,9 @@ class Transcript:
 
     lines: list[str]
     omitted: int
-    """Conversation lines left out: over the limit, or too long."""
+    """Older conversation lines left out: beyond the limit."""
+    too_long: int = 0
+    """Conversation lines left out for being longer than allowed."""
 
 
 def config_dir(env: Mapping[str, str]) -> Path:
@@ -160,7 +162,7 @@ def find_session(cwd: Path, env: Mapping[str, str], session_id: str) -> Path | N
 def read_transcript(path: Path, limit: int, max_line_bytes: int) -> Transcript:
     """The conversation lines of a stored session (not its subagents' side chains)."""
     kept: deque[str] = deque(maxlen=limit)
-    omitted = 0
+    omitted = too_long = 0
     with path.open(encoding="utf-8", errors="replace") as lines:
         for raw in lines:
             line = raw.strip()
@@ -173,9 +175,9 @@ def read_transcript(path: Path, limit: int, max_line_bytes: int) -> Transcript:
             if entry.get("isSidechain") or entry.get("isMeta"):
                 continue
             if len(line.encode()) > max_line_bytes:
-                omitted += 1
+                too_long += 1
                 continue
             if len(kept) == limit:
                 omitted += 1  # the oldest makes way
             kept.append(line)
-    return Transcript(list(kept), omitted)
+    return Transcript(list(kept), omitted, too_long)

@@ -69,6 +69,7 @@ class StoredSessions:
             "reason": "session.use",
             "imported": len(history.lines),
             "omitted": history.omitted,
+            "too_long": history.too_long,
         }
         await bus.append(project.id, project.epoch, [NewEvent("session", json.dumps(announcement))])
         for start in range(0, len(history.lines), IMPORT_CHUNK):

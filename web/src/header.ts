@@ -1,0 +1,29 @@
+// The open project's header: its name and directory, what its runs have cost so far,
+// and the button that opens its sessions (the picker, sessions.ts).
+
+import { h } from "./dom";
+import type { ProjectInfo } from "./protocol";
+
+/** "$0.0123" below a dollar (runs often cost cents), "$4.56" from one on, "$0" for none. */
+export function dollars(amount: number): string {
+  if (amount === 0) return "$0";
+  return `$${amount.toFixed(amount >= 1 ? 2 : 4)}`;
+}
+
+export function renderHeader(header: HTMLElement, project: ProjectInfo | undefined, openSessions: (project: ProjectInfo) => void): void {
+  if (project === undefined) {
+    header.replaceChildren(h("h1", {}, "No project open"));
+    return;
+  }
+  const total = project.total_cost_usd ?? 0;
+  header.replaceChildren(
+    h("h1", {}, project.name),
+    h("span", { class: "path" }, project.path),
+    h("span", { class: "spend", title: "What this project's runs have cost so far" }, `${dollars(total)} spent`),
+    h(
+      "button",
+      { type: "button", class: "secondary", "aria-haspopup": "dialog", onclick: () => openSessions(project) },
+      "Sessions",
+    ),
+  );
+}
