@@ -1,6 +1,6 @@
 """Hub benchmark: fan-out throughput, replay and memory per idle subscriber on ``/ws``.
 
-    ./scripts/bench hub        (or: .venv/bin/python bench/hub.py --subscribers 1,100,1000)
+    ./scripts/bench hub        (or: .venv/bin/python -m bench.hub --subscribers 1,100,1000)
 
 The benchmark starts every process it measures, bound to 127.0.0.1 only: the hub
 (``python -m switchboard serve`` with bench/hub_agent.py as its CLI), the baseline
@@ -41,8 +41,6 @@ import contextlib
 import json
 import multiprocessing
 import os
-import resource
-import select
 import statistics
 import subprocess
 import sys
@@ -57,6 +55,14 @@ from typing import Any
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from bench.processes import (
+    STOP_TIMEOUT,
+    cpu_seconds,
+    launched,
+    raise_open_files,
+    rss_kib,
+    serve_argv,
+)
 from switchboard.client import SwitchboardClient
 from switchboard.store.events import NewEvent
 from switchboard.store.offline import write_project
@@ -69,8 +75,6 @@ TOKEN = "bench"
 MARK = b'"uuid":"'
 """In every line the agent prints, and in none of the hub's own messages."""
 
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 15.0
 CONNECT_TIMEOUT = 120.0
 CONNECT_CONCURRENCY = 50
 ROUND_TIMEOUT = 10.0
@@ -104,29 +108,6 @@ REPLAY_LINE = (
 # -- processes ---------------------------------------------------------------------------
 
 
-def raise_open_files(wanted: int) -> int:
-    """Raise this process's soft RLIMIT_NOFILE (children inherit it); returns the limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < wanted:
-        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-        soft = target
-    return soft
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def bench_env() -> dict[str, str]:
     """Our environment without settings that could change how the server runs."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
@@ -150,59 +131,18 @@ class Server:
         return self.log_path.read_text(errors="replace")[-chars:]
 
 
-def stop_process(process: "subprocess.Popen[str]") -> None:
-    """SIGTERM, wait, SIGKILL if need be: only this process, which we started."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(STOP_TIMEOUT)
-    if process.stdout is not None:
-        process.stdout.close()
-
-
 @contextlib.contextmanager
 def serving(
     name: str, argv: list[str], log_path: Path, banner: str, env: dict[str, str] | None = None
 ) -> Iterator[Server]:
     """Start a server whose first stdout line ends with its URL; stop it afterwards."""
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            argv, env=env or bench_env(), stdout=subprocess.PIPE, stderr=log_file, text=True
-        )
-    try:
-        assert process.stdout is not None
-        ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT)
-        line = process.stdout.readline() if ready else ""
-        if banner not in line:
-            raise RuntimeError(f"{name} did not start: {line!r}\n{log_path.read_text()[-2000:]}")
-        url = line.split()[-1].replace("http://", "ws://", 1)
-        yield Server(name, process, url, log_path)
-    finally:
-        stop_process(process)
+    with launched(name, argv, log_path, banner, env or bench_env()) as (process, line):
+        yield Server(name, process, line.split()[-1].replace("http://", "ws://", 1), log_path)
 
 
 def hub_server(data_dir: Path, log_path: Path) -> contextlib.AbstractContextManager[Server]:
-    argv = [
-        sys.executable,
-        "-m",
-        "switchboard",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--data-dir",
-        str(data_dir),
-        "--token",
-        TOKEN,
-        "--claude-bin",
-        str(AGENT),
-        "--log-level",
-        "warning",
-    ]
+    # its projects are next to its data dir, not under $HOME
+    argv = serve_argv(data_dir, TOKEN, AGENT, data_dir.parent)
     return serving("the hub", argv, log_path, " listening on ")
 
 

@@ -147,6 +147,7 @@ def serve(
     argv = [sys.executable, "-m", "switchboard", "serve", "--host", "127.0.0.1"]
     argv += ["--port", "0", "--data-dir", str(data_dir), "--token", TOKEN]
     argv += ["--claude-bin", str(claude), "--log-level", "warning"]
+    argv += ["--allowed-root", str(data_dir.parent)]  # where its projects are, not $HOME
     return serving("switchboard", argv, log_path, " listening on ", env)
 
 

@@ -65,7 +65,10 @@ async def deploy(skills: SkillReporter, seconds_per_question: float) -> None:
 
 
 async def embedded(args: argparse.Namespace) -> None:
-    switchboard = await start_switchboard(data_dir=args.data_dir, port=args.port)
+    # Its server serves this one project: /ws clients may add no other directory.
+    switchboard = await start_switchboard(
+        data_dir=args.data_dir, port=args.port, allowed_roots=(Path(args.project),)
+    )
     try:
         project = await switchboard.add_project(args.project, exist_ok=True)
         say(event="ready", url=switchboard.url, token=switchboard.token, project=project.id)

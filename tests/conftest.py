@@ -128,14 +128,22 @@ class ServerFactory:
         return self.spawn_log.read_text().splitlines() if self.spawn_log.exists() else []
 
     def spawned_argv(self) -> list[dict[str, Any]]:
-        """Every CLI spawn so far: ``{"pid": int, "argv": [...]}``."""
+        """Every CLI spawn so far: ``{"pid": int, "argv": [...], "cwd": str}``."""
         path = self.spawn_log.with_name(self.spawn_log.name + ".argv")
         lines = path.read_text().splitlines() if path.exists() else []
         return [json.loads(line) for line in lines]
 
     def start(
-        self, claude: Path, *args: str, record_spawns: bool = True, **env: str
+        self,
+        claude: Path,
+        *args: str,
+        record_spawns: bool = True,
+        allowed_root: Path | str | None = None,
+        **env: str,
     ) -> "RunningServer":
+        """A server whose projects may lie under ``allowed_root`` (default: the test's
+        ``tmp_path``, where its projects are; ``SERVER_DEFAULT``: its ``$HOME``,
+        ``tmp_path/home``), unless ``args`` give ``--allowed-root``."""
         server_env = {**self.env, **env}
         binary = claude
         if record_spawns:
@@ -144,7 +152,8 @@ class ServerFactory:
         argv = ["--workdir", str(self.project), "--claude-bin", str(binary), *args]
         directory = self.tmp_path / f"server{len(self.servers)}"
         directory.mkdir()
-        server = start_server(directory, server_env, argv)
+        root = self.tmp_path if allowed_root is None else allowed_root
+        server = start_server(directory, server_env, argv, allowed_root=root)
         self.servers.append(server)
         return server
 

@@ -1,6 +1,8 @@
 """How the client commands print skill events, a skill's question and a plan."""
 
-from switchboard.render import describe
+import json
+
+from switchboard.render import describe, run_summary
 
 
 def skill_event(**data: object) -> dict[str, object]:
@@ -103,3 +105,35 @@ def test_an_imported_session_shows_its_prompts_and_answers() -> None:
     answered = {"type": "assistant", "message": {"content": [{"type": "text", "text": "Done."}]}}
     assert describe({"kind": "imported", "data": asked}) == ["> Fix the bug"]
     assert describe({"kind": "imported", "data": answered}) == ["Done."]
+
+
+def cli_event(data: object) -> dict[str, object]:
+    return {"type": "event", "kind": "cli", "data": data}
+
+
+def test_lone_surrogates_print_as_replacement_characters() -> None:
+    """JSON readers keep a CLI line's "\\ud800"; UTF-8 output cannot hold it."""
+    message = json.loads(
+        '{"type": "assistant", "message": {"content": [{"type": "text", "text": "a\\ud800"},'
+        ' {"type": "tool_use", "name": "Bash", "input": {"command": "echo \\udc00"}}]}}'
+    )
+    lines = describe(cli_event(message))
+    assert lines == ["a\ufffd", '→ Bash {"command": "echo \\udc00"}']
+    "\n".join(lines).encode("utf-8")
+    failed = {"id": "r", "state": "failed", "error": "bad \ud800"}
+    assert run_summary(failed) == "run r failed: bad \ufffd"
+
+
+def test_lines_of_unexpected_shapes_print_without_failing() -> None:
+    deep: object = "x"
+    for _ in range(2000):  # deeper than Python's json writes
+        deep = [deep]
+    shapes: list[object] = [
+        {"type": "assistant", "message": "not an object"},
+        {"type": "user", "message": {"content": [{"type": "tool_result", "content": deep}]}},
+        {"type": "assistant", "message": {"content": [{"type": "tool_use", "input": deep}]}},
+        {"type": "system", "subtype": "api_retry", "retry_delay_ms": float("inf")},
+    ]
+    for data in shapes:
+        describe(cli_event(data))
+    assert describe({"type": "event", "kind": "imported", "data": {"message": 3}}) == []

@@ -10,6 +10,11 @@
 Requests return the server's ``ack`` as a dict, or raise :class:`RequestError` with the
 server's error code. Everything the server sends unasked is read from
 :meth:`SwitchboardClient.messages` in arrival order.
+
+Messages are read as JavaScript's ``JSON.parse`` reads them: an integer of more digits
+than Python's ``int`` takes (4300) is a float (``inf``), and a string may hold a lone
+surrogate when the CLI printed one (:func:`switchboard.render.printable` makes such
+text safe to print).
 """
 
 import asyncio
@@ -24,6 +29,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from switchboard.exceptions import SwitchboardError
+from switchboard.protocol.json_text import loads
 
 REPLIES = ("ack", "error", "heartbeat_ack")
 CLIENT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -37,6 +43,15 @@ class RequestError(SwitchboardError):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+class HistoryTrimmed(RequestError):
+    """``subscribe`` asked for events the server no longer keeps (its retention policy
+    deleted them); ``first_seq`` is the oldest it keeps."""
+
+    def __init__(self, code: str, message: str, first_seq: int) -> None:
+        super().__init__(code, message)
+        self.first_seq = first_seq
 
 
 class ConnectionLost(SwitchboardError):
@@ -76,7 +91,7 @@ class SwitchboardClient:
         ``websockets.connect`` (e.g. ``max_size``)."""
         options.setdefault("max_size", CLIENT_MAX_MESSAGE_BYTES)
         connection = await websockets.connect(ws_url(server, token), **options)
-        first = json.loads(await connection.recv())
+        first = loads(await connection.recv())
         if first.get("type") != "connected":
             await connection.close()
             raise SwitchboardError(f"expected a 'connected' message, got {first!r}")
@@ -118,6 +133,8 @@ class SwitchboardClient:
         finally:
             self._pending.pop(request_id, None)
         if reply["type"] == "error":
+            if reply["code"] == "history_trimmed":
+                raise HistoryTrimmed(reply["code"], reply["message"], int(reply["first_seq"]))
             raise RequestError(reply["code"], reply["message"])
         return reply
 
@@ -140,8 +157,37 @@ class SwitchboardClient:
         return dict((await self.request("project.remove", project=project))["project"])
 
     async def subscribe(self, project: str, since: int = 0) -> int:
-        """Subscribe; returns the project's head seq at that moment."""
+        """Subscribe; returns the project's head seq at that moment. Raises
+        :class:`HistoryTrimmed` if events after ``since`` were deleted (retention)."""
         return int((await self.request("subscribe", project=project, since=since))["head"])
+
+    async def resume(self, project: str, since: int) -> int:
+        """Subscribe after ``since``, or, if the server no longer keeps all of that
+        history, from the oldest event it keeps. Returns the ``since`` used: when it is
+        greater than the one asked for, the events in between are gone for good (show
+        that, and re-sync what was built from them)."""
+        while True:
+            try:
+                await self.subscribe(project, since=since)
+            except HistoryTrimmed as trimmed:  # again if trimmed further meanwhile
+                if trimmed.first_seq - 1 <= since:
+                    raise
+                since = trimmed.first_seq - 1
+                continue
+            return since
+
+    async def set_retention(
+        self, project: str, max_age_seconds: float | None = None, max_bytes: int | None = None
+    ) -> dict[str, Any]:
+        """Set the project's own retention policy (None: the server's; 0: no limit);
+        returns the project."""
+        ack = await self.request(
+            "project.retention",
+            project=project,
+            max_age_seconds=max_age_seconds,
+            max_bytes=max_bytes,
+        )
+        return dict(ack["project"])
 
     async def unsubscribe(self, project: str) -> None:
         await self.request("unsubscribe", project=project)
@@ -199,7 +245,7 @@ class SwitchboardClient:
     async def _read(self) -> None:
         try:
             async for frame in self.connection:
-                message = json.loads(frame)
+                message = loads(frame)  # a CLI line may hold an integer of 5000 digits
                 if message.get("type") == "confirmation_result":
                     result = self._result_future(str(message.get("confirmation_id")))
                     if not result.done():

@@ -21,6 +21,7 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from switchboard.client import ConnectionLost, RequestError, SwitchboardClient
 from switchboard.client_confirmations import ConfirmationAnswerer
+from switchboard.client_export import export_log
 from switchboard.config import default_data_dir
 from switchboard.exceptions import ConfigError
 from switchboard.program import program
@@ -265,8 +266,8 @@ async def prompt_command(args: argparse.Namespace) -> int:
     server closes the connection as a slow consumer, reconnect and resume after the
     last event seen."""
     async with await _connect(args) as client:
-        since = _head(client, args.project)
-        await client.subscribe(args.project, since=since)
+        # Only what follows matters here: history the server no longer keeps is no loss.
+        since = await client.resume(args.project, _head(client, args.project))
         run = await client.prompt(
             args.project, args.text, model=args.model, permission_mode=args.permission_mode
         )
@@ -285,7 +286,7 @@ async def prompt_command(args: argparse.Namespace) -> int:
         async with await reconnector.reconnect(lost) as client:
             print(f"switchboard: resuming after event {follower.since}", file=sys.stderr)
             try:
-                await client.subscribe(follower.project, since=follower.since)
+                follower.since = await resume(client, follower.project, follower.since)
                 return await follower.follow(client, reconnector.progress)
             except ConnectionLost as exc:
                 if not _resumable(exc):
@@ -359,6 +360,19 @@ class RunFollower:
         return 2
 
 
+async def resume(client: SwitchboardClient, project: str, since: int) -> int:
+    """Subscribe after ``since``; if the server no longer keeps part of that history
+    (retention), say so and go on from the oldest event it keeps. Returns the since used."""
+    used = await client.resume(project, since)
+    if used > since:
+        print(
+            f"switchboard: events {since + 1}-{used} of {project} are no longer kept "
+            f"(retention); going on from {used + 1}",
+            file=sys.stderr,
+        )
+    return used
+
+
 def _head(client: SwitchboardClient, key: str) -> int:
     """The project's head seq from the connect snapshot (0 if unknown there)."""
     for project in client.snapshot.get("projects", []):
@@ -381,7 +395,7 @@ async def tail_command(args: argparse.Namespace) -> int:
             elif lost is not None:
                 print(f"switchboard: resuming after {since}", file=sys.stderr)
             try:
-                await client.subscribe(args.project, since=since)
+                since = await resume(client, args.project, since)
                 async for message in client.messages():
                     if message["type"] == "event":
                         reconnector.progress()
@@ -392,6 +406,12 @@ async def tail_command(args: argparse.Namespace) -> int:
                 if not _resumable(exc):
                     raise
                 lost = exc
+
+
+async def export_command(args: argparse.Namespace) -> int:
+    """A project's event log on stdout, one event per line (client_export.py)."""
+    await export_log(_server(args), _token(args), args.project, args.since, sys.stdout.buffer)
+    return 0
 
 
 def add_client_commands(commands: Any) -> None:
@@ -409,6 +429,9 @@ def add_client_commands(commands: Any) -> None:
     tail = command("tail", tail_command, help="follow a project's events")
     tail.add_argument("project")
     tail.add_argument("--since", type=int, default=None, help="replay events after this seq")
+    export = command("export", export_command, help="write a project's event log as JSON Lines")
+    export.add_argument("project")
+    export.add_argument("--since", type=int, default=0, help="only the events after this seq")
     answer = command("answer", answer_command, help="answer a pending confirmation")
     answer.add_argument("project")
     answer.add_argument("confirmation", help="the confirmation's id")

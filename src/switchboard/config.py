@@ -9,7 +9,7 @@ import argparse
 import os
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,11 @@ def default_data_dir(environ: Mapping[str, str]) -> Path:
     """``$XDG_DATA_HOME/switchboard``, else ``~/.local/share/switchboard``."""
     base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "switchboard"
+
+
+def home_directory(environ: Mapping[str, str]) -> Path:
+    """``$HOME``, else the user's home as the system knows it: the default allowed root."""
+    return Path(environ.get("HOME") or Path.home())
 
 
 DEMO_PROJECT_DIR = "demo-project"
@@ -41,16 +46,25 @@ class Settings:
     max_message_bytes: int = 1024 * 1024
     max_line_bytes: int = 16 * 1024 * 1024
     kill_grace: float = 0.5
+    process_containment: str = "auto"
     log_level: str = "info"
     max_concurrent_runs: int = 4
     max_queued_runs: int = 16
     idle_timeout: float = 300.0
     background_timeout: float = 3600.0
     interrupt_grace: float = 5.0
-    allowed_roots: tuple[Path, ...] = ()
+    allowed_roots: tuple[Path, ...] = field(default_factory=lambda: (home_directory(os.environ),))
+    """Directories projects must be, or lie under; empty: any but the refused ones."""
     subscriber_queue_bytes: int = 4 * 1024 * 1024
+    request_rate: float = 100.0
+    request_burst: int = 500
+    max_claude_runs: int = 4
+    claude_queue_timeout: float = 30.0
     ping_interval: float = 20.0
     ping_timeout: float = 20.0
+    handshake_timeout: float = 10.0
+    max_connections: int = 4096
+    max_connections_per_client: int = 2048
     partial_messages: bool = True
     ws_compression: bool = False
     permission_timeout: float = 600.0
@@ -58,6 +72,12 @@ class Settings:
     plan_timeout: float = 600.0
     allow_bypass_permissions: bool = False
     on_confirmation: tuple[str, ...] = ()
+    retention_max_age: float | None = None
+    """Seconds an event is kept in its project's log; None: no age limit."""
+    retention_max_bytes: int | None = None
+    """Characters of JSON a project's log keeps, newest first; None: no size limit."""
+    retention_interval: float = 600.0
+    min_free_disk: int = 64 * 1024 * 1024
     demo: bool = False
     claude_env: Mapping[str, str] | None = None
     """The environment CLI runs get (before Switchboard's own changes); None: the server's.
@@ -99,6 +119,39 @@ def _command(text: str) -> tuple[str, ...]:
     if not argv:
         raise ValueError("must name a command")
     return argv
+
+
+def _containment(text: str) -> str:
+    if text.lower() not in {"auto", "cgroup", "marker"}:
+        raise ValueError("must be auto, cgroup or marker")
+    return text.lower()
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_SIZE_UNITS = {"k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2, "g": 1024**3, "gib": 1024**3}
+
+
+def _duration(text: str) -> float:
+    """Seconds, or a number with ``s``, ``m``, ``h`` or ``d``: ``7d``, ``12h``."""
+    unit = text.strip()[-1:].lower()
+    scale = _DURATION_UNITS.get(unit)
+    value = float(text.strip()[:-1] if scale else text) * (scale or 1)
+    if not 0 < value < float("inf"):
+        raise ValueError("must be positive (seconds, or a number with s, m, h or d)")
+    return value
+
+
+def _size(text: str) -> int:
+    """A count, or a number with ``K``/``KiB``, ``M``/``MiB``, ``G``/``GiB``: ``500M``."""
+    stripped = text.strip()
+    number = stripped.rstrip("KkMmGgIiBb")
+    scale = _SIZE_UNITS.get(stripped[len(number) :].lower(), 0) if number != stripped else 1
+    if not scale:
+        raise ValueError("unknown unit (use K, M or G)")
+    value = int(float(number) * scale)
+    if value <= 0:
+        raise ValueError("must be positive (a count, or a number with K, M or G)")
+    return value
 
 
 def _log_level(text: str) -> str:
@@ -144,7 +197,8 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "token",
         str,
         "API token clients must present. Default: generated at first "
-        "start and stored in DATA_DIR/token (mode 0600).",
+        "start and stored in DATA_DIR/token (mode 0600). A token given here is visible "
+        "to every local user in 'ps': prefer the token file or SWITCHBOARD_TOKEN.",
     ),
     Option(
         "claude-bin",
@@ -195,6 +249,13 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         _positive_float,
         "Seconds between SIGTERM and SIGKILL when a run's process group is stopped. Default 0.5.",
     ),
+    Option(
+        "process-containment",
+        _containment,
+        "How every process a CLI starts is found and stopped, setsid() or not: 'cgroup' "
+        "(a cgroup v2 per CLI; refuse to start without one), 'marker' (an environment "
+        "variable, read in /proc), or 'auto' (cgroup where possible). Default auto.",
+    ),
     Option("log-level", _log_level, "debug, info, warning or error. Default info."),
     Option(
         "max-concurrent-runs",
@@ -226,7 +287,9 @@ SERVE_OPTIONS: tuple[Option, ...] = (
     Option(
         "allowed-root",
         Path,
-        "Directory projects must lie under (repeatable). Default: anywhere.",
+        "Directory projects must be or lie under (repeatable). Default: $HOME. "
+        "'/' allows any directory but /, and /etc, /proc, /sys, /dev, /boot and what "
+        "lies under them, which are always refused.",
         multiple=True,
     ),
     Option(
@@ -234,6 +297,30 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         _positive_int,
         "Bytes queued for one /ws client before it is closed as a slow consumer "
         "(4008). Default 4194304.",
+    ),
+    Option(
+        "request-rate",
+        _positive_float,
+        "Requests a second one /ws connection may send on average; more get the error "
+        "'rate_limited'. Default 100.",
+    ),
+    Option(
+        "request-burst",
+        _positive_int,
+        "Requests one /ws connection may send at once before --request-rate applies. "
+        "A client that goes on sending after being refused is closed (4029). Default 500.",
+    ),
+    Option(
+        "max-claude-runs",
+        _positive_int,
+        "/ws/claude runs (CLI processes) at once; a prompt beyond it waits for a free "
+        "slot. Default 4.",
+    ),
+    Option(
+        "claude-queue-timeout",
+        _positive_float,
+        "Seconds a /ws/claude prompt waits for a free slot before it is refused with "
+        "close 1013 (try again later). Default 30.",
     ),
     Option(
         "ping-interval",
@@ -244,6 +331,26 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "ping-timeout",
         _positive_float,
         "Seconds a client may take to answer a ping before it is dropped. Default 20.",
+    ),
+    Option(
+        "handshake-timeout",
+        _positive_float,
+        "Seconds a connection gets to send a whole request (an HTTP request, a WebSocket "
+        "upgrade) after it is accepted or its previous response ends; then it is closed. "
+        "Default 10.",
+    ),
+    Option(
+        "max-connections",
+        _positive_int,
+        "Open connections at once, counted from accept. At the cap a new connection "
+        "closes the oldest one that has not presented a token; if all have, it gets "
+        "HTTP 503. Default 4096.",
+    ),
+    Option(
+        "max-connections-per-client",
+        _positive_int,
+        "The same cap for the connections of one client address (on 127.0.0.1, every "
+        "local client shares it). Default 2048.",
     ),
     Option(
         "partial-messages",
@@ -283,6 +390,29 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         _command,
         "Command run (no shell) for every new confirmation, its JSON on stdin: for desktop "
         "notifications or sounds. Failures are logged, never block. Default: none.",
+    ),
+    Option(
+        "retention-max-age",
+        _duration,
+        "Delete events older than this from every project's log (seconds, or e.g. 30d, "
+        "12h); a project's own policy (project.retention) overrides it. Default: none.",
+    ),
+    Option(
+        "retention-max-bytes",
+        _size,
+        "Keep at most this much of each project's log, newest first (characters of JSON; "
+        "e.g. 500M); a project's own policy overrides it. Default: none.",
+    ),
+    Option(
+        "retention-interval",
+        _positive_float,
+        "Seconds between passes that trim the logs to their retention policies. Default 600.",
+    ),
+    Option(
+        "min-free-disk",
+        _size,
+        "After a project's log could not be written (disk full), its runs wait until the "
+        "data dir has this much free space (bytes, or e.g. 64M). Default 67108864.",
     ),
     Option(
         "demo",
@@ -349,5 +479,6 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
         values.setdefault("workdir", values["data_dir"] / DEMO_PROJECT_DIR)
     values.setdefault("data_dir", default_data_dir(env))
     values.setdefault("workdir", Path.cwd())
+    values.setdefault("allowed_roots", (home_directory(env),))
     known = {f.name for f in fields(Settings)}
     return Settings(**{k: v for k, v in values.items() if k in known})

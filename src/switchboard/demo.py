@@ -15,6 +15,7 @@ from pathlib import Path
 
 from switchboard.config import DEMO_PROJECT_DIR, Settings
 from switchboard.hub.hub import Hub, HubError
+from switchboard.printable import printable
 from switchboard.scripted_model import ScriptedModelServer, cli_environment
 from switchboard.scripted_model.demo_script import demo_script, write_project
 from switchboard.store.project_paths import ProjectPathError
@@ -58,7 +59,7 @@ async def register_project(hub: Hub, settings: Settings) -> None:
     try:
         await hub.add_project(str(path), PROJECT_NAME)
     except (HubError, ProjectError, ProjectPathError) as exc:
-        log.warning("the demo project %s could not be registered: %s", path, exc)
+        log.warning("the demo project %s could not be registered: %s", printable(path), exc)
 
 
 def banner(settings: Settings) -> list[str]:

@@ -1,9 +1,25 @@
 """Turn ``/ws`` events into readable terminal lines (pure; used by the client commands)."""
 
 import json
+import re
 from typing import Any
 
 TOOL_INPUT_SHOWN = 120
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with each lone surrogate (a CLI line may hold ``"\\ud800"``, which JSON
+    readers keep) replaced by U+FFFD, so that it can be printed as UTF-8."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def _json(value: Any) -> str:
+    """``value`` as one line of JSON, whatever it holds."""
+    try:
+        return json.dumps(value)
+    except (ValueError, RecursionError):  # nested deeper than Python's json goes
+        return "…"
 
 
 def _clip(text: str, limit: int) -> str:
@@ -24,12 +40,18 @@ def run_summary(run: dict[str, Any]) -> str:
     line = ", ".join(parts)
     if run.get("error"):
         line += f": {run['error']}"
-    return line
+    return printable(line)
+
+
+def _content(message: dict[str, Any]) -> Any:
+    """``message.content`` of a CLI line, if its ``message`` is an object."""
+    inner = message.get("message")
+    return inner.get("content") if isinstance(inner, dict) else None
 
 
 def _content_lines(message: dict[str, Any]) -> list[str]:
     lines: list[str] = []
-    content = (message.get("message") or {}).get("content")
+    content = _content(message)
     if isinstance(content, str):
         return [content] if message.get("type") == "assistant" else []
     for block in content if isinstance(content, list) else []:
@@ -39,12 +61,12 @@ def _content_lines(message: dict[str, Any]) -> list[str]:
         if kind == "text" and message.get("type") == "assistant":
             lines.append(str(block.get("text", "")))
         elif kind == "tool_use":
-            shown = _clip(json.dumps(block.get("input", {})), TOOL_INPUT_SHOWN)
+            shown = _clip(_json(block.get("input", {})), TOOL_INPUT_SHOWN)
             lines.append(f"→ {block.get('name')} {shown}")
         elif kind == "tool_result":
             flag = "✗" if block.get("is_error") else "←"
             result = block.get("content")
-            text = result if isinstance(result, str) else json.dumps(result)
+            text = result if isinstance(result, str) else _json(result)
             lines.append(f"{flag} {_clip(text, TOOL_INPUT_SHOWN)}")
     return lines
 
@@ -53,7 +75,7 @@ def _confirmation_lines(data: dict[str, Any]) -> list[str]:
     kind = data.get("type")
     if kind == "confirmation_required":
         confirmation = data.get("confirmation") or {}
-        shown = _clip(json.dumps(confirmation.get("input", {})), TOOL_INPUT_SHOWN)
+        shown = _clip(_json(confirmation.get("input", {})), TOOL_INPUT_SHOWN)
         options = "/".join(confirmation.get("options", []))
         how = (
             f"  confirmation {confirmation.get('id')} ({options}), "
@@ -109,6 +131,13 @@ def _skill_line(data: dict[str, Any]) -> str:
 
 def describe(event: dict[str, Any]) -> list[str]:
     """What to print for one ``event`` message (nothing for bookkeeping lines)."""
+    try:
+        return [printable(line) for line in _describe(event)]
+    except RecursionError:  # a CLI line nested as deeply as Python's json reads
+        return ["… (a message nested too deeply to show)"]
+
+
+def _describe(event: dict[str, Any]) -> list[str]:
     data = event.get("data")
     if not isinstance(data, dict):
         return []
@@ -169,7 +198,7 @@ def _session_line(data: dict[str, Any]) -> str:
 
 def _imported_lines(data: dict[str, Any]) -> list[str]:
     """A line of an imported session: the person's prompts too, marked with ``>``."""
-    content = (data.get("message") or {}).get("content")
+    content = _content(data)
     if data.get("type") == "user" and isinstance(content, str):
         return [f"> {_clip(content, 200)}"]
     return _content_lines(data)

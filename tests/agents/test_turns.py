@@ -1,5 +1,6 @@
 """Turn accounting: a run's own cost from the CLI's per-process total; follow-up turns."""
 
+import json
 from typing import Any
 
 import pytest
@@ -38,6 +39,26 @@ def test_the_turn_figures_are_taken_as_they_are() -> None:
     metrics = TurnAccounting().finish(result(0.5))
     assert (metrics.num_turns, metrics.duration_ms, metrics.session_id) == (1, 12, "s1")
     assert metrics.usage == {"input_tokens": 2560, "output_tokens": 9}
+
+
+def test_figures_that_do_not_fit_the_database_are_left_out() -> None:
+    """A CLI line may hold integers of any size (or 1e400): a run is still recorded."""
+    books = TurnAccounting()
+    metrics = books.finish(
+        result(
+            float("inf"),
+            num_turns=10**30,
+            duration_ms=-1,
+            usage=json.loads('{"a": ' + "[" * 20 + "]" * 20 + "}"),  # deeper than a usage
+        )
+    )
+    assert (metrics.num_turns, metrics.duration_ms, metrics.cost_usd, metrics.usage) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert books.finish(result(2.0**70)).cost_usd == 2.0**70  # a float is a float
 
 
 def test_an_authentication_failure_says_what_to_do() -> None:

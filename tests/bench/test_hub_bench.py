@@ -1,29 +1,14 @@
 """The hub benchmark still runs (tiny sizes; its table is checked, no timing is asserted)."""
 
-import re
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "hub.py"
-NUMBER = r"(\d[\d,]*(?:\.\d+)?)"
-
-
-def figures(table: str, row: str) -> list[float]:
-    """The numbers on the table row that starts with ``row`` (the label's own excluded)."""
-    for line in table.splitlines():
-        if line.startswith(row):
-            return [float(n.replace(",", "")) for n in re.findall(NUMBER, line[len(row) :])]
-    pytest.fail(f"no row {row!r} in:\n{table}")
+from tests.bench.table import figures, run_bench
 
 
 @pytest.mark.timeout(180)
 def test_hub_benchmark_runs_and_reports_every_row() -> None:
-    argv = [
-        sys.executable,
-        str(BENCH),
+    output = run_bench(
+        "hub",
         "--subscribers",
         "10",
         "--events",
@@ -36,10 +21,9 @@ def test_hub_benchmark_runs_and_reports_every_row() -> None:
         "50",
         "--client-procs",
         "2",
-    ]
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=170, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-    table = result.stdout.split("hub benchmark:", 1)[-1]
+        timeout=170,
+    )
+    table = output.split("hub benchmark:", 1)[-1]
 
     hub_rate, raw_rate, ratio = figures(table, "fan-out, 10 subscribers (events/s)")
     assert hub_rate > 0 and raw_rate > 0 and ratio > 0

@@ -1,25 +1,25 @@
 """The web UI benchmark still runs (tiny sizes; its table is checked, no timing is asserted)."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from tests.bench.test_hub_bench import figures
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.table import figures, run_bench
 
 
 @pytest.mark.timeout(240)
 def test_web_benchmark_runs_and_reports_both_histories() -> None:
-    argv = [sys.executable, "-m", "bench.web", "--runs", "20", "--short-runs", "2"]
-    argv += ["--rounds", "1", "--scroll-frames", "10"]
-    result = subprocess.run(
-        argv, capture_output=True, text=True, timeout=230, check=False, cwd=ROOT
+    output = run_bench(
+        "web",
+        "--runs",
+        "20",
+        "--short-runs",
+        "2",
+        "--rounds",
+        "1",
+        "--scroll-frames",
+        "10",
+        timeout=230,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    table = result.stdout.split("web UI benchmark:", 1)[-1]
+    table = output.split("web UI benchmark:", 1)[-1]
     long, short = figures(table, "long"), figures(table, "short")
     assert long[:1] == [20] and short[:1] == [2]  # runs
     assert long[1] == 10 * short[1] > 0  # events: ten times the runs, ten times the events

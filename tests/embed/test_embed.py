@@ -27,7 +27,7 @@ pytestmark = pytest.mark.timeout(60)
 
 @pytest.fixture
 async def switchboard(tmp_path: Path) -> AsyncIterator[Switchboard]:
-    started = await start_switchboard(data_dir=tmp_path / "data", port=0)
+    started = await start_switchboard(data_dir=tmp_path / "data", port=0, allowed_roots=(tmp_path,))
     yield started
     await stop_switchboard()
 

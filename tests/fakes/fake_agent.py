@@ -27,6 +27,8 @@ other arguments (the real CLI's flags) are ignored. Modes:
                   (pausing 2 ms every 100), a result; exit 0 at EOF. With
                   $FAKE_AGENT_GATE set (a FIFO), each flood waits until a writer opens
                   and closes it
+  lines           for every user message on stdin, print the lines of the file
+                  $FAKE_AGENT_LINES (read again each time) byte for byte; exit 0 at EOF
 """
 
 import json
@@ -124,6 +126,14 @@ def turns(count: int, init: dict[str, object]) -> int:
     return 0
 
 
+def scripted_lines(path: str) -> int:
+    for _line in sys.stdin:
+        with open(path, "rb") as file:  # read again for each: a test may change it
+            sys.stdout.buffer.write(file.read())
+        sys.stdout.flush()
+    return 0
+
+
 def main() -> int:
     # Positional mode only when called as `fake_agent.py MODE [N]`; as a stand-in for
     # the CLI it gets flags instead, and reads its mode from the environment.
@@ -141,6 +151,8 @@ def main() -> int:
         return 0
     if mode == "turns":
         return turns(param, init)
+    if mode == "lines":
+        return scripted_lines(os.environ["FAKE_AGENT_LINES"])
     if mode == "crash":
         emit(init)
         sys.stderr.write("fake agent: something broke\n")

@@ -32,7 +32,7 @@ async def test_one_frame_larger_than_the_limit_still_goes_out_alone() -> None:
     assert outbox.take() == ["x" * 50]
 
 
-async def test_replies_and_replay_bypass_the_limit_and_replay_waits_for_room() -> None:
+async def test_replay_bypasses_the_limit_and_waits_for_room() -> None:
     outbox = Outbox(limit_bytes=100)
     outbox.put_always("r" * 80)
     assert not outbox.overflowed

@@ -10,6 +10,7 @@ from switchboard.protocol.cli_messages import (
     encode_user_message,
     too_long,
 )
+from switchboard.protocol.json_text import MAX_LINE_NESTING
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_FILES = sorted(GOLDEN.glob("*.jsonl"))
@@ -122,18 +123,43 @@ def test_user_message_matches_the_sdk_shape() -> None:
 
 
 @pytest.mark.parametrize(
-    "raw",
+    ("raw", "reason"),
     [
-        b"1" * 5000,  # json refuses integers this long with a plain ValueError
-        b'{"type":"x","a":' + b"[" * 3000 + b"]" * 3000 + b"}",  # deeper than parsers go
-        b'{"a":' + b"[" * 100_000,
+        (b"1" * 5000, "not_object"),  # JSON (read as a float), but not an object
+        (b'{"type":"x","a":' + b"[" * 3000 + b"]" * 3000 + b"}", "too_deep"),
+        (b'{"a":' + b"[" * 100_000, "too_deep"),
     ],
     ids=["long-integer", "deep-object", "deep-garbage"],
 )
-def test_pathological_lines_are_bad_lines_not_exceptions(raw: bytes) -> None:
+def test_pathological_lines_are_bad_lines_not_exceptions(raw: bytes, reason: str) -> None:
     bad = decode_line(raw)
     assert isinstance(bad, BadLine)
-    assert bad.reason == "not_json"
+    assert bad.reason == reason
+
+
+def nested(depth: int) -> bytes:
+    """A line of ``depth`` levels: the object and ``depth - 1`` arrays inside it."""
+    return b'{"type":"assistant","s":"[[[{{","m":' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"
+
+
+def test_the_nesting_limit_is_fixed_not_where_the_line_happens_to_be_read() -> None:
+    """Python's json gives up near 1000 levels minus the caller's stack depth; lines
+    are judged by a fixed limit instead (brackets inside strings do not count)."""
+    assert isinstance(decode_line(nested(MAX_LINE_NESTING)), CliMessage)
+    assert isinstance(decode_line(nested(MAX_LINE_NESTING + 1)), BadLine)
+
+    def at_depth(frames: int) -> CliMessage | BadLine | None:
+        return decode_line(nested(MAX_LINE_NESTING)) if frames == 0 else at_depth(frames - 1)
+
+    deep_stack = at_depth(200)  # read with 200 more frames on the stack
+    assert isinstance(deep_stack, CliMessage)
+    assert len(deep_stack.data["m"]) == 1
+    bad = decode_line(nested(MAX_LINE_NESTING + 1))
+    assert isinstance(bad, BadLine)
+    assert bad.describe() == (
+        f"claude printed a line that nests more than {MAX_LINE_NESTING} levels deep "
+        f"({len(nested(MAX_LINE_NESTING + 1))} bytes)"
+    )
 
 
 def test_data_of_a_line_only_the_standard_library_reads_is_available() -> None:
@@ -141,3 +167,25 @@ def test_data_of_a_line_only_the_standard_library_reads_is_available() -> None:
     assert isinstance(message, CliMessage)
     assert message.is_control
     assert message.data["x"] == float("inf")
+
+
+def test_a_line_with_a_lone_surrogate_passes_unchanged_and_reads_safely() -> None:
+    raw = b'{"type":"result","result":"bad \\ud800","pair":"\\ud83d\\ude00","s\\udc00":1}'
+    message = decode_line(raw)
+    assert isinstance(message, CliMessage)
+    assert message.text == raw.decode()  # the line as printed: JSON text, valid UTF-8
+    assert message.type == "result"
+    assert message.data == {
+        "type": "result",
+        "result": "bad \ufffd",
+        "pair": "\U0001f600",
+        "s\ufffd": 1,
+    }
+
+
+def test_a_line_with_a_5000_digit_integer_is_a_message_not_an_error() -> None:
+    raw = b'{"type":"assistant","n":' + b"9" * 5000 + b',"m":' + b"7" * 30 + b"}"
+    message = decode_line(raw)
+    assert isinstance(message, CliMessage)
+    assert message.text == raw.decode()
+    assert message.data == {"type": "assistant", "n": float("inf"), "m": int("7" * 30)}

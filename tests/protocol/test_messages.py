@@ -47,6 +47,23 @@ def test_subscribe_defaults_to_the_whole_history() -> None:
             "bad_message",
             None,
         ),
+        ("[" * 1000 + "]" * 1000, "bad_message", None),  # json.loads: RecursionError
+        (
+            '{"type": "confirmation_response", "id": 1, "confirmation_id": "c",'
+            ' "response": "allow", "updated_input": {"a": ' + "[" * 63 + "]" * 63 + "}}",
+            "bad_message",
+            1,
+        ),
+        ('{"type": ["heartbeat"], "id": 2}', "unknown_type", 2),  # was TypeError: unhashable
+        ('{"type": {"a": 1}, "id": "o"}', "unknown_type", "o"),
+        ('{"type": "heartbeat", "id": "\\ud800"}', "bad_message", None),  # cannot be echoed
+        ('{"type": "prompt", "id": 3, "project": "p", "text": "a\\udfff"}', "bad_message", 3),
+        ('{"type": "prompt", "id": 5, "project": "p", "text": "a\udfff"}', "bad_message", 5),
+        (
+            '{"type": "subscribe", "id": 4, "project": "p", "since": ' + "9" * 5000 + "}",
+            "bad_message",
+            4,
+        ),
     ],
 )
 def test_bad_messages_get_an_error_with_the_request_id(
@@ -56,6 +73,26 @@ def test_bad_messages_get_an_error_with_the_request_id(
     assert isinstance(error, Error)
     assert (error.code, error.id) == (code, request_id)
     assert error.message
+
+
+def test_what_makes_a_message_unusable_is_said() -> None:
+    deep = parse_client_message('{"id": 1, "a": ' + "[" * 64 + "]" * 64 + "}")
+    surrogate = parse_client_message('{"type": "heartbeat", "id": "\\udc00"}')
+    listed = parse_client_message('{"type": [' + "1," * 10_000 + "1]}")
+    assert isinstance(deep, Error) and deep.message == "nested more than 64 levels deep"
+    assert isinstance(surrogate, Error) and "lone surrogate" in surrogate.message
+    assert isinstance(listed, Error) and len(listed.message) < 1000  # the type is clipped
+
+
+def test_nesting_and_surrogate_pairs_within_bounds_are_fine() -> None:
+    nested = '{"type": "heartbeat", "id": "\\ud83d\\ude00"}'
+    message = parse_client_message(nested)
+    assert not isinstance(message, Error) and message.id == "\U0001f600"
+    confirm = (
+        '{"type": "confirmation_response", "confirmation_id": "c", "response": "allow",'
+        ' "updated_input": {"a": ' + "[" * 62 + "]" * 62 + "}}"
+    )
+    assert not isinstance(parse_client_message(confirm), Error)  # 64 levels: the limit
 
 
 def test_hand_built_frames_validate_against_the_models() -> None:

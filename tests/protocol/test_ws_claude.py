@@ -61,7 +61,16 @@ def test_bad_meta_is_refused(meta: str) -> None:
 
 
 def test_deeply_nested_json_is_refused_not_crashing() -> None:
-    assert parse_prompt_frame("[" * 100_000) == Refusal("invalid JSON")
+    """Refused the same way from 65 levels on, whether or not json.loads gets through
+    (where it gives up depends on how deep the stack already is)."""
+    too_deep = Refusal("JSON nested more than 64 levels")
+    assert parse_prompt_frame("[" * 100_000) == too_deep
+    assert parse_prompt_frame("[" * 1000 + "]" * 1000) == too_deep
+    assert parse_prompt_frame('{"prompt": "p", "meta": "M", "x": ' + "[" * 64 + "]" * 64 + "}") == (
+        too_deep
+    )
+    shallow = '{"prompt": "p", "meta": "M", "x": ' + "[" * 63 + "]" * 63 + "}"
+    assert parse_prompt_frame(shallow) == PromptRequest("p", "M")
 
 
 def test_close_reasons_fit_in_a_close_frame() -> None:

@@ -100,3 +100,28 @@ def test_without_the_demo_the_data_dir_is_the_usual_one() -> None:
     settings = parse(env={"XDG_DATA_HOME": "/x", "SWITCHBOARD_DEMO": "false"})
     assert settings.demo is False and settings.data_dir == Path("/x/switchboard")
     assert settings.claude_env is None
+
+
+def test_retention_and_disk_settings_take_units() -> None:
+    assert (parse().retention_max_age, parse().retention_max_bytes) == (None, None)
+    settings = parse(
+        "--retention-max-age",
+        "7d",
+        "--min-free-disk",
+        "1M",
+        env={"SWITCHBOARD_RETENTION_MAX_BYTES": "500M", "SWITCHBOARD_RETENTION_INTERVAL": "60"},
+    )
+    assert settings.retention_max_age == 7 * 86400
+    assert settings.retention_max_bytes == 500 * 1024 * 1024
+    assert (settings.retention_interval, settings.min_free_disk) == (60.0, 1024 * 1024)
+    assert parse("--retention-max-age", "90").retention_max_age == 90.0
+    assert parse("--retention-max-age", "12h").retention_max_age == 12 * 3600
+    assert parse("--retention-max-bytes", "2G").retention_max_bytes == 2 * 1024**3
+    for flag, value in (
+        ("--retention-max-age", "0"),
+        ("--retention-max-age", "soon"),
+        ("--retention-max-bytes", "5X"),
+        ("--min-free-disk", "-1"),
+    ):
+        with pytest.raises(ConfigError, match=f"{flag}: invalid value"):
+            parse(flag, value)

@@ -1,4 +1,5 @@
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -9,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from switchboard.exceptions import StoreError
 from switchboard.store.database import open_engine, sqlite_url
@@ -75,14 +76,115 @@ async def test_heads_survive_a_reopen(engine: Engine, event_log: EventLog, tmp_p
         assert [e.seq for e in await reopened.append("alpha", 1, batch("{}"))] == [3]
 
 
-async def test_a_failed_write_stops_that_projects_log_instead_of_leaving_a_gap(
-    event_log: EventLog,
+def refuse_writes_of(engine: Engine, project: str, seq: int) -> None:
+    """Make the database refuse the write of event ``seq`` of ``project``, as a full disk
+    would, and only that one: a write queued behind it could succeed (a real full disk is
+    tested end to end in tests/server/test_disk_full.py)."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                f"CREATE TRIGGER refuse BEFORE INSERT ON events "
+                f"WHEN NEW.project_id = '{project}' AND NEW.seq = {seq} "
+                "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+            )
+        )
+
+
+def accept_writes_again(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("DROP TRIGGER refuse"))
+
+
+async def test_a_failed_write_fails_the_writes_queued_behind_it_and_leaves_no_gap(
+    engine: Engine, event_log: EventLog
 ) -> None:
-    with pytest.raises(StoreError):
-        await event_log.append("no-such-project", 1, batch("{}"))  # foreign key violation
-    with pytest.raises(StoreError, match="stopped after a failed write"):
-        await event_log.append("no-such-project", 1, batch("{}"))
-    assert [e.seq for e in await event_log.append("alpha", 1, batch("{}"))] == [1]
+    await event_log.append("alpha", 1, batch('{"n":1}', '{"n":2}'))
+    refuse_writes_of(engine, "alpha", 3)
+    # Queued together: the second must not commit seq 4 after seq 3 failed.
+    outcomes = await asyncio.gather(
+        event_log.append("alpha", 1, batch('{"n":3}')),
+        event_log.append("alpha", 1, batch('{"n":4}')),
+        event_log.append("beta", 1, batch('{"other":1}')),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[0], StoreError) and "disk is full" in str(outcomes[0])
+    assert isinstance(outcomes[1], StoreError)
+    assert [e.seq for e in outcomes[2]] == [1]  # type: ignore[union-attr]
+    assert event_log.head("alpha") == 2
+    assert [e.seq for e in await event_log.read("alpha", 0, 10)] == [1, 2]
+    with pytest.raises(StoreError, match="disk is full"):  # seq 3 again, still refused
+        await event_log.append("alpha", 1, batch('{"n":3}'))
+    assert [e.seq for e in await event_log.read("alpha", 0, 10)] == [1, 2]
+
+
+async def test_the_log_numbers_on_from_its_last_stored_event_once_writes_succeed_again(
+    engine: Engine, event_log: EventLog, tmp_path: Path
+) -> None:
+    await event_log.append("alpha", 1, batch('{"n":1}'))
+    refuse_writes_of(engine, "alpha", 2)
+    for _ in range(2):
+        with pytest.raises(StoreError):
+            await event_log.append("alpha", 1, batch('{"lost":1}', '{"lost":2}'))
+    accept_writes_again(engine)
+    resumed = await asyncio.gather(
+        event_log.append("alpha", 1, batch('{"n":2}')),
+        event_log.append("alpha", 1, batch('{"n":3}')),
+    )
+    assert [e.seq for r in resumed for e in r] == [2, 3]
+    stored = await event_log.read("alpha", 0, 10)
+    assert [(e.seq, e.body) for e in stored] == [(1, '{"n":1}'), (2, '{"n":2}'), (3, '{"n":3}')]
+    async with reopened_log(tmp_path) as reopened:
+        assert reopened.head("alpha") == 3
+
+
+async def test_trimming_forgets_the_oldest_events_and_numbering_goes_on(
+    event_log: EventLog, tmp_path: Path
+) -> None:
+    await event_log.append("alpha", 1, batch(*(f'{{"n":{i}}}' for i in range(1, 11))))
+    await event_log.append("beta", 1, batch("{}", "{}"))
+    assert event_log.first("alpha") == 1
+    assert await event_log.trim("alpha", 4) == 4
+    assert event_log.first("alpha") == 5
+    assert [e.seq for e in await event_log.read("alpha", 0, 100)] == list(range(5, 11))
+    assert [e.seq for e in await event_log.append("alpha", 1, batch("{}"))] == [11]
+    assert [e.seq for e in await event_log.read("beta", 0, 100)] == [1, 2]
+    async with reopened_log(tmp_path) as reopened:
+        assert (reopened.first("alpha"), reopened.head("alpha")) == (5, 11)
+        assert (reopened.first("beta"), reopened.head("beta")) == (1, 2)
+
+
+async def test_trimming_deletes_in_chunks_oldest_first(
+    event_log: EventLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("switchboard.store.events.TRIM_CHUNK", 3)
+    await event_log.append("alpha", 1, batch(*("{}" for _ in range(10))))
+    assert await event_log.trim("alpha", 8) == 8
+    assert [e.seq for e in await event_log.read("alpha", 0, 100)] == [9, 10]
+    assert await event_log.trim("alpha", 8) == 0  # nothing left to trim there
+
+
+async def test_the_age_cutoff_is_found_by_time(engine: Engine, event_log: EventLog) -> None:
+    await event_log.append("alpha", 1, batch(*("{}" for _ in range(20))))
+    with engine.begin() as connection:  # event n stored at time 10 n
+        connection.execute(text("UPDATE events SET created_at = seq * 10"))
+    assert await event_log.age_cutoff("alpha", 75.0, 20) == 7
+    assert await event_log.age_cutoff("alpha", 5.0, 20) == 0
+    assert await event_log.age_cutoff("alpha", 1000.0, 12) == 12  # never past ``last``
+    await event_log.trim("alpha", 9)
+    assert await event_log.age_cutoff("alpha", 75.0, 20) == 0  # those are gone already
+    assert await event_log.age_cutoff("alpha", 125.0, 20) == 12
+
+
+async def test_the_size_cutoff_keeps_the_newest_events_that_fit(event_log: EventLog) -> None:
+    bodies = [json.dumps({"pad": "x" * (size - 11)}) for size in (100, 100, 50, 30, 20)]
+    assert [len(b) for b in bodies] == [100, 100, 50, 30, 20]
+    await event_log.append("alpha", 1, batch(*bodies))
+    assert await event_log.size_cutoff("alpha", 100, 5) == (2, 100)  # 20 + 30 + 50 fit
+    assert await event_log.size_cutoff("alpha", 99, 5) == (3, 50)
+    assert await event_log.size_cutoff("alpha", 1000, 5) == (0, 300)
+    assert await event_log.size_cutoff("alpha", 10, 5) == (5, 0)
+    assert await event_log.size_cutoff("alpha", 100, 4) == (2, 80)
+    assert event_log.appended_chars("alpha") == 300
 
 
 async def test_committed_events_survive_sigkill(tmp_path: Path) -> None:

@@ -108,3 +108,18 @@ def test_default_names() -> None:
     assert default_name(Path("/x/.hidden")) == "hidden"
     assert default_name(Path("/x/--")) == "project"
     assert default_name(Path("/x/" + "a" * 100)) == "a" * 64
+
+
+async def test_a_path_key_is_looked_up_without_raising_anything_but_bad_path(
+    store: ProjectStore, dirs: Path
+) -> None:
+    app = await store.add(str(dirs / "app"))
+    with pytest.raises(ProjectPathError) as bad:
+        store.find(f"{dirs}/app\nINFO forged")
+    assert bad.value.code == "bad_path"
+    # A registered directory that became a loop of symlinks is still found as written.
+    (dirs / "app").rename(dirs / "app-moved")
+    (dirs / "app").symlink_to(dirs / "app")
+    assert store.find(str(dirs / "app")) == app
+    assert store.find("~no-such-user-switchboard/x") is None
+    assert store.find("/" + "a" * 300) is None

@@ -62,10 +62,30 @@ class RunningServer:
                 self.process.stdout.close()
 
 
-def start_server(tmp: Path, env: Mapping[str, str], args: list[str] | None = None) -> RunningServer:
-    """Start a server with its own data dir under ``tmp``; returns once it listens."""
+SERVER_DEFAULT = "server default"
+"""As ``allowed_root``: give no ``--allowed-root``, so that the server's own default
+(its ``$HOME``) applies."""
+
+
+def start_server(
+    tmp: Path,
+    env: Mapping[str, str],
+    args: list[str] | None = None,
+    *,
+    allowed_root: Path | str | None = None,
+    umask: int = -1,
+) -> RunningServer:
+    """Start a server with its own data dir under ``tmp``; returns once it listens.
+
+    Projects may lie under ``allowed_root`` (default: ``tmp``, where tests keep them;
+    :data:`SERVER_DEFAULT`: the server's ``$HOME``), unless ``args`` or ``env`` say
+    otherwise. ``umask``: the server's (-1: ours)."""
     data_dir = tmp / "data"
     log_path = tmp / "server.log"
+    roots: list[str] = []
+    given = "--allowed-root" in (args or []) or "SWITCHBOARD_ALLOWED_ROOT" in env
+    if allowed_root != SERVER_DEFAULT and not given:
+        roots = ["--allowed-root", str(tmp if allowed_root is None else allowed_root)]
     argv = [
         sys.executable,
         "-m",
@@ -75,11 +95,12 @@ def start_server(tmp: Path, env: Mapping[str, str], args: list[str] | None = Non
         "0",
         "--data-dir",
         str(data_dir),
+        *roots,
         *(args or []),
     ]
     log_file = log_path.open("w")
     process = subprocess.Popen(
-        argv, env=dict(env), stdout=subprocess.PIPE, stderr=log_file, text=True
+        argv, env=dict(env), stdout=subprocess.PIPE, stderr=log_file, text=True, umask=umask
     )
     log_file.close()
     assert process.stdout is not None

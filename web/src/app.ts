@@ -217,6 +217,10 @@ export class App {
         conversation.reset(); // the server's history is not what this page saw: start over
         return this.follow(projectId, 0, conversation);
       }
+      if (conversation !== null && error instanceof RequestFailed && error.code === "history_trimmed" && error.firstSeq !== null) {
+        conversation.restartAfterTrimmed(error.firstSeq); // no silent gap: say what is gone
+        return this.follow(projectId, error.firstSeq - 1, conversation);
+      }
       if (!(error instanceof RequestFailed && error.code === "offline")) this.showError(error);
       return;
     }

@@ -10,6 +10,8 @@ export class RequestFailed extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** With ``history_trimmed``: the oldest event the server still has. */
+    readonly firstSeq: number | null = null,
   ) {
     super(message);
   }
@@ -71,7 +73,7 @@ export class Connection {
         if (waiting !== undefined && message.id !== null) {
           this.pending.delete(message.id);
           if (message.type === "ack") waiting.resolve(message);
-          else waiting.reject(new RequestFailed(message.code, message.message));
+          else waiting.reject(new RequestFailed(message.code, message.message, message.first_seq ?? null));
           return;
         }
       }

@@ -133,6 +133,20 @@ export class Conversation {
     this.history = [];
   }
 
+  /** Start over after a retention policy deleted events up to ``firstSeq - 1``: say so
+   *  at the top, and take the events from ``firstSeq`` on. */
+  restartAfterTrimmed(firstSeq: number): void {
+    this.reset();
+    this.lastSeq = firstSeq - 1;
+    this.element.append(
+      h(
+        "p",
+        { class: "note divider trimmed", role: "note" },
+        `Older history (events 1–${firstSeq - 1}) was deleted by this project's retention policy.`,
+      ),
+    );
+  }
+
   /** Stop building waiting runs (the conversation is reset or dropped). */
   dispose(): void {
     this.waiting.clear();

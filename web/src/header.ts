@@ -1,5 +1,6 @@
 // The open project's header: its name and directory, what its runs have cost so far,
-// and the button that opens its sessions (the picker, sessions.ts).
+// the button that opens its sessions (the picker, sessions.ts), and why it is stopped
+// when its log cannot be written (a full disk).
 
 import { h } from "./dom";
 import type { ProjectInfo } from "./protocol";
@@ -16,6 +17,7 @@ export function renderHeader(header: HTMLElement, project: ProjectInfo | undefin
     return;
   }
   const total = project.total_cost_usd ?? 0;
+  const storeError = project.store_error ?? null;
   header.replaceChildren(
     h("h1", {}, project.name),
     h("span", { class: "path" }, project.path),
@@ -25,5 +27,6 @@ export function renderHeader(header: HTMLElement, project: ProjectInfo | undefin
       { type: "button", class: "secondary", "aria-haspopup": "dialog", onclick: () => openSessions(project) },
       "Sessions",
     ),
+    ...(storeError === null ? [] : [h("p", { class: "store-error", role: "alert" }, `Stopped: ${storeError}`)]),
   );
 }

@@ -15,6 +15,10 @@ export interface ProjectInfo {
   /** Background work its CLI reports still running after its turns: while > 0, Claude
    *  carries on by itself (a run of origin ``claude``) when it finishes. */
   background_tasks: number;
+  /** The seq of the oldest event kept: 1 unless a retention policy deleted older ones. */
+  first_seq?: number;
+  /** Why the project's log cannot be written (a full disk), or null. */
+  store_error?: string | null;
 }
 
 export interface RunInfo {
@@ -119,7 +123,7 @@ export type ServerMessage =
   | Ack
   | EventMessage
   | DeltaMessage
-  | { type: "error"; id: number | null; code: string; message: string }
+  | { type: "error"; id: number | null; code: string; message: string; first_seq?: number | null }
   | { type: "caught_up"; project: string; seq: number }
   | { type: "project_status"; project: ProjectInfo }
   | { type: "project_removed"; project: string }

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from switchboard.agents.containment import Confinement
 from switchboard.agents.output_buffer import OutputBuffer
 from switchboard.agents.process import AgentProcess
 from switchboard.exceptions import AgentGoneError, ControlProtocolError
+from switchboard.printable import printable
 from switchboard.protocol.cli_messages import (
     CONTROL_TYPES,
     BadLine,
@@ -66,6 +68,10 @@ class ClaudeOptions:
     binary: Path
     cwd: Path
     env: Mapping[str, str]
+    spawn_cwd: Path | None = None
+    """Where the process is started when not at ``cwd`` itself: a path to the same
+    directory that no swapped-in symlink can redirect (``/proc/self/fd/N``, see
+    :func:`~switchboard.store.project_paths.directory_cwd`). ``PWD`` stays ``cwd``."""
     resume: str | None = None
     permission_prompt: bool = False
     """Route permission questions to us (``--permission-prompt-tool stdio``)."""
@@ -76,6 +82,9 @@ class ClaudeOptions:
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     stderr_limit: int = 64 * 1024
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    confinement: Confinement | None = None
+    """Where every process of the CLI is kept (see :mod:`switchboard.agents.containment`);
+    None: its process group only."""
 
 
 def build_argv(options: ClaudeOptions) -> list[str]:
@@ -141,12 +150,13 @@ class ClaudeProcess:
         """Spawn the CLI. Raises :class:`~switchboard.exceptions.AgentSpawnError`."""
         self._process = await AgentProcess.spawn(
             build_argv(self.options),
-            cwd=self.options.cwd,
+            cwd=self.options.spawn_cwd or self.options.cwd,
             env=build_env(self.options),
             stderr_limit=self.options.stderr_limit,
+            confinement=self.options.confinement,
         )
         self._reader = asyncio.create_task(self._read_stdout(), name=f"claude-{self.pid}")
-        log.info("started claude pid=%s cwd=%s", self._process.pid, self.options.cwd)
+        log.info("started claude pid=%s cwd=%s", self._process.pid, printable(self.options.cwd))
 
     @property
     def pid(self) -> int:
@@ -167,8 +177,10 @@ class ClaudeProcess:
 
         Sends the control protocol's ``interrupt`` and waits up to ``interrupt_grace``
         seconds for the turn's ``result``. If it comes, the CLI is still running and can
-        take the next turn: returns True. Otherwise (no answer, or the CLI is gone) the
-        process group is stopped, TERM → ``kill_grace`` → KILL, and it returns False.
+        take the next turn: returns True, once what its tools left detached (daemons,
+        see :meth:`AgentProcess.stop_detached`) is stopped, TERM → ``kill_grace`` → KILL.
+        Otherwise (no answer, or the CLI is gone) the process group and its confinement
+        are stopped, TERM → ``kill_grace`` → KILL, and it returns False.
         The reader must be able to make progress for the result to be seen, so keep
         consuming :meth:`output` meanwhile.
         """
@@ -182,6 +194,7 @@ class ClaudeProcess:
                 pass
             else:
                 if not self._output_ended:  # the turn ended, and the CLI with it did not
+                    await self.process.stop_detached(kill_grace)
                     return True
         await self.aclose(kill_grace)
         return False

@@ -4,19 +4,25 @@ The child runs in a new session (``start_new_session=True``), so it leads its ow
 process group and everything it forks stays in that group. Teardown is escalating and
 always complete: SIGTERM to the group, a grace period for the whole group to exit,
 SIGKILL to whatever is left, reap. When the child exits on its own, whatever it left
-behind in its group goes the same way, so no process outlives its run. (A descendant
-that calls ``setsid()`` leaves the group and is out of reach; the CLI's tools do not
-do that.)
+behind in its group goes the same way, so no process outlives its run.
+
+A descendant that calls ``setsid()`` leaves the group (Claude Code runs every Bash
+command that way); given a :class:`~switchboard.agents.containment.Confinement`, each
+step reaches its processes too: every one the child started, ``setsid()`` or not.
 """
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from switchboard.agents.containment import Confinement, not_found
 from switchboard.exceptions import AgentGoneError, AgentSpawnError
+
+log = logging.getLogger(__name__)
 
 READ_CHUNK = 256 * 1024
 DEFAULT_EOF_GRACE = 2.0
@@ -55,6 +61,12 @@ def group_has_live_member(pgid: int) -> bool:
     if not Path("/proc/self/stat").exists():
         return True
     return any(True for _ in _live_group_members(pgid))
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie."""
+    fields = _stat_fields(Path(f"/proc/{pid}/stat"))
+    return fields is not None and fields[0] not in (b"Z", b"X")
 
 
 def start_ticks(pid: int) -> int | None:
@@ -109,8 +121,12 @@ class AgentProcess:
         stderr_limit: int,
         eof_grace: float,
         leftover_grace: float = DEFAULT_LEFTOVER_GRACE,
+        *,
+        confinement: Confinement | None = None,
     ) -> None:
         self._proc = proc
+        self.confinement = confinement
+        """Where all its processes are, beyond its group (None: the group only)."""
         self._exited = exited
         self._eof_grace = eof_grace
         self._leftover_grace = leftover_grace
@@ -131,8 +147,15 @@ class AgentProcess:
         stderr_limit: int = 64 * 1024,
         eof_grace: float = DEFAULT_EOF_GRACE,
         leftover_grace: float = DEFAULT_LEFTOVER_GRACE,
+        confinement: Confinement | None = None,
     ) -> "AgentProcess":
-        """Start ``argv`` (never through a shell) in its own process group."""
+        """Start ``argv`` (never through a shell) in its own process group, and in
+        ``confinement`` if given."""
+        if confinement is not None:
+            if confinement.cgroup is not None and (why := not_found(argv[0], env)):
+                confinement.remove()
+                raise AgentSpawnError(f"could not start {argv[0]}: {why}")  # not the launcher
+            argv, env = confinement.command(argv), confinement.environment(env)
         loop = asyncio.get_running_loop()
         protocol = _ExitAwareProtocol(READ_CHUNK, loop)
         try:
@@ -147,9 +170,13 @@ class AgentProcess:
                 start_new_session=True,
             )
         except OSError as exc:
+            if confinement is not None:
+                confinement.remove()
             raise AgentSpawnError(f"could not start {argv[0]}: {exc.strerror or exc}") from exc
         proc = asyncio.subprocess.Process(transport, protocol, loop)
-        return cls(proc, protocol.exited, stderr_limit, eof_grace, leftover_grace)
+        return cls(
+            proc, protocol.exited, stderr_limit, eof_grace, leftover_grace, confinement=confinement
+        )
 
     @property
     def pid(self) -> int:
@@ -202,19 +229,58 @@ class AgentProcess:
             return False
         return group_has_live_member(self.pgid)
 
-    async def _group_emptied(self) -> None:
-        """Return once no live process is left in the group (polled: there is no event)."""
-        while self._group_alive():  # noqa: ASYNC110 (no event exists for this)
+    def _signal_all(self, sig: int) -> bool:
+        """Signal the group and every process of the confinement; False if none got it."""
+        sent = self._signal_group(sig)
+        if self.confinement is not None:
+            sent = self.confinement.signal(sig) > 0 or sent
+        return sent
+
+    async def _anyone_alive(self) -> bool:
+        if self._group_alive():
+            return True
+        confinement = self.confinement  # /proc is read in a thread: it may hold many
+        return confinement is not None and await asyncio.to_thread(confinement.populated)
+
+    async def _all_gone(self) -> None:
+        """Return once no live process is left in the group or the confinement (polled:
+        there is no event for it)."""
+        while await self._anyone_alive():  # noqa: ASYNC110 (no event exists for this)
             await asyncio.sleep(GROUP_POLL_SECONDS)
 
     async def _stop_group(self, grace: float) -> None:
-        """SIGTERM the group, give it ``grace`` seconds to empty, SIGKILL what is left."""
+        """SIGTERM the group and the confinement, give them ``grace`` seconds to empty,
+        SIGKILL what is left."""
         try:
-            if self._signal_group(signal.SIGTERM):
+            if self._signal_all(signal.SIGTERM):
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._group_emptied(), grace)
+                    await asyncio.wait_for(self._all_gone(), grace)
         finally:  # also when cancelled: nothing may outlive the teardown
-            self._signal_group(signal.SIGKILL)
+            self._signal_all(signal.SIGKILL)
+
+    async def stop_detached(self, grace: float) -> list[int]:
+        """Stop the confinement's processes that no longer descend from the child (a
+        daemon, the job of a shell that has ended), TERM → ``grace`` → KILL, while the
+        child and what it still runs stay. Returns their PIDs (none without one)."""
+        confinement = self.confinement
+        if confinement is None or self._proc.returncode is not None:
+            return []
+        left = await asyncio.to_thread(confinement.detached_from, self.pid)
+        if not left:
+            return []
+        log.info("stopping %d detached process(es) of pid %s: %s", len(left), self.pid, left)
+
+        async def gone() -> None:
+            while any(alive(pid) for pid in left):  # noqa: ASYNC110 (no event for it)
+                await asyncio.sleep(GROUP_POLL_SECONDS)
+
+        try:
+            if confinement.signal(signal.SIGTERM, left):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(gone(), grace)
+        finally:
+            confinement.signal(signal.SIGKILL, confinement.detached_from(self.pid))
+        return left
 
     async def read_stdout(self) -> bytes:
         """The next chunk of stdout; ``b""`` at end of stream.
@@ -255,9 +321,9 @@ class AgentProcess:
             stdin.close()
 
     def kill_now(self) -> None:
-        """SIGKILL the group at once, without waiting (for a forced exit)."""
+        """SIGKILL the group and the confinement at once, without waiting (forced exit)."""
         self._stopping = True
-        self._signal_group(signal.SIGKILL)
+        self._signal_all(signal.SIGKILL)
 
     async def wait(self) -> int:
         """Wait for the child to exit on its own (and its leftovers to be stopped)."""
@@ -292,3 +358,14 @@ class AgentProcess:
             transport = getattr(self._proc, "_transport", None)
             if transport is not None:
                 transport.close()
+            await self._release_confinement()
+
+    async def _release_confinement(self) -> None:
+        """Remove the confinement's cgroup once the SIGKILLed have gone (bounded)."""
+        confinement = self.confinement
+        if confinement is None or confinement.cgroup is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._all_gone(), self._eof_grace)
+        if not confinement.remove():
+            log.warning("could not remove cgroup %s: still busy", confinement.cgroup)

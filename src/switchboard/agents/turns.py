@@ -8,10 +8,13 @@ Checked with CLI 2.1.197 and 2.1.330. :class:`TurnAccounting` keeps one process'
 and turns each result into the turn's own figures.
 """
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from switchboard.protocol.json_text import nested_deeper_than
 
 AUTH_FAILED = "authentication_failed"
 """The ``error`` the CLI puts on its synthetic assistant message when it has no usable
@@ -29,8 +32,35 @@ class TurnMetrics:
     session_id: str | None
 
 
+MAX_USAGE_NESTING = 16
+"""How deeply a result's ``usage`` may nest to be kept (the CLI's nests two levels)."""
+MAX_COUNT = 2**63 - 1
+"""The largest integer SQLite stores; a figure beyond it (or below 0) is not one."""
+
+
 def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    """A finite number (a CLI line may hold 1e400, or an integer of 5000 digits)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    if isinstance(value, int) and abs(value) > MAX_COUNT:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _plain(usage: object) -> dict[str, Any] | None:
+    """``usage`` if it is an object shallow enough to store and send again (a CLI line
+    may nest as deeply as Python's json reads)."""
+    if isinstance(usage, Mapping) and not nested_deeper_than(usage, MAX_USAGE_NESTING):
+        return dict(usage)
+    return None
+
+
+def _count(value: object) -> int | None:
+    """A count or duration that fits in the database."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT:
+        return value
+    return None
 
 
 class TurnAccounting:
@@ -58,10 +88,10 @@ class TurnAccounting:
         usage = result.get("usage")
         session = result.get("session_id")
         return TurnMetrics(
-            duration_ms=duration if isinstance(duration, int) else None,
-            num_turns=turns if isinstance(turns, int) else None,
+            duration_ms=_count(duration),
+            num_turns=_count(turns),
             cost_usd=cost,
-            usage=dict(usage) if isinstance(usage, Mapping) else None,
+            usage=_plain(usage),
             session_id=session if isinstance(session, str) else None,
         )
 

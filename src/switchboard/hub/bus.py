@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from switchboard.protocol.messages import event_frame
 from switchboard.store.events import EventLog, NewEvent, StoredEvent
@@ -46,6 +46,16 @@ class Listener(Protocol):
     def on_delta(self, frame: str) -> None: ...
 
 
+@runtime_checkable
+class Reader(Protocol):
+    """A listener that also reads the stored log (a replay): retention keeps what it
+    has yet to read."""
+
+    def reading_after(self) -> int | None:
+        """The seq after which it reads the log next; None while it does not read."""
+        ...
+
+
 class _Topic:
     __slots__ = ("listeners", "next_seq", "waiting")
 
@@ -70,7 +80,28 @@ class EventBus:
         return topic
 
     def head(self, project_id: str) -> int:
-        return self.log.head(project_id)
+        """The seq of the project's last published event: every event up to it is
+        stored and has gone to the listeners. (A seq taken by an append that has not
+        committed yet is not counted: if that write fails, the number is taken again.)"""
+        topic = self._topics.get(project_id)
+        return topic.next_seq - 1 if topic is not None else self.log.head(project_id)
+
+    def first(self, project_id: str) -> int:
+        """The oldest seq the project's log still keeps (1 unless it was trimmed)."""
+        return self.log.first(project_id)
+
+    def oldest_read(self, project_id: str) -> int | None:
+        """The lowest seq after which a listener of the project still reads the log
+        (a replay under way), or None."""
+        topic = self._topics.get(project_id)
+        if topic is None:
+            return None
+        positions = [
+            position
+            for listener in topic.listeners
+            if isinstance(listener, Reader) and (position := listener.reading_after()) is not None
+        ]
+        return min(positions, default=None)
 
     def subscribe(self, project_id: str, listener: Listener) -> None:
         self._topic(project_id).listeners.add(listener)
@@ -82,6 +113,7 @@ class EventBus:
 
     def forget(self, project_id: str) -> list[Listener]:
         """Drop a removed project's topic; returns the listeners it had."""
+        self.log.forget(project_id)
         topic = self._topics.pop(project_id, None)
         return list(topic.listeners) if topic else []
 

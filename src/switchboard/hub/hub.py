@@ -10,11 +10,12 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,9 @@ from switchboard.hub.bus import EventBus
 from switchboard.hub.confirmations import Confirmation, ConfirmationBook, Deliver, ExpiryReason
 from switchboard.hub.notify import ConfirmationNotifier
 from switchboard.hub.recovery import ProcessRegistry
+from switchboard.hub.retention import Retention
 from switchboard.hub.runs import Run, RunStore
-from switchboard.hub.session import ProjectSession, SessionServices, SessionSettings
+from switchboard.hub.session import UNRECORDED, ProjectSession, SessionServices, SessionSettings
 from switchboard.hub.skills import SkillBoard
 from switchboard.hub.stored_sessions import ImportLimits, StoredSessions
 from switchboard.hub.turn import TurnOutcome
@@ -41,6 +43,7 @@ from switchboard.protocol.messages import (
     ProjectInfo,
     ProjectRemoved,
     ProjectStatus,
+    RetentionInfo,
     RunInfo,
     RunOptions,
     StoredSessionInfo,
@@ -50,6 +53,7 @@ from switchboard.protocol.messages import (
 from switchboard.protocol.skills import AnySkillEvent, SkillFailed, SkillQuestion
 from switchboard.store.events import EventLog, NewEvent, StoredEvent
 from switchboard.store.projects import ProjectRecord, ProjectStore
+from switchboard.store.retention import RetentionPolicy, RetentionStore
 from switchboard.store.rules import PermissionRule, RuleStore
 from switchboard.store.tokens import ScopedToken, TokenStore
 from switchboard.store.writer import Writer
@@ -65,6 +69,9 @@ RESERVED_PRODUCERS = frozenset({"embedded", "server token"})
 MISSING_SESSION = "No conversation found"
 """How the CLI says that ``--resume`` named a session it does not have."""
 INTERRUPTED_SKILL = "the server stopped while this skill was running"
+STORE_RETRY_SECONDS = 5.0
+"""While a project's log refuses writes, how often its worker tries again (a new prompt
+tries at once)."""
 
 
 @dataclass  # not frozen: raising sets __traceback__ on it
@@ -87,6 +94,11 @@ class HubLimits:
     plan_timeout: float = 600.0
     allow_bypass_permissions: bool = False
     on_confirmation: tuple[str, ...] = ()
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    """The server's retention policy (``--retention-max-age``, ``--retention-max-bytes``)."""
+    retention_interval: float = 600.0
+    min_free_disk: int = 64 * 1024 * 1024
+    """After a project's log refused a write, its runs wait for this much free space."""
 
 
 @dataclass(slots=True)
@@ -106,6 +118,8 @@ class _Project:
     changing: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Held by requests that write the project's state, so that a removal waits for
     them (their writes would otherwise land after the project's rows are gone)."""
+    store_error: str | None = None
+    """Why the project's log refuses writes, while it does (its runs wait)."""
 
 
 StatusListener = Callable[[ProjectStatus | ProjectRemoved, str], None]
@@ -131,6 +145,15 @@ class Hub:
         self.registry = ProcessRegistry(engine, self._writer, self.instance)
         self.rules = RuleStore(engine, self._writer)
         self.tokens = TokenStore(engine, self._writer)
+        self.retention_policies = RetentionStore(engine, self._writer)
+        self.retention = Retention(
+            self.bus,
+            self.retention_policies,
+            server_policy=limits.retention,
+            interval=limits.retention_interval,
+            changed=self._trimmed,
+        )
+        self._trimming: asyncio.Task[None] | None = None
         self.skills = SkillBoard()
         self.stored_sessions = StoredSessions(
             session_settings.env, ImportLimits(max_line_bytes=session_settings.max_line_bytes)
@@ -167,6 +190,8 @@ class Hub:
         await self.projects.load()
         await self.rules.load()
         await self.tokens.load()
+        await self.retention_policies.load()
+        await self.registry.open(self.session_settings.process_containment)
         await self.registry.stop_leftovers()
         costs = await self.runs.costs_by_project()
         for record in self.projects.all():
@@ -185,6 +210,12 @@ class Hub:
             else:
                 state.queue.append(run)
                 state.wake.set()
+        self._trimming = asyncio.create_task(
+            self.retention.run(self._live_project_ids), name="retention"
+        )
+
+    def _live_project_ids(self) -> list[str]:
+        return [state.id for state in self._states.values() if not state.removing]
 
     async def close(self) -> None:
         """Stop every CLI (running runs become ``interrupted``), then the store. Queued
@@ -193,6 +224,9 @@ class Hub:
         self.closing = True
         self.confirmations.close()
         try:
+            if self._trimming is not None:
+                self._trimming.cancel()
+                await asyncio.gather(self._trimming, return_exceptions=True)
             states = list(self._states.values())
             for state in states:
                 state.wake.set()
@@ -200,6 +234,7 @@ class Hub:
             await asyncio.gather(*(_stop_worker(state) for state in states))
             await asyncio.gather(*(_stop_follow_up(state) for state in states))
             await self.confirmations.expire_where("ended")  # skills waiting in this process
+            await self.registry.close()
             if self.notifier is not None:
                 await self.notifier.aclose()
             self._writer.close()
@@ -252,6 +287,9 @@ class Hub:
             permission_mode=record.permission_mode,  # type: ignore[arg-type]
             total_cost_usd=round(state.cost_usd, 6),
             background_tasks=state.session.background_tasks,
+            first_seq=self.bus.first(record.id),
+            retention=RetentionInfo(**asdict(self.retention.policy(record.id))),
+            store_error=state.store_error,
         )
 
     def project_infos(self) -> list[ProjectInfo]:
@@ -293,6 +331,8 @@ class Hub:
             removed = await self.projects.remove(record.id)
             self.rules.forget_project(record.id)
             self.skills.forget_project(record.id)
+            self.retention_policies.forget_project(record.id)
+            self.retention.forget(record.id)
         del self._states[record.id]
         self.bus.forget(record.id)
         self._notify(ProjectRemoved(project=record.id))
@@ -349,6 +389,26 @@ class Hub:
             info = self.project_info(record.id)
         self._notify(ProjectStatus(project=info))
         return info
+
+    async def set_retention(
+        self, key: str, max_age_seconds: float | None, max_bytes: int | None
+    ) -> ProjectInfo:
+        """The project's own retention policy (a None field follows the server's, 0 is
+        no limit); a trimming pass follows at once."""
+        async with self._changing(key) as (record, _state):
+            await self.retention_policies.set(
+                record.id, RetentionPolicy(max_age_seconds, max_bytes)
+            )
+            info = self.project_info(record.id)
+        self._notify(ProjectStatus(project=info))
+        self.retention.poke()
+        return info
+
+    def _trimmed(self, project_id: str) -> None:
+        """Retention moved the project's first kept seq: tell everyone."""
+        state = self._states.get(project_id)
+        if state is not None:
+            self._notify_status(state)
 
     async def list_sessions(self, key: str) -> list[StoredSessionInfo]:
         """The Claude sessions the CLI has stored for the project's directory."""
@@ -529,26 +589,84 @@ class Hub:
             if state.follow_task is not None:  # a turn Claude began goes first
                 await asyncio.wait({state.follow_task})
                 continue
+            if state.store_error is not None:  # its log failed: wait for room first
+                await self._wait_for_room(state)
+                continue
             if not state.queue:
                 state.wake.clear()
                 await state.wake.wait()
                 continue
+            unrecorded: StoreError | None = None
             async with self._slots:
                 if self._stopping(state) or not state.queue:
                     continue
                 run = state.running = state.queue.popleft()
                 try:
                     await self._execute(state, run)
-                except StoreError:
-                    log.exception("the store failed; run %s cannot be recorded", run.id)
-                    return
+                except StoreError as exc:
+                    unrecorded = exc
                 except Exception:
                     log.exception("run %s failed unexpectedly", run.id)
                     await self._fail_quietly(state, run)
                 finally:
                     state.running = None
-                if not self._stopping(state):
-                    self._notify(ProjectStatus(project=self.project_info(state.id)))
+            if unrecorded is not None:  # the slot is free for other projects meanwhile
+                self._log_failed(state, unrecorded)
+                await self._record_once_the_store_can(state, run, unrecorded)
+            if not self._stopping(state):
+                self._notify(ProjectStatus(project=self.project_info(state.id)))
+
+    def _log_failed(self, state: _Project, error: StoreError) -> None:
+        """The project's log refused a write (disk full, I/O error): the project stops
+        (its run was stopped; no other starts) until the data dir has room again, and
+        everyone is told why (``store_error``)."""
+        log.error("the event log of project %s refuses writes (%s); its runs wait", state.id, error)
+        state.store_error = (
+            f"{UNRECORDED}: {error}; its runs wait until the data dir has "
+            f"{self.limits.min_free_disk} bytes free (--min-free-disk)"
+        )
+        self._notify_status(state)
+
+    async def _record_once_the_store_can(
+        self, state: _Project, run: Run, error: StoreError
+    ) -> None:
+        """Record how a run ended whose record the log refused: as soon as the log
+        takes writes again (a new prompt has the worker try at once, else it tries every
+        ``STORE_RETRY_SECONDS``)."""
+        if not run.finished:
+            run.state, run.finished_at = "failed", time.time()
+            run.error = f"{UNRECORDED}: {error}"
+        while not self._stopping(state):
+            state.wake.clear()
+            try:
+                await self._record(state, run, notify=False)
+            except StoreError:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(state.wake.wait(), STORE_RETRY_SECONDS)
+                continue
+            return
+
+    async def _wait_for_room(self, state: _Project) -> None:
+        """After its log failed, the project's next run starts once the data dir has
+        ``min_free_disk`` bytes free (looked at when a prompt comes, and every
+        ``STORE_RETRY_SECONDS``)."""
+        while not self._stopping(state):
+            state.wake.clear()
+            free = await asyncio.to_thread(self._free_disk)
+            if free is None or free >= self.limits.min_free_disk:
+                state.store_error = None
+                log.info("project %s runs again (%s bytes free)", state.id, free)
+                self._notify_status(state)
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(state.wake.wait(), STORE_RETRY_SECONDS)
+
+    def _free_disk(self) -> int | None:
+        """Bytes free for the database's files, if it is a file (SQLite)."""
+        if self.engine.dialect.name != "sqlite" or not self.engine.url.database:
+            return None
+        stats = os.statvfs(Path(self.engine.url.database).parent)
+        return stats.f_bavail * stats.f_frsize
 
     async def _execute(self, state: _Project, run: Run) -> None:
         run.state = "running"
@@ -585,6 +703,9 @@ class Hub:
     ) -> None:
         try:
             await self._supervise(state, run, turn)
+        except StoreError as exc:
+            self._log_failed(state, exc)
+            await self._record_once_the_store_can(state, run, exc)
         except Exception:
             log.exception("follow-up run %s failed unexpectedly", run.id)
             await self._fail_quietly(state, run)
@@ -621,6 +742,8 @@ class Hub:
         if self._lost_session(outcome):  # the CLI exits; the next run starts afresh
             state.session.retire()
             await self.projects.set_session(state.id, None)
+        if outcome.store_error is not None:
+            self._log_failed(state, outcome.store_error)
         await self._record(state, run)
 
     async def _wait_within_run_timeout(

@@ -2,10 +2,11 @@
 
 The hub never waits for a client: it puts frames here and moves on. A writer task,
 started by ``on_ready`` when frames arrive and ended when none are left, takes them
-and sends them as fast as the client reads. Live frames that would push
-the queue past its limit mark the client as a slow consumer instead (the connection
-then closes with 4008 and the client resumes with ``since``). Replies and replay are
-not subject to the limit: replay waits for room before reading more
+and sends them as fast as the client reads. Live frames and replies to requests that
+would push the queue past its limit mark the client as a slow consumer instead (the
+connection then closes with 4008 and the client resumes with ``since``): a client that
+sends requests and never reads the answers cannot make the server hold them. Replay
+is not subject to the limit: it waits for room before reading more
 (:meth:`wait_for_room`).
 
 An idle connection holds one of these, so it keeps no Events and no task: a waiter
@@ -55,7 +56,8 @@ class Outbox:
         self._room_waiters: list[asyncio.Future[None]] | None = None
 
     def put(self, frame: str) -> bool:
-        """Queue a live frame; False (and the outbox is done) if it does not fit."""
+        """Queue a live frame or a reply; False (and the outbox is done) if it does not
+        fit."""
         if self.closed:
             return False
         if self.size - self._exempt + len(frame) > self.limit and self._frames:
@@ -66,7 +68,8 @@ class Outbox:
         return True
 
     def put_always(self, frame: str) -> None:
-        """Queue a frame the limit does not apply to (replies, replay)."""
+        """Queue a frame the limit does not apply to: replay (which waits for room
+        before reading more) and the ``connected`` snapshot."""
         if not self.closed:
             self._append(frame)
             self._exempt += len(frame)

@@ -1,9 +1,11 @@
 """Remember the CLI process groups this server starts, and stop those a crash left.
 
 Each spawn is recorded in ``agent_processes`` with the process's start time (field 22
-of ``/proc/PID/stat``, in clock ticks since boot). The next server instance kills every
-recorded group whose leader still has that start time, so a reused PID is never hit,
-and forgets the rows.
+of ``/proc/PID/stat``, in clock ticks since boot) and its confinement (environment
+marker, cgroup: see :mod:`switchboard.agents.containment`). The next server instance
+kills every recorded group whose leader still has that start time, so a reused PID is
+never hit, every process in the recorded cgroup or carrying the recorded marker (those
+that left the group: Bash commands, daemons), and forgets the rows.
 """
 
 import asyncio
@@ -16,6 +18,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.engine import Connection
 
+from switchboard.agents.containment import (
+    Confinement,
+    Containment,
+    open_containment,
+    stop_leftover,
+)
 from switchboard.agents.process import group_members, start_ticks
 from switchboard.store.schema import agent_processes
 from switchboard.store.writer import Writer
@@ -30,6 +38,8 @@ class Leftover:
     start_ticks: int | None
     project_id: str | None
     run_id: str | None
+    marker: str | None = None
+    cgroup: str | None = None
 
 
 class ProcessRegistry:
@@ -39,8 +49,30 @@ class ProcessRegistry:
         self._engine = engine
         self._writer = writer
         self.instance = instance
+        self.containment = Containment(instance)
+        """How CLIs are confined: markers only until :meth:`open` finds a cgroup."""
 
-    async def record(self, pid: int, project_id: str, run_id: str | None) -> None:
+    async def open(self, mode: str = "auto") -> None:
+        """Choose the containment mechanism (see ``--process-containment``) and log it."""
+        self.containment = await open_containment(self.instance, mode)
+
+    async def close(self) -> None:
+        """Stop what is left in this instance's cgroups and remove them."""
+        await asyncio.to_thread(self.containment.close)
+
+    def confine(self) -> Confinement:
+        """A new confinement for the next CLI."""
+        return self.containment.confine()
+
+    async def record(
+        self,
+        pid: int,
+        project_id: str | None,
+        run_id: str | None,
+        confinement: Confinement | None = None,
+    ) -> None:
+        """Note a CLI this instance started (``project_id`` None: a ``/ws/claude`` one)."""
+        cgroup = confinement.cgroup if confinement is not None else None
         row = {
             "pgid": pid,
             "server_instance": self.instance,
@@ -49,6 +81,8 @@ class ProcessRegistry:
             "project_id": project_id,
             "run_id": run_id,
             "started_at": time.time(),
+            "marker": confinement.marker if confinement is not None else None,
+            "cgroup": str(cgroup) if cgroup is not None else None,
         }
 
         def write(connection: Connection) -> None:
@@ -74,7 +108,9 @@ class ProcessRegistry:
         def read() -> list[Leftover]:
             with self._engine.connect() as connection:
                 return [
-                    Leftover(r.pgid, r.pid, r.start_ticks, r.project_id, r.run_id)
+                    Leftover(
+                        r.pgid, r.pid, r.start_ticks, r.project_id, r.run_id, r.marker, r.cgroup
+                    )
                     for r in connection.execute(query)
                 ]
 
@@ -86,7 +122,7 @@ class ProcessRegistry:
                     "stopped %d process(es) of a previous server (group %d, project %s)",
                     killed,
                     leftover.pgid,
-                    leftover.project_id,
+                    leftover.project_id or "/ws/claude",
                 )
 
         def write(connection: Connection) -> None:
@@ -99,20 +135,20 @@ class ProcessRegistry:
 
 
 def _kill_leftover(leftover: Leftover) -> int:
-    """SIGKILL what is left of a recorded group; returns how many processes were hit.
+    """SIGKILL what is left of a recorded CLI; returns how many processes were hit.
 
     Linux reuses a number as a PID only once no process group has it as its id, so
     while members of the old group live, the number is still theirs. If a process
     with that PID exists but started at another time, the old group is gone and the
-    number was reused: leave it alone.
+    number was reused: leave it alone. The cgroup and the marker name that CLI alone.
     """
+    hit: set[int] = set()
     leader_started = start_ticks(leftover.pgid)
-    if leader_started is not None and leader_started != leftover.start_ticks:
-        return 0
-    members = group_members(leftover.pgid)
-    for pid in members:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            continue
-    return len(members)
+    if leader_started is None or leader_started == leftover.start_ticks:
+        for pid in group_members(leftover.pgid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                continue
+            hit.add(pid)
+    return len(hit | stop_leftover(leftover.marker, leftover.cgroup))

@@ -19,6 +19,7 @@ deltas, which are published live only.
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from pathlib import Path
 from switchboard.agents.claude import ClaudeOptions, ClaudeProcess
 from switchboard.agents.discovery import find_claude
 from switchboard.agents.turns import TurnAccounting
-from switchboard.exceptions import AgentError, AgentGoneError
+from switchboard.exceptions import AgentError, AgentGoneError, AgentSpawnError, StoreError
 from switchboard.hub.bus import EventBus
 from switchboard.hub.confirmations import ConfirmationBook, Decision
 from switchboard.hub.plans import plan_for, plans_directory
@@ -36,6 +37,11 @@ from switchboard.hub.runs import Run
 from switchboard.hub.session_output import OutputTaker
 from switchboard.hub.turn import CliProcess, Turn, TurnOutcome
 from switchboard.protocol.control import PermissionRequest
+from switchboard.store.project_paths import (
+    ProjectPathError,
+    directory_cwd,
+    open_project_directory,
+)
 from switchboard.store.projects import ProjectRecord, ProjectStore
 
 log = logging.getLogger(__name__)
@@ -43,6 +49,8 @@ log = logging.getLogger(__name__)
 STDIN_EOF_GRACE = 3.0
 """After closing its stdin, how long an idle CLI gets to exit before it is stopped."""
 STDERR_SHOWN = 2000
+UNRECORDED = "the project's event log could not be written"
+"""How a run whose output could not be stored (disk full, I/O error) fails."""
 MODE_SWITCH_SECONDS = 10.0
 
 
@@ -56,6 +64,8 @@ class SessionSettings:
     idle_timeout: float
     partial_messages: bool
     background_timeout: float = 3600.0
+    process_containment: str = "auto"
+    """How CLIs are confined (auto, cgroup, marker): see ``--process-containment``."""
 
 
 FollowUpStarter = Callable[[], Awaitable[Run | None]]
@@ -244,6 +254,23 @@ class ProjectSession:
     async def _ensure_process(self, run: Run, project: ProjectRecord) -> ClaudeProcess:
         if self._closed:
             raise AgentError("the project's session is closed")
+        directory = await self._open_directory(project)
+        try:
+            return await self._process_in(directory, run, project)
+        finally:
+            os.close(directory)
+
+    async def _open_directory(self, project: ProjectRecord) -> int:
+        """The project's directory, opened again for this run (it may have been
+        replaced since it was registered). When it cannot be, the CLI still up for the
+        project (started in the directory as it was) is stopped and the run fails."""
+        try:
+            return open_project_directory(project.path)
+        except ProjectPathError as exc:
+            await self._stop_gracefully()
+            raise AgentSpawnError(f"the project's directory cannot be used: {exc}") from None
+
+    async def _process_in(self, directory: int, run: Run, project: ProjectRecord) -> ClaudeProcess:
         key = (run.options.model, run.options.permission_mode)
         process = self._process
         if process is not None and await self._reusable(process, key):
@@ -253,6 +280,7 @@ class ProjectSession:
         options = ClaudeOptions(
             binary=binary,
             cwd=project.path,
+            spawn_cwd=directory_cwd(directory, project.path),
             env=self.settings.env,
             resume=project.session_id,
             permission_prompt=True,  # questions come to us (can_use_tool), not denied
@@ -260,6 +288,7 @@ class ProjectSession:
             permission_mode=run.options.permission_mode,
             model=run.options.model,
             max_line_bytes=self.settings.max_line_bytes,
+            confinement=self._services.registry.confine(),
         )
         claude = ClaudeProcess(
             options,
@@ -268,7 +297,7 @@ class ProjectSession:
         )
         await claude.start()
         process = self._process = CliProcess(claude, key, TurnAccounting(binary))
-        await self._services.registry.record(claude.pid, project.id, run.id)
+        await self._services.registry.record(claude.pid, project.id, run.id, options.confinement)
         process.pump = asyncio.create_task(self._pump(process), name=f"pump-{claude.pid}")
         return claude
 
@@ -311,9 +340,15 @@ class ProjectSession:
     async def _pump(self, process: CliProcess) -> None:
         """Append everything the CLI prints; end turns; clean up when it exits."""
         claude = process.claude
+        unrecorded: StoreError | None = None
         try:
             async for batch in claude.output_batches():
                 await self._output.take(process, batch)
+        except StoreError as exc:  # its output cannot be kept: it must not go on unseen
+            log.error(
+                "the event log of project %s failed (%s); stopping claude", self.project_id, exc
+            )
+            unrecorded = exc
         except Exception:
             log.exception("recording claude's output failed; stopping it")
         finally:
@@ -324,7 +359,11 @@ class ProjectSession:
             if turn is not None and turn.claude is claude:
                 stderr = claude.stderr_text.strip()[-STDERR_SHOWN:]
                 why = f"claude exited with status {returncode} before finishing the run"
-                self.end_turn_with(turn, TurnOutcome(None, f"{why}: {stderr}" if stderr else why))
+                if unrecorded is not None:
+                    why = f"{UNRECORDED}: {unrecorded}; claude was stopped"
+                    stderr = ""
+                why = f"{why}: {stderr}" if stderr else why
+                self.end_turn_with(turn, TurnOutcome(None, why, store_error=unrecorded))
             if process.background.pending(time.monotonic()):
                 self._services.changed()
             try:

@@ -11,6 +11,7 @@ from switchboard.hub.hub import Hub, HubLimits
 from switchboard.hub.session import SessionSettings
 from switchboard.store.database import open_engine, sqlite_url
 from switchboard.store.migrate import upgrade
+from switchboard.store.retention import RetentionPolicy
 
 LOCK_FILE = "server.lock"
 
@@ -47,6 +48,7 @@ async def open_hub(settings: Settings) -> Hub:
         idle_timeout=settings.idle_timeout,
         background_timeout=settings.background_timeout,
         partial_messages=settings.partial_messages,
+        process_containment=settings.process_containment,
     )
     limits = HubLimits(
         max_concurrent_runs=settings.max_concurrent_runs,
@@ -58,6 +60,9 @@ async def open_hub(settings: Settings) -> Hub:
         plan_timeout=settings.plan_timeout,
         allow_bypass_permissions=settings.allow_bypass_permissions,
         on_confirmation=settings.on_confirmation,
+        retention=RetentionPolicy(settings.retention_max_age, settings.retention_max_bytes),
+        retention_interval=settings.retention_interval,
+        min_free_disk=settings.min_free_disk,
     )
     hub = Hub(engine, session_settings, limits)
     hub.on_closed.append(lambda: os.close(lock))

@@ -78,6 +78,10 @@ class Subscription:
         if self.cursor.live:
             self._outbox.put(frame)
 
+    def reading_after(self) -> int | None:
+        """Reader: while replaying, the log after this seq is still to be read."""
+        return self.cursor.wants_read()
+
     # -- replay -------------------------------------------------------------------------
 
     async def _replay(self) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from switchboard.agents.background import BackgroundWork
 from switchboard.agents.claude import ClaudeProcess
 from switchboard.agents.turns import TurnAccounting, TurnMetrics
+from switchboard.exceptions import StoreError
 from switchboard.hub.runs import Run
 
 
@@ -20,6 +21,8 @@ class TurnOutcome:
     error: str | None = None
     metrics: TurnMetrics | None = None
     failure: str | None = None
+    store_error: StoreError | None = None
+    """The project's log refused the turn's output, so the CLI was stopped."""
 
 
 @dataclass(slots=True)

@@ -2,7 +2,10 @@
 
 Every stdout line is one JSON object. Switchboard never rewrites them: a
 :class:`CliMessage` keeps the exact text of the line next to its parsed form, so the
-line can be passed on byte for byte, unknown types and fields included.
+line can be passed on byte for byte, unknown types and fields included. The parsed
+form is what Switchboard reads values from, so it is made safe to store and send: a
+lone surrogate (``"\ud800"``) in its strings becomes U+FFFD, and an integer too long
+for Python's ``int`` a float (see :mod:`switchboard.protocol.json_text`).
 """
 
 import json
@@ -10,6 +13,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import msgspec
+
+from switchboard.protocol.json_text import (
+    MAX_LINE_NESTING,
+    loads,
+    may_hold_surrogates,
+    replace_lone_surrogates,
+    text_nested_deeper_than,
+)
 
 PREVIEW_CHARS = 200
 """How much of a bad line is quoted back in an error report."""
@@ -54,6 +65,8 @@ class CliMessage:
                 parsed = _decode_full(self.text)
             except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
                 parsed = _parse_leniently(self.text)  # e.g. 1e400, which json accepts
+            if may_hold_surrogates(self.text):
+                parsed = replace_lone_surrogates(parsed)
             self._data = parsed if isinstance(parsed, dict) else {}
         return self._data
 
@@ -75,9 +88,10 @@ class CliMessage:
 
 @dataclass(frozen=True, slots=True)
 class BadLine:
-    """A stdout line that could not be used: not UTF-8, not JSON, not an object, too long."""
+    """A stdout line that could not be used: not UTF-8, not JSON, not an object, too
+    long, or nested too deeply to read."""
 
-    reason: Literal["not_utf8", "not_json", "not_object", "too_long"]
+    reason: Literal["not_utf8", "not_json", "not_object", "too_long", "too_deep"]
     preview: str
     size: int
 
@@ -88,6 +102,7 @@ class BadLine:
             "not_json": "is not JSON",
             "not_object": "is JSON but not an object",
             "too_long": "exceeds the line length limit",
+            "too_deep": f"nests more than {MAX_LINE_NESTING} levels deep",
         }[self.reason]
         return f"claude printed a line that {what} ({self.size} bytes)"
 
@@ -98,7 +113,7 @@ def _preview(raw: bytes) -> str:
 
 def _parse_leniently(text: str) -> Any:
     try:
-        return json.loads(text)
+        return loads(text)
     except (ValueError, RecursionError):
         return {}
 
@@ -110,11 +125,13 @@ def _slow_decode(raw: bytes, size: int) -> CliMessage | BadLine:
     except UnicodeDecodeError:
         return BadLine("not_utf8", _preview(raw), size)
     try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):  # ValueError also covers over-long integers
+        data = loads(text)
+    except (ValueError, RecursionError):
         return BadLine("not_json", _preview(raw), size)
     if not isinstance(data, dict):
         return BadLine("not_object", _preview(raw), size)
+    if may_hold_surrogates(text):
+        data = replace_lone_surrogates(data)
     kind = data.get("type")
     return CliMessage(text, kind if isinstance(kind, str) else "", data)
 
@@ -130,6 +147,8 @@ def decode_line(raw: bytes) -> CliMessage | BadLine | None:
     stripped = raw.strip()
     if not stripped:
         return None
+    if text_nested_deeper_than(stripped, MAX_LINE_NESTING):
+        return BadLine("too_deep", _preview(stripped), len(raw))
     try:
         kind = _decode_head(stripped).type
         text = stripped.decode("utf-8")  # also catches bad UTF-8 in fields not built

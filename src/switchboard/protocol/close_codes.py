@@ -21,12 +21,20 @@ class CloseCode(IntEnum):
     INTERNAL_ERROR = 1011
     """The run failed: the CLI could not start, exited non-zero, or timed out."""
 
+    TRY_AGAIN_LATER = 1013
+    """``/ws/claude``: as many runs as ``--max-claude-runs`` allows were under way for
+    all of ``--claude-queue-timeout``; nothing ran. Try again later."""
+
     TOKEN_REVOKED = 4003
     """``/ws``: the scoped token of this connection was revoked."""
 
     SLOW_CONSUMER = 4008
     """``/ws``: the client read too slowly and its send queue overflowed. Nothing is
     lost: reconnect and subscribe with ``since`` = the last seq received."""
+
+    RATE_LIMITED = 4029
+    """``/ws``: the client went on sending requests faster than its rate limit allows
+    after they were refused with ``rate_limited``."""
 
 
 MAX_CLOSE_REASON_BYTES = 123

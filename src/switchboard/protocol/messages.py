@@ -24,6 +24,13 @@ from pydantic import (
     ValidationError,
 )
 
+from switchboard.protocol.json_text import (
+    MAX_NESTING,
+    holds_lone_surrogate,
+    loads,
+    may_hold_surrogates,
+    nested_deeper_than,
+)
 from switchboard.protocol.skills import Label, SkillEvent, SkillId, SkillQuestion, SkillState
 
 PROTOCOL_VERSION = 1
@@ -35,6 +42,9 @@ ErrorCode = Literal[
     "unknown_project",
     "not_found",
     "not_a_directory",
+    "bad_path",
+    "access_denied",
+    "system_directory",
     "duplicate",
     "nested",
     "contains",
@@ -44,6 +54,7 @@ ErrorCode = Literal[
     "queue_full",
     "permission_mode_not_allowed",
     "since_out_of_range",
+    "history_trimmed",
     "not_subscribed",
     "nothing_to_cancel",
     "unknown_confirmation",
@@ -55,6 +66,7 @@ ErrorCode = Literal[
     "busy",
     "forbidden",
     "too_many_pending",
+    "rate_limited",
     "shutting_down",
     "internal",
 ]
@@ -129,6 +141,23 @@ class ProjectList(_Request):
 class ProjectRemove(_Request):
     type: Literal["project.remove"]
     project: ProjectKey
+
+
+class ProjectRetention(_Request):
+    """Set the project's own retention policy: how old, or how large, its event log may
+    grow before its oldest events are deleted. A field left out (or null) follows the
+    server's setting; 0 sets no limit of that kind for this project."""
+
+    type: Literal["project.retention"]
+    project: ProjectKey
+    max_age_seconds: Annotated[float, Field(ge=0)] | None = Field(
+        default=None, description="Delete events older than this; null: --retention-max-age."
+    )
+    max_bytes: Annotated[int, Field(ge=0)] | None = Field(
+        default=None,
+        description="Keep at most this much of the newest events (characters of JSON); "
+        "null: --retention-max-bytes.",
+    )
 
 
 class SessionNew(_Request):
@@ -278,6 +307,7 @@ ClientMessage = Annotated[
     | ProjectAdd
     | ProjectList
     | ProjectRemove
+    | ProjectRetention
     | SessionNew
     | SessionList
     | SessionUse
@@ -311,6 +341,7 @@ CLIENT_TYPES = frozenset(
         "project.add",
         "project.list",
         "project.remove",
+        "project.retention",
         "session.new",
         "session.list",
         "session.use",
@@ -325,6 +356,19 @@ CLIENT_TYPES = frozenset(
 )
 
 # -- server → client ------------------------------------------------------------------
+
+
+class RetentionInfo(_Message):
+    """The retention policy in force for a project (its own over the server's)."""
+
+    max_age_seconds: float | None = Field(
+        default=None, description="Events older than this are deleted; null: no age limit."
+    )
+    max_bytes: int | None = Field(
+        default=None,
+        description="The newest events are kept up to this size (characters of JSON); "
+        "null: no size limit.",
+    )
 
 
 class ProjectInfo(_Message):
@@ -347,6 +391,18 @@ class ProjectInfo(_Message):
         default=0,
         description="Background work the project's CLI reports as still running "
         "(commands, agents, monitors, scheduled wake-ups); it keeps the CLI up.",
+    )
+    first_seq: int = Field(
+        default=1,
+        description="The seq of the oldest event kept: 1 unless retention trimmed the log.",
+    )
+    retention: RetentionInfo = Field(
+        default=RetentionInfo(), description="How much of its log the project keeps."
+    )
+    store_error: str | None = Field(
+        default=None,
+        description="Why the project's event log cannot be written now (disk full, I/O "
+        "error): its runs wait until it can. null: it can.",
     )
 
 
@@ -524,6 +580,9 @@ class Error(_Message):
     code: ErrorCode
     message: str
     id: str | int | None = None
+    first_seq: int | None = Field(
+        default=None, description="history_trimmed: the oldest seq the project keeps."
+    )
 
 
 class ConfirmationResult(_Message):
@@ -606,7 +665,9 @@ server_adapter: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)
 def parse_client_message(text: str | bytes) -> ClientMessage | Error:
     """The request in ``text``, or the error to answer it with."""
     try:
-        raw = json.loads(text)
+        raw = loads(text)  # an integer too long for Python's int comes as a float
+    except RecursionError:
+        return Error(code="bad_message", message=f"nested more than {MAX_NESTING} levels deep")
     except (ValueError, UnicodeDecodeError) as exc:
         return Error(code="bad_json", message=f"not JSON: {exc}")
     if not isinstance(raw, dict):
@@ -614,11 +675,17 @@ def parse_client_message(text: str | bytes) -> ClientMessage | Error:
     request_id = raw.get("id")
     if not isinstance(request_id, str | int) or isinstance(request_id, bool):
         request_id = None
+    problem = _text_problem(raw, text if isinstance(text, str) else None)
+    if problem is not None:
+        if isinstance(request_id, str) and holds_lone_surrogate(request_id):
+            request_id = None  # it cannot be echoed: no UTF-8 for it
+        return Error(code="bad_message", message=problem, id=request_id)
     kind = raw.get("type")
-    if kind not in CLIENT_TYPES:
+    if not isinstance(kind, str) or kind not in CLIENT_TYPES:
         known = ", ".join(sorted(CLIENT_TYPES))
+        shown = _clip(repr(kind), 100)
         return Error(
-            code="unknown_type", message=f"unknown type {kind!r}; known: {known}", id=request_id
+            code="unknown_type", message=f"unknown type {shown}; known: {known}", id=request_id
         )
     try:
         return _client_adapter.validate_python(raw)
@@ -628,6 +695,20 @@ def parse_client_message(text: str | bytes) -> ClientMessage | Error:
             for e in exc.errors()
         )
         return Error(code="bad_message", message=problems, id=request_id)
+
+
+def _text_problem(raw: dict[str, Any], text: str | None) -> str | None:
+    """What makes a parsed message unusable though it is JSON, if anything (``text``,
+    when given, spares the walks through a message that cannot have the problem)."""
+    if nested_deeper_than(raw, MAX_NESTING, text):
+        return f"nested more than {MAX_NESTING} levels deep"
+    if (text is None or may_hold_surrogates(text)) and holds_lone_surrogate(raw):
+        return "a string holds a lone surrogate (such as \\ud800): strings must be Unicode text"
+    return None
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def encode(message: BaseModel) -> str:

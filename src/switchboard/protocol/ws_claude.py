@@ -8,6 +8,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from switchboard.protocol.json_text import MAX_NESTING, nested_deeper_than
+
 MAX_PROMPT_BYTES = 8192
 """Seed 001: prompt length limited to 8192 bytes (UTF-8)."""
 
@@ -15,6 +17,8 @@ MAX_META_CHARS = 128
 """Not in the seed; a bound so that every input has one."""
 
 META_PATTERN = re.compile(r"^[A-Z0-9_\-]+$")
+
+TOO_DEEP = f"JSON nested more than {MAX_NESTING} levels"
 
 INFO_FRAME = json.dumps({"info": "send {prompt,meta}"}, separators=(",", ":"))
 """Sent first on every connection (seed 001)."""
@@ -35,8 +39,12 @@ def parse_prompt_frame(text: str) -> PromptRequest | Refusal:
     """Validate the client's one request frame."""
     try:
         data = json.loads(text)
-    except (ValueError, RecursionError):  # ValueError: also over-long integers
+    except RecursionError:  # how deep that is depends on the stack: say it of all
+        return Refusal(TOO_DEEP)
+    except ValueError:  # also over-long integers
         return Refusal("invalid JSON")
+    if nested_deeper_than(data, MAX_NESTING, text):
+        return Refusal(TOO_DEEP)
     if not isinstance(data, dict):
         return Refusal("expected a JSON object {prompt, meta}")
     prompt = data.get("prompt")

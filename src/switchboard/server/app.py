@@ -1,5 +1,6 @@
 """Build the ASGI application."""
 
+from collections.abc import Callable
 from importlib import resources
 
 from starlette.applications import Starlette
@@ -11,6 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from switchboard import __version__
 from switchboard.config import Settings
 from switchboard.hub.hub import Hub
+from switchboard.server.connections import ConnectionLimits
 from switchboard.server.lifecycle import SessionTracker
 from switchboard.server.security import (
     Grant,
@@ -44,8 +46,15 @@ class WebSocketShortcut:
         await (endpoint or self.app)(scope, receive, send)
 
 
-def create_app(settings: Settings, token: str, tracker: SessionTracker, hub: Hub) -> ASGIApp:
-    """The Starlette app wrapped in the security middleware."""
+def create_app(
+    settings: Settings,
+    token: str,
+    tracker: SessionTracker,
+    hub: Hub,
+    limits: ConnectionLimits | None = None,
+) -> ASGIApp:
+    """The Starlette app wrapped in the security middleware (which tells ``limits`` of
+    each connection that presents a valid token)."""
     demo_page = _static("ws-demo.html")
 
     async def healthz(request: Request) -> Response:
@@ -60,14 +69,23 @@ def create_app(settings: Settings, token: str, tracker: SessionTracker, hub: Hub
         routes=[Route("/healthz", healthz), Route("/ws-demo.html", demo), *web_routes(token)]
     )
     endpoints: dict[str, ASGIApp] = {
-        "/ws/claude": ClaudeEndpoint(settings, tracker),
+        "/ws/claude": ClaudeEndpoint(settings, tracker, hub.registry),
         "/ws": HubEndpoint(hub, settings, tracker),
     }
     routed = WebSocketShortcut(app, endpoints)
     policy = SecurityPolicy(
         token, settings.host, settings.allowed_hosts, settings.allowed_origins, hub_grant(hub)
     )
-    return SecurityMiddleware(routed, policy)
+    return SecurityMiddleware(
+        routed, policy, on_token=None if limits is None else _authenticate(limits)
+    )
+
+
+def _authenticate(limits: ConnectionLimits) -> Callable[[Scope], None]:
+    def authenticated(scope: Scope) -> None:
+        limits.authenticate(scope.get("client"))
+
+    return authenticated
 
 
 def hub_grant(hub: Hub) -> ScopedLookup:

@@ -4,14 +4,17 @@ debug level the handshake's headers (``Authorization: Bearer``, and the web UI's
 ``token.create`` ack carries a scoped token's secret).
 
 Records keep their shape: uvicorn's access formatter unpacks ``record.args`` (client,
-method, path, version, status), so the token is redacted inside each argument."""
+method, path, version, status), so the token is redacted inside each argument.
+
+Client faults that uvicorn logs as errors with a traceback (a text frame that is not
+UTF-8) become one INFO line (:class:`ClientFaultsAsInfo`)."""
 
 import copy
 import dataclasses
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote_plus
 
 import uvicorn.config
@@ -75,6 +78,24 @@ class RedactTokens(logging.Filter):
         return True
 
 
+class ClientFaultsAsInfo(logging.Filter):
+    """A text frame that is not UTF-8 is the client's fault, answered with close 1007;
+    uvicorn logs it as an ERROR with a traceback, so that any client could fill the log
+    with them. It becomes one INFO line, without the traceback."""
+
+    FAULTS: ClassVar[dict[str, str]] = {
+        "Invalid UTF-8 sequence received from client.": "a text frame was not UTF-8"
+    }
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        said = self.FAULTS.get(record.msg) if isinstance(record.msg, str) else None
+        if said is not None:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.exc_info, record.exc_text = None, None
+            record.msg, record.args = f"closing a connection with 1007: {said}", ()
+        return True
+
+
 def uvicorn_log_config() -> dict[str, Any]:
     """uvicorn's logging configuration, with its access log on stderr like every other
     log line (uvicorn's default is stdout, which carries only the start-up banner)."""
@@ -90,3 +111,6 @@ def install() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactTokens) for f in logger.filters):
             logger.addFilter(RedactTokens())
+    error_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, ClientFaultsAsInfo) for f in error_log.filters):
+        error_log.addFilter(ClientFaultsAsInfo())

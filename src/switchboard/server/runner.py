@@ -4,6 +4,10 @@ uvicorn's own shutdown closes WebSockets with 1012 and re-raises the signal afte
 serving (so the process would not exit 0). Switchboard owns the sequence instead:
 stop accepting → close every session with 1001 (each stops its CLI process group) →
 let uvicorn finish → exit 0. A second signal forces an immediate exit.
+
+Connections are accepted by Switchboard's :class:`~switchboard.server.acceptor.Acceptor`
+rather than asyncio's server: it applies the connection caps before anything is
+allocated, and survives running out of file descriptors without flooding the log.
 """
 
 import asyncio
@@ -21,9 +25,16 @@ from switchboard.config import Settings
 from switchboard.hub.hub import Hub
 from switchboard.hub.setup import open_hub
 from switchboard.server import log_redaction
+from switchboard.server.acceptor import Acceptor, open_files_shortfall, raise_open_files_limit
 from switchboard.server.app import create_app
 from switchboard.server.banner import banner_lines
+from switchboard.server.connections import ConnectionLimits
 from switchboard.server.lifecycle import SessionTracker
+from switchboard.server.protocols import (
+    GuardedH11Protocol,
+    GuardedWebSocketProtocol,
+    protocol_factory,
+)
 from switchboard.server.server_record import server_recorded
 from switchboard.server.token_store import load_or_create_token
 
@@ -42,20 +53,51 @@ class SwitchboardServer(uvicorn.Server):
         tracker: SessionTracker,
         hub: Hub,
         early_signals: list[int] | None,
+        *,
+        limits: ConnectionLimits,
+        handshake_timeout: float,
     ) -> None:
         """``early_signals`` None: the program embedding the server owns the signals."""
         super().__init__(config)
         self.tracker = tracker
         self.hub = hub
+        self.limits = limits
+        self.handshake_timeout = handshake_timeout
+        self.acceptors: list[Acceptor] = []
         self._early_signals = early_signals
         self._shutdown_task: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
         """Set once the server listens (uvicorn itself only flips ``started``)."""
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started:
-            self.ready.set()
+        if sockets is None:
+            raise ValueError("Switchboard serves on sockets it bound itself")
+        await super().startup(sockets=[])  # uvicorn listens on none: the acceptors do
+        if not self.started:
+            return
+        create = protocol_factory(
+            self.config, self.server_state, self.lifespan.state, self.limits, self.handshake_timeout
+        )
+        for sock in sockets:
+            acceptor = Acceptor(sock, create, self.limits)
+            acceptor.start()
+            self.acceptors.append(acceptor)
+        self.ready.set()
+
+    def stop_accepting(self) -> None:
+        for acceptor in self.acceptors:
+            acceptor.stop()  # closes the listening socket
+
+    async def on_tick(self, counter: int) -> bool:
+        if counter % 10 == 0:  # once a second: report what throttled logs held back
+            self.limits.flush_logs()
+            for acceptor in self.acceptors:
+                acceptor.flush_logs()
+        return await super().on_tick(counter)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.stop_accepting()
+        await super().shutdown(sockets)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -88,8 +130,7 @@ class SwitchboardServer(uvicorn.Server):
         self._shutdown_task = asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
-        for server in getattr(self, "servers", []):
-            server.close()  # stop accepting connections
+        self.stop_accepting()
         self.hub.stop_accepting()
         await self.tracker.drain(DRAIN_TIMEOUT)
         self.should_exit = True
@@ -140,11 +181,22 @@ def serve(settings: Settings) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    _raise_open_files_limit(settings)
     token, created = load_or_create_token(settings.data_dir, settings.token)
     sock = bind_socket(settings.host, settings.port)
     with demo.demo_mode(settings) as running:  # --demo: the scripted model runs meanwhile
         asyncio.run(_serve(running, token, created, sock, early_signals))
     return 0
+
+
+def _raise_open_files_limit(settings: Settings) -> None:
+    """Every connection is a file descriptor: take all the kernel allows, and say so."""
+    before, limit = raise_open_files_limit()
+    raised = f" (raised from {before})" if limit != before else ""
+    log.info("open files limit: %d%s", limit, raised)
+    shortfall = open_files_shortfall(limit, settings.max_connections)
+    if shortfall is not None:
+        log.warning("%s", shortfall)
 
 
 def build_server(
@@ -154,10 +206,16 @@ def build_server(
     tokens kept out of its logs (an embedding program's too)."""
     log_redaction.install()
     tracker = SessionTracker()
-    app = create_app(settings, token, tracker, hub)
+    limits = ConnectionLimits(
+        settings.max_connections,
+        settings.max_connections_per_client,
+        logging.getLogger("switchboard.server.connections"),
+    )
+    app = create_app(settings, token, tracker, hub, limits)
     config = uvicorn.Config(
         app,
-        ws="websockets-sansio",
+        http=GuardedH11Protocol,
+        ws=GuardedWebSocketProtocol,
         ws_max_size=settings.max_message_bytes,
         ws_ping_interval=settings.ping_interval,
         ws_ping_timeout=settings.ping_timeout,
@@ -167,7 +225,14 @@ def build_server(
         log_config=log_redaction.uvicorn_log_config(),
         timeout_graceful_shutdown=int(DRAIN_TIMEOUT),
     )
-    return SwitchboardServer(config, tracker, hub, early_signals)
+    return SwitchboardServer(
+        config,
+        tracker,
+        hub,
+        early_signals,
+        limits=limits,
+        handshake_timeout=settings.handshake_timeout,
+    )
 
 
 async def _serve(

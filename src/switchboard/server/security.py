@@ -12,7 +12,9 @@
   may do everything; a scoped token (``produce``) opens only ``/ws``, where the endpoint
   limits it further. The :class:`Grant` travels in the ASGI scope.
 
-Refusals happen before the request reaches any endpoint, so nothing is spawned.
+Refusals happen before the request reaches any endpoint, so nothing is spawned. A
+request that passes with a token is reported to ``on_token`` (the connection caps put
+connections that never present one first in line to be closed).
 """
 
 import hmac
@@ -209,9 +211,15 @@ def app_protocol(scope: Scope) -> str | None:
 class SecurityMiddleware:
     """ASGI middleware applying :class:`SecurityPolicy` before anything else runs."""
 
-    def __init__(self, app: ASGIApp, policy: SecurityPolicy) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        policy: SecurityPolicy,
+        on_token: Callable[[Scope], None] | None = None,
+    ) -> None:
         self.app = app
         self.policy = policy
+        self.on_token = on_token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in {"http", "websocket"}:
@@ -220,6 +228,8 @@ class SecurityMiddleware:
         refusal = self.policy.check(scope)
         if not isinstance(refusal, Refusal):
             scope[GRANT_KEY] = refusal
+            if refusal is not None and self.on_token is not None:
+                self.on_token(scope)
             await self.app(scope, receive, send)
         elif scope["type"] == "http":
             await _http_refusal(send, refusal, "http.response")

@@ -4,7 +4,11 @@
 2. Client sends ``{"prompt": "...", "meta": "TASK-123"}``; invalid → close 1008.
 3. Every stdout line of the CLI is sent as one text frame, unchanged.
 4. CLI exits 0 → close 1000. Non-zero exit, failure to start, timeout → one
-   ``{"error": ...}`` frame, then close 1011. Client gone → process group killed.
+   ``{"error": ...}`` frame, then close 1011. Client gone → process group killed, and
+   every process the CLI started (see :mod:`switchboard.agents.containment`).
+
+At most ``--max-claude-runs`` CLIs run at once: a valid prompt beyond that waits for a
+free slot up to ``--claude-queue-timeout``, then is refused with close 1013.
 """
 
 import asyncio
@@ -23,6 +27,7 @@ from switchboard.agents.claude import ClaudeOptions, ClaudeProcess
 from switchboard.agents.discovery import find_claude
 from switchboard.config import Settings
 from switchboard.exceptions import AgentError, AgentGoneError, ClaudeNotFoundError
+from switchboard.hub.recovery import ProcessRegistry
 from switchboard.protocol.cli_messages import BadLine
 from switchboard.protocol.close_codes import CloseCode, clip_reason
 from switchboard.protocol.ws_claude import INFO_FRAME, PromptRequest, Refusal, parse_prompt_frame
@@ -61,20 +66,33 @@ def exit_outcome(returncode: int, stderr: str) -> RunOutcome:
 class ClaudeEndpoint:
     """The ASGI app mounted at ``/ws/claude``: one :class:`ClaudeSocketSession` a connection."""
 
-    def __init__(self, settings: Settings, tracker: SessionTracker) -> None:
+    def __init__(
+        self, settings: Settings, tracker: SessionTracker, registry: ProcessRegistry | None = None
+    ) -> None:
         self.settings = settings
         self.tracker = tracker
+        self.registry = registry
+        """Confines and records each CLI (None: its process group only, unrecorded)."""
+        self.slots = asyncio.Semaphore(settings.max_claude_runs)
+        """One per run under way, across connections (``--max-claude-runs``)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
-        await ClaudeSocketSession(websocket, send, self.settings, self.tracker).run()
+        session = ClaudeSocketSession(websocket, send, self.settings, self.tracker, self.registry)
+        session.slots = self.slots
+        await session.run()
 
 
 class ClaudeSocketSession:
     """One ``/ws/claude`` connection and the one CLI process it may start."""
 
     def __init__(
-        self, websocket: WebSocket, send: Send, settings: Settings, tracker: SessionTracker
+        self,
+        websocket: WebSocket,
+        send: Send,
+        settings: Settings,
+        tracker: SessionTracker,
+        registry: ProcessRegistry | None = None,
     ) -> None:
         self.ws = websocket
         # Frames go straight to the ASGI send: Starlette's wrapper costs a few
@@ -86,6 +104,9 @@ class ClaudeSocketSession:
         self._shutdown = asyncio.Event()
         self._closed = asyncio.Event()
         self._claude: ClaudeProcess | None = None
+        self.registry = registry
+        self.slots = asyncio.Semaphore(settings.max_claude_runs)
+        """The endpoint's, shared by every connection (this one is for tests)."""
 
     # -- lifecycle hooks (SessionTracker) -------------------------------------------------
 
@@ -116,7 +137,16 @@ class ClaudeSocketSession:
             if request is None:
                 return
             log.info("prompt for meta=%s (%d chars)", request.meta, len(request.prompt))
-            outcome = await self._run_claude(request.prompt, request.meta)
+            taken = await self._take_slot(request.meta)
+            if isinstance(taken, RunOutcome):
+                await self._finish(taken)
+                return
+            if not taken:
+                return  # the client left while waiting
+            try:
+                outcome = await self._run_claude(request.prompt, request.meta)
+            finally:
+                self.slots.release()
             if outcome is not None:
                 await self._finish(outcome)
         except WebSocketDisconnect:
@@ -152,6 +182,38 @@ class ClaudeSocketSession:
             return RunOutcome(CloseCode.POLICY_VIOLATION, request.reason)
         return request
 
+    async def _take_slot(self, meta: str) -> RunOutcome | bool:
+        """Take a run slot: True once taken (the caller releases it), False when the
+        client left meanwhile; else how to close (no slot came in time, or shutdown)."""
+        if not self.slots.locked():
+            return await self.slots.acquire()  # a free slot: taken at once
+        limit = self.settings.claude_queue_timeout
+        log.info("prompt for meta=%s waits for a free run slot (at most %g s)", meta, limit)
+        take = asyncio.ensure_future(self.slots.acquire())
+        watch = asyncio.ensure_future(self._watch_client())
+        stop = asyncio.ensure_future(self._shutdown.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {take, watch, stop}, timeout=limit, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for task in (take, watch, stop):
+                task.cancel()
+            await asyncio.gather(take, watch, stop, return_exceptions=True)
+        taken = not take.cancelled() and take.exception() is None
+        if taken and not (watch in done or stop in done):
+            return True
+        if taken:  # it came together with the client leaving, or shutdown
+            self.slots.release()
+        if watch in done:
+            return False
+        if stop in done:
+            return RunOutcome(CloseCode.GOING_AWAY, "server shutting down")
+        log.warning("refused a prompt for meta=%s: no run slot free within %g s", meta, limit)
+        runs = self.settings.max_claude_runs
+        reason = f"busy: --max-claude-runs {runs} reached; try again later"
+        return RunOutcome(CloseCode.TRY_AGAIN_LATER, reason)
+
     def _options(self, binary: Path, meta: str) -> ClaudeOptions:
         return ClaudeOptions(
             binary=binary,
@@ -159,6 +221,7 @@ class ClaudeSocketSession:
             env=os.environ if self.settings.claude_env is None else self.settings.claude_env,
             max_line_bytes=self.settings.max_line_bytes,
             extra_env={"SWITCHBOARD_META": meta},
+            confinement=self.registry.confine() if self.registry is not None else None,
         )
 
     async def _run_claude(self, prompt: str, meta: str) -> RunOutcome | None:
@@ -175,9 +238,28 @@ class ClaudeSocketSession:
                 CloseCode.INTERNAL_ERROR, "claude failed to start", {"error": str(exc)}
             )
         try:
+            await self._record(claude)
             return await self._supervise(claude, prompt)
         finally:
             await claude.aclose(self.settings.kill_grace)
+            await self._forget(claude)
+
+    async def _record(self, claude: ClaudeProcess) -> None:
+        """Record the CLI, so that the next server stops it if this one crashes."""
+        if self.registry is None:
+            return
+        try:
+            await self.registry.record(claude.pid, None, None, claude.options.confinement)
+        except Exception as exc:  # the store is failing: the run itself can go on
+            log.warning("could not record process %s: %s", claude.pid, exc)
+
+    async def _forget(self, claude: ClaudeProcess) -> None:
+        if self.registry is None:
+            return
+        try:
+            await self.registry.forget(claude.pid)
+        except Exception as exc:  # the store is closed or failing: nothing to clean
+            log.warning("could not forget process %s: %s", claude.pid, exc)
 
     async def _supervise(self, claude: ClaudeProcess, prompt: str) -> RunOutcome | None:
         """Pump output until the run ends, the client leaves, shutdown or timeout. The

@@ -4,7 +4,13 @@ Each connection has a reader (requests in, replies out), a writer (drains the bo
 :class:`~switchboard.hub.outbox.Outbox`), and one :class:`Subscription` per subscribed
 project. Requests of one connection are handled in order. A bad request gets an
 ``error`` and the connection stays open; only an oversized message (1009), a slow
-consumer (4008), a revoked token (4003) or shutdown (1001) closes it.
+consumer (4008), a revoked token (4003), a client that ignores its rate limit (4029)
+or shutdown (1001) closes it.
+
+Replies count against the outbox's limit like events: a client that sends requests and
+does not read the answers is a slow consumer. Requests are rate-limited per connection
+(``--request-rate``, ``--request-burst``): beyond the rate they are answered with
+``rate_limited``, and a client that goes on flooding is closed.
 
 A connection opened with a scoped token (``produce``) may only publish skill events and
 request confirmations, for the projects its token names; the rest is ``forbidden``.
@@ -17,7 +23,7 @@ import contextlib
 import logging
 import time
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from switchboard import __version__
@@ -48,6 +54,7 @@ from switchboard.protocol.messages import (
     ProjectList,
     ProjectRemove,
     ProjectRemoved,
+    ProjectRetention,
     ProjectStatus,
     Prompt,
     ResumeTimer,
@@ -63,6 +70,7 @@ from switchboard.protocol.messages import (
     encode,
     parse_client_message,
 )
+from switchboard.protocol.rate_limit import RequestLimiter, Verdict
 from switchboard.protocol.skills import SkillFailed
 from switchboard.server.lifecycle import SessionTracker
 from switchboard.server.security import FULL, GRANT_KEY, Grant, app_protocol
@@ -101,6 +109,7 @@ class HubConnection:
         "_asked",
         "_closed",
         "_ending",
+        "_flooded",
         "_requests",
         "_revoked",
         "_shutdown",
@@ -126,6 +135,7 @@ class HubConnection:
         self._subscriptions: dict[str, Subscription] = {}
         self._asked: set[str] = set()  # confirmations this connection waits for
         self._revoked = False
+        self._flooded = False  # went on sending after rate_limited
         self._requests: set[asyncio.Task[None]] = set()
         # Futures, not Events: thousands of idle connections each hold these.
         loop = asyncio.get_running_loop()
@@ -219,6 +229,8 @@ class HubConnection:
                 "max_queued_runs": settings.max_queued_runs,
                 "max_concurrent_runs": settings.max_concurrent_runs,
                 "run_timeout": settings.run_timeout,
+                "request_rate": settings.request_rate,
+                "request_burst": settings.request_burst,
             },
         )
 
@@ -239,6 +251,14 @@ class HubConnection:
             await self._close(CloseCode.GOING_AWAY, "server shutting down")
         elif self._revoked:
             await self._close(CloseCode.TOKEN_REVOKED, "token revoked")
+        elif self._flooded:
+            log.warning(
+                "closing a client that kept sending after rate_limited (%g requests/s, "
+                "bursts of %d)",
+                self.settings.request_rate,
+                self.settings.request_burst,
+            )
+            await self._close(CloseCode.RATE_LIMITED, "rate limit exceeded")
         elif self.outbox.overflowed:
             log.warning("closing a slow consumer (%d bytes queued)", self.outbox.limit)
             await self._close(CloseCode.SLOW_CONSUMER, "slow consumer")
@@ -272,24 +292,39 @@ class HubConnection:
             self._writer = None
 
     async def _read(self) -> None:
-        while True:
-            message = await self.ws.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            text = message.get("text")
-            if text is None:
-                self._reply(Error(code="bad_message", message="send JSON as text frames"))
-                continue
-            request = parse_client_message(text)
-            if isinstance(request, Error):
-                self._reply(request)
-                continue
+        limiter = RequestLimiter(self.settings.request_rate, self.settings.request_burst)
+        # No name here holds a message while the next one is awaited: a client's message
+        # may be up to --max-message-bytes, and the last one is garbage by then.
+        while await self._take(await self.ws.receive(), limiter):
+            pass
+
+    async def _take(self, message: Message, limiter: RequestLimiter) -> bool:
+        """Handle one incoming message; False once there is nothing more to read."""
+        if message["type"] == "websocket.disconnect" or self.outbox.closed:
+            return False  # gone, or closing: no more requests to handle or answer
+        verdict = limiter.check()
+        if verdict is Verdict.CLOSE:
+            self._flooded = True
+            self._end()
+            return False
+        text = message.get("text")
+        request = (
+            parse_client_message(text)
+            if text is not None
+            else Error(code="bad_message", message="send JSON as text frames")
+        )
+        if verdict is Verdict.REFUSE:
+            self._reply(Error(code="rate_limited", message=self._too_fast, id=request.id))
+        elif isinstance(request, Error):
+            self._reply(request)
+        else:
             # The request runs as its own task, so that a connection closing meanwhile
             # cannot cut a state change in half; run() waits for it.
             task = asyncio.ensure_future(self._answer(request))
             self._requests.add(task)
             task.add_done_callback(self._requests.discard)
             await asyncio.shield(task)
+        return True
 
     async def _answer(self, request: ClientMessage) -> None:
         """Handle one request; turn what goes wrong into an ``error`` reply."""
@@ -358,6 +393,7 @@ class HubConnection:
                 | PermissionsList()
                 | PermissionsRemove()
                 | PermissionModeSet()
+                | ProjectRetention()
             ):
                 await self._handle_permissions(request)
 
@@ -368,9 +404,10 @@ class HubConnection:
         | ResumeTimer
         | PermissionsList
         | PermissionsRemove
-        | PermissionModeSet,
+        | PermissionModeSet
+        | ProjectRetention,
     ) -> None:
-        """Confirmations and remembered rules."""
+        """Confirmations, remembered rules, and the project's settings."""
         hub = self.hub
         match request:
             case ConfirmationResponse():
@@ -386,6 +423,11 @@ class HubConnection:
                 self._reply(Ack(id=request.id, confirmation=confirmation.info()))
             case PermissionModeSet():
                 info = await hub.set_permission_mode(request.project, request.mode)
+                self._reply(Ack(id=request.id, project=info))
+            case ProjectRetention():
+                info = await hub.set_retention(
+                    request.project, request.max_age_seconds, request.max_bytes
+                )
                 self._reply(Ack(id=request.id, project=info))
             case PermissionsList():
                 self._reply(Ack(id=request.id, rules=hub.rules_of(request.project)))
@@ -473,9 +515,8 @@ class HubConnection:
             if self._ending.done():
                 return False
             if acked:
-                self._reply(result)
-            else:
-                held.append(result)
+                return self._reply(result)
+            held.append(result)
             return True
 
         resolved = request.model_copy(update={"project": project_id})
@@ -511,11 +552,15 @@ class HubConnection:
                 "since_out_of_range",
                 f"since={request.since} is beyond the last event of {project.name} ({head})",
             )
+        if self._refuse_trimmed(request, project.name, project.id):
+            return
         previous = self._subscriptions.pop(project.id, None)
         if previous is not None:
             await previous.stop()
             project = self.hub.project(request.project)  # still there after the wait?
             head = self.hub.bus.head(project.id)
+            if self._refuse_trimmed(request, project.name, project.id):
+                return
         pending = self.hub.confirmations.pending(project.id)
         skills = self.hub.skills.running(project.id)
         self._reply(
@@ -523,10 +568,32 @@ class HubConnection:
         )
         subscription = Subscription(project.id, request.since, self.hub.bus, self.outbox)
         self._subscriptions[project.id] = subscription
-        subscription.start()
+        subscription.start()  # no wait since the check: retention now leaves it its part
 
-    def _reply(self, message: Ack | Error | HeartbeatAck | ConfirmationResult) -> None:
-        self.outbox.put_always(encode(message))
+    def _refuse_trimmed(self, request: Subscribe, name: str, project_id: str) -> bool:
+        """Answer ``history_trimmed`` if events after ``since`` are gone (retention)."""
+        first = self.hub.bus.first(project_id)
+        if request.since >= first - 1:
+            return False
+        message = (
+            f"events {request.since + 1}-{first - 1} of {name} were deleted by its retention "
+            f"policy; the oldest kept is {first}: subscribe with since={first - 1} for the rest"
+        )
+        self._reply(Error(code="history_trimmed", message=message, id=request.id, first_seq=first))
+        return True
+
+    @property
+    def _too_fast(self) -> str:
+        rate, burst = self.settings.request_rate, self.settings.request_burst
+        return f"more than {rate:g} requests a second (bursts of {burst}); slow down"
+
+    def _reply(self, message: Ack | Error | HeartbeatAck | ConfirmationResult) -> bool:
+        """Queue a reply; it counts against the outbox's limit like a live event (False:
+        the connection is closing as a slow consumer, or already was, and the reply is
+        not even encoded)."""
+        if self.outbox.closed:
+            return False
+        return self.outbox.put(encode(message))
 
     def _on_revoked(self, token_id: str) -> None:
         if self.grant.token_id == token_id:

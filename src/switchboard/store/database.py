@@ -1,5 +1,7 @@
 """Open the database: SQLite in WAL mode under the data dir, or any SQLAlchemy URL."""
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,10 @@ SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
 )
+
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+"""The files SQLite keeps next to a database; it creates them with the database's mode."""
+PRIVATE = 0o600
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -28,6 +34,9 @@ def open_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"check_same_thread": False})
+    database = engine.url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        make_private(Path(database))
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -37,3 +46,19 @@ def open_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+def make_private(database: Path) -> None:
+    """Create the SQLite file ``database`` with mode 0600 before SQLite does (it would
+    use 0644 less the umask), and bring an existing one, and its companions, to 0600.
+    SQLite gives the WAL, shared-memory and journal files it creates the database's
+    mode, whatever the umask: they are 0600 too. The directory's mode does not matter.
+    """
+    fd = os.open(database, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE)
+    try:
+        os.fchmod(fd, PRIVATE)
+    finally:
+        os.close(fd)
+    for suffix in SQLITE_COMPANIONS:
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(database.with_name(database.name + suffix), PRIVATE)

@@ -1,6 +1,7 @@
 """Registered projects, persisted; the hub keeps them in memory and is their only writer."""
 
 import asyncio
+import os
 import re
 import time
 import uuid
@@ -12,7 +13,12 @@ from typing import Literal
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from switchboard.store.project_paths import canonical, check_project_path
+from switchboard.store.project_paths import (
+    ProjectPathError,
+    canonical,
+    check_project_path,
+    refuse_unsafe_characters,
+)
 from switchboard.store.schema import projects
 from switchboard.store.writer import Writer
 
@@ -69,14 +75,20 @@ class ProjectStore:
         return sorted(self._by_id.values(), key=lambda record: record.name)
 
     def find(self, key: str) -> ProjectRecord | None:
-        """The project whose id, name or path is ``key``."""
+        """The project whose id, name or path is ``key``. A path with control
+        characters raises ProjectPathError (``bad_path``); one that cannot be resolved
+        (now a loop of symlinks, say) is compared as written."""
         if key in self._by_id:
             return self._by_id[key]
         for record in self._by_id.values():
             if record.name == key:
                 return record
         if key.startswith(("/", "~", ".")):
-            path = canonical(key)
+            refuse_unsafe_characters(key)
+            try:
+                path = canonical(key)
+            except ProjectPathError:
+                path = Path(os.path.abspath(os.path.expanduser(key)))
             for record in self._by_id.values():
                 if record.path == path:
                     return record

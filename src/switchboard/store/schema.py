@@ -66,6 +66,21 @@ events = Table(
 """The event log: per project, ``seq`` is 1, 2, 3, … with no gap. ``body`` is JSON text,
 stored as sent (CLI messages exactly as the CLI printed them)."""
 
+project_retention = Table(
+    "project_retention",
+    metadata,
+    Column(
+        "project_id",
+        String(64),
+        ForeignKey("projects.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("max_age_seconds", Float),
+    Column("max_bytes", Integer),
+)
+"""A project's own retention policy (``project.retention``). A NULL field follows the
+server's setting; 0 means no limit of that kind for this project."""
+
 agent_processes = Table(
     "agent_processes",
     metadata,
@@ -76,10 +91,13 @@ agent_processes = Table(
     Column("project_id", String(64)),
     Column("run_id", String(64)),
     Column("started_at", Float, nullable=False),
+    Column("marker", String(128)),
+    Column("cgroup", Text),
     PrimaryKeyConstraint("server_instance", "pgid", name="pk_agent_processes"),
 )
 """CLI process groups a server instance started, so that the next instance can stop
-those a crash left behind (``start_ticks``, from /proc, guards against PID reuse)."""
+those a crash left behind (``start_ticks``, from /proc, guards against PID reuse), with
+the environment marker and cgroup that find the processes which left the group."""
 
 permission_rules = Table(
     "permission_rules",

@@ -4,7 +4,9 @@ SQLite allows one writer at a time, and a commit costs far more than an insert. 
 write is therefore a job for this thread; whatever jobs are waiting when it gets to
 them are committed together in one transaction, and each job's future is resolved on
 its own event loop. If a group fails, its jobs are retried one by one so that one bad
-job fails alone.
+job fails alone. A job that fails raises :class:`StoreError` (the database's own
+exception is its cause), whose message is the database's reason alone (e.g. *database
+or disk is full*), never the statement or its parameters.
 """
 
 import asyncio
@@ -104,8 +106,9 @@ class Writer:
                 results = [job.work(connection) for job in group]
         except Exception as exc:
             if len(group) == 1:
-                log.error("store write failed: %s", exc)
-                group[0].settle(error=exc)
+                error = as_store_error(exc)
+                log.error("store write failed: %s", error)
+                group[0].settle(error=error)
                 return
             for job in group:  # find the one that fails
                 self._commit([job])
@@ -113,3 +116,14 @@ class Writer:
         self.commits += 1
         for job, result in zip(group, results, strict=True):
             job.settle(result)
+
+
+def as_store_error(exc: BaseException) -> StoreError:
+    """``exc`` as a :class:`StoreError` saying only why the database refused (a
+    SQLAlchemy error's text would repeat the statement and its parameters: event bodies)."""
+    if isinstance(exc, StoreError):
+        return exc
+    reason = getattr(exc, "orig", None) or exc
+    error = StoreError(str(reason) or type(reason).__name__)
+    error.__cause__ = exc
+    return error
