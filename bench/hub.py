@@ -64,9 +64,8 @@ from bench.processes import (
     serve_argv,
 )
 from switchboard.client import SwitchboardClient
-from switchboard.store.events import NewEvent
 from switchboard.store.offline import write_project
-from switchboard.store.projects import ProjectRecord
+from switchboard.store.records import NewEvent, ProjectRecord
 
 HERE = Path(__file__).resolve().parent
 AGENT = HERE / "hub_agent.py"

@@ -21,7 +21,7 @@ from collections import deque
 
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 
-from switchboard.protocol.cli_messages import encode_user_message
+from switchboard.agents.claude.stream_json import encode_user_message
 
 CHUNK = 1 << 16
 AGENT_EXIT_GRACE = 5.0

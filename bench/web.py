@@ -41,12 +41,11 @@ from typing import Any
 from playwright.async_api import Browser, Page, async_playwright
 
 from bench.hub import Server, serving
-from switchboard.agents.discovery import bundled_claude
+from switchboard.agents.claude.discovery import bundled_claude
 from switchboard.client import SwitchboardClient
 from switchboard.scripted_model import Script, ScriptedModelServer, cli_environment
-from switchboard.store.events import NewEvent
 from switchboard.store.offline import write_project
-from switchboard.store.projects import ProjectRecord
+from switchboard.store.records import NewEvent, ProjectRecord
 
 TOKEN = "bench"
 RECORD_TIMEOUT = 120.0

@@ -24,7 +24,7 @@ from typing import Any
 
 from switchboard.embed import start_switchboard, stop_switchboard
 from switchboard.producer import RemoteProducer
-from switchboard.skills import SkillReporter
+from switchboard.skill_reporter import SkillReporter
 
 
 def say(**line: Any) -> None:
@@ -32,7 +32,7 @@ def say(**line: Any) -> None:
 
 
 async def deploy(skills: SkillReporter, seconds_per_question: float) -> None:
-    """Seed 003's flow: pick a skill, run its steps, heal a failure, ask a person."""
+    """A skill's flow: pick a skill, run its steps, heal a failure, ask a person."""
     await skills.memory_query_started("q1", "how do we deploy?", sources=["runbooks"])
     await skills.memory_query_completed(
         "q1", intent="deploy", sources=["runbooks"], result_count=2, latency_ms=12.5

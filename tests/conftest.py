@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from switchboard.agents.discovery import bundled_claude
+from switchboard.agents.claude.discovery import bundled_claude
 from switchboard.scripted_model import ScriptedModelServer, cli_environment
 from tests.support.processes import command_line, pids_with_env, wait_exited
 from tests.support.server import RunningServer, start_server

@@ -5,9 +5,9 @@ import re
 from pathlib import Path
 from typing import Any, get_args
 
+from switchboard.agents.claude.driver import MAX_IMPORTED_LINES
 from switchboard.config import SERVE_OPTIONS, Settings
 from switchboard.hub.session import STDIN_EOF_GRACE
-from switchboard.hub.stored_sessions import ImportLimits
 from switchboard.hub.subscription import REPLAY_CHUNK
 from switchboard.protocol.close_codes import CloseCode
 from switchboard.protocol.messages import CLIENT_TYPES, ErrorCode, ServerMessage
@@ -134,4 +134,4 @@ def test_fixed_limits_in_the_docs_are_the_codes() -> None:
     assert f"chunks of {REPLAY_CHUNK} events" in protocol
     assert f"| questions one connection waits for | {MAX_PENDING_PER_CONNECTION} |" in protocol
     assert f"gets {STDIN_EOF_GRACE:g} s to exit after its stdin" in configuration
-    assert f"| lines imported by `session.use` | {ImportLimits().max_events} |" in protocol
+    assert f"| lines imported by `session.use` | {MAX_IMPORTED_LINES} |" in protocol

@@ -9,10 +9,10 @@ from pydantic import ValidationError
 
 from switchboard import __version__
 from switchboard.client_cli import add_client_commands
+from switchboard.compose import serve
 from switchboard.config import SERVE_OPTIONS, add_options, resolve
 from switchboard.exceptions import SwitchboardError
 from switchboard.scripted_model import Script, ScriptedModelServer
-from switchboard.server.runner import serve
 from switchboard.stop_signals import hold_stop_signals, wait_for_stop_signal
 
 

@@ -13,7 +13,7 @@ server's error code. Everything the server sends unasked is read from
 
 Messages are read as JavaScript's ``JSON.parse`` reads them: an integer of more digits
 than Python's ``int`` takes (4300) is a float (``inf``), and a string may hold a lone
-surrogate when the CLI printed one (:func:`switchboard.render.printable` makes such
+surrogate when the CLI printed one (:func:`switchboard.event_lines.printable` makes such
 text safe to print).
 """
 

@@ -23,12 +23,12 @@ from switchboard.client import ConnectionLost, RequestError, SwitchboardClient
 from switchboard.client_confirmations import ConfirmationAnswerer
 from switchboard.client_export import export_log
 from switchboard.config import default_data_dir
+from switchboard.event_lines import describe, run_summary
 from switchboard.exceptions import ConfigError
 from switchboard.program import program
 from switchboard.protocol.close_codes import CloseCode
-from switchboard.render import describe, run_summary
-from switchboard.server.server_record import recorded_url
-from switchboard.server.token_store import TOKEN_FILE
+from switchboard.server_record import recorded_url
+from switchboard.token_store import TOKEN_FILE
 
 DEFAULT_SERVER = "http://127.0.0.1:9876"
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]

@@ -1,4 +1,4 @@
-"""Run Switchboard inside a Python program (seed 003's ``start/get/stop`` helpers).
+"""Run Switchboard inside a Python program (``start/get/stop`` helpers).
 
     from switchboard.embed import start_switchboard, stop_switchboard
 
@@ -22,11 +22,12 @@ import logging
 import os
 from typing import Any
 
+from switchboard.agents.base import AgentDriver
+from switchboard.compose import open_hub, ws_claude_driver
 from switchboard.config import Settings, default_data_dir
 from switchboard.exceptions import SwitchboardError
 from switchboard.hub.confirmations import Confirmation, Decision
 from switchboard.hub.hub import Hub
-from switchboard.hub.setup import open_hub
 from switchboard.protocol.messages import (
     ConfirmationRequest,
     ProjectInfo,
@@ -34,8 +35,8 @@ from switchboard.protocol.messages import (
     TokenInfo,
 )
 from switchboard.server.runner import SwitchboardServer, bind_socket, build_server, server_url
-from switchboard.server.token_store import load_or_create_token
-from switchboard.skills import ConfirmationAnswer, SkillReporter
+from switchboard.skill_reporter import ConfirmationAnswer, SkillReporter
+from switchboard.token_store import load_or_create_token
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ EMBEDDED = "embedded"
 
 
 class HubSink:
-    """A :class:`~switchboard.skills.SkillSink` straight into a hub in this process."""
+    """A :class:`~switchboard.skill_reporter.SkillSink` straight into a hub in this process."""
 
     def __init__(self, hub: Hub, producer: str = EMBEDDED) -> None:
         self.hub = hub
@@ -96,16 +97,17 @@ class Switchboard:
         self._sink = HubSink(hub)
 
     @classmethod
-    async def start(cls, settings: Settings) -> "Switchboard":
-        """Open the hub (database, recovery of a previous run) and start serving."""
+    async def start(cls, settings: Settings, agents: AgentDriver | None = None) -> "Switchboard":
+        """Open the hub (database, recovery of a previous run) and start serving. Its
+        projects run on ``agents`` (by default, the Claude Code CLI)."""
         token, _created = load_or_create_token(settings.data_dir, settings.token)
         sock = bind_socket(settings.host, settings.port)
         try:
-            hub = await open_hub(settings)
+            hub = await open_hub(settings, agents)
         except BaseException:
             sock.close()
             raise
-        server = build_server(settings, token, hub, early_signals=None)
+        server = build_server(settings, token, hub, ws_claude_driver(settings), early_signals=None)
         url = server_url(settings.host, sock.getsockname()[1])
         switchboard = cls(settings, token, hub, server, url)
         serving = asyncio.create_task(server.serve(sockets=[sock]), name="switchboard")
@@ -134,7 +136,7 @@ class Switchboard:
         return self._serving is not None and not self._serving.done()
 
     def skills(self, project: str) -> SkillReporter:
-        """Seed 003's skill API for ``project`` (id, name or path)."""
+        """The skill API for ``project`` (id, name or path)."""
         return SkillReporter(self._sink, project)
 
     async def add_project(

@@ -4,8 +4,8 @@ Hierarchy::
 
     SwitchboardError
     ├── ConfigError            a setting is missing or malformed
-    ├── ClaudeNotFoundError    no Claude Code CLI could be located
     ├── AgentError             a child agent process misbehaved
+    │   ├── ClaudeNotFoundError  no Claude Code CLI could be located
     │   ├── AgentSpawnError    the process could not be started
     │   └── AgentGoneError     the process exited while we were writing to it
     ├── ControlProtocolError   a control-protocol message was malformed or unexpected
@@ -21,12 +21,12 @@ class ConfigError(SwitchboardError):
     """A setting is missing or malformed."""
 
 
-class ClaudeNotFoundError(SwitchboardError):
-    """No Claude Code CLI binary could be located."""
-
-
 class AgentError(SwitchboardError):
     """A child agent process misbehaved."""
+
+
+class ClaudeNotFoundError(AgentError):
+    """No Claude Code CLI binary could be located."""
 
 
 class AgentSpawnError(AgentError):

@@ -19,11 +19,11 @@ from typing import Any
 from switchboard.client import SwitchboardClient
 from switchboard.exceptions import SwitchboardError
 from switchboard.protocol.messages import ConfirmationRequest, SkillEventPublish
-from switchboard.skills import ConfirmationAnswer, SkillReporter
+from switchboard.skill_reporter import ConfirmationAnswer, SkillReporter
 
 
 class RemoteSink:
-    """A :class:`~switchboard.skills.SkillSink` that sends to a server over WebSocket."""
+    """A :class:`~switchboard.skill_reporter.SkillSink` that sends to a server over WebSocket."""
 
     def __init__(self, client: SwitchboardClient) -> None:
         self.client = client
@@ -53,7 +53,7 @@ class RemoteSink:
 
 
 class RemoteProducer(SwitchboardClient):
-    """A client connection that also gives seed 003's API for a project (:meth:`skills`)."""
+    """A client connection that also gives the skill API for a project (:meth:`skills`)."""
 
     def skills(self, project: str) -> SkillReporter:
         return SkillReporter(RemoteSink(self), project)

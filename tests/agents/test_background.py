@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from switchboard.agents.background import (
+from switchboard.agents.claude.background import (
     MIN_WAKEUP_SECONDS,
     WAKEUP_MARGIN_SECONDS,
     BackgroundWork,

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.agents.claude import ClaudeOptions, ClaudeProcess
-from switchboard.protocol.cli_messages import BadLine, CliMessage
-from switchboard.protocol.control import PermissionRequest
+from switchboard.agents.claude.control import PermissionRequest
+from switchboard.agents.claude.process import ClaudeOptions, ClaudeProcess
+from switchboard.agents.claude.stream_json import BadLine, CliMessage
 from switchboard.scripted_model import Script, ScriptedModelServer
 from tests.conftest import ClaudeBinary
 

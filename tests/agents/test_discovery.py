@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.agents import discovery
-from switchboard.agents.discovery import ENV_VAR, find_claude
+from switchboard.agents.claude import discovery
+from switchboard.agents.claude.discovery import ENV_VAR, find_claude
 from switchboard.exceptions import ClaudeNotFoundError
 
 

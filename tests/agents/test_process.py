@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from switchboard.agents.claude import ClaudeOptions, ClaudeProcess
+from switchboard.agents.claude.process import ClaudeOptions, ClaudeProcess
+from switchboard.agents.claude.stream_json import BadLine, CliMessage
 from switchboard.agents.process import AgentProcess, BoundedTail
 from switchboard.exceptions import AgentGoneError, AgentSpawnError
-from switchboard.protocol.cli_messages import BadLine, CliMessage
 from tests.conftest import FAKE_AGENT
 from tests.support.processes import alive, group_members, wait_exited, wait_group_gone
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from switchboard.agents import transcripts
+from switchboard.agents.claude import transcripts
 
 
 def write_session(directory: Path, session_id: str, entries: list[dict[str, Any]]) -> Path:

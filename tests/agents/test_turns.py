@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from switchboard.agents.turns import TurnAccounting, starts_a_turn
+from switchboard.agents.claude.metrics import TurnAccounting, starts_a_turn
 
 
 def result(total: float, **fields: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from switchboard.render import describe
+from switchboard.event_lines import describe
 from switchboard.scripted_model import Script, ScriptedModelServer
 from tests.conftest import ClaudeBinary, ServerFactory
 from tests.support import processes

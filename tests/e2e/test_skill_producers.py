@@ -1,4 +1,4 @@
-"""Seed 003's skill API end to end: a program embedding Switchboard, and a producer in
+"""The skill API end to end: a program embedding Switchboard, and a producer in
 another process with a scoped token, each running examples/skill_demo.py while a
 WebSocket client watches and answers."""
 

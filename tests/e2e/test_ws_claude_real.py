@@ -1,5 +1,5 @@
 """/ws/claude over a real socket, driving each real Claude Code CLI build against the
-scripted model: what seed 001 promises, checked end to end."""
+scripted model: what the one-prompt protocol promises, checked end to end."""
 
 import json
 import time

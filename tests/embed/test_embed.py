@@ -19,7 +19,7 @@ from switchboard.embed import (
     stop_switchboard,
 )
 from switchboard.exceptions import ConfigError, SwitchboardError
-from switchboard.skills import ConfirmationAnswer
+from switchboard.skill_reporter import ConfirmationAnswer
 from tests.support.hub import next_event
 
 pytestmark = pytest.mark.timeout(60)

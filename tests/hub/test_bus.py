@@ -3,8 +3,14 @@
 import asyncio
 import json
 
-from switchboard.hub.bus import EventBus, WireEvent
-from switchboard.store.events import EventLog, NewEvent
+from switchboard.hub.bus import EventBus
+from switchboard.hub.fanout import LocalBroadcaster, WireEvent
+from switchboard.store.ports import EventLog
+from switchboard.store.records import NewEvent
+
+
+def bus_on(log: EventLog) -> EventBus:
+    return EventBus(log, LocalBroadcaster(log.head))
 
 
 class Recorder:
@@ -20,7 +26,7 @@ class Recorder:
 
 
 async def test_concurrent_appends_are_published_in_seq_order(event_log: EventLog) -> None:
-    bus = EventBus(event_log)
+    bus = bus_on(event_log)
     first, second = Recorder(), Recorder()
     bus.subscribe("alpha", first)
     bus.subscribe("alpha", second)
@@ -34,7 +40,7 @@ async def test_concurrent_appends_are_published_in_seq_order(event_log: EventLog
 
 
 async def test_frames_embed_the_stored_body_unchanged(event_log: EventLog) -> None:
-    bus = EventBus(event_log)
+    bus = bus_on(event_log)
     body = '{"type":"assistant","z":1,"a":[2, 3]}'  # key order and spacing kept
     [event] = await bus.append("beta", 1, [NewEvent("cli", body, run_id="r1")])
     assert event.frame == (
@@ -46,7 +52,7 @@ async def test_frames_embed_the_stored_body_unchanged(event_log: EventLog) -> No
 
 
 async def test_deltas_reach_listeners_without_being_stored(event_log: EventLog) -> None:
-    bus = EventBus(event_log)
+    bus = bus_on(event_log)
     listener, other_project = Recorder(), Recorder()
     bus.subscribe("alpha", listener)
     bus.subscribe("beta", other_project)

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
+from switchboard.agents.base import AskKind, PermissionAsk, Question, RuleKey
 from switchboard.hub.confirmations import ConfirmationBook, ConfirmationError, Decision
-from switchboard.protocol.control import PermissionRequest
 from switchboard.protocol.messages import ConfirmationEvent
 from switchboard.protocol.skills import SkillQuestion
 
@@ -34,9 +34,10 @@ class Recorder:
         return [event.type for event in self.events]
 
 
-def request(tool: str = "Bash", request_id: str = "r1") -> PermissionRequest:
-    body: dict[str, Any] = {"tool_name": tool, "input": {"command": "ls"}}
-    return PermissionRequest(request_id, tool, {"command": "ls"}, "toolu_1", [], body)
+def request(tool: str = "Bash", request_id: str = "r1") -> PermissionAsk:
+    kind: AskKind = "plan" if tool == "ExitPlanMode" else "tool_permission"
+    keys = ((tool, None, '{"command":"ls"}'),)
+    return PermissionAsk(request_id, kind, tool, {"command": "ls"}, [], keys)
 
 
 def book(recorder: Recorder, timeout: float = 60.0) -> ConfirmationBook:
@@ -54,9 +55,7 @@ async def test_the_first_answer_wins_and_a_second_is_refused() -> None:
         return_exceptions=True,
     )
     assert isinstance(results[1], ConfirmationError) and results[1].code == "already_answered"
-    assert recorder.decisions == [
-        Decision(True, {"command": "ls"}, response="allow", confirmation_id=opened.id)
-    ]
+    assert recorder.decisions == [Decision(True, response="allow", confirmation_id=opened.id)]
     assert recorder.types() == ["confirmation_required", "confirmation_answered"]
     assert confirmations.pending() == []
 
@@ -110,7 +109,15 @@ async def test_several_questions_need_answers_for_each_and_lists_are_joined() ->
         {"question": "Which color?", "options": [{"label": "Red"}, {"label": "Blue"}]},
         {"question": "Which sizes?", "multiSelect": True, "options": [{"label": "S"}]},
     ]
-    asked = PermissionRequest("q", "AskUserQuestion", {"questions": questions}, None, [], {})
+    asked = PermissionAsk(
+        "q",
+        "question",
+        "AskUserQuestion",
+        {"questions": questions},
+        [],
+        (),
+        (Question("Which color?", ("Red", "Blue")), Question("Which sizes?", ("S",))),
+    )
     opened = await confirmations.open("p", None, asked, recorder.deliver)
     assert opened.info().options == ["Red", "Blue"]
     with pytest.raises(ConfirmationError, match="answer each"):
@@ -121,15 +128,15 @@ async def test_several_questions_need_answers_for_each_and_lists_are_joined() ->
         opened.id, "x", answers={"Which color?": "Red", "Which sizes?": ["S", "XL"]}, remember=True
     )
     [decision] = recorder.decisions
-    assert decision.allow and decision.updated_input is not None
-    assert decision.updated_input["answers"] == {"Which color?": "Red", "Which sizes?": "S, XL"}
+    assert decision.allow
+    assert decision.answers == {"Which color?": "Red", "Which sizes?": "S, XL"}
 
 
 class FailingRules:
-    def match(self, project_id: str, request: PermissionRequest) -> None:
+    def match(self, project_id: str, keys: tuple[RuleKey, ...]) -> None:
         return None
 
-    async def remember(self, project_id: str, request: PermissionRequest) -> list[Any]:
+    async def remember(self, project_id: str, keys: tuple[RuleKey, ...]) -> list[Any]:
         raise RuntimeError("disk full")
 
 
@@ -139,9 +146,7 @@ async def test_an_answer_reaches_the_cli_even_if_remembering_it_fails() -> None:
     confirmations = ConfirmationBook(recorder.record, timeouts, FailingRules())  # type: ignore[arg-type]
     opened = await confirmations.open("p", "run", request(), recorder.deliver)
     await confirmations.answer(opened.id, "allow", remember=True)
-    assert recorder.decisions == [
-        Decision(True, {"command": "ls"}, response="allow", confirmation_id=opened.id)
-    ]
+    assert recorder.decisions == [Decision(True, response="allow", confirmation_id=opened.id)]
     assert recorder.types() == ["confirmation_required", "confirmation_answered"]
 
 

@@ -1,4 +1,5 @@
-"""The hub in-process, on a real database, with real CLI processes: races and edge cases."""
+"""The hub in-process, on a real database: races and edge cases. Those not about the CLI
+run on the in-memory echo agent; the rest on the real CLI."""
 
 import asyncio
 import json
@@ -10,15 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.hub.bus import WireEvent
+from switchboard.agents.base import AgentDriver
+from switchboard.agents.claude.driver import ClaudeDriver, ClaudeSettings
+from switchboard.hub.fanout import LocalBroadcaster, WireEvent
 from switchboard.hub.hub import Hub, HubError, HubLimits
 from switchboard.hub.session import SessionSettings
 from switchboard.protocol.messages import RunOptions
 from switchboard.scripted_model import Script, ScriptedModelServer
-from switchboard.store.database import open_engine, sqlite_url
-from switchboard.store.events import NewEvent
-from switchboard.store.migrate import upgrade
-from tests.conftest import FAKE_AGENT, ClaudeBinary
+from switchboard.store.records import NewEvent
+from switchboard.store.sqlite import open_stores
+from switchboard.store.sqlite.database import open_engine, sqlite_url
+from switchboard.store.sqlite.migrate import upgrade
+from tests.conftest import ClaudeBinary
+from tests.support.echo_agent import EchoDriver
 from tests.support.hub import finishes
 
 pytestmark = pytest.mark.timeout(90)
@@ -28,19 +33,24 @@ pytestmark = pytest.mark.timeout(90)
 async def hubs(tmp_path: Path) -> AsyncIterator[Callable[..., object]]:
     opened: list[Hub] = []
 
-    async def make(claude: Path, env: dict[str, str] | None = None, **limits: float) -> Hub:
+    async def make(
+        agents: AgentDriver | Path, env: dict[str, str] | None = None, **limits: float
+    ) -> Hub:
         engine = open_engine(sqlite_url(tmp_path))
         upgrade(engine)
+        if isinstance(agents, Path):
+            env = env if env is not None else dict(os.environ)
+            agents = ClaudeDriver(ClaudeSettings(str(agents), env, max_line_bytes=1 << 20))
         settings = SessionSettings(
-            claude_bin=str(claude),
-            env=env if env is not None else dict(os.environ),
-            max_line_bytes=1 << 20,
             kill_grace=0.3,
             interrupt_grace=float(limits.pop("interrupt_grace", 1.0)),
             idle_timeout=60,
-            partial_messages=False,
+            background_timeout=3600,
+            process_containment="auto",
         )
-        hub = Hub(engine, settings, HubLimits(**limits))  # type: ignore[arg-type]
+        stores = open_stores(engine)
+        hub_limits = HubLimits(**limits)  # type: ignore[arg-type]
+        hub = Hub(stores, LocalBroadcaster(stores.events.head), agents, settings, hub_limits)
         await hub.start()
         opened.append(hub)
         return hub
@@ -72,14 +82,10 @@ async def finished(hub: Hub, project: str, run_id: str, timeout: float = 30) -> 
         hub.bus.unsubscribe(project, watch)
 
 
-def fake_env(mode: str) -> dict[str, str]:
-    return {**os.environ, "FAKE_AGENT_MODE": mode}
-
-
 async def test_a_cancel_before_the_cli_has_the_prompt_is_not_lost(
     hubs: Callable[..., object], tmp_path: Path
 ) -> None:
-    hub: Hub = await hubs(FAKE_AGENT, fake_env("hang"), run_timeout=60)  # type: ignore[misc]
+    hub: Hub = await hubs(EchoDriver(), run_timeout=60)  # type: ignore[misc]
     project = await hub.add_project(str(tmp_path), None)
     run = await hub.submit(project.id, "hang", RunOptions())
     await hub.cancel(project.id, run.id)  # most likely before the CLI even started
@@ -92,7 +98,7 @@ async def test_a_cancel_before_the_cli_has_the_prompt_is_not_lost(
 async def test_removing_a_project_while_requests_write_to_it_breaks_nothing(
     hubs: Callable[..., object], tmp_path: Path
 ) -> None:
-    hub: Hub = await hubs(FAKE_AGENT, fake_env("ok"))  # type: ignore[misc]
+    hub: Hub = await hubs(EchoDriver())  # type: ignore[misc]
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     doomed = await hub.add_project(str(tmp_path / "a"), None)
@@ -113,7 +119,7 @@ async def test_removing_a_project_while_requests_write_to_it_breaks_nothing(
 async def test_a_cancelled_caller_does_not_stop_its_events_from_being_published(
     hubs: Callable[..., object], tmp_path: Path
 ) -> None:
-    hub: Hub = await hubs(FAKE_AGENT, fake_env("ok"))  # type: ignore[misc]
+    hub: Hub = await hubs(EchoDriver())  # type: ignore[misc]
     project = await hub.add_project(str(tmp_path), None)
     seen: list[int] = []
 
@@ -155,7 +161,7 @@ async def test_a_lost_session_fails_one_run_and_the_next_starts_fresh(
 async def test_bypass_permissions_needs_the_servers_consent(
     hubs: Callable[..., object], tmp_path: Path
 ) -> None:
-    hub: Hub = await hubs(FAKE_AGENT, fake_env("ok"))  # type: ignore[misc]
+    hub: Hub = await hubs(EchoDriver())  # type: ignore[misc]
     project = await hub.add_project(str(tmp_path), None)
     with pytest.raises(HubError) as refused:
         await hub.submit(project.id, "hi", RunOptions(permission_mode="bypassPermissions"))
@@ -168,7 +174,7 @@ async def test_bypass_permissions_needs_the_servers_consent(
 async def test_the_status_after_a_prompt_counts_the_queued_run(
     hubs: Callable[..., object], tmp_path: Path
 ) -> None:
-    hub: Hub = await hubs(FAKE_AGENT, fake_env("hang"), run_timeout=60)  # type: ignore[misc]
+    hub: Hub = await hubs(EchoDriver(), run_timeout=60)  # type: ignore[misc]
     project = await hub.add_project(str(tmp_path), None)
     seen: list[tuple[str | None, int]] = []
     hub.add_listener(lambda message, _frame: seen.append(status_of(message)))

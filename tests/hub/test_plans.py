@@ -4,14 +4,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from switchboard.hub.plans import (
+from switchboard.agents.claude.control import PermissionRequest
+from switchboard.agents.claude.plans import (
     MAX_PLAN_BYTES,
     is_plan_file,
     plan_file_written,
     plan_for,
     plans_directory,
 )
-from switchboard.protocol.control import PermissionRequest
 
 PLANS = Path("/home/u/.claude/plans")
 

@@ -14,8 +14,9 @@ from sqlalchemy import Engine, update
 from switchboard.agents.process import start_ticks
 from switchboard.exceptions import ConfigError
 from switchboard.hub.recovery import ProcessRegistry
-from switchboard.store.schema import agent_processes
-from switchboard.store.writer import Writer
+from switchboard.store.sqlite.processes import SqliteProcessTable
+from switchboard.store.sqlite.schema import agent_processes
+from switchboard.store.sqlite.writer import Writer
 from tests.support import processes
 from tests.support.daemons import Daemons
 
@@ -29,16 +30,20 @@ SLEEPER = [
 ]
 
 
+def registry(engine: Engine, writer: Writer, instance: str) -> ProcessRegistry:
+    return ProcessRegistry(SqliteProcessTable(engine, writer), instance)
+
+
 async def test_leftover_groups_of_another_instance_are_killed(
     engine: Engine, writer: Writer
 ) -> None:
     leader = subprocess.Popen(SLEEPER, start_new_session=True, stdout=subprocess.PIPE)
     try:
         assert leader.stdout is not None and leader.stdout.readline() == b"started\n"
-        await ProcessRegistry(engine, writer, "old").record(leader.pid, "p", "r")
+        await registry(engine, writer, "old").record(leader.pid, "p", "r")
         members = processes.group_members(leader.pid)
         assert len(members) == 2  # the leader and its child: both must go
-        mine = ProcessRegistry(engine, writer, "new")
+        mine = registry(engine, writer, "new")
         [leftover] = await mine.stop_leftovers()
         assert leftover.pgid == leader.pid and leftover.start_ticks == start_ticks(leader.pid)
         assert leader.wait(10) == -9
@@ -54,12 +59,12 @@ async def test_a_reused_pid_is_left_alone(engine: Engine, writer: Writer) -> Non
     try:
         ticks = start_ticks(stranger.pid)
         assert ticks is not None
-        old = ProcessRegistry(engine, writer, "old")
+        old = registry(engine, writer, "old")
         await old.record(stranger.pid, "p", None)
         # Pretend the recorded process started earlier: the PID now belongs to another.
         with engine.begin() as connection:
             connection.execute(update(agent_processes).values(start_ticks=ticks - 100))
-        await ProcessRegistry(engine, writer, "new").stop_leftovers()
+        await registry(engine, writer, "new").stop_leftovers()
         assert stranger.poll() is None
     finally:
         stranger.kill()
@@ -91,14 +96,14 @@ def start_leader(command: list[str], env: dict[str, str] | None = None) -> subpr
 async def test_the_daemon_a_leftover_cli_started_is_killed_by_its_marker(
     engine: Engine, writer: Writer, daemons: Daemons
 ) -> None:
-    old = ProcessRegistry(engine, writer, "old")
+    old = registry(engine, writer, "old")
     confinement = old.confine()
     leader = start_leader([*LEADER, *daemons.command()], confinement.environment(os.environ))
     try:
         await old.record(leader.pid, "p", "r", confinement)
         daemon = daemons.pid()
         assert processes.alive(daemon) and os.getpgid(daemon) != leader.pid
-        [leftover] = await ProcessRegistry(engine, writer, "new").stop_leftovers()
+        [leftover] = await registry(engine, writer, "new").stop_leftovers()
         assert leftover.marker == confinement.marker and leftover.cgroup is None
         assert leader.wait(10) == -9
         assert processes.wait_exited([daemon], 10) == []
@@ -110,7 +115,7 @@ async def test_the_daemon_a_leftover_cli_started_is_killed_by_its_marker(
 async def test_the_daemon_a_leftover_cli_started_is_killed_by_its_cgroup(
     engine: Engine, writer: Writer, daemons: Daemons
 ) -> None:
-    old = ProcessRegistry(engine, writer, "old" + uuid.uuid4().hex)
+    old = registry(engine, writer, "old" + uuid.uuid4().hex)
     try:
         await old.open("cgroup")
     except ConfigError as exc:
@@ -122,7 +127,7 @@ async def test_the_daemon_a_leftover_cli_started_is_killed_by_its_cgroup(
     try:
         await old.record(leader.pid, "p", "r", confinement)
         daemon = daemons.pid("d")
-        [leftover] = await ProcessRegistry(engine, writer, "new").stop_leftovers()
+        [leftover] = await registry(engine, writer, "new").stop_leftovers()
         assert leftover.cgroup == str(confinement.cgroup)
         assert leader.wait(10) == -9
         assert processes.wait_exited([daemon], 10) == []
@@ -137,7 +142,7 @@ async def test_a_reused_leader_pid_is_spared_but_the_daemon_is_not(
     engine: Engine, writer: Writer, daemons: Daemons
 ) -> None:
     """The recorded CLI is long gone and its PID reused; its daemon still runs."""
-    old = ProcessRegistry(engine, writer, "old")
+    old = registry(engine, writer, "old")
     confinement = old.confine()
     subprocess.run(daemons.command(), env=confinement.environment(os.environ), check=True)
     daemon = daemons.pid()
@@ -148,7 +153,7 @@ async def test_a_reused_leader_pid_is_spared_but_the_daemon_is_not(
         await old.record(stranger.pid, "p", None, confinement)
         with engine.begin() as connection:  # the recorded CLI started at another time
             connection.execute(update(agent_processes).values(start_ticks=ticks - 100))
-        await ProcessRegistry(engine, writer, "new").stop_leftovers()
+        await registry(engine, writer, "new").stop_leftovers()
         assert processes.wait_exited([daemon], 10) == []
         assert stranger.poll() is None
     finally:

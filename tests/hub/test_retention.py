@@ -6,11 +6,14 @@ import asyncio
 import pytest
 from sqlalchemy import Engine, text
 
-from switchboard.hub.bus import EventBus, WireEvent
+from switchboard.hub.bus import EventBus
+from switchboard.hub.fanout import WireEvent
 from switchboard.hub.retention import Retention
-from switchboard.store.events import EventLog, NewEvent
-from switchboard.store.retention import RetentionPolicy, RetentionStore
-from switchboard.store.writer import Writer
+from switchboard.store.ports import EventLog
+from switchboard.store.records import NewEvent, RetentionPolicy
+from switchboard.store.sqlite.retention import SqliteRetentionStore
+from switchboard.store.sqlite.writer import Writer
+from tests.hub.test_bus import bus_on
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -29,12 +32,12 @@ async def retention_for(
     writer: Writer,
     server_policy: RetentionPolicy,
     clock: Clock,
-) -> tuple[Retention, RetentionStore, list[str]]:
-    store = RetentionStore(engine, writer)
+) -> tuple[Retention, SqliteRetentionStore, list[str]]:
+    store = SqliteRetentionStore(engine, writer)
     await store.load()
     changed: list[str] = []
     retention = Retention(
-        EventBus(event_log),
+        bus_on(event_log),
         store,
         server_policy=server_policy,
         interval=3600,
@@ -103,7 +106,7 @@ async def test_a_projects_own_policy_overrides_the_servers_field_by_field(
     assert retention.policy("beta") == RetentionPolicy(max_age_seconds=1, max_bytes=10_000)
     assert await retention.trim("alpha") == 0
     assert await retention.trim("beta") == 4
-    reloaded = RetentionStore(engine, writer)
+    reloaded = SqliteRetentionStore(engine, writer)
     await reloaded.load()
     assert reloaded.of_project("alpha") == RetentionPolicy(max_age_seconds=0)
     await store.set("alpha", RetentionPolicy())  # back to the server's
@@ -143,7 +146,7 @@ async def test_what_a_replay_has_yet_to_read_is_kept(
 async def test_the_head_counts_only_published_events(event_log: EventLog, engine: Engine) -> None:
     """A seq taken by a write that then fails is taken again: no client may be told of
     it as the head (it would skip the event that takes it next)."""
-    bus = EventBus(event_log)
+    bus = bus_on(event_log)
     await bus.append("alpha", 1, [NewEvent("cli", "{}"), NewEvent("cli", "{}")])
     with engine.begin() as connection:
         connection.execute(

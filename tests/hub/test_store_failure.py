@@ -5,20 +5,29 @@ tests/server/test_disk_full.py fills a real filesystem."""
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from switchboard.hub.hub import Hub
 from switchboard.protocol.messages import ProjectInfo, ProjectRemoved, ProjectStatus, RunOptions
-from tests.conftest import FAKE_AGENT
-from tests.hub.test_hub import fake_env, finished, hubs
+from switchboard.store.sqlite.database import open_engine, sqlite_url
+from tests.hub.test_hub import finished, hubs
+from tests.support.echo_agent import EchoDriver
 
 __all__ = ["hubs"]
 
 pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Engine]:
+    """The database the hubs of ``hubs`` open (to make it refuse writes)."""
+    engine = open_engine(sqlite_url(tmp_path))
+    yield engine
+    engine.dispose()
 
 
 async def status_where(
@@ -41,14 +50,14 @@ async def status_where(
 
 
 async def test_a_project_whose_log_refuses_writes_stops_and_goes_on_when_it_can(
-    hubs: Callable[..., object], tmp_path: Path
+    hubs: Callable[..., object], tmp_path: Path, database: Engine
 ) -> None:
-    hub: Hub = await hubs(FAKE_AGENT, fake_env("ok"))  # type: ignore[misc]
+    hub: Hub = await hubs(EchoDriver())  # type: ignore[misc]
     (tmp_path / "full").mkdir()
     (tmp_path / "other").mkdir()
     full = await hub.add_project(str(tmp_path / "full"), None)
     other = await hub.add_project(str(tmp_path / "other"), None)
-    with hub.engine.begin() as connection:  # from its first CLI line on (1: queued, 2: running)
+    with database.begin() as connection:  # from its first CLI line on (1: queued, 2: running)
         connection.execute(
             text(
                 "CREATE TRIGGER refuse BEFORE INSERT ON events "
@@ -68,7 +77,7 @@ async def test_a_project_whose_log_refuses_writes_stops_and_goes_on_when_it_can(
     elsewhere = await hub.submit(other.id, "two", RunOptions())
     assert (await finished(hub, other.id, elsewhere.id))["state"] == "completed"
 
-    with hub.engine.begin() as connection:  # space again
+    with database.begin() as connection:  # space again
         connection.execute(text("DROP TRIGGER refuse"))
     recovered = asyncio.ensure_future(status_where(hub, full.id, lambda p: not p.store_error))
     after = await hub.submit(full.id, "three", RunOptions())  # the worker tries at once

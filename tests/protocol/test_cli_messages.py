@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.protocol.cli_messages import (
+from switchboard.agents.claude.stream_json import (
     BadLine,
     CliMessage,
     decode_line,

@@ -4,15 +4,15 @@ from typing import Any
 
 import pytest
 
-from switchboard.exceptions import ControlProtocolError
-from switchboard.protocol.cli_messages import CliMessage, decode_line
-from switchboard.protocol.control import (
+from switchboard.agents.claude.control import (
     ControlProtocol,
     ControlResult,
     PermissionRequest,
     RequestCancelled,
     UnsupportedRequest,
 )
+from switchboard.agents.claude.stream_json import CliMessage, decode_line
+from switchboard.exceptions import ControlProtocolError
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -1,4 +1,4 @@
-"""The seed 001 demo page, in real Chromium, against the real endpoint and the real CLI."""
+"""The /ws/claude demo page, in real Chromium, against the real endpoint and the real CLI."""
 
 from pathlib import Path
 

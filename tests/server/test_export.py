@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.store.events import NewEvent
 from switchboard.store.offline import write_project
+from switchboard.store.records import NewEvent
 from tests.conftest import FAKE_AGENT, ServerFactory
 from tests.support.hub import add_and_watch, connect, prompt_and_follow
 from tests.support.server import RunningServer, start_server

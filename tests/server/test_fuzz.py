@@ -23,11 +23,11 @@ import websockets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from switchboard.protocol.cli_messages import BadLine, decode_line
+from switchboard.agents.claude.stream_json import BadLine, decode_line
+from switchboard.event_lines import describe
 from switchboard.protocol.json_text import loads
 from switchboard.protocol.messages import FINISHED_STATES, ErrorCode
 from switchboard.protocol.ws_claude import PromptRequest, parse_prompt_frame
-from switchboard.render import describe
 from tests.conftest import FAKE_AGENT, ServerFactory
 from tests.support.fuzz import (
     EXAMPLES,

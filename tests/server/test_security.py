@@ -164,7 +164,7 @@ def test_a_scoped_token_opens_only_the_hub_endpoint() -> None:
 
 def test_the_web_ui_needs_no_token_but_a_good_host() -> None:
     p = policy()
-    for path in ("/", "/assets/index-abc.js", "/api/session"):
+    for path in ("/", "/assets/index-abc.js", "/api/token/check"):
         assert p.check(scope(path, host="127.0.0.1:1")) is None, path
         refused = p.check(scope(path, host="evil.example"))
         assert isinstance(refused, Refusal) and refused.status == 400, path

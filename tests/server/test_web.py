@@ -18,19 +18,19 @@ def test_the_built_ui_is_served_without_a_token_and_checks_one(servers: ServerFa
     assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     script = page.text.split('src="', 1)[1].split('"', 1)[0]
     assert script.startswith("/assets/") and httpx.get(f"{server.url}{script}").status_code == 200
-    check = f"{server.url}/api/session"
+    check = f"{server.url}/api/token/check"
     assert httpx.post(check, json={"token": server.token}).json() == {"valid": True}
     assert httpx.post(check, json={"token": "wrong"}).json() == {"valid": False}
     foreign = httpx.get(f"{server.url}/", headers={"Host": "rebind.attacker.example"})
     assert foreign.status_code == 400  # the page is public, the Host check is not lifted
 
 
-def test_a_session_check_survives_any_body() -> None:
+def test_a_token_check_survives_any_body() -> None:
     client = TestClient(Starlette(routes=web_routes("s3cret")))
     for body in (b"not json", b"[1]", b'{"token": 7}', b"{" + b" " * 5000 + b"}", b""):
-        answer = client.post("/api/session", content=body)
+        answer = client.post("/api/token/check", content=body)
         assert answer.status_code == 200 and answer.json() == {"valid": False}, body
-    assert client.get("/api/session").status_code == 405
+    assert client.get("/api/token/check").status_code == 405
 
 
 def test_an_unbuilt_ui_says_how_to_build_it(tmp_path: Path) -> None:

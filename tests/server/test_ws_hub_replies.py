@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from switchboard.compose import open_hub
 from switchboard.config import Settings
 from switchboard.hub.hub import Hub
-from switchboard.hub.setup import open_hub
 from switchboard.protocol import messages
 from switchboard.server import ws_hub
-from switchboard.server.lifecycle import SessionTracker
+from switchboard.server.lifecycle import ConnectionTracker
 from switchboard.server.ws_hub import HubEndpoint
 
 pytestmark = pytest.mark.timeout(30)
@@ -74,7 +74,7 @@ async def test_replies_to_a_client_that_does_not_read_them_end_in_4008(
         return messages.encode(message)
 
     monkeypatch.setattr(ws_hub, "encode", counting_encode)
-    endpoint = HubEndpoint(hub[0], hub[1], SessionTracker())
+    endpoint = HubEndpoint(hub[0], hub[1], ConnectionTracker())
     neighbour = Peer(endpoint, reading=True)
     offender = Peer(endpoint, reading=False)
     big_id = "x" * 10_000  # each heartbeat_ack echoes it

@@ -4,11 +4,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, insert
 
-from switchboard.store.database import open_engine, sqlite_url
-from switchboard.store.events import EventLog
-from switchboard.store.migrate import upgrade
-from switchboard.store.schema import projects
-from switchboard.store.writer import Writer
+from switchboard.store.sqlite.database import open_engine, sqlite_url
+from switchboard.store.sqlite.events import SqliteEventLog
+from switchboard.store.sqlite.migrate import upgrade
+from switchboard.store.sqlite.schema import projects
+from switchboard.store.sqlite.writer import Writer
 
 
 @pytest.fixture
@@ -27,12 +27,12 @@ async def writer(engine: Engine) -> AsyncIterator[Writer]:
 
 
 @pytest.fixture
-async def event_log(engine: Engine, writer: Writer) -> EventLog:
+async def event_log(engine: Engine, writer: Writer) -> SqliteEventLog:
     with engine.begin() as connection:  # events need their project (foreign key)
         for name in ("alpha", "beta"):
             connection.execute(
                 insert(projects).values(id=name, path=f"/p/{name}", name=name, created_at=0.0)
             )
-    log = EventLog(engine, writer)
+    log = SqliteEventLog(engine, writer)
     await log.load_heads()
     return log

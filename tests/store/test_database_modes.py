@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from switchboard.store.database import open_engine, sqlite_url
+from switchboard.store.sqlite.database import open_engine, sqlite_url
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -28,7 +28,7 @@ def test_a_new_database_is_private_under_a_permissive_umask(tmp_path: Path) -> N
         "import os, stat, sys\n"
         "from pathlib import Path\n"
         "from sqlalchemy import text\n"
-        "from switchboard.store.database import open_engine, sqlite_url\n"
+        "from switchboard.store.sqlite.database import open_engine, sqlite_url\n"
         "engine = open_engine(sqlite_url(Path(sys.argv[1])))\n"
         "with engine.begin() as c:\n"
         "    c.execute(text('PRAGMA user_version = 7'))\n"

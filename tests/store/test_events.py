@@ -13,18 +13,19 @@ import pytest
 from sqlalchemy import Engine, text
 
 from switchboard.exceptions import StoreError
-from switchboard.store.database import open_engine, sqlite_url
-from switchboard.store.events import EventLog, NewEvent
-from switchboard.store.writer import Writer
+from switchboard.store.records import NewEvent
+from switchboard.store.sqlite.database import open_engine, sqlite_url
+from switchboard.store.sqlite.events import SqliteEventLog
+from switchboard.store.sqlite.writer import Writer
 
 
 @asynccontextmanager
-async def reopened_log(data_dir: Path) -> AsyncIterator[EventLog]:
+async def reopened_log(data_dir: Path) -> AsyncIterator[SqliteEventLog]:
     """The event log of ``data_dir`` opened afresh, as a restarted server would."""
     engine = open_engine(sqlite_url(data_dir))
     writer = Writer(engine)
     try:
-        log = EventLog(engine, writer)
+        log = SqliteEventLog(engine, writer)
         await log.load_heads()
         yield log
     finally:
@@ -36,7 +37,7 @@ def batch(*bodies: str) -> list[NewEvent]:
     return [NewEvent("cli", body) for body in bodies]
 
 
-async def test_seqs_are_gapless_and_per_project(event_log: EventLog) -> None:
+async def test_seqs_are_gapless_and_per_project(event_log: SqliteEventLog) -> None:
     first = await event_log.append("alpha", 1, batch('{"a":1}', '{"a":2}'))
     other = await event_log.append("beta", 1, batch('{"b":1}'))
     second = await event_log.append("alpha", 1, batch('{"a":3}'))
@@ -45,7 +46,7 @@ async def test_seqs_are_gapless_and_per_project(event_log: EventLog) -> None:
     assert (event_log.head("alpha"), event_log.head("beta"), event_log.head("none")) == (3, 1, 0)
 
 
-async def test_concurrent_appends_get_seqs_in_call_order(event_log: EventLog) -> None:
+async def test_concurrent_appends_get_seqs_in_call_order(event_log: SqliteEventLog) -> None:
     results = await asyncio.gather(
         *(event_log.append("alpha", 1, batch(f'{{"n":{i}}}')) for i in range(200))
     )
@@ -54,7 +55,7 @@ async def test_concurrent_appends_get_seqs_in_call_order(event_log: EventLog) ->
     assert [e.body for e in stored] == [f'{{"n":{i}}}' for i in range(200)]
 
 
-async def test_read_after_a_seq_with_a_limit(event_log: EventLog) -> None:
+async def test_read_after_a_seq_with_a_limit(event_log: SqliteEventLog) -> None:
     await event_log.append("alpha", 1, batch(*(f'{{"n":{i}}}' for i in range(10))))
     page = await event_log.read("alpha", 4, 3)
     assert [e.seq for e in page] == [5, 6, 7]
@@ -62,14 +63,16 @@ async def test_read_after_a_seq_with_a_limit(event_log: EventLog) -> None:
     assert await event_log.read("beta", 0, 5) == []
 
 
-async def test_bodies_are_stored_byte_for_byte(event_log: EventLog) -> None:
+async def test_bodies_are_stored_byte_for_byte(event_log: SqliteEventLog) -> None:
     raw = '{"type":"result","z":1,"a":"\\u00e9 \\n","nested":{"k":[1,2]}}'
     await event_log.append("alpha", 1, [NewEvent("cli", raw, run_id="run-1")])
     [stored] = await event_log.read("alpha", 0, 1)
     assert (stored.body, stored.run_id, stored.kind, stored.epoch) == (raw, "run-1", "cli", 1)
 
 
-async def test_heads_survive_a_reopen(engine: Engine, event_log: EventLog, tmp_path: Path) -> None:
+async def test_heads_survive_a_reopen(
+    engine: Engine, event_log: SqliteEventLog, tmp_path: Path
+) -> None:
     await event_log.append("alpha", 1, batch("{}", "{}"))
     async with reopened_log(tmp_path) as reopened:
         assert reopened.head("alpha") == 2
@@ -96,7 +99,7 @@ def accept_writes_again(engine: Engine) -> None:
 
 
 async def test_a_failed_write_fails_the_writes_queued_behind_it_and_leaves_no_gap(
-    engine: Engine, event_log: EventLog
+    engine: Engine, event_log: SqliteEventLog
 ) -> None:
     await event_log.append("alpha", 1, batch('{"n":1}', '{"n":2}'))
     refuse_writes_of(engine, "alpha", 3)
@@ -118,7 +121,7 @@ async def test_a_failed_write_fails_the_writes_queued_behind_it_and_leaves_no_ga
 
 
 async def test_the_log_numbers_on_from_its_last_stored_event_once_writes_succeed_again(
-    engine: Engine, event_log: EventLog, tmp_path: Path
+    engine: Engine, event_log: SqliteEventLog, tmp_path: Path
 ) -> None:
     await event_log.append("alpha", 1, batch('{"n":1}'))
     refuse_writes_of(engine, "alpha", 2)
@@ -138,7 +141,7 @@ async def test_the_log_numbers_on_from_its_last_stored_event_once_writes_succeed
 
 
 async def test_trimming_forgets_the_oldest_events_and_numbering_goes_on(
-    event_log: EventLog, tmp_path: Path
+    event_log: SqliteEventLog, tmp_path: Path
 ) -> None:
     await event_log.append("alpha", 1, batch(*(f'{{"n":{i}}}' for i in range(1, 11))))
     await event_log.append("beta", 1, batch("{}", "{}"))
@@ -154,16 +157,16 @@ async def test_trimming_forgets_the_oldest_events_and_numbering_goes_on(
 
 
 async def test_trimming_deletes_in_chunks_oldest_first(
-    event_log: EventLog, monkeypatch: pytest.MonkeyPatch
+    event_log: SqliteEventLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("switchboard.store.events.TRIM_CHUNK", 3)
+    monkeypatch.setattr("switchboard.store.sqlite.events.TRIM_CHUNK", 3)
     await event_log.append("alpha", 1, batch(*("{}" for _ in range(10))))
     assert await event_log.trim("alpha", 8) == 8
     assert [e.seq for e in await event_log.read("alpha", 0, 100)] == [9, 10]
     assert await event_log.trim("alpha", 8) == 0  # nothing left to trim there
 
 
-async def test_the_age_cutoff_is_found_by_time(engine: Engine, event_log: EventLog) -> None:
+async def test_the_age_cutoff_is_found_by_time(engine: Engine, event_log: SqliteEventLog) -> None:
     await event_log.append("alpha", 1, batch(*("{}" for _ in range(20))))
     with engine.begin() as connection:  # event n stored at time 10 n
         connection.execute(text("UPDATE events SET created_at = seq * 10"))
@@ -175,7 +178,7 @@ async def test_the_age_cutoff_is_found_by_time(engine: Engine, event_log: EventL
     assert await event_log.age_cutoff("alpha", 125.0, 20) == 12
 
 
-async def test_the_size_cutoff_keeps_the_newest_events_that_fit(event_log: EventLog) -> None:
+async def test_the_size_cutoff_keeps_the_newest_events_that_fit(event_log: SqliteEventLog) -> None:
     bodies = [json.dumps({"pad": "x" * (size - 11)}) for size in (100, 100, 50, 30, 20)]
     assert [len(b) for b in bodies] == [100, 100, 50, 30, 20]
     await event_log.append("alpha", 1, batch(*bodies))
@@ -192,11 +195,12 @@ async def test_committed_events_survive_sigkill(tmp_path: Path) -> None:
     program = textwrap.dedent(f"""
         import asyncio, sys
         from sqlalchemy import insert
-        from switchboard.store.database import open_engine, sqlite_url
-        from switchboard.store.events import EventLog, NewEvent
-        from switchboard.store.migrate import upgrade
-        from switchboard.store.schema import projects
-        from switchboard.store.writer import Writer
+        from switchboard.store.records import NewEvent
+        from switchboard.store.sqlite.database import open_engine, sqlite_url
+        from switchboard.store.sqlite.events import SqliteEventLog
+        from switchboard.store.sqlite.migrate import upgrade
+        from switchboard.store.sqlite.schema import projects
+        from switchboard.store.sqlite.writer import Writer
         from pathlib import Path
 
         async def main():
@@ -204,7 +208,7 @@ async def test_committed_events_survive_sigkill(tmp_path: Path) -> None:
             upgrade(engine)
             with engine.begin() as c:
                 c.execute(insert(projects).values(id="p", path="/p", name="p", created_at=0))
-            log = EventLog(engine, Writer(engine))
+            log = SqliteEventLog(engine, Writer(engine))
             await log.load_heads()
             for i in range(50):
                 await log.append("p", 1, [NewEvent("cli", '{{"i":%d}}' % i)])

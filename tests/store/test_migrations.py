@@ -4,9 +4,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
-from switchboard.store.database import open_engine, sqlite_url
-from switchboard.store.migrate import downgrade, upgrade
-from switchboard.store.schema import metadata
+from switchboard.store.sqlite.database import open_engine, sqlite_url
+from switchboard.store.sqlite.migrate import downgrade, upgrade
+from switchboard.store.sqlite.schema import metadata
 
 
 def test_migrations_create_every_table(engine: Engine) -> None:

@@ -4,16 +4,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from switchboard.store.events import EventLog, NewEvent
 from switchboard.store.project_paths import ProjectPathError
-from switchboard.store.projects import ProjectError, ProjectStore, default_name
-from switchboard.store.schema import events
-from switchboard.store.writer import Writer
+from switchboard.store.projects import ProjectError, default_name
+from switchboard.store.records import NewEvent
+from switchboard.store.sqlite.events import SqliteEventLog
+from switchboard.store.sqlite.projects import SqliteProjectStore
+from switchboard.store.sqlite.schema import events
+from switchboard.store.sqlite.writer import Writer
 
 
 @pytest.fixture
-async def store(engine: Engine, writer: Writer) -> ProjectStore:
-    store = ProjectStore(engine, writer)
+async def store(engine: Engine, writer: Writer) -> SqliteProjectStore:
+    store = SqliteProjectStore(engine, writer)
     await store.load()
     return store
 
@@ -26,19 +28,19 @@ def dirs(tmp_path: Path) -> Path:
 
 
 async def test_add_find_and_persist(
-    store: ProjectStore, dirs: Path, engine: Engine, writer: Writer
+    store: SqliteProjectStore, dirs: Path, engine: Engine, writer: Writer
 ) -> None:
     app = await store.add(str(dirs / "app"))
     assert (app.name, app.path, app.session_id, app.epoch) == ("app", dirs / "app", None, 1)
     assert store.find(app.id) == store.find("app") == store.find(str(dirs / "app")) == app
     assert store.find("nope") is None
-    reloaded = ProjectStore(engine, writer)
+    reloaded = SqliteProjectStore(engine, writer)
     await reloaded.load()
     assert reloaded.all() == [app]
 
 
 async def test_names_default_to_the_directory_and_must_be_unique(
-    store: ProjectStore, dirs: Path
+    store: SqliteProjectStore, dirs: Path
 ) -> None:
     odd = await store.add(str(dirs / "My Project!"))
     assert odd.name == "My-Project"
@@ -51,14 +53,16 @@ async def test_names_default_to_the_directory_and_must_be_unique(
     assert [p.name for p in store.all()] == ["My-Project"]
 
 
-async def test_a_taken_default_name_gets_a_number(store: ProjectStore, tmp_path: Path) -> None:
+async def test_a_taken_default_name_gets_a_number(
+    store: SqliteProjectStore, tmp_path: Path
+) -> None:
     for parent in ("one", "two", "three"):
         (tmp_path / parent / "app").mkdir(parents=True)
     names = [(await store.add(str(tmp_path / p / "app"))).name for p in ("one", "two", "three")]
     assert names == ["app", "app-2", "app-3"]
 
 
-async def test_path_rules_apply(store: ProjectStore, dirs: Path) -> None:
+async def test_path_rules_apply(store: SqliteProjectStore, dirs: Path) -> None:
     await store.add(str(dirs / "app"))
     with pytest.raises(ProjectPathError) as nested:
         await store.add(str(dirs / "app" / "sub"))
@@ -69,7 +73,7 @@ async def test_path_rules_apply(store: ProjectStore, dirs: Path) -> None:
 
 
 async def test_concurrent_adds_cannot_both_pass_the_nesting_check(
-    store: ProjectStore, dirs: Path
+    store: SqliteProjectStore, dirs: Path
 ) -> None:
     outcomes = await asyncio.gather(
         store.add(str(dirs / "app")),
@@ -80,10 +84,10 @@ async def test_concurrent_adds_cannot_both_pass_the_nesting_check(
 
 
 async def test_remove_forgets_the_project_and_its_history(
-    store: ProjectStore, dirs: Path, engine: Engine, writer: Writer
+    store: SqliteProjectStore, dirs: Path, engine: Engine, writer: Writer
 ) -> None:
     app = await store.add(str(dirs / "app"))
-    log = EventLog(engine, writer)
+    log = SqliteEventLog(engine, writer)
     await log.append(app.id, 1, [NewEvent("cli", "{}")])
     assert await store.remove("app") == app
     assert store.all() == []
@@ -95,11 +99,11 @@ async def test_remove_forgets_the_project_and_its_history(
 
 
 async def test_session_id_is_remembered(
-    store: ProjectStore, dirs: Path, engine: Engine, writer: Writer
+    store: SqliteProjectStore, dirs: Path, engine: Engine, writer: Writer
 ) -> None:
     app = await store.add(str(dirs / "app"))
     await store.set_session(app.id, "42fff4de-eb7e-47cf-b556-27ccdc65c616")
-    reloaded = ProjectStore(engine, writer)
+    reloaded = SqliteProjectStore(engine, writer)
     await reloaded.load()
     assert reloaded.get("app").session_id == "42fff4de-eb7e-47cf-b556-27ccdc65c616"
 
@@ -111,7 +115,7 @@ def test_default_names() -> None:
 
 
 async def test_a_path_key_is_looked_up_without_raising_anything_but_bad_path(
-    store: ProjectStore, dirs: Path
+    store: SqliteProjectStore, dirs: Path
 ) -> None:
     app = await store.add(str(dirs / "app"))
     with pytest.raises(ProjectPathError) as bad:

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
-from switchboard.store.writer import Writer
+from switchboard.store.sqlite.writer import Writer
 
 
 def insert_project(name: str) -> Callable[[Connection], str]:

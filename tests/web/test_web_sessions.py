@@ -16,9 +16,8 @@ from playwright.async_api import Page, expect
 
 from switchboard.protocol.messages import RunInfo
 from switchboard.scripted_model import Script, ScriptedModelServer
-from switchboard.store.events import NewEvent
 from switchboard.store.offline import Batches, write_project
-from switchboard.store.projects import ProjectRecord
+from switchboard.store.records import NewEvent, ProjectRecord
 from tests.conftest import ClaudeBinary, ServerFactory
 from tests.e2e.test_stored_sessions_real import terminal_session
 from tests.support.hub import connect

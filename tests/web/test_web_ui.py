@@ -10,9 +10,8 @@ from playwright.async_api import Page, expect
 
 from switchboard.protocol.messages import RunInfo
 from switchboard.scripted_model import Script, ScriptedModelServer
-from switchboard.store.events import NewEvent
 from switchboard.store.offline import write_project
-from switchboard.store.projects import ProjectRecord
+from switchboard.store.records import NewEvent, ProjectRecord
 from tests.conftest import ClaudeBinary, ServerFactory
 from tests.support.hub import connect, follow, next_event, prompt_and_follow
 from tests.support.proxy import holding_proxy

@@ -6,7 +6,7 @@
 // asked.
 
 import { clip, h } from "./dom";
-import { FINISHED, type ConfirmationInfo, type EventMessage, type RunInfo } from "./protocol";
+import { FINISHED, type ConfirmationInfo, type EventMessage, type RunInfo } from "./wire";
 import { toolSummary } from "./tools";
 
 export type ActivityKind = "offline" | "approval" | "retrying" | "tool" | "thinking" | "writing" | "working" | "queued" | "background" | "idle";

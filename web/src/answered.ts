@@ -6,7 +6,7 @@
 // the newest few hundred), so that its other tabs, and this one after a reload, still
 // say "you".
 
-import type { ConfirmationInfo } from "./protocol";
+import type { ConfirmationInfo } from "./wire";
 
 const STORAGE_KEY = "switchboard.answered";
 const KEPT = 500;

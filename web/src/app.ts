@@ -7,17 +7,34 @@
 // handles it, so what arrives for a conversation before its ack is left over and is
 // ignored. Events up to the ack's head are history: the ack's pending confirmations are
 // the truth about them, and they never notify.
+//
+// What the page shows is kept in one store (state.ts): handlers change it with
+// ``store.update``, and the views registered in the constructor redraw what depends on
+// what changed.
 
 import { ActivityLine, describeActivity } from "./activity";
 import { AnsweredHere } from "./answered";
-import { ApprovalCard, type Answer, type Pending } from "./approvals";
+import { ApprovalCard, type Answer } from "./approvals";
 import { Connection, RequestFailed, type ConnectionState } from "./connection";
 import { Conversation } from "./conversation";
 import { clear, h } from "./dom";
 import { renderHeader } from "./header";
 import { Notifier } from "./notify";
-import type { Ack, ConfirmationInfo, Connected, EventMessage, ProjectInfo, RunInfo, ServerMessage } from "./protocol";
 import { SessionPicker } from "./sessions";
+import { firstProject, openConversation, pendingOf, sortedProjects, Store, type Draft } from "./state";
+import {
+  permissionMode,
+  type Ack,
+  type ConfirmationEvent,
+  type ConfirmationInfo,
+  type Connected,
+  type EventMessage,
+  type ProjectInfo,
+  type RequestFields,
+  type RequestType,
+  type RunInfo,
+  type ServerMessage,
+} from "./wire";
 
 const FAILURES_BEFORE_TOKEN_CHECK = 3;
 
@@ -42,16 +59,11 @@ export function socketAddress(base: string, token: string): [string, string[]] {
 
 export class App {
   private readonly connection: Connection;
-  private readonly projects = new Map<string, ProjectInfo>();
-  private readonly pending = new Map<string, Pending>();
-  private readonly conversations = new Map<string, Conversation>();
+  private readonly store = new Store((projectId) => this.open(projectId));
   private readonly answeredHere = new AnsweredHere();
   private readonly announced = new Set<string>();
-  private readonly armed = new Set<string>();
   private readonly cards = new Map<string, ApprovalCard>();
   private readonly notifier = new Notifier();
-  private selected: string | null = null;
-  private state: ConnectionState = "connecting";
   private everConnected = false;
   private failures = 0;
   private toastTimer: number | null = null;
@@ -65,14 +77,8 @@ export class App {
   private readonly queue = h("div", { class: "queue" });
   private readonly promptText = h("textarea", { rows: 3, placeholder: "Ask Claude… (Ctrl+Enter sends)", "aria-label": "Prompt" }) as HTMLTextAreaElement;
   private readonly sendButton = h("button", { type: "submit" }, "Send") as HTMLButtonElement;
-  private readonly mode = h(
-    "select",
-    { "aria-label": "Permission mode" },
-    h("option", { value: "" }, "project's mode"),
-    h("option", { value: "default" }, "default"),
-    h("option", { value: "acceptEdits" }, "acceptEdits"),
-    h("option", { value: "plan" }, "plan"),
-  ) as HTMLSelectElement;
+  /** The permission modes the server accepts (its ``connected`` snapshot says which). */
+  private readonly mode = h("select", { "aria-label": "Permission mode" }, h("option", { value: "" }, "project's mode")) as HTMLSelectElement;
   private readonly toast = h("div", { class: "toast", role: "alert", hidden: true });
   private readonly sessions = new SessionPicker({
     list: async (project) => (await this.connection.request("session.list", { project })).sessions ?? [],
@@ -92,15 +98,29 @@ export class App {
       onState: (state, retry) => this.onState(state, retry),
     });
     mount.replaceChildren(this.layout());
-    window.setInterval(() => {
-      this.cards.forEach((card) => card.tick());
-      this.renderActivity(); // a retry's countdown
-    }, 1000);
+    // The views, and the parts of the state each one shows.
+    const store = this.store;
+    store.view(["connection"], () => this.renderStatus());
+    store.view(["connection", "projects", "pending", "armed", "selected"], () => this.renderProjects());
+    store.view(["selected", "open.project"], () => this.renderHeader());
+    store.view(["selected", "pending"], () => this.renderApprovals());
+    store.view(["clock"], () => this.cards.forEach((card) => card.tick()));
+    store.view(["selected"], () => this.renderConversation());
+    store.view(["selected", "open.runs", "open.loaded"], () => this.renderQueue());
+    store.view(
+      ["connection", "pending", "selected", "open.project", "open.runs", "open.events", "open.loaded", "clock"], // "clock": a retry's countdown
+      () => this.renderActivity(),
+    );
+    store.view(["modes"], () => this.renderModes());
+    // Last, once the views above have changed the page's layout: the scroll position.
+    store.view(["open.events"], () => this.stickToBottom());
+    store.view(["open.loaded"], () => this.scrollToEndOnceLoaded());
+    window.setInterval(() => store.update((draft) => draft.tick()), 1000);
   }
 
   start(): void {
     this.connection.start();
-    this.render();
+    this.store.update((draft) => draft.select(draft.current.selected)); // none yet: the empty page
   }
 
   // -- layout -------------------------------------------------------------------------
@@ -171,43 +191,44 @@ export class App {
   // -- connection ---------------------------------------------------------------------
 
   private onState(state: ConnectionState, retryMs: number | null): void {
-    this.state = state;
-    this.status.dataset.state = state;
-    this.status.textContent =
-      state === "online" ? "connected" : state === "connecting" ? "connecting…" : `offline, retrying in ${Math.ceil((retryMs ?? 0) / 1000)} s`;
+    this.store.update((draft) => draft.setConnection(state, retryMs));
     if (state === "online") this.failures = 0;
-    this.renderActivity();
     if (state === "offline" && ++this.failures === FAILURES_BEFORE_TOKEN_CHECK) {
       // Failing again and again: maybe the server is back with another token.
       void this.session.check().then((valid) => valid === false && this.session.logout("The server no longer accepts this token."));
     }
-    this.renderProjects();
   }
 
   private onOpen(snapshot: Connected): void {
     const reconnected = this.everConnected;
     this.everConnected = true;
-    this.projects.clear();
-    for (const project of snapshot.projects) this.projects.set(project.id, project);
-    this.pending.clear();
-    for (const confirmation of snapshot.pending_confirmations) this.setPending(confirmation, reconnected);
-    for (const id of [...this.conversations.keys()]) {
-      if (!this.projects.has(id)) this.forget(id);
-    }
-    if (this.selected === null || !this.projects.has(this.selected)) this.selected = this.firstProject();
-    for (const project of snapshot.projects) {
-      const conversation = this.conversations.get(project.id);
-      if (conversation !== undefined) void this.follow(project.id, conversation.lastSeq, conversation);
-      else if (project.id !== this.selected) void this.follow(project.id, project.head, null);
-    }
-    this.render(); // opens the selected project's conversation if it has none yet
+    this.store.update((draft) => {
+      const state = draft.current;
+      draft.setProjects(snapshot.projects);
+      draft.setPermissionModes(snapshot.permission_modes);
+      draft.clearPending();
+      for (const confirmation of snapshot.pending_confirmations) this.setPending(draft, confirmation, reconnected);
+      for (const id of [...state.conversations.keys()]) {
+        if (!state.projects.has(id)) draft.forget(id);
+      }
+      const selected = state.selected !== null && state.projects.has(state.selected) ? state.selected : firstProject(state);
+      for (const project of snapshot.projects) {
+        const conversation = state.conversations.get(project.id);
+        if (conversation !== undefined) void this.follow(project.id, conversation.lastSeq, conversation);
+        else if (project.id !== selected) void this.follow(project.id, project.head, null);
+      }
+      if (selected !== state.selected) draft.select(selected); // opens its conversation
+    });
   }
 
   /** Subscribe to a project from ``since``: a conversation resumes, or follow it live. */
   private async follow(projectId: string, since: number, conversation: Conversation | null): Promise<void> {
     if (conversation !== null) {
       conversation.awaitingAck = true;
-      conversation.startHistory();
+      this.store.update((draft) => {
+        conversation.startHistory();
+        draft.conversationChanged(projectId, "loaded");
+      });
     }
     let ack: Ack;
     try {
@@ -228,24 +249,24 @@ export class App {
       conversation.awaitingAck = false;
       conversation.ackHead = ack.head ?? 0;
     }
-    this.dropPending(projectId);
-    for (const confirmation of ack.pending_confirmations ?? []) this.setPending(confirmation, true);
-    this.renderApprovals();
-    this.renderProjects();
+    this.store.update((draft) => {
+      draft.dropPending(projectId);
+      for (const confirmation of ack.pending_confirmations ?? []) this.setPending(draft, confirmation, true);
+    });
   }
 
+  /** A project's conversation, begun (the store asks, when a project is opened first). */
   private open(projectId: string): Conversation {
     const conversation = new Conversation(projectId, this.scroller, this.answeredHere);
-    this.conversations.set(projectId, conversation);
     void this.follow(projectId, 0, conversation);
     return conversation;
   }
 
-  private setPending(confirmation: ConfirmationInfo, announce: boolean): void {
-    this.pending.set(confirmation.id, { info: confirmation, receivedAt: Date.now() });
+  private setPending(draft: Draft, confirmation: ConfirmationInfo, announce: boolean): void {
+    draft.setPending(confirmation);
     if (!this.announced.has(confirmation.id)) {
       this.announced.add(confirmation.id);
-      if (announce) this.notifier.announce(confirmation, this.projects.get(confirmation.project)?.name ?? "");
+      if (announce) this.notifier.announce(confirmation, draft.current.projects.get(confirmation.project)?.name ?? "");
     }
   }
 
@@ -255,44 +276,37 @@ export class App {
         this.onEvent(message);
         break;
       case "delta": {
-        const conversation = this.conversations.get(message.project);
+        const conversation = this.store.state.conversations.get(message.project);
         if (conversation !== undefined && !conversation.awaitingAck && conversation.caughtUp) {
-          conversation.delta(message.run, message.data);
-          if (message.project === this.selected) {
-            this.renderActivity();
-            this.stickToBottom();
-          }
+          this.store.update((draft) => {
+            conversation.delta(message.run, message.data);
+            draft.conversationChanged(message.project, "events");
+          });
         }
         break;
       }
       case "caught_up": {
-        const conversation = this.conversations.get(message.project);
+        const conversation = this.store.state.conversations.get(message.project);
         if (conversation !== undefined && !conversation.awaitingAck && !conversation.caughtUp) {
-          conversation.finishHistory();
-          if (message.project === this.selected) {
-            this.renderQueue();
-            this.renderActivity();
-            this.scroller.scrollTop = this.scroller.scrollHeight;
-          }
+          this.store.update((draft) => {
+            conversation.finishHistory();
+            draft.conversationChanged(message.project, "loaded");
+          });
         }
         break;
       }
       case "project_status": {
-        const known = this.projects.has(message.project.id);
-        this.projects.set(message.project.id, message.project);
-        if (!known) void this.follow(message.project.id, message.project.head, null); // someone added it
-        this.renderProjects();
-        if (message.project.id === this.selected) {
-          this.renderHeader();
-          this.renderActivity(); // its background work
-        }
+        const project = message.project;
+        const known = this.store.state.projects.has(project.id);
+        this.store.update((draft) => draft.setProject(project));
+        if (!known) void this.follow(project.id, project.head, null); // someone added it
         break;
       }
       case "project_removed":
-        this.projects.delete(message.project);
-        this.forget(message.project);
-        if (this.selected === message.project) this.selected = this.firstProject();
-        this.render();
+        this.store.update((draft) => {
+          draft.removeProject(message.project);
+          if (draft.current.selected === message.project) draft.select(firstProject(draft.current));
+        });
         break;
       case "error":
         this.showError(new RequestFailed(message.code, message.message));
@@ -303,39 +317,34 @@ export class App {
   }
 
   private onEvent(event: EventMessage): void {
-    const conversation = this.conversations.get(event.project);
+    const conversation = this.store.state.conversations.get(event.project);
     if (conversation !== undefined) {
       if (conversation.awaitingAck || !conversation.apply(event)) return;
     }
     const live = conversation === undefined || event.seq > conversation.ackHead;
-    if (event.kind === "confirmation" && live) this.onConfirmationEvent(event);
-    if (event.project === this.selected && conversation?.caughtUp) {
-      if (event.kind === "run") this.renderQueue();
-      this.renderActivity();
-      this.stickToBottom();
-    }
+    this.store.update((draft) => {
+      if (event.kind === "confirmation" && live) this.onConfirmationEvent(draft, event.data as ConfirmationEvent);
+      if (conversation?.caughtUp) {
+        if (event.kind === "run") draft.conversationChanged(event.project, "runs", "events");
+        else draft.conversationChanged(event.project, "events");
+      }
+    });
   }
 
-  private onConfirmationEvent(event: EventMessage): void {
-    const data = event.data;
+  private onConfirmationEvent(draft: Draft, data: ConfirmationEvent): void {
     if (data.type === "confirmation_required") {
-      this.setPending(data.confirmation as ConfirmationInfo, true);
+      this.setPending(draft, data.confirmation, true);
     } else if (data.type === "confirmation_timer") {
-      const known = this.pending.get(data.confirmation_id);
-      if (known !== undefined) {
-        const info = { ...known.info, paused: data.paused, remaining_seconds: data.remaining_seconds };
-        this.pending.set(info.id, { info, receivedAt: Date.now() });
-      }
+      const known = draft.current.pending.get(data.confirmation_id);
+      if (known !== undefined) draft.setPending({ ...known.info, paused: data.paused, remaining_seconds: data.remaining_seconds });
     } else {
-      this.pending.delete(data.confirmation_id);
+      draft.deletePending(data.confirmation_id);
     }
-    this.renderApprovals();
-    this.renderProjects();
   }
 
   // -- actions ------------------------------------------------------------------------
 
-  private async call(type: string, fields: Record<string, unknown> = {}): Promise<Ack | null> {
+  private async call<T extends RequestType>(type: T, fields: RequestFields<T>): Promise<Ack | null> {
     try {
       return await this.connection.request(type, fields);
     } catch (error) {
@@ -345,39 +354,18 @@ export class App {
   }
 
   private select(projectId: string): void {
-    this.selected = projectId;
-    this.render();
-  }
-
-  /** Stop following a project that is gone: its conversation and its approvals. */
-  private forget(projectId: string): void {
-    this.conversations.get(projectId)?.dispose();
-    this.conversations.delete(projectId);
-    this.dropPending(projectId);
-  }
-
-  private dropPending(projectId: string): void {
-    for (const [id, pending] of this.pending) {
-      if (pending.info.project === projectId) this.pending.delete(id);
-    }
-  }
-
-  private sortedProjects(): ProjectInfo[] {
-    return [...this.projects.values()].sort((a, b) => a.name.localeCompare(b.name));
-  }
-
-  private firstProject(): string | null {
-    const names = this.sortedProjects();
-    return names[0]?.id ?? null;
+    this.store.update((draft) => draft.select(projectId));
   }
 
   private async sendPrompt(): Promise<void> {
     const text = this.promptText.value.trim();
-    if (!text || this.selected === null || this.sendButton.disabled) return;
-    const options = this.mode.value ? { permission_mode: this.mode.value } : {};
+    const project = this.store.state.selected;
+    if (!text || project === null || this.sendButton.disabled) return;
+    const mode = permissionMode(this.mode.value, this.store.state.permissionModes);
+    const options = mode === null ? {} : { permission_mode: mode };
     this.sendButton.disabled = true;
     try {
-      const ack = await this.call("prompt", { project: this.selected, text, options });
+      const ack = await this.call("prompt", { project, text, options });
       if (ack !== null && this.promptText.value.trim() === text) this.promptText.value = "";
     } finally {
       this.sendButton.disabled = false;
@@ -396,43 +384,44 @@ export class App {
     this.toastTimer = window.setTimeout(() => (this.toast.hidden = true), 6000);
   }
 
-  // -- rendering ----------------------------------------------------------------------
+  // -- views: each shows part of the store's state, and changes nothing in it ---------
 
-  private render(): void {
-    this.renderProjects();
-    this.renderHeader();
-    this.renderApprovals();
-    this.renderConversation();
-    this.renderQueue();
-    this.renderActivity();
+  private renderStatus(): void {
+    const { connection, retryMs } = this.store.state;
+    this.status.dataset.state = connection;
+    this.status.textContent =
+      connection === "online" ? "connected" : connection === "connecting" ? "connecting…" : `offline, retrying in ${Math.ceil((retryMs ?? 0) / 1000)} s`;
   }
 
   private renderProjects(): void {
+    const state = this.store.state;
     clear(this.projectList);
-    const projects = this.sortedProjects();
+    const projects = sortedProjects(state);
     const approvals = new Map<string, number>();
-    for (const { info } of this.pending.values()) approvals.set(info.project, (approvals.get(info.project) ?? 0) + 1);
+    for (const { info } of state.pending.values()) approvals.set(info.project, (approvals.get(info.project) ?? 0) + 1);
     for (const project of projects) this.projectList.appendChild(this.projectItem(project, approvals.get(project.id) ?? 0));
     if (projects.length === 0) this.projectList.appendChild(h("li", { class: "empty" }, "No projects yet: add a directory below."));
-    document.title = this.pending.size > 0 ? `(${this.pending.size}) Switchboard` : "Switchboard";
+    document.title = state.pending.size > 0 ? `(${state.pending.size}) Switchboard` : "Switchboard";
   }
 
   private projectItem(project: ProjectInfo, approvals: number): HTMLElement {
-    const status = this.state !== "online" ? "offline" : project.status;
-    const armed = this.armed.has(project.id);
+    const state = this.store.state;
+    const status = state.connection !== "online" ? "offline" : project.status;
+    const armed = state.armed.has(project.id);
     const remove = h("button", { type: "button", class: "remove", title: "Remove project", "aria-label": `Remove ${project.name}` }, armed ? "Remove?" : "✕");
     remove.addEventListener("click", (event) => {
       event.stopPropagation();
-      if (this.armed.delete(project.id)) void this.call("project.remove", { project: project.id });
-      else {
-        this.armed.add(project.id);
-        this.renderProjects();
+      if (this.store.state.armed.has(project.id)) {
+        this.store.update((draft) => draft.disarm(project.id));
+        void this.call("project.remove", { project: project.id });
+      } else {
+        this.store.update((draft) => draft.arm(project.id));
       }
     });
     return h(
       "li",
       {
-        class: project.id === this.selected ? "project selected" : "project",
+        class: project.id === state.selected ? "project selected" : "project",
         "data-project": project.id,
         tabindex: 0,
         onclick: () => this.select(project.id),
@@ -446,16 +435,16 @@ export class App {
   }
 
   private renderHeader(): void {
-    const project = this.selected === null ? undefined : this.projects.get(this.selected);
+    const { selected, projects } = this.store.state;
+    const project = selected === null ? undefined : projects.get(selected);
     renderHeader(this.header, project, (open) => this.sessions.open(open));
   }
 
   /** The open project's approvals: cards are kept (and what was typed in them) and
    * only updated, added or removed as the pending confirmations change. */
   private renderApprovals(): void {
-    const wanted = [...this.pending.values()]
-      .filter((pending) => pending.info.project === this.selected)
-      .sort((a, b) => a.info.created_at - b.info.created_at);
+    const state = this.store.state;
+    const wanted = pendingOf(state, state.selected).sort((a, b) => a.info.created_at - b.info.created_at);
     const ids = new Set(wanted.map((pending) => pending.info.id));
     for (const [id, card] of this.cards) {
       if (!ids.has(id)) {
@@ -480,16 +469,16 @@ export class App {
       const there = this.approvals.children[index] ?? null;
       if (there !== card.element) this.approvals.insertBefore(card.element, there);
     });
-    this.renderActivity();
   }
 
   private renderConversation(): void {
-    if (this.selected === null) {
+    const state = this.store.state;
+    if (state.selected === null) {
       this.scroller.replaceChildren(h("p", { class: "empty" }, "Add a project to start."));
       return;
     }
-    const conversation = this.conversations.get(this.selected) ?? this.open(this.selected);
-    if (this.scroller.firstChild !== conversation.element) {
+    const conversation = openConversation(state);
+    if (conversation !== undefined && this.scroller.firstChild !== conversation.element) {
       this.scroller.replaceChildren(conversation.element);
       this.scroller.scrollTop = this.scroller.scrollHeight;
     }
@@ -497,7 +486,7 @@ export class App {
 
   private renderQueue(): void {
     clear(this.queue);
-    const conversation = this.selected === null ? undefined : this.conversations.get(this.selected);
+    const conversation = openConversation(this.store.state);
     if (conversation === undefined) return;
     const runs = [...conversation.runs.values()];
     const running = runs.filter((run) => run.state === "running");
@@ -518,19 +507,34 @@ export class App {
 
   /** The open project's activity line (none while its history loads). */
   private renderActivity(): void {
-    const conversation = this.selected === null ? undefined : this.conversations.get(this.selected);
+    const state = this.store.state;
+    const conversation = openConversation(state);
     if (conversation === undefined || !conversation.caughtUp) {
       this.activity.show(null);
       return;
     }
-    const pending = [...this.pending.values()].map((p) => p.info).filter((info) => info.project === this.selected);
-    const backgroundTasks = this.projects.get(conversation.projectId)?.background_tasks ?? 0;
+    const pending = pendingOf(state, state.selected).map((p) => p.info);
+    const backgroundTasks = state.projects.get(conversation.projectId)?.background_tasks ?? 0;
     const runs = conversation.runs.values();
-    this.activity.show(describeActivity({ online: this.state === "online", runs, pending, tracker: conversation.activity, backgroundTasks }));
+    this.activity.show(describeActivity({ online: state.connection === "online", runs, pending, tracker: conversation.activity, backgroundTasks }));
   }
 
+  /** The mode menu: the project's own, or one of the modes the server accepts. */
+  private renderModes(): void {
+    const modes = this.store.state.permissionModes;
+    const chosen = permissionMode(this.mode.value, modes);
+    this.mode.replaceChildren(h("option", { value: "" }, "project's mode"), ...modes.map((mode) => h("option", { value: mode }, mode)));
+    this.mode.value = chosen ?? "";
+  }
+
+  /** New content in the open conversation: follow it if the page was at its end. */
   private stickToBottom(): void {
     const nearBottom = this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight < 200;
     if (nearBottom) this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  /** The open conversation's history is built: show its end. */
+  private scrollToEndOnceLoaded(): void {
+    if (openConversation(this.store.state)?.caughtUp) this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 }

@@ -4,7 +4,7 @@
 
 import { append, h } from "./dom";
 import { markdown } from "./markdown";
-import type { ConfirmationInfo } from "./protocol";
+import type { ConfirmationInfo } from "./wire";
 import { toolInput } from "./tools";
 
 export interface Answer {

@@ -2,7 +2,7 @@
 // with a growing, jittered delay. What to re-subscribe after a reconnect is the
 // caller's business (onOpen), so that it can resume each project after its last seq.
 
-import type { Ack, Connected, ServerMessage } from "./protocol";
+import type { Ack, Connected, RequestFields, RequestType, ServerMessage } from "./wire";
 
 export type ConnectionState = "connecting" | "online" | "offline";
 
@@ -42,7 +42,8 @@ export class Connection {
     this.open();
   }
 
-  request(type: string, fields: Record<string, unknown> = {}): Promise<Ack> {
+  /** Send a request (its ``id`` is added); its ack, or its error as ``RequestFailed``. */
+  request<T extends RequestType>(type: T, fields: RequestFields<T>): Promise<Ack> {
     const socket = this.socket;
     if (socket === null || socket.readyState !== WebSocket.OPEN) {
       return Promise.reject(new RequestFailed("offline", "not connected to the server"));
@@ -69,8 +70,8 @@ export class Connection {
         return;
       }
       if (message.type === "ack" || message.type === "error") {
-        const waiting = message.id === null ? undefined : this.pending.get(message.id);
-        if (waiting !== undefined && message.id !== null) {
+        const waiting = typeof message.id === "number" ? this.pending.get(message.id) : undefined;
+        if (waiting !== undefined && typeof message.id === "number") {
           this.pending.delete(message.id);
           if (message.type === "ack") waiting.resolve(message);
           else waiting.reject(new RequestFailed(message.code, message.message, message.first_seq ?? null));

@@ -19,7 +19,7 @@ import { appendAssistant, applyToolResults } from "./content";
 import { h } from "./dom";
 import { ImportedHistory } from "./imported";
 import { apiErrorText, carriedOnLine, confirmationLine, isApiErrorMessage, retryLine, skillLine } from "./notes";
-import { FINISHED, type ConfirmationInfo, type EventMessage, type RunInfo } from "./protocol";
+import { FINISHED, type ConfirmationInfo, type EventMessage, type RunInfo } from "./wire";
 import type { ToolCard } from "./tools";
 
 /** Runs built in full when a replay has caught up; older ones wait until scrolled near. */

@@ -3,7 +3,7 @@
 // when its log cannot be written (a full disk).
 
 import { h } from "./dom";
-import type { ProjectInfo } from "./protocol";
+import type { ProjectInfo } from "./wire";
 
 /** "$0.0123" below a dollar (runs often cost cents), "$4.56" from one on, "$0" for none. */
 export function dollars(amount: number): string {

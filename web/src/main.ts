@@ -19,7 +19,7 @@ function tokenFromFragment(): string | null {
 /** Whether the server accepts the token; null when it could not be asked. */
 async function accepted(token: string): Promise<boolean | null> {
   try {
-    const reply = await fetch("/api/session", {
+    const reply = await fetch("/api/token/check", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ token }),

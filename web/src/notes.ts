@@ -4,7 +4,7 @@
 
 import { retryError, type ApiRetry } from "./activity";
 import { clip } from "./dom";
-import type { ConfirmationInfo } from "./protocol";
+import type { ConfirmationInfo } from "./wire";
 import { toolSummary } from "./tools";
 
 /** What a confirmation asks, in one line (the conversation's note, a notification). */
@@ -21,7 +21,7 @@ export function confirmationLine(asked: ConfirmationInfo): string {
   }
 }
 
-/** One line per skill event (seed 003); ``data`` is the event as a producer sent it. */
+/** One line per skill event; ``data`` is the event as a producer sent it. */
 export function skillLine(data: any): string {
   const skill = data.skill_id;
   const step = `${skill} step ${data.step_index}${data.name ? ` ${data.name}` : ""}`;

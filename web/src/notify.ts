@@ -2,7 +2,7 @@
 // short sound. Both need the user's consent first ("Notify me"), as browsers require.
 
 import { confirmationLine } from "./notes";
-import type { ConfirmationInfo } from "./protocol";
+import type { ConfirmationInfo } from "./wire";
 
 export class Notifier {
   private audio: AudioContext | null = null;

@@ -1,132 +1,1157 @@
-// The /ws messages the UI uses (docs/protocol.md has them all).
+// GENERATED from docs/protocol.schema.json by json-schema-to-typescript: do not edit.
+// Regenerate (after changing the models in src/switchboard/protocol/messages.py):
+//     python -m switchboard.protocol.schema docs/protocol.schema.json
+//     cd web && npm run protocol
+// Friendlier names and narrowing helpers for the UI are in wire.ts.
 
-export interface ProjectInfo {
-  id: string;
-  name: string;
-  path: string;
-  session_id: string | null;
-  head: number;
-  status: "idle" | "running";
-  running_run: string | null;
-  queued: number;
-  permission_mode: string | null;
-  /** What its runs have cost so far, in USD. */
-  total_cost_usd: number;
-  /** Background work its CLI reports still running after its turns: while > 0, Claude
-   *  carries on by itself (a run of origin ``claude``) when it finishes. */
-  background_tasks: number;
-  /** The seq of the oldest event kept: 1 unless a retention policy deleted older ones. */
-  first_seq?: number;
-  /** Why the project's log cannot be written (a full disk), or null. */
-  store_error?: string | null;
-}
-
-export interface RunInfo {
-  id: string;
-  project: string;
-  state: "queued" | "running" | "completed" | "failed" | "cancelled" | "interrupted";
-  prompt: string;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  duration_ms: number | null;
-  num_turns: number | null;
-  cost_usd: number | null;
-  usage: Record<string, unknown> | null;
-  session_id?: string | null;
-  error: string | null;
-  /** ``client``: a prompt; ``claude``: a turn the CLI began by itself when background
-   *  work finished (its ``prompt`` is ""). Missing from runs logged before it existed. */
-  origin?: RunOrigin;
-}
-
-export type RunOrigin = "client" | "claude";
-
-/** A Claude session the CLI stored for a project's directory (``session.list``). */
-export interface StoredSessionInfo {
-  id: string;
-  first_prompt: string | null;
-  started_at: number | null;
-  updated_at: number;
-  /** It is the project's ``session_id``. */
-  current: boolean;
-}
-
-export interface SkillQuestion {
-  skill_id: string;
-  step_index: number;
-  prompt: string;
-  claude_suggestion?: string | null;
-  producer?: string | null;
-}
-
-export interface ConfirmationInfo {
-  id: string;
-  project: string;
-  run?: string | null;
-  kind: "tool_permission" | "question" | "plan" | "skill";
-  tool_name?: string | null;
-  input: Record<string, unknown>;
-  suggestions: unknown[];
-  skill?: SkillQuestion | null;
-  /** kind plan: the plan to approve (from the input, or the plan file Claude wrote). */
-  plan?: string | null;
-  options: string[];
-  timeout_seconds: number;
-  remaining_seconds: number;
-  paused: boolean;
-  created_at: number;
-}
-
-export interface Connected {
-  type: "connected";
-  scope: string;
-  projects: ProjectInfo[];
-  running_runs: RunInfo[];
-  pending_confirmations: ConfirmationInfo[];
-}
-
-/** ``imported``: a line of a stored session's transcript, added by ``session.use``. */
-export type EventKind = "cli" | "cli_error" | "run" | "session" | "imported" | "permission_mode" | "confirmation" | "skill";
-
-export interface EventMessage {
-  type: "event";
-  project: string;
-  seq: number;
-  epoch: number;
-  run: string | null;
-  kind: EventKind;
-  data: any; // a CLI line or an event body: any JSON object
-}
-
-export interface DeltaMessage {
-  type: "delta";
-  project: string;
-  run: string | null;
-  data: any; // a CLI line or an event body: any JSON object
-}
-
-export interface Ack {
-  type: "ack";
-  id: number;
-  project?: ProjectInfo | null;
-  run?: RunInfo | null;
-  head?: number | null;
-  pending_confirmations?: ConfirmationInfo[] | null;
-  confirmation?: ConfirmationInfo | null;
-  /** ``session.list``: the project's stored sessions, newest first. */
-  sessions?: StoredSessionInfo[] | null;
-}
-
+export type ClientMessage =
+  | Subscribe
+  | Unsubscribe
+  | Prompt
+  | Cancel
+  | ProjectAdd
+  | ProjectList
+  | ProjectRemove
+  | ProjectRetention
+  | SessionNew
+  | SessionList
+  | SessionUse
+  | Heartbeat
+  | ConfirmationResponse
+  | PauseTimer
+  | ResumeTimer
+  | PermissionsList
+  | PermissionsRemove
+  | PermissionModeSet
+  | SkillEventPublish
+  | ConfirmationRequest
+  | ConfirmationWithdraw
+  | TokenCreate
+  | TokenList
+  | TokenRevoke;
+export type ConfirmationEvent = ConfirmationRequired | ConfirmationAnswered | ConfirmationExpired | ConfirmationTimer;
 export type ServerMessage =
   | Connected
   | Ack
-  | EventMessage
-  | DeltaMessage
-  | { type: "error"; id: number | null; code: string; message: string; first_seq?: number | null }
-  | { type: "caught_up"; project: string; seq: number }
-  | { type: "project_status"; project: ProjectInfo }
-  | { type: "project_removed"; project: string }
-  | { type: "heartbeat_ack"; id: number };
+  | Error
+  | Event
+  | Delta
+  | CaughtUp
+  | ProjectStatus
+  | ProjectRemoved
+  | HeartbeatAck
+  | ConfirmationResult;
+export type SkillEvent =
+  | SkillStarted
+  | SkillCompleted
+  | SkillFailed
+  | StepStarted
+  | StepCompleted
+  | StepFailed
+  | AutoHealTriggered
+  | AutoHealCompleted
+  | MemoryQueryStarted
+  | MemoryQueryCompleted
+  | IntentClassified;
 
-export const FINISHED = new Set(["completed", "failed", "cancelled", "interrupted"]);
+export interface Protocol {
+  client_to_server: ClientMessage;
+  confirmation_event_data: ConfirmationEvent;
+  permission_mode_event_data: PermissionModeChanged;
+  server_to_client: ServerMessage;
+  skill_event_data: SkillEvent;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Subscribe".
+ */
+export interface Subscribe {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  project: string;
+  /**
+   * Send stored events with seq > since, then live ones.
+   */
+  since?: number;
+  type: "subscribe";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Unsubscribe".
+ */
+export interface Unsubscribe {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  project: string;
+  type: "unsubscribe";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Prompt".
+ */
+export interface Prompt {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  options?: RunOptions;
+  project: string;
+  text: string;
+  type: "prompt";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "RunOptions".
+ */
+export interface RunOptions {
+  model?: string | null;
+  permission_mode?: ("default" | "acceptEdits" | "plan" | "bypassPermissions" | "dontAsk") | null;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Cancel".
+ */
+export interface Cancel {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  project: string;
+  /**
+   * Default: the project's running run.
+   */
+  run?: string | null;
+  type: "cancel";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ProjectAdd".
+ */
+export interface ProjectAdd {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  name?: string | null;
+  path: string;
+  type: "project.add";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ProjectList".
+ */
+export interface ProjectList {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  type: "project.list";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ProjectRemove".
+ */
+export interface ProjectRemove {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  project: string;
+  type: "project.remove";
+}
+/**
+ * Set the project's own retention policy: how old, or how large, its event log may
+ * grow before its oldest events are deleted. A field left out (or null) follows the
+ * server's setting; 0 sets no limit of that kind for this project.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ProjectRetention".
+ */
+export interface ProjectRetention {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  /**
+   * Delete events older than this; null: --retention-max-age.
+   */
+  max_age_seconds?: number | null;
+  /**
+   * Keep at most this much of the newest events (characters of JSON); null: --retention-max-bytes.
+   */
+  max_bytes?: number | null;
+  project: string;
+  type: "project.retention";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "SessionNew".
+ */
+export interface SessionNew {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  project: string;
+  type: "session.new";
+}
+/**
+ * The Claude sessions the CLI has stored for the project's directory.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "SessionList".
+ */
+export interface SessionList {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  project: string;
+  type: "session.list";
+}
+/**
+ * Make a stored Claude session the project's: the next run resumes it, and its
+ * earlier history is added to the project's log as ``imported`` events.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "SessionUse".
+ */
+export interface SessionUse {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  project: string;
+  session: string;
+  type: "session.use";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Heartbeat".
+ */
+export interface Heartbeat {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  type: "heartbeat";
+}
+/**
+ * Answer a pending confirmation; the first valid answer wins.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ConfirmationResponse".
+ */
+export interface ConfirmationResponse {
+  /**
+   * question: question text → chosen label(s) or free text (several questions).
+   */
+  answers?: {
+    [k: string]: string | string[];
+  } | null;
+  confirmation_id: string;
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  /**
+   * deny: the reason Claude is told.
+   */
+  message?: string | null;
+  /**
+   * allow: answer matching requests of the project so.
+   */
+  remember?: boolean;
+  /**
+   * One of the confirmation's options (tool permissions: allow or deny).
+   */
+  response: string;
+  type: "confirmation_response";
+  /**
+   * allow: run the tool with this input instead.
+   */
+  updated_input?: {
+    [k: string]: unknown;
+  } | null;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "PauseTimer".
+ */
+export interface PauseTimer {
+  confirmation_id: string;
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  type: "pause_timer";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ResumeTimer".
+ */
+export interface ResumeTimer {
+  confirmation_id: string;
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  type: "resume_timer";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "PermissionsList".
+ */
+export interface PermissionsList {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  project: string;
+  type: "permissions.list";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "PermissionsRemove".
+ */
+export interface PermissionsRemove {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  project: string;
+  rule: string;
+  type: "permissions.remove";
+}
+/**
+ * Set the project's permission mode; a running run switches at once.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "PermissionModeSet".
+ */
+export interface PermissionModeSet {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  /**
+   * null: the CLI's default.
+   */
+  mode: ("default" | "acceptEdits" | "plan" | "bypassPermissions" | "dontAsk") | null;
+  project: string;
+  type: "permission_mode.set";
+}
+/**
+ * A producer reports skill progress; stored in the project's log.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "SkillEventPublish".
+ */
+export interface SkillEventPublish {
+  event:
+    | SkillStarted
+    | SkillCompleted
+    | SkillFailed
+    | StepStarted
+    | StepCompleted
+    | StepFailed
+    | AutoHealTriggered
+    | AutoHealCompleted
+    | MemoryQueryStarted
+    | MemoryQueryCompleted
+    | IntentClassified;
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  project: string;
+  type: "skill.event";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "SkillStarted".
+ */
+export interface SkillStarted {
+  /**
+   * Set by the server: when it was stored.
+   */
+  at?: number | null;
+  inputs?: {
+    [k: string]: unknown;
+  } | null;
+  name: string;
+  /**
+   * Set by the server: "embedded", or the name of the token that sent it.
+   */
+  producer?: string | null;
+  skill_id: string;
+  /**
+   * What started it (free text).
+   */
+  source?: string | null;
+  step_names?: string[] | null;
+  total_steps: number;
+  type?: "skill_started";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "SkillCompleted".
+ */
+export interface SkillCompleted {
+  /**
+   * Set by the server: when it was stored.
+   */
+  at?: number | null;
+  duration_ms?: number | null;
+  /**
+   * Set by the server: "embedded", or the name of the token that sent it.
+   */
+  producer?: string | null;
+  skill_id: string;
+  type?: "skill_completed";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "SkillFailed".
+ */
+export interface SkillFailed {
+  /**
+   * Set by the server: when it was stored.
+   */
+  at?: number | null;
+  duration_ms?: number | null;
+  error: string;
+  /**
+   * Set by the server: "embedded", or the name of the token that sent it.
+   */
+  producer?: string | null;
+  skill_id: string;
+  type?: "skill_failed";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "StepStarted".
+ */
+export interface StepStarted {
+  /**
+   * Set by the server: when it was stored.
+   */
+  at?: number | null;
+  description?: string | null;
+  name: string;
+  /**
+   * Set by the server: "embedded", or the name of the token that sent it.
+   */
+  producer?: string | null;
+  skill_id: string;
+  step_index: number;
+  type?: "step_started";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "StepCompleted".
+ */
+export interface StepCompleted {
+  /**
+   * Set by the server: when it was stored.
+   */
+  at?: number | null;
+  duration_ms?: number | null;
+  name?: string | null;
+  /**
+   * Set by the server: "embedded", or the name of the token that sent it.
+   */
+  producer?: string | null;
+  skill_id: string;
+  step_index: number;
+  type?: "step_completed";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "StepFailed".
+ */
+export interface StepFailed {
+  /**
+   * Set by the server: when it was stored.
+   */
+  at?: number | null;
+  error: string;
+  name?: string | null;
+  /**
+   * Set by the server: "embedded", or the name of the token that sent it.
+   */
+  producer?: string | null;
+  skill_id: string;
+  step_index: number;
+  type?: "step_failed";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AutoHealTriggered".
+ */
+export interface AutoHealTriggered {
+  /**
+   * What the healer does about it.
+   */
+  action: string;
+  /**
+   * Set by the server: when it was stored.
+   */
+  at?: number | null;
+  /**
+   * What kind of failure is being healed.
+   */
+  heal_type: string;
+  /**
+   * Set by the server: "embedded", or the name of the token that sent it.
+   */
+  producer?: string | null;
+  skill_id: string;
+  step_index: number;
+  type?: "auto_heal_triggered";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AutoHealCompleted".
+ */
+export interface AutoHealCompleted {
+  action: string;
+  /**
+   * Set by the server: when it was stored.
+   */
+  at?: number | null;
+  /**
+   * Set by the server: "embedded", or the name of the token that sent it.
+   */
+  producer?: string | null;
+  skill_id: string;
+  step_index: number;
+  success: boolean;
+  type?: "auto_heal_completed";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "MemoryQueryStarted".
+ */
+export interface MemoryQueryStarted {
+  /**
+   * Set by the server: when it was stored.
+   */
+  at?: number | null;
+  /**
+   * Set by the server: "embedded", or the name of the token that sent it.
+   */
+  producer?: string | null;
+  query: string;
+  query_id: string;
+  sources?: string[];
+  type?: "memory_query_started";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "MemoryQueryCompleted".
+ */
+export interface MemoryQueryCompleted {
+  /**
+   * Set by the server: when it was stored.
+   */
+  at?: number | null;
+  intent?: string | null;
+  latency_ms?: number | null;
+  /**
+   * Set by the server: "embedded", or the name of the token that sent it.
+   */
+  producer?: string | null;
+  query_id: string;
+  result_count?: number;
+  sources?: string[];
+  type?: "memory_query_completed";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "IntentClassified".
+ */
+export interface IntentClassified {
+  /**
+   * Set by the server: when it was stored.
+   */
+  at?: number | null;
+  confidence?: number | null;
+  intent: string;
+  /**
+   * Set by the server: "embedded", or the name of the token that sent it.
+   */
+  producer?: string | null;
+  query_id?: string | null;
+  type?: "intent_classified";
+}
+/**
+ * A producer asks a person (the skill API's ``request_confirmation``). Acked at once
+ * with the confirmation; its outcome comes later as ``confirmation_result``.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ConfirmationRequest".
+ */
+export interface ConfirmationRequest {
+  claude_suggestion?: string | null;
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  /**
+   * @minItems 1
+   * @maxItems 50
+   */
+  options: [string, ...string[]];
+  project: string;
+  prompt: string;
+  skill_id: string;
+  step_index: number;
+  /**
+   * Default: the server's --question-timeout.
+   */
+  timeout_seconds?: number | null;
+  type: "confirmation.request";
+}
+/**
+ * The connection that sent a ``confirmation.request`` no longer wants the answer.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ConfirmationWithdraw".
+ */
+export interface ConfirmationWithdraw {
+  confirmation_id: string;
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  type: "confirmation.withdraw";
+}
+/**
+ * Create a scoped token (server token only); the ack carries its secret, once.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "TokenCreate".
+ */
+export interface TokenCreate {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  name: string;
+  /**
+   * The projects it may publish to; null: every project.
+   */
+  projects?: string[] | null;
+  scope?: "produce";
+  type: "token.create";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "TokenList".
+ */
+export interface TokenList {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  type: "token.list";
+}
+/**
+ * Revoke a token; its open connections are closed with 4003.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "TokenRevoke".
+ */
+export interface TokenRevoke {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  token: string;
+  type: "token.revoke";
+}
+/**
+ * ``event`` data (kind ``confirmation``): Claude asks; clients may answer.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ConfirmationRequired".
+ */
+export interface ConfirmationRequired {
+  confirmation: ConfirmationInfo;
+  type?: "confirmation_required";
+}
+/**
+ * A question Claude (or a skill) asked that waits for a client's answer.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ConfirmationInfo".
+ */
+export interface ConfirmationInfo {
+  created_at: number;
+  id: string;
+  /**
+   * The tool's input ({} for kind skill).
+   */
+  input: {
+    [k: string]: unknown;
+  };
+  kind: "tool_permission" | "question" | "plan" | "skill";
+  options: string[];
+  paused: boolean;
+  /**
+   * kind plan: the plan to approve, from the tool's input or (CLI builds that ask with an empty input) the plan file Claude wrote.
+   */
+  plan?: string | null;
+  project: string;
+  remaining_seconds: number;
+  /**
+   * null (or absent) for kind skill.
+   */
+  run?: string | null;
+  /**
+   * kind skill: what it asks.
+   */
+  skill?: SkillQuestion | null;
+  /**
+   * The CLI's permission suggestions, unchanged.
+   */
+  suggestions: unknown[];
+  timeout_seconds: number;
+  /**
+   * null (or absent) for kind skill.
+   */
+  tool_name?: string | null;
+}
+/**
+ * What a skill asks a person (the skill API's ``request_confirmation``).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "SkillQuestion".
+ */
+export interface SkillQuestion {
+  /**
+   * The option Claude would pick, shown as a hint.
+   */
+  claude_suggestion?: string | null;
+  /**
+   * Set by the server: who asks.
+   */
+  producer?: string | null;
+  prompt: string;
+  skill_id: string;
+  step_index: number;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ConfirmationAnswered".
+ */
+export interface ConfirmationAnswered {
+  at: number;
+  by: "client" | "rule";
+  confirmation_id: string;
+  message?: string | null;
+  /**
+   * kind skill: the answer's remember flag, for the skill.
+   */
+  remember?: boolean | null;
+  /**
+   * remember: the ids of the rules stored by this answer.
+   */
+  remembered?: string[] | null;
+  response: string;
+  /**
+   * by "rule": the rule that answered.
+   */
+  rule?: string | null;
+  type?: "confirmation_answered";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ConfirmationExpired".
+ */
+export interface ConfirmationExpired {
+  confirmation_id: string;
+  /**
+   * What the asker got: deny (Claude), let_claude (skills).
+   */
+  fallback?: "deny" | "let_claude";
+  reason: "timeout" | "cancelled" | "withdrawn" | "ended" | "server_restart";
+  type?: "confirmation_expired";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ConfirmationTimer".
+ */
+export interface ConfirmationTimer {
+  confirmation_id: string;
+  paused: boolean;
+  remaining_seconds: number;
+  type?: "confirmation_timer";
+}
+/**
+ * ``event`` data (kind ``permission_mode``).
+ */
+export interface PermissionModeChanged {
+  mode: ("default" | "acceptEdits" | "plan" | "bypassPermissions" | "dontAsk") | null;
+  /**
+   * The running run that switched at once, if any.
+   */
+  run: string | null;
+  type?: "permission_mode";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Connected".
+ */
+export interface Connected {
+  limits: {
+    [k: string]: number;
+  };
+  pending_confirmations: ConfirmationInfo[];
+  /**
+   * The permission modes this server accepts (bypassPermissions only with --allow-bypass-permissions).
+   */
+  permission_modes: ("default" | "acceptEdits" | "plan" | "bypassPermissions" | "dontAsk")[];
+  projects: ProjectInfo[];
+  protocol?: number;
+  running_runs: RunInfo[];
+  running_skills: SkillState[];
+  /**
+   * What this connection's token may do (produce: publish and ask only).
+   */
+  scope: "full" | "produce";
+  server_version: string;
+  type?: "connected";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ProjectInfo".
+ */
+export interface ProjectInfo {
+  /**
+   * Background work the project's CLI reports as still running (commands, agents, monitors, scheduled wake-ups); it keeps the CLI up.
+   */
+  background_tasks?: number;
+  epoch: number;
+  /**
+   * The seq of the oldest event kept: 1 unless retention trimmed the log.
+   */
+  first_seq?: number;
+  /**
+   * The seq of the project's last stored event.
+   */
+  head: number;
+  id: string;
+  name: string;
+  path: string;
+  /**
+   * The default of the project's runs.
+   */
+  permission_mode?: ("default" | "acceptEdits" | "plan" | "bypassPermissions" | "dontAsk") | null;
+  queued: number;
+  /**
+   * How much of its log the project keeps.
+   */
+  retention?: RetentionInfo;
+  running_run: string | null;
+  session_id: string | null;
+  status: "idle" | "running";
+  /**
+   * Why the project's event log cannot be written now (disk full, I/O error): its runs wait until it can. null: it can.
+   */
+  store_error?: string | null;
+  /**
+   * What the project's runs have cost so far, in USD.
+   */
+  total_cost_usd?: number;
+}
+/**
+ * The retention policy in force for a project (its own over the server's).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "RetentionInfo".
+ */
+export interface RetentionInfo {
+  /**
+   * Events older than this are deleted; null: no age limit.
+   */
+  max_age_seconds?: number | null;
+  /**
+   * The newest events are kept up to this size (characters of JSON); null: no size limit.
+   */
+  max_bytes?: number | null;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "RunInfo".
+ */
+export interface RunInfo {
+  cost_usd?: number | null;
+  created_at: number;
+  duration_ms?: number | null;
+  error?: string | null;
+  finished_at?: number | null;
+  id: string;
+  num_turns?: number | null;
+  /**
+   * client: a prompt; claude: a follow-up turn.
+   */
+  origin?: "client" | "claude";
+  project: string;
+  prompt: string;
+  session_id?: string | null;
+  started_at?: number | null;
+  state: "queued" | "running" | "completed" | "failed" | "cancelled" | "interrupted";
+  usage?: {
+    [k: string]: unknown;
+  } | null;
+}
+/**
+ * A skill that started and has not ended (an entry of ``running_skills``).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "SkillState".
+ */
+export interface SkillState {
+  /**
+   * The index of the last step started.
+   */
+  current_step: number | null;
+  name: string;
+  producer: string | null;
+  project: string;
+  skill_id: string;
+  source: string | null;
+  started_at: number;
+  total_steps: number;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Ack".
+ */
+export interface Ack {
+  confirmation?: ConfirmationInfo | null;
+  /**
+   * subscribe: the head seq when it began.
+   */
+  head?: number | null;
+  id: string | number | null;
+  /**
+   * subscribe: the project's confirmations waiting for an answer.
+   */
+  pending_confirmations?: ConfirmationInfo[] | null;
+  project?: ProjectInfo | null;
+  projects?: ProjectInfo[] | null;
+  rules?: PermissionRuleInfo[] | null;
+  run?: RunInfo | null;
+  /**
+   * subscribe: the project's skills under way.
+   */
+  running_skills?: SkillState[] | null;
+  /**
+   * token.create: the token itself, shown only this once.
+   */
+  secret?: string | null;
+  /**
+   * session.list: newest first.
+   */
+  sessions?: StoredSessionInfo[] | null;
+  token?: TokenInfo | null;
+  tokens?: TokenInfo[] | null;
+  type?: "ack";
+}
+/**
+ * A remembered allow rule of a project.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "PermissionRuleInfo".
+ */
+export interface PermissionRuleInfo {
+  created_at: number;
+  id: string;
+  /**
+   * Without rule content: the exact input.
+   */
+  input: {
+    [k: string]: unknown;
+  } | null;
+  project: string;
+  /**
+   * The CLI's rule, e.g. the Bash command.
+   */
+  rule_content: string | null;
+  tool_name: string;
+}
+/**
+ * A Claude session the CLI has stored for a project's directory.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "StoredSessionInfo".
+ */
+export interface StoredSessionInfo {
+  /**
+   * It is the project's session.
+   */
+  current: boolean;
+  /**
+   * The session's first prompt, shortened.
+   */
+  first_prompt: string | null;
+  id: string;
+  started_at: number | null;
+  updated_at: number;
+}
+/**
+ * A scoped token (its secret is shown only when it is created).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "TokenInfo".
+ */
+export interface TokenInfo {
+  created_at: number;
+  id: string;
+  name: string;
+  /**
+   * Project ids; null: every project.
+   */
+  projects: string[] | null;
+  scope: "produce";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Error".
+ */
+export interface Error {
+  code:
+    | "bad_json"
+    | "bad_message"
+    | "unknown_type"
+    | "unknown_project"
+    | "not_found"
+    | "not_a_directory"
+    | "bad_path"
+    | "access_denied"
+    | "system_directory"
+    | "duplicate"
+    | "nested"
+    | "contains"
+    | "outside_roots"
+    | "name_invalid"
+    | "name_taken"
+    | "queue_full"
+    | "permission_mode_not_allowed"
+    | "since_out_of_range"
+    | "history_trimmed"
+    | "not_subscribed"
+    | "nothing_to_cancel"
+    | "unknown_confirmation"
+    | "already_answered"
+    | "invalid_option"
+    | "unknown_rule"
+    | "unknown_token"
+    | "unknown_session"
+    | "busy"
+    | "forbidden"
+    | "too_many_pending"
+    | "rate_limited"
+    | "shutting_down"
+    | "internal";
+  /**
+   * history_trimmed: the oldest seq the project keeps.
+   */
+  first_seq?: number | null;
+  id?: string | number | null;
+  message: string;
+  type?: "error";
+}
+/**
+ * Documentation model of the ``event`` frame (sent via :func:`event_frame`).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Event".
+ */
+export interface Event {
+  /**
+   * kind cli: the CLI's stream-json line, unchanged; kind imported: a line of a session's stored transcript (session.use), unchanged.
+   */
+  data: {
+    [k: string]: unknown;
+  };
+  epoch: number;
+  kind: "cli" | "cli_error" | "run" | "session" | "confirmation" | "permission_mode" | "skill" | "imported";
+  project: string;
+  run: string | null;
+  seq: number;
+  type?: "event";
+}
+/**
+ * A live-only token delta (the CLI's ``stream_event``): no seq, never stored.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Delta".
+ */
+export interface Delta {
+  data: unknown;
+  project: string;
+  run: string | null;
+  type?: "delta";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "CaughtUp".
+ */
+export interface CaughtUp {
+  project: string;
+  seq: number;
+  type?: "caught_up";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ProjectStatus".
+ */
+export interface ProjectStatus {
+  project: ProjectInfo;
+  type?: "project_status";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ProjectRemoved".
+ */
+export interface ProjectRemoved {
+  project: string;
+  type?: "project_removed";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "HeartbeatAck".
+ */
+export interface HeartbeatAck {
+  id?: string | number | null;
+  server_time: number;
+  type?: "heartbeat_ack";
+}
+/**
+ * To the connection that sent ``confirmation.request``: how it ended.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ConfirmationResult".
+ */
+export interface ConfirmationResult {
+  confirmation_id: string;
+  expired: boolean;
+  /**
+   * The id of the confirmation.request.
+   */
+  id: string | number | null;
+  remember: boolean;
+  /**
+   * The chosen option, or let_claude when it expired.
+   */
+  response: string;
+  type?: "confirmation_result";
+}

@@ -7,7 +7,7 @@
 
 import { RequestFailed } from "./connection";
 import { h } from "./dom";
-import type { ProjectInfo, StoredSessionInfo } from "./protocol";
+import type { ProjectInfo, StoredSessionInfo } from "./wire";
 
 export interface SessionRequests {
   list(project: string): Promise<StoredSessionInfo[]>;

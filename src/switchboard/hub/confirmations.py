@@ -1,4 +1,4 @@
-"""Confirmations: Claude asks (a ``can_use_tool`` control request), any client answers.
+"""Confirmations: the agent asks (a :class:`PermissionAsk`), any client answers.
 
 Each question becomes a confirmation with options and a countdown. Its life is told
 in ``confirmation`` events of the project's log (so subscribers and replays see it):
@@ -7,7 +7,7 @@ in ``confirmation`` events of the project's log (so subscribers and replays see 
 resumes the countdown. The first valid answer wins: it is taken from the pending set
 before anything is awaited, so a second answer finds it gone.
 
-Skills ask too (seed 003's ``request_confirmation``): such a confirmation has kind
+Skills ask too (the skill API's ``request_confirmation``): such a confirmation has kind
 ``skill``, the producer's options, and falls back to ``let_claude`` instead of deny.
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from switchboard.protocol.control import PermissionRequest
+from switchboard.agents.base import PermissionAsk
 from switchboard.protocol.messages import (
     ConfirmationAnswered,
     ConfirmationEvent,
@@ -32,7 +32,7 @@ from switchboard.protocol.messages import (
     ErrorCode,
 )
 from switchboard.protocol.skills import LET_CLAUDE, SkillQuestion
-from switchboard.store.rules import RuleStore
+from switchboard.store.ports import RuleStore
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +46,12 @@ ExpiryReason = Literal["timeout", "cancelled", "withdrawn", "ended", "server_res
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """What goes back to the CLI."""
+    """What goes back to whoever asked (the agent, a skill)."""
 
     allow: bool
     updated_input: dict[str, Any] | None = None
+    answers: dict[str, str] | None = None
+    """A question's answers: each question's text and the answer chosen."""
     message: str = ""
     response: str = ""
     """The option chosen (for a skill: its answer, or let_claude on expiry)."""
@@ -70,25 +72,16 @@ class ConfirmationError(Exception):
         self.message = message
 
 
-def kind_of(tool_name: str) -> ConfirmationKind:
-    if tool_name == "AskUserQuestion":
-        return "question"
-    if tool_name == "ExitPlanMode":
-        return "plan"
-    return "tool_permission"
-
-
 @dataclass(slots=True)
 class Confirmation:
     id: str
     project_id: str
     run_id: str | None
-    request: PermissionRequest | None  # None: a skill asks
+    request: PermissionAsk | None  # None: a skill asks
     deliver: Deliver
     timeout_seconds: float
     skill: SkillQuestion | None = None
     skill_options: tuple[str, ...] = ()
-    plan: str | None = None
     created_at: float = field(default_factory=time.time)
     remaining: float = 0.0  # seconds left, as of ``since`` (loop time)
     since: float = 0.0
@@ -97,17 +90,7 @@ class Confirmation:
 
     @property
     def kind(self) -> ConfirmationKind:
-        return "skill" if self.request is None else kind_of(self.request.tool_name)
-
-    @property
-    def questions(self) -> list[dict[str, Any]]:
-        """AskUserQuestion's questions (each with ``question`` and ``options``)."""
-        if self.request is None:
-            return []
-        found = self.request.input.get("questions")
-        if not isinstance(found, list):
-            return []
-        return [q for q in found if isinstance(q, dict) and isinstance(q.get("question"), str)]
+        return "skill" if self.request is None else self.request.kind
 
     @property
     def options(self) -> list[str]:
@@ -115,10 +98,9 @@ class Confirmation:
         (free text is accepted for questions too, and ``deny`` declines); a skill's own."""
         if self.request is None:
             return list(self.skill_options)
-        if self.kind != "question" or not self.questions:
+        if self.kind != "question" or not self.request.questions:
             return TOOL_OPTIONS
-        labels = [o.get("label") for o in self.questions[0].get("options") or []]
-        return [label for label in labels if isinstance(label, str)]
+        return list(self.request.questions[0].options)
 
     def remaining_now(self) -> float:
         if self.paused:
@@ -137,7 +119,7 @@ class Confirmation:
             input=request.input if request is not None else {},
             suggestions=request.suggestions if request is not None else [],
             skill=self.skill,
-            plan=self.plan,
+            plan=request.plan if request is not None else None,
             options=self.options,
             timeout_seconds=self.timeout_seconds,
             remaining_seconds=round(self.remaining_now(), 3),
@@ -188,19 +170,17 @@ class ConfirmationBook:
         self,
         project_id: str,
         run_id: str | None,
-        request: PermissionRequest,
+        request: PermissionAsk,
         deliver: Deliver,
-        plan: str | None = None,
     ) -> Confirmation:
-        """Register Claude's question, log it, start its countdown (``plan``: the plan
-        an ExitPlanMode asks to approve, when it is not in the request's input)."""
-        timeout = self._timeouts[kind_of(request.tool_name)]
+        """Register the agent's question, log it, start its countdown."""
+        timeout = self._timeouts[request.kind]
         confirmation = Confirmation(
-            uuid.uuid4().hex[:16], project_id, run_id, request, deliver, timeout, plan=plan
+            uuid.uuid4().hex[:16], project_id, run_id, request, deliver, timeout
         )
         if not await self._begin(confirmation):
             return confirmation  # answered or expired while it was being logged
-        rule = self._rules.match(project_id, request) if self._rules is not None else None
+        rule = self._rules.match(project_id, request.rule_keys) if self._rules is not None else None
         if rule is not None:  # remembered: answered at once, and everyone sees by what
             await self.answer(confirmation.id, "allow", by="rule", rule=rule.id)
         elif self._on_open is not None:
@@ -262,15 +242,16 @@ class ConfirmationBook:
         request = confirmation.request
         if request is None:
             return await self._answer_skill(confirmation, response, remember, message)
-        if confirmation.kind == "question" and confirmation.questions and response != DENY:
-            updated_input = _answered_input(confirmation, response, answers)
+        chosen: dict[str, str] | None = None
+        if confirmation.kind == "question" and request.questions and response != DENY:
+            chosen = _chosen_answers(request, response, answers)
             response = "allow" if answers else response
         elif response not in TOOL_OPTIONS:
             options = ", ".join(TOOL_OPTIONS)
             raise ConfirmationError("invalid_option", f"answer with one of: {options}")
         self._settle(confirmation, "answered")
         if response != DENY:
-            decision = Decision(True, updated_input or request.input, response="allow")
+            decision = Decision(True, updated_input, chosen, response="allow")
         else:
             decision = Decision(False, message=message or "The user denied this.", response=DENY)
         await self._deliver(confirmation, decision)  # first: nothing may keep it from the CLI
@@ -278,7 +259,7 @@ class ConfirmationBook:
         rememberable = confirmation.kind != "question"  # answers are not rules
         if remember and rememberable and response == "allow" and self._rules is not None:
             try:
-                stored = await self._rules.remember(confirmation.project_id, request)
+                stored = await self._rules.remember(confirmation.project_id, request.rule_keys)
             except Exception as exc:
                 log.error("could not remember a rule for %s: %s", confirmation.id, exc)
             else:
@@ -315,7 +296,7 @@ class ConfirmationBook:
         return confirmation
 
     async def set_paused(self, confirmation_id: str, paused: bool) -> Confirmation:
-        """Pause or resume a countdown for everyone (seed 003's pause/resume_timer)."""
+        """Pause or resume a countdown for everyone (the skill API's pause/resume_timer)."""
         confirmation = self.get(confirmation_id)
         if confirmation.paused != paused:
             now = asyncio.get_running_loop().time()
@@ -452,13 +433,13 @@ class ConfirmationBook:
             log.warning("the CLI no longer waited for confirmation %s", confirmation.id)
 
 
-def _answered_input(
-    confirmation: Confirmation, response: str, answers: dict[str, str | list[str]] | None
-) -> dict[str, Any]:
-    """AskUserQuestion's input with ``answers`` (question text → chosen label(s) or free
-    text), which is how the CLI takes the user's choice. ``response`` answers a single
-    question; ``answers`` is needed when there are several."""
-    texts = [q["question"] for q in confirmation.questions]
+def _chosen_answers(
+    request: PermissionAsk, response: str, answers: dict[str, str | list[str]] | None
+) -> dict[str, str]:
+    """Each question's text and the answer chosen (labels joined with ", ", or free
+    text). ``response`` answers a single question; ``answers`` is needed when there are
+    several."""
+    texts = [question.text for question in request.questions]
     if answers is None:
         if len(texts) != 1:
             raise ConfirmationError(
@@ -471,6 +452,4 @@ def _answered_input(
         raise ConfirmationError(
             "invalid_option", f"'answers' must answer exactly these questions: {texts}"
         )
-    joined = {q: ", ".join(a) if isinstance(a, list) else a for q, a in answers.items()}
-    asked = confirmation.request.input if confirmation.request is not None else {}
-    return {**asked, "answers": joined}
+    return {q: ", ".join(a) if isinstance(a, list) else a for q, a in answers.items()}

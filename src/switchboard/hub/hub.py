@@ -10,27 +10,26 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from sqlalchemy import Engine
-
-from switchboard.exceptions import AgentError, ClaudeNotFoundError, StoreError
+from switchboard.agents.base import AgentDriver
+from switchboard.exceptions import AgentError, ConfigError, StoreError
 from switchboard.hub.bus import EventBus
 from switchboard.hub.confirmations import Confirmation, ConfirmationBook, Deliver, ExpiryReason
+from switchboard.hub.fanout import Broadcaster
 from switchboard.hub.notify import ConfirmationNotifier
 from switchboard.hub.recovery import ProcessRegistry
 from switchboard.hub.retention import Retention
-from switchboard.hub.runs import Run, RunStore
+from switchboard.hub.running_skills import SkillBoard
+from switchboard.hub.runs import Run
 from switchboard.hub.session import UNRECORDED, ProjectSession, SessionServices, SessionSettings
-from switchboard.hub.skills import SkillBoard
-from switchboard.hub.stored_sessions import ImportLimits, StoredSessions
+from switchboard.hub.stored_sessions import StoredSessions
 from switchboard.hub.turn import TurnOutcome
 from switchboard.protocol.messages import (
     ConfirmationEvent,
@@ -51,12 +50,15 @@ from switchboard.protocol.messages import (
     encode,
 )
 from switchboard.protocol.skills import AnySkillEvent, SkillFailed, SkillQuestion
-from switchboard.store.events import EventLog, NewEvent, StoredEvent
-from switchboard.store.projects import ProjectRecord, ProjectStore
-from switchboard.store.retention import RetentionPolicy, RetentionStore
-from switchboard.store.rules import PermissionRule, RuleStore
-from switchboard.store.tokens import ScopedToken, TokenStore
-from switchboard.store.writer import Writer
+from switchboard.store.ports import Stores
+from switchboard.store.records import (
+    NewEvent,
+    PermissionRule,
+    ProjectRecord,
+    RetentionPolicy,
+    ScopedToken,
+    StoredEvent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +68,6 @@ STOP_MARGIN = 5.0
 """Seconds on top of the grace periods before a run that will not stop is abandoned."""
 RESERVED_PRODUCERS = frozenset({"embedded", "server token"})
 """Producer names the server gives; a scoped token may not take one."""
-MISSING_SESSION = "No conversation found"
-"""How the CLI says that ``--resume`` named a session it does not have."""
 INTERRUPTED_SKILL = "the server stopped while this skill was running"
 STORE_RETRY_SECONDS = 5.0
 """While a project's log refuses writes, how often its worker tries again (a new prompt
@@ -132,20 +132,28 @@ class Hub:
     """Open with :meth:`start`, end with :meth:`close`."""
 
     def __init__(
-        self, engine: Engine, session_settings: SessionSettings, limits: HubLimits
+        self,
+        stores: Stores,
+        broadcaster: Broadcaster,
+        agents: AgentDriver,
+        session_settings: SessionSettings,
+        limits: HubLimits,
     ) -> None:
-        self.engine = engine
+        self._stores = stores
+        unknown = set(agents.permission_modes) - set(get_args(PermissionMode))
+        if unknown:
+            raise ConfigError(f"{agents.name} offers modes the protocol lacks: {sorted(unknown)}")
+        self.agents = agents
         self.limits = limits
         self.session_settings = session_settings
         self.instance = uuid.uuid4().hex
-        self._writer = Writer(engine)
-        self.projects = ProjectStore(engine, self._writer)
-        self.bus = EventBus(EventLog(engine, self._writer))
-        self.runs = RunStore(engine, self._writer)
-        self.registry = ProcessRegistry(engine, self._writer, self.instance)
-        self.rules = RuleStore(engine, self._writer)
-        self.tokens = TokenStore(engine, self._writer)
-        self.retention_policies = RetentionStore(engine, self._writer)
+        self.projects = stores.projects
+        self.bus = EventBus(stores.events, broadcaster)
+        self.runs = stores.runs
+        self.registry = ProcessRegistry(stores.processes, self.instance)
+        self.rules = stores.rules
+        self.tokens = stores.tokens
+        self.retention_policies = stores.retention
         self.retention = Retention(
             self.bus,
             self.retention_policies,
@@ -155,9 +163,7 @@ class Hub:
         )
         self._trimming: asyncio.Task[None] | None = None
         self.skills = SkillBoard()
-        self.stored_sessions = StoredSessions(
-            session_settings.env, ImportLimits(max_line_bytes=session_settings.max_line_bytes)
-        )
+        self.stored_sessions = StoredSessions(agents)
         self.notifier = (
             ConfirmationNotifier(list(limits.on_confirmation)) if limits.on_confirmation else None
         )
@@ -197,7 +203,7 @@ class Hub:
         for record in self.projects.all():
             self._add_state(record.id).cost_usd = costs.get(record.id, 0.0)
             await self._close_what_skills_left_open(record.id)
-        for run in await self.runs.unfinished():
+        for run in map(Run.from_record, await self.runs.unfinished()):
             state = self._states.get(run.project_id)
             if state is None:
                 continue
@@ -237,8 +243,7 @@ class Hub:
             await self.registry.close()
             if self.notifier is not None:
                 await self.notifier.aclose()
-            self._writer.close()
-            self.engine.dispose()
+            self._stores.close()
         finally:
             for closed in self.on_closed:
                 closed()
@@ -350,7 +355,7 @@ class Hub:
                     f"(the limit is {self.limits.max_queued_runs}); wait or cancel one",
                 )
             run = Run.new(record.id, text, options)
-            await self.runs.insert(run)
+            await self.runs.insert(run.record())
             await self._record(state, run, saved=True, notify=False)
             state.queue.append(run)
             state.wake.set()
@@ -465,11 +470,22 @@ class Hub:
         self._notify(ProjectStatus(project=info))
         return info
 
+    def permission_modes(self) -> list[str]:
+        """The modes the agent knows and this server allows, as clients offer them."""
+        allowed = self.limits.allow_bypass_permissions
+        return [m for m in self.agents.permission_modes if allowed or m != "bypassPermissions"]
+
     def _check_mode(self, mode: str | None) -> None:
         if mode == "bypassPermissions" and not self.limits.allow_bypass_permissions:
             raise HubError(
                 "permission_mode_not_allowed",
                 "bypassPermissions is off on this server (--allow-bypass-permissions)",
+            )
+        if mode is not None and mode not in self.agents.permission_modes:
+            known = ", ".join(self.agents.permission_modes)
+            raise HubError(
+                "permission_mode_not_allowed",
+                f"{self.agents.name} has no permission mode {mode!r} (it knows: {known})",
             )
 
     def rules_of(self, key: str) -> list[PermissionRuleInfo]:
@@ -482,7 +498,7 @@ class Hub:
             raise HubError("unknown_rule", f"{record.name} has no rule {rule_id!r}")
         return rule_info(rule)
 
-    # -- skills and producers (seed 003) ------------------------------------------------
+    # -- skills and producers (the skill API) ------------------------------------------------
 
     async def publish_skill_event(
         self,
@@ -564,6 +580,7 @@ class Hub:
     def _add_state(self, project_id: str) -> _Project:
         state = _Project(project_id)
         services = SessionServices(
+            self.agents,
             self.bus,
             self.projects,
             self.registry,
@@ -652,7 +669,7 @@ class Hub:
         ``STORE_RETRY_SECONDS``)."""
         while not self._stopping(state):
             state.wake.clear()
-            free = await asyncio.to_thread(self._free_disk)
+            free = await asyncio.to_thread(self._stores.free_bytes)
             if free is None or free >= self.limits.min_free_disk:
                 state.store_error = None
                 log.info("project %s runs again (%s bytes free)", state.id, free)
@@ -660,13 +677,6 @@ class Hub:
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(state.wake.wait(), STORE_RETRY_SECONDS)
-
-    def _free_disk(self) -> int | None:
-        """Bytes free for the database's files, if it is a file (SQLite)."""
-        if self.engine.dialect.name != "sqlite" or not self.engine.url.database:
-            return None
-        stats = os.statvfs(Path(self.engine.url.database).parent)
-        return stats.f_bavail * stats.f_frsize
 
     async def _execute(self, state: _Project, run: Run) -> None:
         run.state = "running"
@@ -689,7 +699,7 @@ class Hub:
             return None
         run = Run.new(state.id, "", RunOptions(), origin="claude")
         run.state, run.started_at = "running", time.time()
-        await self.runs.insert(run)
+        await self.runs.insert(run.record())
         state.follow_up = run
         await self._record(state, run, saved=True)
         turn = asyncio.create_task(state.session.follow(run), name=f"run-{run.id}")
@@ -731,8 +741,9 @@ class Hub:
                 outcome = turn.result()
             else:
                 outcome = TurnOutcome(None, "the run would not stop and was abandoned")
-        except (AgentError, ClaudeNotFoundError) as exc:
-            outcome, timed_out = TurnOutcome(None, f"claude could not start: {exc}"), False
+        except AgentError as exc:
+            why = f"{self.agents.name} could not start: {exc}"
+            outcome, timed_out = TurnOutcome(None, why), False
         finally:
             cancelled.cancel()
         await self.confirmations.expire_where("ended", run_id=run.id)
@@ -790,26 +801,27 @@ class Hub:
 
     def _conclude(self, run: Run, outcome: TurnOutcome, timed_out: bool) -> None:
         run.finished_at = time.time()
-        if outcome.metrics is not None:
-            run.take_metrics(outcome.metrics)
-        if self.closing and outcome.result is None:
+        ended = outcome.ended
+        if ended is not None:
+            run.take_metrics(ended.metrics)
+        if self.closing and ended is None:
             run.state, run.error = "interrupted", "the server shut down during this run"
         elif run.cancel_requested.is_set():
             run.state, run.error = "cancelled", "cancelled by a client"
         elif timed_out:
             run.state = "failed"
             run.error = f"timed out after {self.limits.run_timeout:g} s; claude was stopped"
-        elif outcome.result is None:
-            run.state, run.error = "failed", outcome.error or "claude ended without a result"
-        elif outcome.failure is not None:
-            run.state, run.error = "failed", outcome.failure
+        elif ended is None:
+            why = outcome.error or f"{self.agents.name} ended without a result"
+            run.state, run.error = "failed", why
+        elif ended.failure is not None:
+            run.state, run.error = "failed", ended.failure
         else:
             run.state = "completed"
 
     @staticmethod
     def _lost_session(outcome: TurnOutcome) -> bool:
-        errors = (outcome.result or {}).get("errors")
-        return isinstance(errors, list) and any(MISSING_SESSION in str(e) for e in errors)
+        return outcome.ended is not None and outcome.ended.lost_session
 
     async def _close_open_confirmations(
         self, project_id: str, run_id: str | None, logged: list[StoredEvent] | None = None
@@ -869,7 +881,7 @@ class Hub:
     ) -> None:
         """Save the run's state, log it as an event, tell the listeners (``notify``)."""
         if not saved:
-            await self.runs.save(run)
+            await self.runs.save(run.record())
         record = self.projects.get(state.id)
         info = run.info()
         await self.bus.append(

@@ -1,7 +1,8 @@
 """Remember the CLI process groups this server starts, and stop those a crash left.
 
-Each spawn is recorded in ``agent_processes`` with the process's start time (field 22
-of ``/proc/PID/stat``, in clock ticks since boot) and its confinement (environment
+Each spawn is recorded in the store's process table
+(:class:`~switchboard.store.ports.ProcessTable`) with the process's start time (field
+22 of ``/proc/PID/stat``, in clock ticks since boot) and its confinement (environment
 marker, cgroup: see :mod:`switchboard.agents.containment`). The next server instance
 kills every recorded group whose leader still has that start time, so a reused PID is
 never hit, every process in the recorded cgroup or carrying the recorded marker (those
@@ -13,10 +14,6 @@ import logging
 import os
 import signal
 import time
-from dataclasses import dataclass
-
-from sqlalchemy import Engine, delete, insert, select
-from sqlalchemy.engine import Connection
 
 from switchboard.agents.containment import (
     Confinement,
@@ -25,29 +22,17 @@ from switchboard.agents.containment import (
     stop_leftover,
 )
 from switchboard.agents.process import group_members, start_ticks
-from switchboard.store.schema import agent_processes
-from switchboard.store.writer import Writer
+from switchboard.store.ports import ProcessTable
+from switchboard.store.records import Leftover
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Leftover:
-    pgid: int
-    pid: int
-    start_ticks: int | None
-    project_id: str | None
-    run_id: str | None
-    marker: str | None = None
-    cgroup: str | None = None
 
 
 class ProcessRegistry:
     """This instance's spawned groups, persisted so that the next instance can stop them."""
 
-    def __init__(self, engine: Engine, writer: Writer, instance: str) -> None:
-        self._engine = engine
-        self._writer = writer
+    def __init__(self, table: ProcessTable, instance: str) -> None:
+        self._table = table
         self.instance = instance
         self.containment = Containment(instance)
         """How CLIs are confined: markers only until :meth:`open` finds a cgroup."""
@@ -73,48 +58,23 @@ class ProcessRegistry:
     ) -> None:
         """Note a CLI this instance started (``project_id`` None: a ``/ws/claude`` one)."""
         cgroup = confinement.cgroup if confinement is not None else None
-        row = {
-            "pgid": pid,
-            "server_instance": self.instance,
-            "pid": pid,
-            "start_ticks": start_ticks(pid),
-            "project_id": project_id,
-            "run_id": run_id,
-            "started_at": time.time(),
-            "marker": confinement.marker if confinement is not None else None,
-            "cgroup": str(cgroup) if cgroup is not None else None,
-        }
-
-        def write(connection: Connection) -> None:
-            connection.execute(insert(agent_processes).values(**row))
-
-        await self._writer.submit(write)
+        process = Leftover(
+            pgid=pid,
+            pid=pid,
+            start_ticks=start_ticks(pid),
+            project_id=project_id,
+            run_id=run_id,
+            marker=confinement.marker if confinement is not None else None,
+            cgroup=str(cgroup) if cgroup is not None else None,
+        )
+        await self._table.add(self.instance, process, time.time())
 
     async def forget(self, pid: int) -> None:
-        def write(connection: Connection) -> None:
-            connection.execute(
-                delete(agent_processes).where(
-                    agent_processes.c.server_instance == self.instance,
-                    agent_processes.c.pgid == pid,
-                )
-            )
-
-        await self._writer.submit(write)
+        await self._table.remove(self.instance, pid)
 
     async def stop_leftovers(self) -> list[Leftover]:
         """Kill the groups other instances recorded and forget them; returns them."""
-        query = select(agent_processes).where(agent_processes.c.server_instance != self.instance)
-
-        def read() -> list[Leftover]:
-            with self._engine.connect() as connection:
-                return [
-                    Leftover(
-                        r.pgid, r.pid, r.start_ticks, r.project_id, r.run_id, r.marker, r.cgroup
-                    )
-                    for r in connection.execute(query)
-                ]
-
-        leftovers = await asyncio.to_thread(read)
+        leftovers = await self._table.of_others(self.instance)
         for leftover in leftovers:
             killed = await asyncio.to_thread(_kill_leftover, leftover)
             if killed:
@@ -124,13 +84,7 @@ class ProcessRegistry:
                     leftover.pgid,
                     leftover.project_id or "/ws/claude",
                 )
-
-        def write(connection: Connection) -> None:
-            connection.execute(
-                delete(agent_processes).where(agent_processes.c.server_instance != self.instance)
-            )
-
-        await self._writer.submit(write)
+        await self._table.remove_others(self.instance)
         return leftovers
 
 

@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable
 
 from switchboard.exceptions import StoreError
 from switchboard.hub.bus import EventBus
-from switchboard.store.retention import RetentionPolicy, RetentionStore
+from switchboard.store.ports import RetentionStore
+from switchboard.store.records import RetentionPolicy
 
 log = logging.getLogger(__name__)
 

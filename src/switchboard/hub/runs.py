@@ -1,21 +1,15 @@
-"""Runs: one prompt each, persisted in the ``runs`` table as they change state."""
+"""Runs: one prompt each, stored (:class:`~switchboard.store.ports.RunStore`) as they
+change state."""
 
 import asyncio
-import json
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
-from sqlalchemy.engine import Connection
-
-from switchboard.agents.turns import TurnMetrics
+from switchboard.agents.base import TurnMetrics
 from switchboard.protocol.messages import RunInfo, RunOptions, RunOrigin, RunState
-from switchboard.store.schema import runs
-from switchboard.store.writer import Writer
-
-UNFINISHED: tuple[RunState, ...] = ("queued", "running")
+from switchboard.store.records import UNFINISHED, RunRecord
 
 
 @dataclass(slots=True)
@@ -76,83 +70,43 @@ class Run:
         self.usage = metrics.usage
         self.session_id = metrics.session_id or self.session_id
 
-    def _row(self) -> dict[str, Any]:
-        return {
-            "state": self.state,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "duration_ms": self.duration_ms,
-            "num_turns": self.num_turns,
-            "cost_usd": self.cost_usd,
-            "usage": json.dumps(self.usage) if self.usage is not None else None,
-            "session_id": self.session_id,
-            "error": self.error,
-        }
-
-
-class RunStore:
-    """Writes runs through the store's writer thread; reads off the event loop."""
-
-    def __init__(self, engine: Engine, writer: Writer) -> None:
-        self._engine = engine
-        self._writer = writer
-
-    async def insert(self, run: Run) -> None:
-        row = {
-            "id": run.id,
-            "project_id": run.project_id,
-            "prompt": run.prompt,
-            "options": run.options.model_dump_json(exclude_none=True),
-            "created_at": run.created_at,
-            "origin": run.origin,
-            **run._row(),
-        }
-
-        def write(connection: Connection) -> None:
-            connection.execute(insert(runs).values(**row))
-
-        await self._writer.submit(write)
-
-    async def save(self, run: Run) -> None:
-        row = run._row()
-
-        def write(connection: Connection) -> None:
-            connection.execute(update(runs).where(runs.c.id == run.id).values(**row))
-
-        await self._writer.submit(write)
-
-    async def unfinished(self) -> list[Run]:
-        """Queued and running runs, oldest first (what a previous instance left)."""
-        query = select(runs).where(runs.c.state.in_(UNFINISHED)).order_by(runs.c.created_at)
-
-        def read() -> list[Run]:
-            with self._engine.connect() as connection:
-                return [_from_row(row._mapping) for row in connection.execute(query)]
-
-        return await asyncio.to_thread(read)
-
-    async def costs_by_project(self) -> dict[str, float]:
-        """What each project's runs have cost so far."""
-        query = select(runs.c.project_id, func.coalesce(func.sum(runs.c.cost_usd), 0.0)).group_by(
-            runs.c.project_id
+    def record(self) -> RunRecord:
+        """The run as stored."""
+        return RunRecord(
+            id=self.id,
+            project_id=self.project_id,
+            prompt=self.prompt,
+            options=self.options,
+            state=self.state,
+            created_at=self.created_at,
+            origin=self.origin,
+            started_at=self.started_at,
+            finished_at=self.finished_at,
+            duration_ms=self.duration_ms,
+            num_turns=self.num_turns,
+            cost_usd=self.cost_usd,
+            usage=self.usage,
+            session_id=self.session_id,
+            error=self.error,
         )
 
-        def read() -> dict[str, float]:
-            with self._engine.connect() as connection:
-                return {row[0]: float(row[1]) for row in connection.execute(query)}
-
-        return await asyncio.to_thread(read)
-
-
-def _from_row(row: Any) -> Run:
-    return Run(
-        id=row["id"],
-        project_id=row["project_id"],
-        prompt=row["prompt"],
-        options=RunOptions.model_validate_json(row["options"] or "{}"),
-        state=row["state"],
-        created_at=row["created_at"],
-        started_at=row["started_at"],
-        session_id=row["session_id"],
-        origin=row["origin"],
-    )
+    @classmethod
+    def from_record(cls, record: RunRecord) -> "Run":
+        """A stored run, live again (one a previous instance left unfinished)."""
+        return cls(
+            id=record.id,
+            project_id=record.project_id,
+            prompt=record.prompt,
+            options=record.options,
+            state=record.state,
+            created_at=record.created_at,
+            started_at=record.started_at,
+            finished_at=record.finished_at,
+            duration_ms=record.duration_ms,
+            num_turns=record.num_turns,
+            cost_usd=record.cost_usd,
+            usage=record.usage,
+            session_id=record.session_id,
+            error=record.error,
+            origin=record.origin,
+        )

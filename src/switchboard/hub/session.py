@@ -1,48 +1,52 @@
-"""One project's Claude session: the CLI process that serves its runs, one turn at a time.
+"""One project's Claude session: the agent process that serves its runs, one turn at a
+time.
 
-The process stays up between runs (each run is one more user message on its stdin) and
-is stopped after ``idle_timeout`` seconds without a turn, when a run asks for other
-options (model, permission mode), or after ``session.new`` / ``session.use``. The next
-run then starts a process with ``--resume=<the project's session id>``, so the
-conversation carries on.
+The process stays up between runs (each run is one more prompt) and is stopped after
+``idle_timeout`` seconds without a turn, when a run asks for other options (model,
+permission mode), or after ``session.new`` / ``session.use``. The next run then starts
+a process that resumes the project's session, so the conversation carries on.
 
-A ``result`` ends a turn, not the CLI's work: while the CLI reports background work
-(:class:`~switchboard.agents.background.BackgroundWork`), the process is kept (up to
+The end of a turn is not the end of the agent's work: while the agent reports
+background work (``background_pending``), the process is kept (up to
 ``background_timeout`` after its last turn), options change in place rather than by a
-restart, and when the CLI starts a turn by itself, that turn becomes a run of its own
+restart, and when the agent starts a turn by itself, that turn becomes a run of its own
 (origin ``claude``, recorded by the hub through ``SessionServices.follow_up``).
 
-Every line the CLI prints is appended to the project's event log attributed to the
-turn's run (lines between turns belong to no run), except ``stream_event`` token
-deltas, which are published live only.
+Every line the agent prints is appended to the project's event log attributed to the
+turn's run (lines between turns belong to no run), except token deltas, which are
+published live only. The agent is reached through its driver
+(:mod:`switchboard.agents.base`) only.
 """
 
 import asyncio
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
-from switchboard.agents.claude import ClaudeOptions, ClaudeProcess
-from switchboard.agents.discovery import find_claude
-from switchboard.agents.turns import TurnAccounting
+from switchboard.agents.base import (
+    AgentConnection,
+    AgentDriver,
+    AskAnswer,
+    LaunchSpec,
+    PermissionAsk,
+)
 from switchboard.exceptions import AgentError, AgentGoneError, AgentSpawnError, StoreError
 from switchboard.hub.bus import EventBus
 from switchboard.hub.confirmations import ConfirmationBook, Decision
-from switchboard.hub.plans import plan_for, plans_directory
 from switchboard.hub.recovery import ProcessRegistry
 from switchboard.hub.runs import Run
 from switchboard.hub.session_output import OutputTaker
-from switchboard.hub.turn import CliProcess, Turn, TurnOutcome
-from switchboard.protocol.control import PermissionRequest
+from switchboard.hub.turn import LiveAgent, OptionsKey, Turn, TurnOutcome
+from switchboard.store.ports import ProjectStore
 from switchboard.store.project_paths import (
     ProjectPathError,
     directory_cwd,
     open_project_directory,
 )
-from switchboard.store.projects import ProjectRecord, ProjectStore
+from switchboard.store.records import ProjectRecord
 
 log = logging.getLogger(__name__)
 
@@ -56,16 +60,12 @@ MODE_SWITCH_SECONDS = 10.0
 
 @dataclass(frozen=True, slots=True)
 class SessionSettings:
-    claude_bin: str | None
-    env: Mapping[str, str]
-    max_line_bytes: int
     kill_grace: float
     interrupt_grace: float
     idle_timeout: float
-    partial_messages: bool
-    background_timeout: float = 3600.0
-    process_containment: str = "auto"
-    """How CLIs are confined (auto, cgroup, marker): see ``--process-containment``."""
+    background_timeout: float
+    process_containment: str
+    """How agents are confined (auto, cgroup, marker): see ``--process-containment``."""
 
 
 FollowUpStarter = Callable[[], Awaitable[Run | None]]
@@ -76,6 +76,7 @@ FollowUpStarter = Callable[[], Awaitable[Run | None]]
 class SessionServices:
     """The parts of the hub a session works with."""
 
+    agents: AgentDriver
     bus: EventBus
     projects: ProjectStore
     registry: ProcessRegistry
@@ -86,7 +87,7 @@ class SessionServices:
 
 
 class ProjectSession:
-    """Owns at most one CLI process for one project."""
+    """Owns at most one agent process for one project; answers its questions."""
 
     def __init__(
         self, project_id: str, settings: SessionSettings, services: SessionServices
@@ -94,7 +95,7 @@ class ProjectSession:
         self.project_id = project_id
         self.settings = settings
         self._services = services
-        self._process: CliProcess | None = None
+        self._process: LiveAgent | None = None
         self.turn: Turn | None = None
         """The turn under way, if any (its run's events are attributed to it)."""
         self._turn_ended = asyncio.Event()
@@ -104,8 +105,6 @@ class ProjectSession:
         self._closed = False
         self._idle_timer: asyncio.TimerHandle | None = None
         self._idle_stop: asyncio.Task[None] | None = None
-        self.plan_file: Path | None = None  # the last one Claude wrote (hub/plans.py)
-        self.plans_directory = plans_directory(settings.env)
         self._output = OutputTaker(self, services.bus, services.projects)
 
     @property
@@ -114,45 +113,44 @@ class ProjectSession:
 
     @property
     def pid(self) -> int | None:
-        return self._process.claude.pid if self._process is not None else None
+        return self._process.agent.pid if self._process is not None else None
 
     @property
     def background_tasks(self) -> int:
         process = self._process
-        return process.background.pending(time.monotonic()) if process is not None else 0
+        return process.agent.background_pending() if process is not None else 0
 
     def retire(self) -> None:
         """The project's session changed (session.new / session.use): the current
         process is stopped once idle, and the next run starts one for the new session.
         Background work of the old session stops with it."""
-        self.plan_file = None
         if self._process is not None:
             self._process.retired = True
         if self.turn is None:
             self._schedule_idle_stop(0)
 
-    def is_current(self, claude: ClaudeProcess) -> bool:
-        """``claude`` is the process of the project's session (not a retired one)."""
+    def is_current(self, agent: AgentConnection) -> bool:
+        """``agent`` is the process of the project's session (not a retired one)."""
         process = self._process
-        return process is not None and process.claude is claude and not process.retired
+        return process is not None and process.agent is agent and not process.retired
 
     async def execute(self, run: Run, project: ProjectRecord) -> TurnOutcome:
-        """Run one turn. Raises AgentError / ClaudeNotFoundError if no CLI could start."""
+        """Run one turn. Raises AgentError if no agent could start."""
         self._cancel_idle_stop()
         if self._idle_stop is not None:
             await self._idle_stop
-        claude = None
-        while not run.cancel_requested.is_set() and (claude is None or self.turn is not None):
-            await self._turn_ended.wait()  # a follow-up turn Claude began goes first
-            claude = await self._ensure_process(run, project)
-        if claude is None or run.cancel_requested.is_set():  # before or while starting
+        agent = None
+        while not run.cancel_requested.is_set() and (agent is None or self.turn is not None):
+            await self._turn_ended.wait()  # a follow-up turn the agent began goes first
+            agent = await self._ensure_process(run, project)
+        if agent is None or run.cancel_requested.is_set():  # before or while starting
             return TurnOutcome(None, "stopped before it started")
-        turn = self._begin_turn(run, claude)
+        turn = self._begin_turn(run, agent)
         try:
             try:
-                await claude.send_user(run.prompt)
+                await agent.send_prompt(run.prompt)
             except AgentGoneError:
-                log.info("claude exited before taking the prompt of run %s", run.id)
+                log.info("the agent exited before taking the prompt of run %s", run.id)
             return await turn.outcome
         finally:
             self._end_turn(turn)
@@ -165,12 +163,11 @@ class ProjectSession:
         return await outcome
 
     async def switch_mode(self, mode: str) -> bool:
-        """Switch the running CLI's permission mode (control protocol); True if it did."""
+        """Switch the running agent's permission mode; True if it did."""
         process = self._process
-        if process is None or not process.claude.turn_running:
+        if process is None or not process.agent.turn_running:
             return False
-        claude = process.claude
-        if not await self._request(claude, claude.control.set_permission_mode(mode)):
+        if not await _within(MODE_SWITCH_SECONDS, process.agent.set_permission_mode(mode)):
             return False
         process.options_key = (process.options_key[0], mode)
         return True
@@ -179,12 +176,12 @@ class ProjectSession:
         """Stop the running turn: interrupt, then kill the process if that fails."""
         if self._process is not None:
             settings = self.settings
-            await self._process.claude.cancel(settings.interrupt_grace, settings.kill_grace)
+            await self._process.agent.cancel(settings.interrupt_grace, settings.kill_grace)
 
     async def kill(self) -> None:
         """Stop the process now (a turn that would not stop); a later run starts another."""
         if self._process is not None:
-            await self._process.claude.aclose(self.settings.kill_grace)
+            await self._process.agent.close(self.settings.kill_grace)
 
     async def close(self) -> None:
         """Stop the process for good (shutdown, project removal); wait for its output."""
@@ -192,7 +189,7 @@ class ProjectSession:
         self._cancel_idle_stop()
         process = self._process
         if process is not None:
-            await process.claude.aclose(self.settings.kill_grace)
+            await process.agent.close(self.settings.kill_grace)
             if process.pump is not None:
                 await process.pump
         if self._idle_stop is not None:
@@ -200,13 +197,13 @@ class ProjectSession:
 
     def kill_now(self) -> None:
         if self._process is not None:
-            self._process.claude.kill_now()
+            self._process.agent.kill_now()
 
     # -- turns ----------------------------------------------------------------------
 
-    def _begin_turn(self, run: Run, claude: ClaudeProcess) -> Turn:
+    def _begin_turn(self, run: Run, agent: AgentConnection) -> Turn:
         self._cancel_idle_stop()
-        turn = Turn(run, claude, asyncio.get_running_loop().create_future())
+        turn = Turn(run, agent, asyncio.get_running_loop().create_future())
         self.turn = turn
         self._turn_ended.clear()
         return turn
@@ -223,15 +220,15 @@ class ProjectSession:
             self.turn = None
             self._turn_ended.set()
             process = self._process
-            if process is not None and process.claude is turn.claude:
+            if process is not None and process.agent is turn.agent:
                 process.idle_since = time.monotonic()
             retired = process is not None and process.retired
             self._schedule_idle_stop(0 if retired else self.settings.idle_timeout)
 
-    async def start_follow_up(self, claude: ClaudeProcess) -> Turn | None:
-        """The CLI began a turn by itself: the hub records a run for it. Called by the
+    async def start_follow_up(self, agent: AgentConnection) -> Turn | None:
+        """The agent began a turn by itself: the hub records a run for it. Called by the
         output pump and by the permission handler, whichever sees the turn first."""
-        if self.turn is not None and self.turn.claude is claude:
+        if self.turn is not None and self.turn.agent is agent:
             return self.turn
         if self._starting_follow_up is not None:
             return await asyncio.shield(self._starting_follow_up)
@@ -240,10 +237,10 @@ class ProjectSession:
         try:
             run = None if self._closed else await self._services.follow_up()
             if run is not None:
-                turn = self._begin_turn(run, claude)
+                turn = self._begin_turn(run, agent)
                 self._follow_ups[run.id] = turn.outcome
                 if self._process is not None:
-                    self._process.background.follow_up_started(time.monotonic())
+                    self._process.agent.follow_up_started()
         finally:
             starting.set_result(turn)
             self._starting_follow_up = None
@@ -251,7 +248,7 @@ class ProjectSession:
 
     # -- the process ----------------------------------------------------------------
 
-    async def _ensure_process(self, run: Run, project: ProjectRecord) -> ClaudeProcess:
+    async def _ensure_process(self, run: Run, project: ProjectRecord) -> AgentConnection:
         if self._closed:
             raise AgentError("the project's session is closed")
         directory = await self._open_directory(project)
@@ -270,112 +267,95 @@ class ProjectSession:
             await self._stop_gracefully()
             raise AgentSpawnError(f"the project's directory cannot be used: {exc}") from None
 
-    async def _process_in(self, directory: int, run: Run, project: ProjectRecord) -> ClaudeProcess:
-        key = (run.options.model, run.options.permission_mode)
+    async def _process_in(
+        self, directory: int, run: Run, project: ProjectRecord
+    ) -> AgentConnection:
+        key: OptionsKey = (run.options.model, run.options.permission_mode)
         process = self._process
         if process is not None and await self._reusable(process, key):
-            return process.claude
+            return process.agent
         await self._stop_gracefully()
-        binary = find_claude(self.settings.claude_bin)
-        options = ClaudeOptions(
-            binary=binary,
+        spec = LaunchSpec(
             cwd=project.path,
             spawn_cwd=directory_cwd(directory, project.path),
-            env=self.settings.env,
             resume=project.session_id,
-            permission_prompt=True,  # questions come to us (can_use_tool), not denied
-            partial_messages=self.settings.partial_messages,
-            permission_mode=run.options.permission_mode,
             model=run.options.model,
-            max_line_bytes=self.settings.max_line_bytes,
+            permission_mode=run.options.permission_mode,
             confinement=self._services.registry.confine(),
         )
-        claude = ClaudeProcess(
-            options,
-            on_permission=lambda request: self._ask(claude, request),
-            on_withdrawn=self._withdrawn,
-        )
-        await claude.start()
-        process = self._process = CliProcess(claude, key, TurnAccounting(binary))
-        await self._services.registry.record(claude.pid, project.id, run.id, options.confinement)
-        process.pump = asyncio.create_task(self._pump(process), name=f"pump-{claude.pid}")
-        return claude
+        agent = await self._services.agents.launch(spec, self)
+        process = self._process = LiveAgent(agent, key)
+        await self._services.registry.record(agent.pid, project.id, run.id, spec.confinement)
+        process.pump = asyncio.create_task(self._pump(process), name=f"pump-{agent.pid}")
+        return agent
 
-    async def _reusable(self, process: CliProcess, key: tuple[str | None, str | None]) -> bool:
+    async def _reusable(self, process: LiveAgent, key: OptionsKey) -> bool:
         """Whether ``process`` can serve a run with options ``key``: it is alive, of the
         project's session, and has these options, or can switch to them in place
         (only tried while background work would die with a restart)."""
-        if process.claude.process.returncode is not None or process.retired:
+        if process.agent.returncode is not None or process.retired:
             return False
         if key == process.options_key:
             return True
-        if not process.background.pending(time.monotonic()):
+        if not process.agent.background_pending():
             return False
         return await self._switch_in_place(process, key)
 
-    async def _switch_in_place(
-        self, process: CliProcess, key: tuple[str | None, str | None]
-    ) -> bool:
+    async def _switch_in_place(self, process: LiveAgent, key: OptionsKey) -> bool:
         (model, mode), (had_model, had_mode) = key, process.options_key
         if (model is None and had_model is not None) or (mode is None and had_mode is not None):
-            return False  # "the CLI's default" cannot be asked for in place
-        claude = process.claude
-        if model != had_model and not await self._request(claude, claude.control.set_model(model)):
+            return False  # "the agent's default" cannot be asked for in place
+        agent = process.agent
+        if model != had_model and not await _within(MODE_SWITCH_SECONDS, agent.set_model(model)):
             return False
-        switch_mode = claude.control.set_permission_mode
-        if mode != had_mode and not await self._request(claude, switch_mode(str(mode))):
+        if mode != had_mode and not await _within(
+            MODE_SWITCH_SECONDS, agent.set_permission_mode(str(mode))
+        ):
             return False
         process.options_key = key
-        log.info("switched claude pid=%s to %s in place (background work)", claude.pid, key)
+        log.info("switched agent pid=%s to %s in place (background work)", agent.pid, key)
         return True
 
-    @staticmethod
-    async def _request(claude: ClaudeProcess, request_id: str) -> bool:
-        try:
-            answer = await asyncio.wait_for(claude.request(request_id), MODE_SWITCH_SECONDS)
-        except (TimeoutError, AgentGoneError):
-            return False
-        return answer.ok
-
-    async def _pump(self, process: CliProcess) -> None:
-        """Append everything the CLI prints; end turns; clean up when it exits."""
-        claude = process.claude
+    async def _pump(self, process: LiveAgent) -> None:
+        """Append everything the agent prints; end turns; clean up when it exits."""
+        agent = process.agent
+        name = self._services.agents.name
         unrecorded: StoreError | None = None
         try:
-            async for batch in claude.output_batches():
+            async for batch in agent.batches():
                 await self._output.take(process, batch)
         except StoreError as exc:  # its output cannot be kept: it must not go on unseen
             log.error(
-                "the event log of project %s failed (%s); stopping claude", self.project_id, exc
+                "the event log of project %s failed (%s); stopping %s", self.project_id, exc, name
             )
             unrecorded = exc
         except Exception:
-            log.exception("recording claude's output failed; stopping it")
+            log.exception("recording %s's output failed; stopping it", name)
         finally:
             if self._process is process:
                 self._process = None  # from now on, a new run starts a new process
-            returncode = await claude.aclose(self.settings.kill_grace)
+            returncode = await agent.close(self.settings.kill_grace)
             turn = self.turn
-            if turn is not None and turn.claude is claude:
-                stderr = claude.stderr_text.strip()[-STDERR_SHOWN:]
-                why = f"claude exited with status {returncode} before finishing the run"
+            if turn is not None and turn.agent is agent:
+                stderr = agent.stderr_text.strip()[-STDERR_SHOWN:]
+                why = f"{name} exited with status {returncode} before finishing the run"
                 if unrecorded is not None:
-                    why = f"{UNRECORDED}: {unrecorded}; claude was stopped"
+                    why = f"{UNRECORDED}: {unrecorded}; {name} was stopped"
                     stderr = ""
                 why = f"{why}: {stderr}" if stderr else why
                 self.end_turn_with(turn, TurnOutcome(None, why, store_error=unrecorded))
-            if process.background.pending(time.monotonic()):
+            if agent.background_pending():
                 self._services.changed()
             try:
-                await self._services.registry.forget(claude.pid)
+                await self._services.registry.forget(agent.pid)
             except Exception as exc:  # the store is closed or failing: nothing to clean
-                log.warning("could not forget process %s: %s", claude.pid, exc)
+                log.warning("could not forget process %s: %s", agent.pid, exc)
 
-    def background_changed(self, process: CliProcess) -> None:
-        """The CLI's pending background work changed: tell clients, and when it has all
-        ended, count the idle time from now."""
+    def background_changed(self, process: LiveAgent) -> None:
+        """The agent's pending background work changed: tell clients, and when it has
+        all ended, count the idle time from now."""
         self._services.changed()
-        if self.turn is None and not process.background.pending(time.monotonic()):
+        if self.turn is None and not process.agent.background_pending():
             process.idle_since = time.monotonic()
             self._schedule_idle_stop(self.settings.idle_timeout)
 
@@ -399,7 +379,7 @@ class ProjectSession:
         if self.turn is not None or self._idle_stop is not None or process is None:
             return
         now = time.monotonic()
-        pending = process.background.pending(now)
+        pending = process.agent.background_pending()
         if pending and not process.retired:
             idle_for = now - process.idle_since
             left = self.settings.background_timeout - idle_for
@@ -407,7 +387,7 @@ class ProjectSession:
                 self._schedule_idle_stop(min(self.settings.idle_timeout, left))
                 return
             log.warning(
-                "stopping the claude of project %s with %d background tasks still pending "
+                "stopping the agent of project %s with %d background tasks still pending "
                 "after %.0f s without a turn (--background-timeout)",
                 self.project_id,
                 pending,
@@ -417,44 +397,50 @@ class ProjectSession:
 
     async def _run_idle_stop(self) -> None:
         try:
-            log.info("stopping the idle claude of project %s", self.project_id)
+            log.info("stopping the idle agent of project %s", self.project_id)
             await self._stop_gracefully()
         finally:
             self._idle_stop = None
 
     async def _stop_gracefully(self) -> None:
-        """Close the CLI's stdin so that it exits by itself; stop it if it does not."""
+        """End the agent's input so that it exits by itself; stop it if it does not."""
         process = self._process
         if process is None or process.pump is None:
             return
-        process.claude.close_stdin()
+        process.agent.end_input()
         try:
             await asyncio.wait_for(asyncio.shield(process.pump), STDIN_EOF_GRACE)
         except TimeoutError:
-            await process.claude.aclose(self.settings.kill_grace)
+            await process.agent.close(self.settings.kill_grace)
             await process.pump
 
-    # -- questions --------------------------------------------------------------------
+    # -- questions (the session is its agent's AskHandler) -------------------------------
 
-    async def _ask(self, claude: ClaudeProcess, request: PermissionRequest) -> None:
-        """Claude asks for permission: open a confirmation; its answer comes later."""
+    async def asked(self, agent: AgentConnection, ask: PermissionAsk) -> None:
+        """The agent asks a person: open a confirmation; its answer comes later."""
 
         async def deliver(decision: Decision) -> bool:
-            updated = decision.updated_input or request.input
-            return await claude.answer_permission(
-                request.request_id, decision.allow, updated, decision.message
+            answer = AskAnswer(
+                decision.allow, decision.updated_input, decision.answers, decision.message
             )
+            return await agent.answer(ask, answer)
 
         turn = self.turn
-        if turn is None or turn.claude is not claude:  # a turn the CLI began by itself
-            turn = await self.start_follow_up(claude)
+        if turn is None or turn.agent is not agent:  # a turn the agent began by itself
+            turn = await self.start_follow_up(agent)
         run_id = turn.run.id if turn is not None else None
-        plan = await plan_for(request, self.plan_file)
-        await self._services.confirmations.open(
-            self.project_id, run_id, request, deliver, plan=plan
-        )
+        await self._services.confirmations.open(self.project_id, run_id, ask, deliver)
 
-    async def _withdrawn(self, request_id: str) -> None:
+    async def withdrawn(self, agent: AgentConnection, request_id: str) -> None:
         await self._services.confirmations.expire_where(
             "withdrawn", request_id=request_id, project_id=self.project_id
         )
+
+
+async def _within(seconds: float, switching: Coroutine[Any, Any, bool]) -> bool:
+    """Whether the agent switched within ``seconds`` (no answer in time: it did not)."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await switching
+    except TimeoutError:
+        return False

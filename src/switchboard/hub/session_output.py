@@ -1,31 +1,35 @@
-"""What a project session does with each batch of lines its CLI prints.
+"""What a project session does with each batch of events its agent reports.
 
 Lines are stored in order, each attributed to the turn under way when it was printed:
-a line printed while no turn is under way that means the CLI began one by itself
-(:func:`~switchboard.agents.turns.starts_a_turn`) opens a follow-up run first; the
-``result`` ends the turn, with its own figures, once it is stored. Token deltas are
-published live only.
+a line printed while no turn is under way that means the agent began one by itself
+(``starts_turn``) opens a follow-up run first; the end of a turn is told once its lines
+are stored. Token deltas are published live only.
 """
 
 import json
-import time
 from typing import TYPE_CHECKING
 
-from switchboard.agents.turns import starts_a_turn
+from switchboard.agents.base import (
+    AgentEvent,
+    BackgroundChanged,
+    BadOutput,
+    Delta,
+    OutputLine,
+    SessionIdentified,
+    TurnEnded,
+)
 from switchboard.hub.bus import EventBus
-from switchboard.hub.plans import plan_file_written
-from switchboard.hub.turn import CliProcess, Turn, TurnOutcome
-from switchboard.protocol.cli_messages import BadLine, CliMessage
+from switchboard.hub.turn import LiveAgent, TurnOutcome
 from switchboard.protocol.messages import delta_frame
-from switchboard.store.events import NewEvent
-from switchboard.store.projects import ProjectStore
+from switchboard.store.ports import ProjectStore
+from switchboard.store.records import NewEvent
 
 if TYPE_CHECKING:
     from switchboard.hub.session import ProjectSession
 
 
 class OutputTaker:
-    """Takes a session's CLI output batch by batch (the session's pump calls it)."""
+    """Takes a session's agent output batch by batch (the session's pump calls it)."""
 
     def __init__(self, session: "ProjectSession", bus: EventBus, projects: ProjectStore) -> None:
         self._session = session
@@ -33,53 +37,41 @@ class OutputTaker:
         self._projects = projects
         self._pending: list[NewEvent] = []
 
-    async def take(self, process: CliProcess, batch: list[CliMessage | BadLine]) -> None:
+    async def take(self, process: LiveAgent, batch: list[AgentEvent]) -> None:
         session = self._session
+        agent = process.agent
         session_id: str | None = None
         background_changed = False
-        for item in batch:
-            turn = session.turn if session.turn and session.turn.claude is process.claude else None
-            if isinstance(item, BadLine):
+        for event in batch:
+            turn = session.turn if session.turn and session.turn.agent is agent else None
+            if type(event) is OutputLine or type(event) is Delta:
+                if turn is None and event.starts_turn:
+                    await self._flush()
+                    turn = await session.start_follow_up(agent)
                 run_id = turn.run.id if turn is not None else None
-                body = json.dumps({"error": item.describe(), "line": item.preview})
+                if type(event) is OutputLine:
+                    self._pending.append(NewEvent("cli", event.text, run_id))
+                else:
+                    await self._flush()
+                    frame = delta_frame(session.project_id, run_id, event.text)
+                    self._bus.publish_delta(session.project_id, frame)
+            elif isinstance(event, BadOutput):
+                run_id = turn.run.id if turn is not None else None
+                body = json.dumps({"error": event.error, "line": event.preview})
                 self._pending.append(NewEvent("cli_error", body, run_id))
-                continue
-            data = item.data
-            if turn is None and starts_a_turn(data):
-                await self._flush()
-                turn = await session.start_follow_up(process.claude)
-            run_id = turn.run.id if turn is not None else None
-            background_changed |= process.background.observe(data, time.monotonic())
-            if item.type == "stream_event":
-                await self._flush()
-                frame = delta_frame(session.project_id, run_id, item.text)
-                self._bus.publish_delta(session.project_id, frame)
-                continue
-            self._pending.append(NewEvent("cli", item.text, run_id))
-            if item.type == "assistant":
-                written = plan_file_written(data, session.plans_directory)
-                session.plan_file = written or session.plan_file
-                process.books.observe(data)
-            elif item.type in ("system", "result"):
-                found = data.get("session_id")
-                if isinstance(found, str) and found:
-                    session_id = found
-            if item.type == "result":
-                await self._end_turn(process, turn, item)
+            elif isinstance(event, TurnEnded):
+                if turn is not None:  # a turn's end outside any turn changes nothing
+                    await self._flush()
+                    session.end_turn_with(turn, TurnOutcome(event))
+            elif isinstance(event, SessionIdentified):
+                session_id = event.session_id
+            elif isinstance(event, BackgroundChanged):
+                background_changed = True
         await self._flush()
-        if session_id is not None and session.is_current(process.claude):
+        if session_id is not None and session.is_current(agent):
             await self._remember_session(session_id)
         if background_changed:
             session.background_changed(process)
-
-    async def _end_turn(self, process: CliProcess, turn: Turn | None, result: CliMessage) -> None:
-        """Store the result, then end its turn with the turn's own figures."""
-        metrics = process.books.finish(result.data)
-        failure = process.books.failure(result.data)
-        if turn is None:
-            return  # a result outside any turn: the books are kept right all the same
-        await self._flush()
-        self._session.end_turn_with(turn, TurnOutcome(result.data, None, metrics, failure))
 
     async def _flush(self) -> None:
         if self._pending:

@@ -7,37 +7,25 @@ transcript, unchanged), after a ``session`` event that says how many lines came 
 how many were left out.
 """
 
-import asyncio
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
 
-from switchboard.agents import transcripts
+from switchboard.agents.base import AgentDriver, SessionHistory
 from switchboard.hub.bus import EventBus
 from switchboard.protocol.messages import StoredSessionInfo
-from switchboard.store.events import NewEvent
-from switchboard.store.projects import ProjectRecord
+from switchboard.store.records import NewEvent, ProjectRecord
 
 IMPORT_CHUNK = 500
 """Events appended (and committed) at a time."""
 
 
-@dataclass(frozen=True, slots=True)
-class ImportLimits:
-    max_events: int = 5000
-    """The newest lines of a transcript that are imported; older ones are counted."""
-    max_line_bytes: int = 16 * 1024 * 1024
-
-
 class StoredSessions:
-    """Reads the CLI's session store with the environment the CLI runs in."""
+    """The sessions the project's agent stored, read through its driver."""
 
-    def __init__(self, env: Mapping[str, str], limits: ImportLimits) -> None:
-        self._env = dict(env)
-        self._limits = limits
+    def __init__(self, agents: AgentDriver) -> None:
+        self._agents = agents
 
     async def list(self, project: ProjectRecord) -> list[StoredSessionInfo]:
-        found = await asyncio.to_thread(transcripts.list_sessions, project.path, self._env)
+        found = await self._agents.list_sessions(project.path)
         return [
             StoredSessionInfo(
                 id=session.id,
@@ -49,19 +37,13 @@ class StoredSessions:
             for session in found
         ]
 
-    async def read(self, project: ProjectRecord, session_id: str) -> transcripts.Transcript | None:
-        """The session's conversation, or None if the CLI has no such session here."""
-        path = transcripts.find_session(project.path, self._env, session_id)
-        if path is None:
-            return None
-        limits = self._limits
-        return await asyncio.to_thread(
-            transcripts.read_transcript, path, limits.max_events, limits.max_line_bytes
-        )
+    async def read(self, project: ProjectRecord, session_id: str) -> SessionHistory | None:
+        """The session's conversation, or None if the agent has no such session here."""
+        return await self._agents.read_session(project.path, session_id)
 
     @staticmethod
     async def append_history(
-        bus: EventBus, project: ProjectRecord, session_id: str, history: transcripts.Transcript
+        bus: EventBus, project: ProjectRecord, session_id: str, history: SessionHistory
     ) -> None:
         """Log the switch, then the history, in chunks."""
         announcement = {

@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import logging
 
-from switchboard.hub.bus import EventBus, WireEvent
+from switchboard.hub.bus import EventBus
+from switchboard.hub.fanout import WireEvent
 from switchboard.hub.outbox import Outbox
 from switchboard.protocol.messages import CaughtUp, encode
 from switchboard.protocol.replay import ReplayCursor

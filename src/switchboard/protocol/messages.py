@@ -241,7 +241,7 @@ class ResumeTimer(_Request):
 
 
 class SkillEventPublish(_Request):
-    """A producer reports skill progress (seed 003); stored in the project's log."""
+    """A producer reports skill progress; stored in the project's log."""
 
     type: Literal["skill.event"]
     project: ProjectKey
@@ -249,7 +249,7 @@ class SkillEventPublish(_Request):
 
 
 class ConfirmationRequest(_Request):
-    """A producer asks a person (seed 003's ``request_confirmation``). Acked at once
+    """A producer asks a person (the skill API's ``request_confirmation``). Acked at once
     with the confirmation; its outcome comes later as ``confirmation_result``."""
 
     type: Literal["confirmation.request"]
@@ -439,7 +439,7 @@ ConfirmationKind = Literal["tool_permission", "question", "plan", "skill"]
 
 
 class ConfirmationInfo(_Message):
-    """A question Claude (or a skill) asked that waits for a client's answer (seed 003)."""
+    """A question Claude (or a skill) asked that waits for a client's answer."""
 
     id: str
     project: str
@@ -548,6 +548,10 @@ class Connected(_Message):
     running_skills: list[SkillState]
     pending_confirmations: list[ConfirmationInfo]
     limits: dict[str, int | float]
+    permission_modes: list[PermissionMode] = Field(
+        description="The permission modes this server accepts (bypassPermissions only "
+        "with --allow-bypass-permissions)."
+    )
 
 
 class Ack(_Message):

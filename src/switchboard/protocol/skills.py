@@ -1,4 +1,4 @@
-"""Seed 003's skill events: what a skill engine reports while it works.
+"""The skill events: what a skill engine reports while it works.
 
 A producer (a program embedding Switchboard, or another process holding a token with
 the ``produce`` scope) publishes these; the hub stores each as an ``event`` of kind
@@ -131,7 +131,7 @@ SkillEvent = Annotated[AnySkillEvent, Field(discriminator="type")]
 
 
 class SkillQuestion(BaseModel):
-    """What a skill asks a person (seed 003's ``request_confirmation``)."""
+    """What a skill asks a person (the skill API's ``request_confirmation``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -145,7 +145,7 @@ class SkillQuestion(BaseModel):
 
 
 class SkillState(BaseModel):
-    """A skill that started and has not ended (seed 003's ``running_skills``)."""
+    """A skill that started and has not ended (an entry of ``running_skills``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

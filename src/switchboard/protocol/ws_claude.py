@@ -1,4 +1,4 @@
-"""The ``/ws/claude`` request frame (seed 001): validation only, no I/O.
+"""The one-prompt ``/ws/claude`` request frame: validation only, no I/O.
 
 The client sends exactly one text frame ``{"prompt": "...", "meta": "TASK-123"}``.
 Any problem gives a :class:`Refusal` whose reason becomes the 1008 close reason.
@@ -11,17 +11,17 @@ from dataclasses import dataclass
 from switchboard.protocol.json_text import MAX_NESTING, nested_deeper_than
 
 MAX_PROMPT_BYTES = 8192
-"""Seed 001: prompt length limited to 8192 bytes (UTF-8)."""
+"""A prompt is at most 8192 bytes (UTF-8): a fixed limit of the one-prompt protocol."""
 
 MAX_META_CHARS = 128
-"""Not in the seed; a bound so that every input has one."""
+"""A bound on ``meta`` that the protocol does not set, so that every input has one."""
 
 META_PATTERN = re.compile(r"^[A-Z0-9_\-]+$")
 
 TOO_DEEP = f"JSON nested more than {MAX_NESTING} levels"
 
 INFO_FRAME = json.dumps({"info": "send {prompt,meta}"}, separators=(",", ":"))
-"""Sent first on every connection (seed 001)."""
+"""Sent first on every connection."""
 
 
 @dataclass(frozen=True, slots=True)

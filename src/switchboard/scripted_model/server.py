@@ -1,4 +1,4 @@
-"""The scripted model's HTTP server: a thin threaded shell around :mod:`render`.
+"""The scripted model's HTTP server: a thin threaded shell around :mod:`payloads`.
 
 Endpoints:
 
@@ -20,7 +20,7 @@ from typing import Any, Self
 
 from pydantic import ValidationError
 
-from switchboard.scripted_model import render
+from switchboard.scripted_model import payloads
 from switchboard.scripted_model.script import EXHAUSTED, Script, Turn
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -178,7 +178,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(HTTPStatus.OK, {})
         elif path.endswith("/v1/messages/count_tokens"):
             self._record(body, conversation=False)
-            self._send_json(HTTPStatus.OK, {"input_tokens": render.estimate_tokens(body)})
+            self._send_json(HTTPStatus.OK, {"input_tokens": payloads.estimate_tokens(body)})
         elif path.endswith("/v1/messages"):
             self._messages(body)
         else:
@@ -199,14 +199,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # stopping: drop the connection unanswered
             return
         model = str(body.get("model") or state.script.model)
-        tokens = render.estimate_tokens(body)
+        tokens = payloads.estimate_tokens(body)
         if turn.error is not None:
             retry = {"x-should-retry": "true" if turn.error.retryable else "false"}
-            self._send_json(turn.error.status, render.error_body(turn.error), retry)
+            self._send_json(turn.error.status, payloads.error_body(turn.error), retry)
         elif body.get("stream"):
             self._stream(turn, model, tokens)
         else:
-            self._send_json(HTTPStatus.OK, render.complete_message(turn, model, tokens))
+            self._send_json(HTTPStatus.OK, payloads.complete_message(turn, model, tokens))
 
     def _stream(self, turn: Turn, model: str, tokens: int) -> None:
         self.send_response(HTTPStatus.OK)
@@ -216,8 +216,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("request-id", "req_scripted")
         self.end_headers()
         self.close_connection = True
-        for event in render.stream_events(turn, model, tokens):
-            self.wfile.write(render.sse_frame(event))
+        for event in payloads.stream_events(turn, model, tokens):
+            self.wfile.write(payloads.sse_frame(event))
             self.wfile.flush()
             if not self._pause(turn.chunk_delay):
                 return

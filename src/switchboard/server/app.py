@@ -10,10 +10,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchboard import __version__
+from switchboard.agents.base import AgentDriver
 from switchboard.config import Settings
 from switchboard.hub.hub import Hub
 from switchboard.server.connections import ConnectionLimits
-from switchboard.server.lifecycle import SessionTracker
+from switchboard.server.lifecycle import ConnectionTracker
 from switchboard.server.security import (
     Grant,
     ScopedLookup,
@@ -49,8 +50,10 @@ class WebSocketShortcut:
 def create_app(
     settings: Settings,
     token: str,
-    tracker: SessionTracker,
+    tracker: ConnectionTracker,
     hub: Hub,
+    *,
+    ws_claude_agents: AgentDriver,
     limits: ConnectionLimits | None = None,
 ) -> ASGIApp:
     """The Starlette app wrapped in the security middleware (which tells ``limits`` of
@@ -69,7 +72,7 @@ def create_app(
         routes=[Route("/healthz", healthz), Route("/ws-demo.html", demo), *web_routes(token)]
     )
     endpoints: dict[str, ASGIApp] = {
-        "/ws/claude": ClaudeEndpoint(settings, tracker, hub.registry),
+        "/ws/claude": ClaudeEndpoint(settings, tracker, ws_claude_agents, hub.registry),
         "/ws": HubEndpoint(hub, settings, tracker),
     }
     routed = WebSocketShortcut(app, endpoints)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from switchboard.config import Settings, default_data_dir
 from switchboard.program import command_line
-from switchboard.server.token_store import TOKEN_FILE
+from switchboard.token_store import TOKEN_FILE
 
 
 def token_origin(settings: Settings, created: bool) -> str:

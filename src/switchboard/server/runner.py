@@ -2,7 +2,7 @@
 
 uvicorn's own shutdown closes WebSockets with 1012 and re-raises the signal after
 serving (so the process would not exit 0). Switchboard owns the sequence instead:
-stop accepting → close every session with 1001 (each stops its CLI process group) →
+stop accepting → close every connection with 1001 (each stops its CLI process group) →
 let uvicorn finish → exit 0. A second signal forces an immediate exit.
 
 Connections are accepted by Switchboard's :class:`~switchboard.server.acceptor.Acceptor`
@@ -15,28 +15,23 @@ import contextlib
 import logging
 import signal
 import socket
-import sys
 from collections.abc import Generator
 
 import uvicorn
 
-from switchboard import __version__, demo
+from switchboard.agents.base import AgentDriver
 from switchboard.config import Settings
 from switchboard.hub.hub import Hub
-from switchboard.hub.setup import open_hub
 from switchboard.server import log_redaction
 from switchboard.server.acceptor import Acceptor, open_files_shortfall, raise_open_files_limit
 from switchboard.server.app import create_app
-from switchboard.server.banner import banner_lines
 from switchboard.server.connections import ConnectionLimits
-from switchboard.server.lifecycle import SessionTracker
+from switchboard.server.lifecycle import ConnectionTracker
 from switchboard.server.protocols import (
     GuardedH11Protocol,
     GuardedWebSocketProtocol,
     protocol_factory,
 )
-from switchboard.server.server_record import server_recorded
-from switchboard.server.token_store import load_or_create_token
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +45,7 @@ class SwitchboardServer(uvicorn.Server):
     def __init__(
         self,
         config: uvicorn.Config,
-        tracker: SessionTracker,
+        tracker: ConnectionTracker,
         hub: Hub,
         early_signals: list[int] | None,
         *,
@@ -161,7 +156,7 @@ def server_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-def _record_early_signals() -> list[int]:
+def record_early_signals() -> list[int]:
     """Until the event loop takes over, remember SIGINT/SIGTERM instead of dying on them."""
     received: list[int] = []
 
@@ -173,23 +168,7 @@ def _record_early_signals() -> list[int]:
     return received
 
 
-def serve(settings: Settings) -> int:
-    """Run until a signal asks us to stop. Returns the process exit code."""
-    early_signals = _record_early_signals()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    _raise_open_files_limit(settings)
-    token, created = load_or_create_token(settings.data_dir, settings.token)
-    sock = bind_socket(settings.host, settings.port)
-    with demo.demo_mode(settings) as running:  # --demo: the scripted model runs meanwhile
-        asyncio.run(_serve(running, token, created, sock, early_signals))
-    return 0
-
-
-def _raise_open_files_limit(settings: Settings) -> None:
+def raise_open_files(settings: Settings) -> None:
     """Every connection is a file descriptor: take all the kernel allows, and say so."""
     before, limit = raise_open_files_limit()
     raised = f" (raised from {before})" if limit != before else ""
@@ -200,18 +179,24 @@ def _raise_open_files_limit(settings: Settings) -> None:
 
 
 def build_server(
-    settings: Settings, token: str, hub: Hub, early_signals: list[int] | None
+    settings: Settings,
+    token: str,
+    hub: Hub,
+    ws_claude_agents: AgentDriver,
+    early_signals: list[int] | None,
 ) -> SwitchboardServer:
     """The uvicorn server for the app (``early_signals`` None: no signal handling), with
     tokens kept out of its logs (an embedding program's too)."""
     log_redaction.install()
-    tracker = SessionTracker()
+    tracker = ConnectionTracker()
     limits = ConnectionLimits(
         settings.max_connections,
         settings.max_connections_per_client,
         logging.getLogger("switchboard.server.connections"),
     )
-    app = create_app(settings, token, tracker, hub, limits)
+    app = create_app(
+        settings, token, tracker, hub, ws_claude_agents=ws_claude_agents, limits=limits
+    )
     config = uvicorn.Config(
         app,
         http=GuardedH11Protocol,
@@ -233,20 +218,3 @@ def build_server(
         limits=limits,
         handshake_timeout=settings.handshake_timeout,
     )
-
-
-async def _serve(
-    settings: Settings, token: str, created: bool, sock: socket.socket, early_signals: list[int]
-) -> None:
-    """Open the hub (database, recovery), then serve until shut down."""
-    hub = await open_hub(settings)
-    await demo.register_project(hub, settings)
-    server = build_server(settings, token, hub, early_signals)
-    url = server_url(settings.host, sock.getsockname()[1])
-    print(f"Switchboard {__version__} listening on {url}", flush=True)
-    for line in banner_lines(settings, url, token, created):
-        print(line, flush=True)
-    for line in demo.banner(settings):
-        print(line, flush=True)
-    with server_recorded(settings.data_dir, url):  # for client commands
-        await server.serve(sockets=[sock])

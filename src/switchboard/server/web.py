@@ -2,7 +2,7 @@
 
 The page and its files need no token: they hold no secret, and the page asks for the
 token itself (from the URL fragment, the browser's storage, or a login form), checks it
-with ``POST /api/session``, then opens ``/ws`` with it.
+with ``POST /api/token/check``, then opens ``/ws`` with it.
 """
 
 import hmac
@@ -24,7 +24,7 @@ NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Switchboard</title>
 or build it by hand: <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>.
 The <a href="/ws-demo.html">demo page</a> and the <code>/ws</code> protocol work without it.</p>
 """
-MAX_SESSION_BODY = 4096
+MAX_TOKEN_CHECK_BODY = 4096
 
 
 def web_routes(token: str, dist: Path = WEB_DIST) -> list[BaseRoute]:
@@ -40,9 +40,9 @@ def web_routes(token: str, dist: Path = WEB_DIST) -> list[BaseRoute]:
             return HTMLResponse(NOT_BUILT, status_code=503, headers=headers)
         return HTMLResponse(index.read_text("utf-8"), headers=headers)
 
-    async def session(request: Request) -> Response:
+    async def check_token(request: Request) -> Response:
         """``{"valid": true}`` when the body's token is the server token."""
-        body = await _read_at_most(request, MAX_SESSION_BODY)
+        body = await _read_at_most(request, MAX_TOKEN_CHECK_BODY)
         try:
             given = json.loads(body) if body is not None else None
         except ValueError:
@@ -55,7 +55,7 @@ def web_routes(token: str, dist: Path = WEB_DIST) -> list[BaseRoute]:
 
     routes: list[BaseRoute] = [
         Route("/", page),
-        Route("/api/session", session, methods=["POST"]),
+        Route("/api/token/check", check_token, methods=["POST"]),
     ]
     assets = dist / "assets"
     if assets.is_dir():

@@ -1,4 +1,4 @@
-"""``/ws/claude``: one prompt in, the CLI's stream-json out, exact close codes (seed 001).
+"""``/ws/claude``: one prompt in, the CLI's stream-json out, exact close codes.
 
 1. Server sends ``{"info":"send {prompt,meta}"}``.
 2. Client sends ``{"prompt": "...", "meta": "TASK-123"}``; invalid → close 1008.
@@ -15,23 +15,27 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from switchboard.agents.claude import ClaudeOptions, ClaudeProcess
-from switchboard.agents.discovery import find_claude
+from switchboard.agents.base import (
+    AgentConnection,
+    AgentDriver,
+    BadOutput,
+    Delta,
+    LaunchSpec,
+    OutputLine,
+    TurnEnded,
+)
 from switchboard.config import Settings
 from switchboard.exceptions import AgentError, AgentGoneError, ClaudeNotFoundError
 from switchboard.hub.recovery import ProcessRegistry
-from switchboard.protocol.cli_messages import BadLine
 from switchboard.protocol.close_codes import CloseCode, clip_reason
 from switchboard.protocol.ws_claude import INFO_FRAME, PromptRequest, Refusal, parse_prompt_frame
-from switchboard.server.lifecycle import SessionTracker
+from switchboard.server.lifecycle import ConnectionTracker
 from switchboard.server.security import app_protocol
 
 log = logging.getLogger(__name__)
@@ -67,10 +71,15 @@ class ClaudeEndpoint:
     """The ASGI app mounted at ``/ws/claude``: one :class:`ClaudeSocketSession` a connection."""
 
     def __init__(
-        self, settings: Settings, tracker: SessionTracker, registry: ProcessRegistry | None = None
+        self,
+        settings: Settings,
+        tracker: ConnectionTracker,
+        agents: AgentDriver,
+        registry: ProcessRegistry | None = None,
     ) -> None:
         self.settings = settings
         self.tracker = tracker
+        self.agents = agents
         self.registry = registry
         """Confines and records each CLI (None: its process group only, unrecorded)."""
         self.slots = asyncio.Semaphore(settings.max_claude_runs)
@@ -78,7 +87,9 @@ class ClaudeEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
-        session = ClaudeSocketSession(websocket, send, self.settings, self.tracker, self.registry)
+        session = ClaudeSocketSession(
+            websocket, send, self.settings, self.tracker, agents=self.agents, registry=self.registry
+        )
         session.slots = self.slots
         await session.run()
 
@@ -91,7 +102,9 @@ class ClaudeSocketSession:
         websocket: WebSocket,
         send: Send,
         settings: Settings,
-        tracker: SessionTracker,
+        tracker: ConnectionTracker,
+        *,
+        agents: AgentDriver,
         registry: ProcessRegistry | None = None,
     ) -> None:
         self.ws = websocket
@@ -103,19 +116,20 @@ class ClaudeSocketSession:
         self._send_lock = asyncio.Lock()
         self._shutdown = asyncio.Event()
         self._closed = asyncio.Event()
-        self._claude: ClaudeProcess | None = None
+        self._agent: AgentConnection | None = None
+        self.agents = agents
         self.registry = registry
         self.slots = asyncio.Semaphore(settings.max_claude_runs)
         """The endpoint's, shared by every connection (this one is for tests)."""
 
-    # -- lifecycle hooks (SessionTracker) -------------------------------------------------
+    # -- lifecycle hooks (ConnectionTracker) --------------------------------------------
 
     def request_shutdown(self) -> None:
         self._shutdown.set()
 
     def kill_now(self) -> None:
-        if self._claude is not None:
-            self._claude.kill_now()
+        if self._agent is not None:
+            self._agent.kill_now()
 
     async def wait_closed(self) -> None:
         await self._closed.wait()
@@ -214,57 +228,53 @@ class ClaudeSocketSession:
         reason = f"busy: --max-claude-runs {runs} reached; try again later"
         return RunOutcome(CloseCode.TRY_AGAIN_LATER, reason)
 
-    def _options(self, binary: Path, meta: str) -> ClaudeOptions:
-        return ClaudeOptions(
-            binary=binary,
+    def _spec(self, meta: str) -> LaunchSpec:
+        return LaunchSpec(
             cwd=self.settings.workdir,
-            env=os.environ if self.settings.claude_env is None else self.settings.claude_env,
-            max_line_bytes=self.settings.max_line_bytes,
             extra_env={"SWITCHBOARD_META": meta},
             confinement=self.registry.confine() if self.registry is not None else None,
+            ask_permissions=False,
         )
 
     async def _run_claude(self, prompt: str, meta: str) -> RunOutcome | None:
         """Run the CLI; None when the client left (nothing more to send)."""
+        spec = self._spec(meta)
         try:
-            binary = find_claude(self.settings.claude_bin)
+            agent = self._agent = await self.agents.launch(spec, None)
         except ClaudeNotFoundError as exc:
             return RunOutcome(CloseCode.INTERNAL_ERROR, "claude not found", {"error": str(exc)})
-        claude = self._claude = ClaudeProcess(self._options(binary, meta))
-        try:
-            await claude.start()
         except AgentError as exc:
             return RunOutcome(
                 CloseCode.INTERNAL_ERROR, "claude failed to start", {"error": str(exc)}
             )
         try:
-            await self._record(claude)
-            return await self._supervise(claude, prompt)
+            await self._record(agent, spec)
+            return await self._supervise(agent, prompt)
         finally:
-            await claude.aclose(self.settings.kill_grace)
-            await self._forget(claude)
+            await agent.close(self.settings.kill_grace)
+            await self._forget(agent)
 
-    async def _record(self, claude: ClaudeProcess) -> None:
+    async def _record(self, agent: AgentConnection, spec: LaunchSpec) -> None:
         """Record the CLI, so that the next server stops it if this one crashes."""
         if self.registry is None:
             return
         try:
-            await self.registry.record(claude.pid, None, None, claude.options.confinement)
+            await self.registry.record(agent.pid, None, None, spec.confinement)
         except Exception as exc:  # the store is failing: the run itself can go on
-            log.warning("could not record process %s: %s", claude.pid, exc)
+            log.warning("could not record process %s: %s", agent.pid, exc)
 
-    async def _forget(self, claude: ClaudeProcess) -> None:
+    async def _forget(self, agent: AgentConnection) -> None:
         if self.registry is None:
             return
         try:
-            await self.registry.forget(claude.pid)
+            await self.registry.forget(agent.pid)
         except Exception as exc:  # the store is closed or failing: nothing to clean
-            log.warning("could not forget process %s: %s", claude.pid, exc)
+            log.warning("could not forget process %s: %s", agent.pid, exc)
 
-    async def _supervise(self, claude: ClaudeProcess, prompt: str) -> RunOutcome | None:
+    async def _supervise(self, agent: AgentConnection, prompt: str) -> RunOutcome | None:
         """Pump output until the run ends, the client leaves, shutdown or timeout. The
         caller stops the CLI's group before any closing frame goes out."""
-        pump = asyncio.create_task(self._pump(claude, prompt), name="ws-claude-pump")
+        pump = asyncio.create_task(self._pump(agent, prompt), name="ws-claude-pump")
         watch = asyncio.create_task(self._watch_client(), name="ws-claude-watch")
         stop = asyncio.create_task(self._shutdown.wait(), name="ws-claude-stop")
         try:
@@ -296,24 +306,24 @@ class ClaudeSocketSession:
             {"error": f"run timed out after {limit:g} s; process group killed"},
         )
 
-    async def _pump(self, claude: ClaudeProcess, prompt: str) -> RunOutcome:
+    async def _pump(self, agent: AgentConnection, prompt: str) -> RunOutcome:
         try:
-            await claude.send_user(prompt)
+            await agent.send_prompt(prompt)
         except AgentGoneError:  # it died at once; its output and exit status say why
             log.info("claude exited before reading the prompt")
         send = self._asgi_send
-        async for batch in claude.output_batches():
+        async for batch in agent.batches():
             async with self._send_lock:  # once a batch: this loop is the hot path
-                for item in batch:
-                    if isinstance(item, BadLine):
-                        text = error_frame({"error": item.describe(), "line": item.preview})
+                for event in batch:
+                    if type(event) is OutputLine or type(event) is Delta:
+                        await send({"type": "websocket.send", "text": event.text})
+                    elif type(event) is BadOutput:
+                        text = error_frame({"error": event.error, "line": event.preview})
                         await send({"type": "websocket.send", "text": text})
-                        continue
-                    await send({"type": "websocket.send", "text": item.text})
-                    if item.type == "result":
-                        claude.close_stdin()  # one prompt per connection: let the CLI finish
-        returncode = await claude.wait()
-        return exit_outcome(returncode, claude.stderr_text)
+                    elif type(event) is TurnEnded:
+                        agent.end_input()  # one prompt per connection: let the CLI finish
+        returncode = await agent.wait()
+        return exit_outcome(returncode, agent.stderr_text)
 
     async def _watch_client(self) -> None:
         """Return when the client disconnects; answer extra frames with an error."""

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from typing import cast
 
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -47,6 +48,7 @@ from switchboard.protocol.messages import (
     Heartbeat,
     HeartbeatAck,
     PauseTimer,
+    PermissionMode,
     PermissionModeSet,
     PermissionsList,
     PermissionsRemove,
@@ -72,7 +74,7 @@ from switchboard.protocol.messages import (
 )
 from switchboard.protocol.rate_limit import RequestLimiter, Verdict
 from switchboard.protocol.skills import SkillFailed
-from switchboard.server.lifecycle import SessionTracker
+from switchboard.server.lifecycle import ConnectionTracker
 from switchboard.server.security import FULL, GRANT_KEY, Grant, app_protocol
 from switchboard.store.project_paths import ProjectPathError
 from switchboard.store.projects import ProjectError
@@ -93,7 +95,7 @@ MAX_PENDING_PER_CONNECTION = 64
 class HubEndpoint:
     """The ASGI app mounted at ``/ws``."""
 
-    def __init__(self, hub: Hub, settings: Settings, tracker: SessionTracker) -> None:
+    def __init__(self, hub: Hub, settings: Settings, tracker: ConnectionTracker) -> None:
         self.hub = hub
         self.settings = settings
         self.tracker = tracker
@@ -147,7 +149,7 @@ class HubConnection:
             self.settings.subscriber_queue_bytes, on_ready=self._start_writer, on_close=self._end
         )
 
-    # -- SessionTracker hooks -----------------------------------------------------------
+    # -- ConnectionTracker hooks --------------------------------------------------------
 
     def request_shutdown(self) -> None:
         self._shutdown = True
@@ -232,6 +234,8 @@ class HubConnection:
                 "request_rate": settings.request_rate,
                 "request_burst": settings.request_burst,
             },
+            # the hub's list holds only modes the protocol knows (checked at startup)
+            permission_modes=cast(list[PermissionMode], hub.permission_modes()),
         )
 
     async def _serve(self) -> None:
@@ -471,7 +475,7 @@ class HubConnection:
     async def _handle_producer(
         self, request: SkillEventPublish | ConfirmationRequest | ConfirmationWithdraw
     ) -> None:
-        """Seed 003's skill API over the wire: events, and questions for a person."""
+        """The skill API over the wire: events, and questions for a person."""
         if isinstance(request, ConfirmationWithdraw):
             if request.confirmation_id not in self._asked:
                 raise HubError(

@@ -1,6 +1,7 @@
-"""Durable state: projects, runs and the per-project event log.
+"""Durable state: projects, runs, rules, tokens and the per-project event log.
 
-SQLite in WAL mode by default (one file under the data dir), through SQLAlchemy Core so
-that PostgreSQL can follow with the same schema; Alembic manages the schema. Writes go
-through one writer thread with group commit; reads run off the event loop.
+:mod:`.ports` says what the hub asks of each store, :mod:`.records` what they deal in;
+:mod:`.sqlite` implements them on SQLAlchemy Core (SQLite in WAL mode by default, so
+that PostgreSQL can follow with the same schema; Alembic manages the schema). Every
+SQL statement lives under :mod:`.sqlite`.
 """

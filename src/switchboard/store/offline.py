@@ -9,11 +9,10 @@ import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from switchboard.store.database import open_engine, sqlite_url
-from switchboard.store.events import EventLog, NewEvent
-from switchboard.store.migrate import upgrade
-from switchboard.store.projects import ProjectRecord, ProjectStore
-from switchboard.store.writer import Writer
+from switchboard.store.records import NewEvent, ProjectRecord
+from switchboard.store.sqlite import open_stores
+from switchboard.store.sqlite.database import open_engine, sqlite_url
+from switchboard.store.sqlite.migrate import upgrade
 
 Batches = Callable[[ProjectRecord], Iterable[Sequence[NewEvent]]]
 """The events to store, in batches (one transaction each), given the new project."""
@@ -26,18 +25,15 @@ async def write_project(
     await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     engine = open_engine(sqlite_url(data_dir))
     await asyncio.to_thread(upgrade, engine)
-    writer = Writer(engine)
+    stores = open_stores(engine)
     try:
-        projects = ProjectStore(engine, writer)
-        await projects.load()
-        record = await projects.add(str(project_dir), name)
-        log = EventLog(engine, writer)
-        await log.load_heads()
+        await stores.projects.load()
+        record = await stores.projects.add(str(project_dir), name)
+        await stores.events.load_heads()
         head = 0
         for batch in batches(record):
             if batch:
-                head = (await log.append(record.id, record.epoch, batch))[-1].seq
+                head = (await stores.events.append(record.id, record.epoch, batch))[-1].seq
         return record, head
     finally:
-        writer.close()
-        engine.dispose()
+        stores.close()

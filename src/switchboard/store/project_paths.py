@@ -1,4 +1,4 @@
-"""Where a project may live (seed 004): path rules, and opening a project's directory
+"""Where a project may live: path rules, and opening a project's directory
 when a run starts.
 
 A project is a directory, named by its canonical path (symlinks resolved). Projects

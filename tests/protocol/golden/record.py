@@ -16,10 +16,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from switchboard.agents.claude import ClaudeOptions, ClaudeProcess
-from switchboard.agents.discovery import bundled_claude
-from switchboard.protocol.cli_messages import CliMessage
-from switchboard.protocol.control import PermissionRequest
+from switchboard.agents.claude.control import PermissionRequest
+from switchboard.agents.claude.discovery import bundled_claude
+from switchboard.agents.claude.process import ClaudeOptions, ClaudeProcess
+from switchboard.agents.claude.stream_json import CliMessage
 from switchboard.scripted_model import Script, ScriptedModelServer
 
 HERE = Path(__file__).resolve().parent

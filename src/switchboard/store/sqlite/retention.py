@@ -1,41 +1,16 @@
 """Projects' own retention policies (table ``project_retention``), kept in memory too."""
 
 import asyncio
-from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.engine import Connection
 
-from switchboard.store.schema import project_retention
-from switchboard.store.writer import Writer
+from switchboard.store.records import RetentionPolicy
+from switchboard.store.sqlite.schema import project_retention
+from switchboard.store.sqlite.writer import Writer
 
 
-@dataclass(frozen=True, slots=True)
-class RetentionPolicy:
-    """How much of a log to keep. A field that is None sets no limit of its kind."""
-
-    max_age_seconds: float | None = None
-    """Delete events stored longer ago than this."""
-    max_bytes: int | None = None
-    """Delete the oldest events while the log holds more than this (characters of
-    JSON text, like the send queue)."""
-
-    @property
-    def limits(self) -> bool:
-        return self.max_age_seconds is not None or self.max_bytes is not None
-
-    def under(self, own: "RetentionPolicy | None") -> "RetentionPolicy":
-        """The policy in force for a project whose own settings are ``own`` (None: it
-        has none): each of its fields that is None follows this policy (the server's),
-        and 0 means no limit of that kind."""
-        if own is None:
-            return self
-        age = self.max_age_seconds if own.max_age_seconds is None else own.max_age_seconds
-        size = self.max_bytes if own.max_bytes is None else own.max_bytes
-        return RetentionPolicy(age or None, size or None)
-
-
-class RetentionStore:
+class SqliteRetentionStore:
     """Each project's own policy, if it set one. :meth:`load` once at start."""
 
     def __init__(self, engine: Engine, writer: Writer) -> None:

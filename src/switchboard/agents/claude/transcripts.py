@@ -16,10 +16,11 @@ import json
 import re
 from collections import deque
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from switchboard.agents.base import SessionHistory, StoredSession
 
 NAME_LIMIT = 200
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -27,25 +28,6 @@ CONVERSATION_TYPES = frozenset({"user", "assistant"})
 HEAD_LINES = 200
 """How many lines of a session are read to find its first prompt."""
 PROMPT_SHOWN = 200
-
-
-@dataclass(frozen=True, slots=True)
-class StoredSession:
-    id: str
-    first_prompt: str | None
-    started_at: float | None
-    updated_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Transcript:
-    """A session's conversation lines, as stored (the newest ``limit`` of them)."""
-
-    lines: list[str]
-    omitted: int
-    """Older conversation lines left out: beyond the limit."""
-    too_long: int = 0
-    """Conversation lines left out for being longer than allowed."""
 
 
 def config_dir(env: Mapping[str, str]) -> Path:
@@ -159,7 +141,7 @@ def find_session(cwd: Path, env: Mapping[str, str], session_id: str) -> Path | N
     return None
 
 
-def read_transcript(path: Path, limit: int, max_line_bytes: int) -> Transcript:
+def read_transcript(path: Path, limit: int, max_line_bytes: int) -> SessionHistory:
     """The conversation lines of a stored session (not its subagents' side chains)."""
     kept: deque[str] = deque(maxlen=limit)
     omitted = too_long = 0
@@ -180,4 +162,4 @@ def read_transcript(path: Path, limit: int, max_line_bytes: int) -> Transcript:
             if len(kept) == limit:
                 omitted += 1  # the oldest makes way
             kept.append(line)
-    return Transcript(list(kept), omitted, too_long)
+    return SessionHistory(list(kept), omitted, too_long)

@@ -1,6 +1,6 @@
-"""Seed 003's skill API: report a skill's progress and ask a person, for one project.
+"""The skill API: report a skill's progress and ask a person, for one project.
 
-:class:`SkillReporter` has the seed's calls. Where they go is a :class:`SkillSink`: the
+:class:`SkillReporter` has the API's calls. Where they go is a :class:`SkillSink`: the
 hub of a server running in this process (:mod:`switchboard.embed`), or a server in
 another process reached over WebSocket with a ``produce`` token
 (:mod:`switchboard.producer`). Either way the events are stored in the project's log
@@ -28,7 +28,7 @@ from switchboard.protocol.skills import (
 
 
 class ConfirmationAnswer(TypedDict):
-    """What :meth:`SkillReporter.request_confirmation` returns (seed 003)."""
+    """What :meth:`SkillReporter.request_confirmation` returns."""
 
     response: str
     """The option a person chose, or ``let_claude`` (chosen, or the fallback on expiry)."""
@@ -46,7 +46,7 @@ class SkillSink(Protocol):
 
 
 class SkillReporter:
-    """Seed 003's server API, bound to one project (its id, name or path)."""
+    """The skill API, bound to one project (its id, name or path)."""
 
     def __init__(self, sink: SkillSink, project: str) -> None:
         self.sink = sink
@@ -165,7 +165,7 @@ class SkillReporter:
             IntentClassified(intent=intent, confidence=confidence, query_id=query_id)
         )
 
-    async def request_confirmation(  # noqa: PLR0917 (seed 003's signature)
+    async def request_confirmation(  # noqa: PLR0917 (the skill API's signature)
         self,
         skill_id: str,
         step_index: int,

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.server.token_store import load_or_create_token, new_token
+from switchboard.token_store import load_or_create_token, new_token
 
 
 def test_generated_once_stored_0600_and_reused(tmp_path: Path) -> None:

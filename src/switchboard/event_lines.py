@@ -104,7 +104,7 @@ def _confirmation_lines(data: dict[str, Any]) -> list[str]:
 
 
 def _skill_line(data: dict[str, Any]) -> str:
-    """One line per skill event (seed 003)."""
+    """One line per skill event."""
     kind = str(data.get("type"))
     skill = data.get("skill_id")
     step = f"{skill} step {data.get('step_index')} {data.get('name') or ''}".rstrip()

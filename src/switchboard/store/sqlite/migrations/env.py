@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from switchboard.store.schema import metadata
+from switchboard.store.sqlite.schema import metadata
 
 connection: Connection = context.config.attributes["connection"]
 context.configure(

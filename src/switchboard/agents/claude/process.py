@@ -1,8 +1,8 @@
 """Drive one Claude Code CLI process over stream-json stdin/stdout.
 
 :class:`ClaudeProcess` spawns the CLI (see :func:`build_argv`), decodes its stdout with
-:mod:`switchboard.protocol.cli_messages`, keeps the control protocol's books with
-:class:`~switchboard.protocol.control.ControlProtocol`, and hands every stdout line to
+:mod:`switchboard.agents.claude.stream_json`, keeps the control protocol's books with
+:class:`~switchboard.agents.claude.control.ControlProtocol`, and hands every stdout line to
 its owner unchanged. Timeouts and cancellation policy belong to the owner.
 """
 
@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from switchboard.agents.containment import Confinement
-from switchboard.agents.output_buffer import OutputBuffer
-from switchboard.agents.process import AgentProcess
-from switchboard.exceptions import AgentGoneError, ControlProtocolError
-from switchboard.printable import printable
-from switchboard.protocol.cli_messages import (
+from switchboard.agents.claude.control import (
+    ControlProtocol,
+    ControlResult,
+    PermissionRequest,
+    RequestCancelled,
+)
+from switchboard.agents.claude.stream_json import (
     CONTROL_TYPES,
     BadLine,
     CliMessage,
@@ -27,12 +28,11 @@ from switchboard.protocol.cli_messages import (
     encode_user_message,
     too_long,
 )
-from switchboard.protocol.control import (
-    ControlProtocol,
-    ControlResult,
-    PermissionRequest,
-    RequestCancelled,
-)
+from switchboard.agents.containment import Confinement
+from switchboard.agents.output_buffer import OutputBuffer
+from switchboard.agents.process import AgentProcess
+from switchboard.exceptions import AgentGoneError, ControlProtocolError
+from switchboard.printable import printable
 from switchboard.protocol.lines import LineSplitter
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from switchboard.server.server_record import RECORD_FILE, recorded_url, server_recorded
+from switchboard.server_record import RECORD_FILE, recorded_url, server_recorded
 from tests.conftest import FAKE_AGENT, ServerFactory
 
 

@@ -11,35 +11,15 @@ numbers the failed writes had taken are taken again, and no reader ever saw them
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from switchboard.exceptions import StoreError
-from switchboard.store.schema import events
-from switchboard.store.writer import Writer
-
-
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    """An event to append: its kind (``cli``, ``run``, …) and its JSON text."""
-
-    kind: str
-    body: str
-    run_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    project_id: str
-    seq: int
-    epoch: int
-    run_id: str | None
-    kind: str
-    body: str
-    created_at: float
+from switchboard.store.records import NewEvent, StoredEvent
+from switchboard.store.sqlite.schema import events
+from switchboard.store.sqlite.writer import Writer
 
 
 class _CompiledInsert:
@@ -87,7 +67,7 @@ class _CompiledLastSeq:
         return int(last or 0)
 
 
-class EventLog:
+class SqliteEventLog:
     """Assigns ``seq`` on the event loop (so call order is seq order) and persists.
 
     ``append`` returns only once the events are committed: a caller that sends events

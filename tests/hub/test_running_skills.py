@@ -1,6 +1,6 @@
 """Running skills: from skill_started to its end, and who answers for each."""
 
-from switchboard.hub.skills import SkillBoard
+from switchboard.hub.running_skills import SkillBoard
 from switchboard.protocol.skills import SkillCompleted, SkillStarted, StepStarted
 
 

@@ -2,7 +2,7 @@
 
 import json
 
-from switchboard.render import describe, run_summary
+from switchboard.event_lines import describe, run_summary
 
 
 def skill_event(**data: object) -> dict[str, object]:

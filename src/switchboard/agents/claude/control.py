@@ -18,8 +18,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from switchboard.agents.claude.stream_json import CliMessage
 from switchboard.exceptions import ControlProtocolError
-from switchboard.protocol.cli_messages import CliMessage
 
 SUPPORTED_INBOUND = frozenset({"can_use_tool"})
 PERMISSION_MODES = frozenset({"default", "acceptEdits", "plan", "bypassPermissions"})

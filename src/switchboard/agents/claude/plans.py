@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from switchboard.protocol.control import PermissionRequest
+from switchboard.agents.claude.control import PermissionRequest
 
 MAX_PLAN_BYTES = 256 * 1024
 READ_SECONDS = 2.0

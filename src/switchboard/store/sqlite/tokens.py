@@ -13,32 +13,22 @@ import json
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import Engine, RowMapping, delete, insert, select
 from sqlalchemy.engine import Connection
 
-from switchboard.store.schema import tokens
-from switchboard.store.writer import Writer
+from switchboard.store.records import ScopedToken
+from switchboard.store.sqlite.schema import tokens
+from switchboard.store.sqlite.writer import Writer
 
 SECRET_PREFIX = "sbp_"  # noqa: S105 (a prefix that makes leaked tokens recognisable)
-
-
-@dataclass(frozen=True, slots=True)
-class ScopedToken:
-    id: str
-    name: str
-    scope: str
-    projects: tuple[str, ...] | None
-    """The project ids it may publish to; None: every project."""
-    created_at: float
 
 
 def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class TokenStore:
+class SqliteTokenStore:
     """Tokens in memory (by hash), persisted through the writer. Call :meth:`load`."""
 
     def __init__(self, engine: Engine, writer: Writer) -> None:

@@ -1,4 +1,4 @@
-"""Which skills are under way: seed 003's ``running_skills``, kept from the skill events.
+"""Which skills are under way (``running_skills``), kept from the skill events.
 
 Only what passed through this server since it started is known: a skill is running from
 its ``skill_started`` until its ``skill_completed`` or ``skill_failed``. Events for a

@@ -10,26 +10,15 @@ and turns each result into the turn's own figures.
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from switchboard.agents.base import TurnMetrics
 from switchboard.protocol.json_text import nested_deeper_than
 
 AUTH_FAILED = "authentication_failed"
 """The ``error`` the CLI puts on its synthetic assistant message when it has no usable
 credentials ("Not logged in · Please run /login") or the API refused them."""
-
-
-@dataclass(frozen=True, slots=True)
-class TurnMetrics:
-    """One turn's own figures."""
-
-    duration_ms: int | None
-    num_turns: int | None
-    cost_usd: float | None
-    usage: dict[str, Any] | None
-    session_id: str | None
 
 
 MAX_USAGE_NESTING = 16

@@ -1,0 +1,272 @@
+"""The agent seam: what the hub asks of an agent CLI, and what an agent tells it.
+
+An :class:`AgentDriver` starts agent processes; each is an :class:`AgentConnection`
+that serves one project's session, one turn at a time. The hub and ``/ws/claude`` work
+with these two interfaces and the neutral events below only. Everything one CLI means
+by its lines (the Claude Code CLI's stream-json and control protocol, its permission
+suggestions, its stored transcripts) stays inside that CLI's driver, in
+``agents/<name>/``.
+
+What an agent prints comes as batches of :data:`AgentEvent` from
+:meth:`AgentConnection.batches`, in order. Questions for a person come outside that
+order, through the :class:`AskHandler` given at launch, because the agent waits for
+their answers while it goes on printing.
+"""
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from switchboard.agents.containment import Confinement
+
+AskKind = Literal["tool_permission", "question", "plan"]
+RuleKey = tuple[str, str | None, str | None]
+"""What a remembered allow rule matches: (tool name, rule content, input as canonical
+JSON); one of the last two is set."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnMetrics:
+    """One turn's own figures."""
+
+    duration_ms: int | None
+    num_turns: int | None
+    cost_usd: float | None
+    usage: dict[str, Any] | None
+    session_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchSpec:
+    """How to start an agent process for a session."""
+
+    cwd: Path
+    spawn_cwd: Path | None = None
+    """Where the process is started when not at ``cwd`` itself: a path to the same
+    directory that no swapped-in symlink can redirect (``/proc/self/fd/N``)."""
+    resume: str | None = None
+    """The session to carry on (None: a new one)."""
+    model: str | None = None
+    permission_mode: str | None = None
+    confinement: Confinement | None = None
+    """Where every process of the agent is kept (None: its process group only)."""
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    ask_permissions: bool = True
+    """Questions go to the :class:`AskHandler` (False: the agent decides by itself)."""
+
+
+# -- what an agent prints (AgentConnection.batches) ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OutputLine:
+    """A line the agent printed, kept as it is in the project's log."""
+
+    text: str
+    starts_turn: bool = False
+    """Printed while no turn is under way, the line means the agent began one by itself
+    (a follow-up turn, after its background work finished)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BadOutput:
+    """A line that is not a message (not JSON, too long, too deep): kept as an error."""
+
+    error: str
+    preview: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """A token delta: shown live, never stored. ``text`` is the agent's line."""
+
+    text: str
+    starts_turn: bool = False
+    """As for :class:`OutputLine`."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnEnded:
+    """The line before it ended the turn under way, with the turn's own figures."""
+
+    metrics: TurnMetrics
+    failure: str | None
+    """Why the turn failed, in words a user can act on (None: it did not)."""
+    lost_session: bool
+    """The session to resume was not found: the next turn must start a new one."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionIdentified:
+    """The agent named the session it works in."""
+
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class BackgroundChanged:
+    """The agent's pending background work changed (see ``background_pending``)."""
+
+
+AgentEvent = OutputLine | BadOutput | Delta | TurnEnded | SessionIdentified | BackgroundChanged
+
+
+# -- what an agent asks (AskHandler) ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One question of a ``question`` ask, with the labels of its options."""
+
+    text: str
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionAsk:
+    """The agent asks a person: may a tool run, which answer to a question, is a plan
+    approved."""
+
+    request_id: str
+    kind: AskKind
+    tool_name: str
+    input: dict[str, Any]
+    suggestions: list[Any]
+    """What the agent offers to remember (shown to clients as it is)."""
+    rule_keys: tuple[RuleKey, ...]
+    """The remembered rules that would allow it; those an ``allow`` may remember."""
+    questions: tuple[Question, ...] = ()
+    plan: str | None = None
+    """The plan a ``plan`` ask wants approved, when it could be found."""
+
+
+@dataclass(frozen=True, slots=True)
+class AskAnswer:
+    """A person's answer (or the server's, on expiry), for the agent."""
+
+    allow: bool
+    updated_input: dict[str, Any] | None = None
+    answers: dict[str, str] | None = None
+    """For a question: each question's text and the answer chosen."""
+    message: str = ""
+    """Why it was denied."""
+
+
+class AskHandler(Protocol):
+    """Where an agent's questions go. Register and return: never wait for a person."""
+
+    async def asked(self, agent: "AgentConnection", ask: PermissionAsk) -> None: ...
+
+    async def withdrawn(self, agent: "AgentConnection", request_id: str) -> None: ...
+
+
+# -- stored sessions -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    """A session the agent CLI stored for a directory."""
+
+    id: str
+    first_prompt: str | None
+    started_at: float | None
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SessionHistory:
+    """A stored session's conversation: its newest lines, as the agent wrote them."""
+
+    lines: list[str]
+    omitted: int
+    """Older lines left out (over the import limit)."""
+    too_long: int = 0
+    """Lines left out for being longer than the line limit."""
+
+
+# -- the interfaces -----------------------------------------------------------------------
+
+
+class AgentConnection(Protocol):
+    """One agent process serving one session, one turn at a time."""
+
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    @property
+    def turn_running(self) -> bool:
+        """From :meth:`send_prompt` until the line that ends that turn was read."""
+        ...
+
+    @property
+    def stderr_text(self) -> str: ...
+
+    def background_pending(self) -> int:
+        """Background tasks the agent still runs after its turn ended."""
+        ...
+
+    def follow_up_started(self) -> None:
+        """A turn the agent began by itself got its run."""
+
+    def batches(self) -> AsyncIterator[list[AgentEvent]]:
+        """Everything the agent prints, in order, until its output ends."""
+        ...
+
+    async def send_prompt(self, text: str) -> None:
+        """Begin a turn. Raises :class:`~switchboard.exceptions.AgentGoneError`."""
+
+    async def answer(self, ask: PermissionAsk, answer: AskAnswer) -> bool:
+        """Answer an ask; False if the agent no longer waits for it."""
+        ...
+
+    async def set_permission_mode(self, mode: str) -> bool:
+        """Switch the running agent's mode in place; False if it did not."""
+        ...
+
+    async def set_model(self, model: str | None) -> bool:
+        """Switch the running agent's model in place; False if it did not."""
+        ...
+
+    async def cancel(self, interrupt_grace: float, kill_grace: float) -> bool:
+        """Stop the turn under way: interrupt, and stop the process if that fails
+        (False: the process was stopped)."""
+        ...
+
+    def end_input(self) -> None:
+        """No more prompts: the agent exits once it is done."""
+
+    async def wait(self) -> int: ...
+
+    async def close(self, grace: float) -> int | None:
+        """Stop the process (TERM, ``grace``, KILL) and reap it."""
+        ...
+
+    def kill_now(self) -> None:
+        """SIGKILL at once (a forced server exit)."""
+
+
+class AgentDriver(Protocol):
+    """Starts the processes of one kind of agent CLI, and reads what it stored."""
+
+    name: str
+    permission_modes: tuple[str, ...]
+    """The permission modes the agent knows, in the order clients offer them."""
+
+    def locate(self) -> str:
+        """The agent program that would run. Raises
+        :class:`~switchboard.exceptions.AgentNotFoundError`."""
+        ...
+
+    async def launch(self, spec: LaunchSpec, handler: AskHandler | None) -> AgentConnection:
+        """Start a process. Raises :class:`~switchboard.exceptions.AgentError`."""
+        ...
+
+    async def list_sessions(self, cwd: Path) -> list[StoredSession]: ...
+
+    async def read_session(self, cwd: Path, session_id: str) -> SessionHistory | None:
+        """The session's history (None: the agent has no such session for ``cwd``)."""
+        ...

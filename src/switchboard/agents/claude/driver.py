@@ -1,0 +1,243 @@
+"""The Claude Code CLI behind the agent seam (:mod:`switchboard.agents.base`).
+
+:class:`ClaudeDriver` starts CLI processes; each is a :class:`ClaudeConnection`, which
+reads the CLI's stream-json lines into neutral events: it keeps each process's books
+(a turn's own cost, background work, the last plan file Claude wrote), says which line
+begins a turn the CLI started by itself, and turns ``can_use_tool`` requests into
+:class:`~switchboard.agents.base.PermissionAsk`.
+"""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from switchboard.agents.base import (
+    AgentEvent,
+    AskAnswer,
+    AskHandler,
+    BackgroundChanged,
+    BadOutput,
+    Delta,
+    LaunchSpec,
+    OutputLine,
+    PermissionAsk,
+    SessionHistory,
+    SessionIdentified,
+    StoredSession,
+    TurnEnded,
+)
+from switchboard.agents.claude import transcripts
+from switchboard.agents.claude.asks import answered_input, ask_from
+from switchboard.agents.claude.background import BackgroundWork
+from switchboard.agents.claude.control import PermissionRequest
+from switchboard.agents.claude.discovery import find_claude
+from switchboard.agents.claude.metrics import TurnAccounting, starts_a_turn
+from switchboard.agents.claude.plans import plan_file_written, plan_for, plans_directory
+from switchboard.agents.claude.process import DEFAULT_MAX_LINE_BYTES, ClaudeOptions, ClaudeProcess
+from switchboard.agents.claude.stream_json import BadLine, CliMessage
+from switchboard.exceptions import AgentGoneError
+
+MAX_IMPORTED_LINES = 5000
+"""The newest lines of a stored session that ``session.use`` imports."""
+MISSING_SESSION = "No conversation found"
+"""How the CLI says that ``--resume`` named a session it does not have."""
+
+
+def lost_session(result: Mapping[str, object]) -> bool:
+    errors = result.get("errors")
+    return isinstance(errors, list) and any(MISSING_SESSION in str(e) for e in errors)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaudeSettings:
+    """How every CLI of a driver is run."""
+
+    claude_bin: str | None
+    """The CLI to run (None: found as :func:`find_claude` says)."""
+    env: Mapping[str, str]
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    partial_messages: bool = False
+    """Token deltas (``--include-partial-messages``)."""
+    max_imported_lines: int = MAX_IMPORTED_LINES
+    """The newest lines of a stored session that are read; older ones are counted."""
+
+
+class ClaudeDriver:
+    """Starts Claude Code CLIs (``stream-json`` both ways, questions over stdio)."""
+
+    name = "claude"
+    permission_modes: tuple[str, ...] = (
+        "default",
+        "acceptEdits",
+        "plan",
+        "bypassPermissions",
+        "dontAsk",
+    )
+
+    def __init__(self, settings: ClaudeSettings) -> None:
+        self.settings = settings
+        self._plans = plans_directory(settings.env)
+
+    def locate(self) -> str:
+        return str(find_claude(self.settings.claude_bin))
+
+    async def launch(self, spec: LaunchSpec, handler: AskHandler | None) -> "ClaudeConnection":
+        settings = self.settings
+        binary = find_claude(settings.claude_bin)
+        options = ClaudeOptions(
+            binary=binary,
+            cwd=spec.cwd,
+            spawn_cwd=spec.spawn_cwd,
+            env=settings.env,
+            resume=spec.resume,
+            permission_prompt=spec.ask_permissions,
+            partial_messages=settings.partial_messages,
+            permission_mode=spec.permission_mode,
+            model=spec.model,
+            max_line_bytes=settings.max_line_bytes,
+            extra_env=spec.extra_env,
+            confinement=spec.confinement,
+        )
+        connection = ClaudeConnection(options, handler, self._plans)
+        await connection.start()
+        return connection
+
+    async def list_sessions(self, cwd: Path) -> list[StoredSession]:
+        return await asyncio.to_thread(transcripts.list_sessions, cwd, self.settings.env)
+
+    async def read_session(self, cwd: Path, session_id: str) -> SessionHistory | None:
+        path = transcripts.find_session(cwd, self.settings.env, session_id)
+        if path is None:
+            return None
+        settings = self.settings
+        return await asyncio.to_thread(
+            transcripts.read_transcript,
+            path,
+            settings.max_imported_lines,
+            settings.max_line_bytes,
+        )
+
+
+class ClaudeConnection:
+    """One CLI process, reported in neutral events."""
+
+    def __init__(
+        self, options: ClaudeOptions, handler: AskHandler | None, plans: Path | None
+    ) -> None:
+        self._handler = handler
+        self._claude = ClaudeProcess(
+            options,
+            on_permission=self._asked if handler is not None else None,
+            on_withdrawn=self._withdrawn if handler is not None else None,
+        )
+        self._books = TurnAccounting(options.binary)
+        self._background = BackgroundWork()
+        self._plans = plans
+        self._plan_file: Path | None = None
+        """The last plan file Claude wrote (see :mod:`switchboard.agents.claude.plans`)."""
+
+    async def start(self) -> None:
+        await self._claude.start()
+
+    @property
+    def pid(self) -> int:
+        return self._claude.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self._claude.process.returncode
+
+    @property
+    def turn_running(self) -> bool:
+        return self._claude.turn_running
+
+    @property
+    def stderr_text(self) -> str:
+        return self._claude.stderr_text
+
+    def background_pending(self) -> int:
+        return self._background.pending(time.monotonic())
+
+    def follow_up_started(self) -> None:
+        self._background.follow_up_started(time.monotonic())
+
+    async def batches(self) -> AsyncIterator[list[AgentEvent]]:
+        async for batch in self._claude.output_batches():
+            yield self._events(batch)
+
+    def _events(self, batch: list[CliMessage | BadLine]) -> list[AgentEvent]:
+        events: list[AgentEvent] = []
+        background_changed = False
+        now = time.monotonic()
+        for item in batch:
+            if isinstance(item, BadLine):
+                events.append(BadOutput(item.describe(), item.preview))
+                continue
+            data = item.data
+            kind = item.type
+            background_changed |= self._background.observe(data, now)
+            if kind == "stream_event":
+                events.append(Delta(item.text, starts_a_turn(data)))
+                continue
+            events.append(OutputLine(item.text, starts_a_turn(data)))
+            if kind == "assistant":
+                self._plan_file = plan_file_written(data, self._plans) or self._plan_file
+                self._books.observe(data)
+            elif kind in {"system", "result"}:
+                found = data.get("session_id")
+                if isinstance(found, str) and found:
+                    events.append(SessionIdentified(found))
+            if kind == "result":
+                metrics = self._books.finish(data)
+                failure = self._books.failure(data)
+                events.append(TurnEnded(metrics, failure, lost_session(data)))
+        if background_changed:
+            events.append(BackgroundChanged())
+        return events
+
+    async def send_prompt(self, text: str) -> None:
+        await self._claude.send_user(text)
+
+    async def answer(self, ask: PermissionAsk, answer: AskAnswer) -> bool:
+        return await self._claude.answer_permission(
+            ask.request_id, answer.allow, answered_input(ask, answer), answer.message
+        )
+
+    async def set_permission_mode(self, mode: str) -> bool:
+        return await self._request(self._claude.control.set_permission_mode(mode))
+
+    async def set_model(self, model: str | None) -> bool:
+        return await self._request(self._claude.control.set_model(model))
+
+    async def _request(self, request_id: str) -> bool:
+        try:
+            answer = await self._claude.request(request_id)
+        except AgentGoneError:
+            return False
+        return answer.ok
+
+    async def cancel(self, interrupt_grace: float, kill_grace: float) -> bool:
+        return await self._claude.cancel(interrupt_grace, kill_grace)
+
+    def end_input(self) -> None:
+        self._claude.close_stdin()
+
+    async def wait(self) -> int:
+        return await self._claude.wait()
+
+    async def close(self, grace: float) -> int | None:
+        return await self._claude.aclose(grace)
+
+    def kill_now(self) -> None:
+        self._claude.kill_now()
+
+    async def _asked(self, request: PermissionRequest) -> None:
+        assert self._handler is not None
+        plan = await plan_for(request, self._plan_file)
+        await self._handler.asked(self, ask_from(request, plan))
+
+    async def _withdrawn(self, request_id: str) -> None:
+        assert self._handler is not None
+        await self._handler.withdrawn(self, request_id)

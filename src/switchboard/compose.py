@@ -1,0 +1,151 @@
+"""The composition root: the server's parts, built from its settings and wired together.
+
+The only module outside ``agents/`` that knows which agent CLI runs (the Claude Code
+CLI's driver) and which store holds the data (SQLite): everything else works with the
+seams (:mod:`switchboard.agents.base`, :mod:`switchboard.store.ports`). It opens the
+database (creating or migrating it), the hub, and serves (``switchboard serve``).
+"""
+
+import asyncio
+import fcntl
+import logging
+import os
+import socket
+import sys
+from pathlib import Path
+
+from switchboard import __version__, demo
+from switchboard.agents.base import AgentDriver
+from switchboard.agents.claude.driver import ClaudeDriver, ClaudeSettings
+from switchboard.config import Settings
+from switchboard.exceptions import ConfigError
+from switchboard.hub.fanout import LocalBroadcaster
+from switchboard.hub.hub import Hub, HubLimits
+from switchboard.hub.session import SessionSettings
+from switchboard.server.banner import banner_lines
+from switchboard.server.runner import (
+    bind_socket,
+    build_server,
+    raise_open_files,
+    record_early_signals,
+    server_url,
+)
+from switchboard.server_record import server_recorded
+from switchboard.store.records import RetentionPolicy
+from switchboard.store.sqlite import open_stores
+from switchboard.store.sqlite.database import open_engine, sqlite_url
+from switchboard.store.sqlite.migrate import upgrade
+from switchboard.token_store import load_or_create_token
+
+LOCK_FILE = "server.lock"
+
+
+def lock_data_dir(data_dir: Path) -> int:
+    """Claim the data dir until the returned descriptor is closed (the kernel frees the
+    lock when the process exits, even after SIGKILL). Two servers on one data dir would
+    number events twice and stop each other's CLI processes."""
+    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ConfigError(f"another Switchboard server is using {data_dir}") from None
+    return fd
+
+
+def claude_driver(settings: Settings, *, partial_messages: bool | None = None) -> ClaudeDriver:
+    """The Claude Code CLI's driver, run as the settings say (``partial_messages``:
+    token deltas, by default as ``--partial-messages`` says)."""
+    env = os.environ if settings.claude_env is None else settings.claude_env
+    return ClaudeDriver(
+        ClaudeSettings(
+            claude_bin=settings.claude_bin,
+            env=dict(env),
+            max_line_bytes=settings.max_line_bytes,
+            partial_messages=(
+                settings.partial_messages if partial_messages is None else partial_messages
+            ),
+        )
+    )
+
+
+def ws_claude_driver(settings: Settings) -> AgentDriver:
+    """The driver of ``/ws/claude``: the CLI's stream-json as it comes, no token deltas."""
+    return claude_driver(settings, partial_messages=False)
+
+
+async def open_hub(settings: Settings, agents: AgentDriver | None = None) -> Hub:
+    """Open (creating or migrating) the database under the data dir and start a hub
+    whose projects run on ``agents`` (by default, the Claude Code CLI)."""
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    lock = lock_data_dir(settings.data_dir)
+    try:
+        engine = open_engine(sqlite_url(settings.data_dir))
+        await asyncio.to_thread(upgrade, engine)
+    except BaseException:
+        os.close(lock)
+        raise
+    agents = agents if agents is not None else claude_driver(settings)
+    session_settings = SessionSettings(
+        kill_grace=settings.kill_grace,
+        interrupt_grace=settings.interrupt_grace,
+        idle_timeout=settings.idle_timeout,
+        background_timeout=settings.background_timeout,
+        process_containment=settings.process_containment,
+    )
+    limits = HubLimits(
+        max_concurrent_runs=settings.max_concurrent_runs,
+        max_queued_runs=settings.max_queued_runs,
+        run_timeout=settings.run_timeout,
+        allowed_roots=settings.allowed_roots,
+        permission_timeout=settings.permission_timeout,
+        question_timeout=settings.question_timeout,
+        plan_timeout=settings.plan_timeout,
+        allow_bypass_permissions=settings.allow_bypass_permissions,
+        on_confirmation=settings.on_confirmation,
+        retention=RetentionPolicy(settings.retention_max_age, settings.retention_max_bytes),
+        retention_interval=settings.retention_interval,
+        min_free_disk=settings.min_free_disk,
+    )
+    stores = open_stores(engine)
+    hub = Hub(stores, LocalBroadcaster(stores.events.head), agents, session_settings, limits)
+    hub.on_closed.append(lambda: os.close(lock))
+    try:
+        await hub.start()
+    except BaseException:
+        await hub.close()  # releases the lock too
+        raise
+    return hub
+
+
+def serve(settings: Settings) -> int:
+    """Run until a signal asks us to stop. Returns the process exit code."""
+    early_signals = record_early_signals()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    raise_open_files(settings)
+    token, created = load_or_create_token(settings.data_dir, settings.token)
+    sock = bind_socket(settings.host, settings.port)
+    with demo.demo_mode(settings) as running:  # --demo: the scripted model runs meanwhile
+        asyncio.run(_serve(running, token, created, sock, early_signals))
+    return 0
+
+
+async def _serve(
+    settings: Settings, token: str, created: bool, sock: socket.socket, early_signals: list[int]
+) -> None:
+    """Open the hub (database, recovery), then serve until shut down."""
+    hub = await open_hub(settings)
+    await demo.register_project(hub, settings)
+    server = build_server(settings, token, hub, ws_claude_driver(settings), early_signals)
+    url = server_url(settings.host, sock.getsockname()[1])
+    print(f"Switchboard {__version__} listening on {url}", flush=True)
+    for line in banner_lines(settings, url, token, created):
+        print(line, flush=True)
+    for line in demo.banner(settings):
+        print(line, flush=True)
+    with server_recorded(settings.data_dir, url):  # for client commands
+        await server.serve(sockets=[sock])

@@ -1,0 +1,240 @@
+"""The stores the hub works with, as interfaces: a store is a new implementation of
+these, not a new branch in the hub. :mod:`switchboard.store.sqlite` implements them.
+
+Each store keeps what the hub reads often in memory (so those reads do not wait) and
+is its table's only writer; an async method returns once its change is durable.
+:meth:`load` (``load_heads`` for the event log) reads the store's state once, before
+anything else is called. The hub receives them together, as :class:`Stores`.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from switchboard.store.records import (
+    Leftover,
+    NewEvent,
+    PermissionRule,
+    ProjectRecord,
+    RetentionPolicy,
+    RuleKey,
+    RunRecord,
+    ScopedToken,
+    StoredEvent,
+)
+
+
+class EventLog(Protocol):
+    """Each project's events, numbered 1, 2, 3, … with no gap (``seq``).
+
+    ``seq`` is assigned when :meth:`append` is called, so call order is seq order, and
+    :meth:`append` returns once the events are durable. If a write fails,
+    :class:`~switchboard.exceptions.StoreError` is raised for it and for the project's
+    writes queued behind it; the next append numbers on from the last stored event.
+    """
+
+    async def load_heads(self) -> None: ...
+
+    def head(self, project_id: str) -> int:
+        """The last ``seq`` assigned in ``project_id`` (0 for none)."""
+        ...
+
+    def first(self, project_id: str) -> int:
+        """The oldest ``seq`` still kept in ``project_id``: 1 unless it was trimmed."""
+        ...
+
+    def appended_chars(self, project_id: str) -> int:
+        """Characters of event bodies appended to ``project_id`` since start."""
+        ...
+
+    def forget(self, project_id: str) -> None:
+        """The project was removed (its events went with it)."""
+        ...
+
+    async def append(
+        self, project_id: str, epoch: int, items: Sequence[NewEvent]
+    ) -> list[StoredEvent]: ...
+
+    async def read(self, project_id: str, after: int, limit: int) -> list[StoredEvent]:
+        """Up to ``limit`` stored events of ``project_id`` with ``seq > after``, in order."""
+        ...
+
+    async def read_run(self, project_id: str, run_id: str | None, *kinds: str) -> list[StoredEvent]:
+        """The stored events of one run (None: of no run) and of these kinds, in order."""
+        ...
+
+    async def age_cutoff(self, project_id: str, older_than: float, last: int) -> int:
+        """The newest seq, up to ``last``, of an event stored before the time
+        ``older_than``; 0 when there is none."""
+        ...
+
+    async def size_cutoff(self, project_id: str, max_chars: int, last: int) -> tuple[int, int]:
+        """The seq of the newest event up to ``last`` that does not fit in
+        ``max_chars`` together with the events after it (0: they all fit), and the
+        characters of the events that fit."""
+        ...
+
+    async def trim(self, project_id: str, up_to: int) -> int:
+        """Forget the events with ``seq <= up_to``, oldest first (:meth:`first` moves
+        at once); returns how many went."""
+        ...
+
+
+class ProjectStore(Protocol):
+    """Registered projects, by id, name or path."""
+
+    async def load(self) -> None: ...
+
+    def all(self) -> list[ProjectRecord]:
+        """Every project, by name."""
+        ...
+
+    def find(self, key: str) -> ProjectRecord | None:
+        """The project whose id, name or path is ``key``."""
+        ...
+
+    def get(self, key: str) -> ProjectRecord:
+        """:meth:`find`, or :class:`~switchboard.store.projects.ProjectError`."""
+        ...
+
+    async def add(
+        self, raw_path: str, name: str | None = None, allowed_roots: Iterable[Path] = ()
+    ) -> ProjectRecord:
+        """Register a directory. Raises ProjectPathError or ProjectError."""
+        ...
+
+    async def remove(self, key: str) -> ProjectRecord:
+        """Forget a project and its history (runs and events go with it)."""
+        ...
+
+    async def set_permission_mode(self, project_id: str, mode: str | None) -> ProjectRecord: ...
+
+    async def set_session(self, project_id: str, session_id: str | None) -> ProjectRecord:
+        """Remember the session the next run resumes (None: start a fresh one)."""
+        ...
+
+
+class RunStore(Protocol):
+    """Runs, as they change state."""
+
+    async def insert(self, run: RunRecord) -> None: ...
+
+    async def save(self, run: RunRecord) -> None:
+        """Store how the run stands now (its state, times, figures, session, error)."""
+        ...
+
+    async def unfinished(self) -> list[RunRecord]:
+        """Queued and running runs, oldest first (what a previous instance left)."""
+        ...
+
+    async def costs_by_project(self) -> dict[str, float]:
+        """What each project's runs have cost so far."""
+        ...
+
+
+class RuleStore(Protocol):
+    """Remembered allow rules, per project. A request is described by the keys of the
+    rules that would allow it (see :data:`~switchboard.store.records.RuleKey`)."""
+
+    async def load(self) -> None: ...
+
+    def of_project(self, project_id: str) -> list[PermissionRule]:
+        """The project's rules, oldest first."""
+        ...
+
+    def match(self, project_id: str, keys: Sequence[RuleKey]) -> PermissionRule | None:
+        """The rule for ``keys[0]`` if stored rules cover *every* key (allowing one part
+        of a compound command must not allow the rest); else None."""
+        ...
+
+    async def remember(self, project_id: str, keys: Sequence[RuleKey]) -> list[PermissionRule]:
+        """Store the rules for ``keys`` not stored yet; returns those."""
+        ...
+
+    async def remove(self, project_id: str, rule_id: str) -> PermissionRule | None: ...
+
+    def forget_project(self, project_id: str) -> None:
+        """The project is gone (its rules went with it)."""
+        ...
+
+
+class TokenStore(Protocol):
+    """Scoped tokens; their secrets are kept only as hashes."""
+
+    async def load(self) -> None: ...
+
+    def all(self) -> list[ScopedToken]:
+        """Every token, oldest first."""
+        ...
+
+    def find(self, secret: str) -> ScopedToken | None:
+        """The token whose secret this is."""
+        ...
+
+    async def create(
+        self, name: str, scope: str, projects: tuple[str, ...] | None
+    ) -> tuple[ScopedToken, str]:
+        """A new token and its secret (returned only here)."""
+        ...
+
+    def exists(self, token_id: str) -> bool: ...
+
+    async def revoke(self, token_id: str) -> ScopedToken | None:
+        """Forget the token at once (no request may use it from now on)."""
+        ...
+
+
+class RetentionStore(Protocol):
+    """Each project's own retention policy, if it set one."""
+
+    async def load(self) -> None: ...
+
+    def of_project(self, project_id: str) -> RetentionPolicy | None: ...
+
+    async def set(self, project_id: str, policy: RetentionPolicy) -> None:
+        """Store the project's own policy (all fields None: it follows the server's)."""
+        ...
+
+    def forget_project(self, project_id: str) -> None:
+        """The project was removed (its policy went with it)."""
+        ...
+
+
+class ProcessTable(Protocol):
+    """The CLI process groups each server instance started, so that the next instance
+    can stop those a crash left behind."""
+
+    async def add(self, instance: str, process: Leftover, started_at: float) -> None:
+        """Record a group ``instance`` started."""
+        ...
+
+    async def remove(self, instance: str, pgid: int) -> None:
+        """The group ended: forget it."""
+        ...
+
+    async def of_others(self, instance: str) -> list[Leftover]:
+        """The groups recorded by every instance but ``instance``."""
+        ...
+
+    async def remove_others(self, instance: str) -> None:
+        """Forget the groups recorded by every instance but ``instance``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Stores:
+    """Every store the hub uses, and what it needs to end them."""
+
+    events: EventLog
+    projects: ProjectStore
+    runs: RunStore
+    rules: RuleStore
+    tokens: TokenStore
+    retention: RetentionStore
+    processes: ProcessTable
+    close: Callable[[], None]
+    """Finish the writes under way and release the database. Call once, at the end."""
+    free_bytes: Callable[[], int | None]
+    """Bytes free where the database keeps its files (None: not known, e.g. a server).
+    It may block: call it off the event loop."""

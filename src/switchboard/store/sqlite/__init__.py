@@ -1,0 +1,48 @@
+"""The stores on SQLAlchemy Core: SQLite in WAL mode by default (one file under the
+data dir), any SQLAlchemy URL otherwise; Alembic manages the schema. Writes go through
+one writer thread with group commit (:mod:`.writer`); reads run off the event loop."""
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from switchboard.store.ports import Stores
+from switchboard.store.sqlite.events import SqliteEventLog
+from switchboard.store.sqlite.processes import SqliteProcessTable
+from switchboard.store.sqlite.projects import SqliteProjectStore
+from switchboard.store.sqlite.retention import SqliteRetentionStore
+from switchboard.store.sqlite.rules import SqliteRuleStore
+from switchboard.store.sqlite.runs import SqliteRunStore
+from switchboard.store.sqlite.tokens import SqliteTokenStore
+from switchboard.store.sqlite.writer import Writer
+
+
+def open_stores(engine: Engine) -> Stores:
+    """Every store on ``engine`` (migrated already), sharing one writer thread.
+    :attr:`Stores.close` stops the writer, then disposes of the engine."""
+    writer = Writer(engine)
+
+    def close() -> None:
+        writer.close()
+        engine.dispose()
+
+    return Stores(
+        events=SqliteEventLog(engine, writer),
+        projects=SqliteProjectStore(engine, writer),
+        runs=SqliteRunStore(engine, writer),
+        rules=SqliteRuleStore(engine, writer),
+        tokens=SqliteTokenStore(engine, writer),
+        retention=SqliteRetentionStore(engine, writer),
+        processes=SqliteProcessTable(engine, writer),
+        close=close,
+        free_bytes=lambda: free_bytes(engine),
+    )
+
+
+def free_bytes(engine: Engine) -> int | None:
+    """Bytes free for the database's files, if it is a file (SQLite)."""
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return None
+    stats = os.statvfs(Path(engine.url.database).parent)
+    return stats.f_bavail * stats.f_frsize

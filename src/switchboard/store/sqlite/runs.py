@@ -1,0 +1,97 @@
+"""Runs (table ``runs``): written as they change state, read back at start."""
+
+import asyncio
+import json
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from switchboard.protocol.messages import RunOptions
+from switchboard.store.records import UNFINISHED, RunRecord
+from switchboard.store.sqlite.schema import runs
+from switchboard.store.sqlite.writer import Writer
+
+
+class SqliteRunStore:
+    """Writes runs through the store's writer thread; reads off the event loop."""
+
+    def __init__(self, engine: Engine, writer: Writer) -> None:
+        self._engine = engine
+        self._writer = writer
+
+    async def insert(self, run: RunRecord) -> None:
+        row = {
+            "id": run.id,
+            "project_id": run.project_id,
+            "prompt": run.prompt,
+            "options": run.options.model_dump_json(exclude_none=True),
+            "created_at": run.created_at,
+            "origin": run.origin,
+            **_state_row(run),
+        }
+
+        def write(connection: Connection) -> None:
+            connection.execute(insert(runs).values(**row))
+
+        await self._writer.submit(write)
+
+    async def save(self, run: RunRecord) -> None:
+        row = _state_row(run)
+
+        def write(connection: Connection) -> None:
+            connection.execute(update(runs).where(runs.c.id == run.id).values(**row))
+
+        await self._writer.submit(write)
+
+    async def unfinished(self) -> list[RunRecord]:
+        """Queued and running runs, oldest first (what a previous instance left)."""
+        query = select(runs).where(runs.c.state.in_(UNFINISHED)).order_by(runs.c.created_at)
+
+        def read() -> list[RunRecord]:
+            with self._engine.connect() as connection:
+                return [_from_row(row._mapping) for row in connection.execute(query)]
+
+        return await asyncio.to_thread(read)
+
+    async def costs_by_project(self) -> dict[str, float]:
+        """What each project's runs have cost so far."""
+        query = select(runs.c.project_id, func.coalesce(func.sum(runs.c.cost_usd), 0.0)).group_by(
+            runs.c.project_id
+        )
+
+        def read() -> dict[str, float]:
+            with self._engine.connect() as connection:
+                return {row[0]: float(row[1]) for row in connection.execute(query)}
+
+        return await asyncio.to_thread(read)
+
+
+def _state_row(run: RunRecord) -> dict[str, Any]:
+    """The columns that change as the run goes on."""
+    return {
+        "state": run.state,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "duration_ms": run.duration_ms,
+        "num_turns": run.num_turns,
+        "cost_usd": run.cost_usd,
+        "usage": json.dumps(run.usage) if run.usage is not None else None,
+        "session_id": run.session_id,
+        "error": run.error,
+    }
+
+
+def _from_row(row: Any) -> RunRecord:
+    """An unfinished run as stored: what it needs to be resumed or closed."""
+    return RunRecord(
+        id=row["id"],
+        project_id=row["project_id"],
+        prompt=row["prompt"],
+        options=RunOptions.model_validate_json(row["options"] or "{}"),
+        state=row["state"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        session_id=row["session_id"],
+        origin=row["origin"],
+    )
