@@ -8,10 +8,10 @@ from typing import Any, get_args
 from switchboard.agents.claude.driver import MAX_IMPORTED_LINES
 from switchboard.config import SERVE_OPTIONS, Settings
 from switchboard.hub.session import STDIN_EOF_GRACE
-from switchboard.hub.subscription import REPLAY_CHUNK
 from switchboard.protocol.close_codes import CloseCode
 from switchboard.protocol.messages import CLIENT_TYPES, ErrorCode, ServerMessage
 from switchboard.protocol.schema import render
+from switchboard.server.subscription import REPLAY_CHUNK
 from switchboard.server.ws_hub import MAX_PENDING_PER_CONNECTION
 
 ROOT = Path(__file__).resolve().parent.parent

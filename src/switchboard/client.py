@@ -55,11 +55,14 @@ class HistoryTrimmed(RequestError):
 
 
 class ConnectionLost(SwitchboardError):
-    """The connection closed; ``code`` and ``reason`` say how (4008: slow consumer)."""
+    """The connection closed; ``close_code`` and ``reason`` say how (4008: slow
+    consumer)."""
 
-    def __init__(self, code: int | None, reason: str) -> None:
-        super().__init__(f"connection closed ({code}: {reason or 'no reason'})")
-        self.code = code
+    code = "connection_lost"
+
+    def __init__(self, close_code: int | None, reason: str) -> None:
+        super().__init__(f"connection closed ({close_code}: {reason or 'no reason'})")
+        self.close_code = close_code
         self.reason = reason
 
 

@@ -113,7 +113,7 @@ async def _connect(args: argparse.Namespace) -> SwitchboardClient:
 def _resumable(exc: ConnectionLost) -> bool:
     """Lost in a way worth coming back from: closed as a slow consumer, the server
     stopping or restarting, or the connection dropped without a close."""
-    return exc.code in RESUMABLE_CLOSES
+    return exc.close_code in RESUMABLE_CLOSES
 
 
 class Reconnector:

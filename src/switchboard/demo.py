@@ -14,12 +14,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from switchboard.config import DEMO_PROJECT_DIR, Settings
-from switchboard.hub.hub import Hub, HubError
+from switchboard.exceptions import RequestRefused
+from switchboard.hub.hub import Hub
 from switchboard.printable import printable
 from switchboard.scripted_model import ScriptedModelServer, cli_environment
 from switchboard.scripted_model.demo_script import demo_script, write_project
-from switchboard.store.project_paths import ProjectPathError
-from switchboard.store.projects import ProjectError
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,7 @@ async def register_project(hub: Hub, settings: Settings) -> None:
         return
     try:
         await hub.add_project(str(path), PROJECT_NAME)
-    except (HubError, ProjectError, ProjectPathError) as exc:
+    except RequestRefused as exc:
         log.warning("the demo project %s could not be registered: %s", printable(path), exc)
 
 

@@ -342,7 +342,7 @@ async def test_revoking_a_token_closes_its_connections_and_refuses_it(
         await admin.request("token.revoke", token=ack["token"]["id"])
         with pytest.raises(ConnectionLost) as lost:
             await asyncio.wait_for(drain(producer), 10)
-        assert lost.value.code == 4003
+        assert lost.value.close_code == 4003
         with pytest.raises(websockets.InvalidStatus) as status:
             await SwitchboardClient.connect(server.url, ack["secret"])
         assert status.value.response.status_code == 401

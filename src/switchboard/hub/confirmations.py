@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from switchboard.agents.base import PermissionAsk
+from switchboard.exceptions import RequestRefused
 from switchboard.protocol.messages import (
     ConfirmationAnswered,
     ConfirmationEvent,
@@ -29,7 +30,6 @@ from switchboard.protocol.messages import (
     ConfirmationKind,
     ConfirmationRequired,
     ConfirmationTimer,
-    ErrorCode,
 )
 from switchboard.protocol.skills import LET_CLAUDE, SkillQuestion
 from switchboard.store.ports import RuleStore
@@ -65,11 +65,8 @@ Record = Callable[[str, str | None, "ConfirmationEvent"], Awaitable[None]]
 """Append a ``confirmation`` event: (project id, run id, body)."""
 
 
-class ConfirmationError(Exception):
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code: ErrorCode = code
-        self.message = message
+class ConfirmationError(RequestRefused):
+    """An answer or request about a confirmation that cannot be taken."""
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from switchboard.agents.base import AgentDriver
-from switchboard.exceptions import AgentError, ConfigError, StoreError
+from switchboard.exceptions import AgentError, ConfigError, RequestRefused, StoreError
 from switchboard.hub.bus import EventBus
 from switchboard.hub.confirmations import Confirmation, ConfirmationBook, Deliver, ExpiryReason
 from switchboard.hub.fanout import Broadcaster
@@ -34,8 +34,8 @@ from switchboard.hub.turn import TurnOutcome
 from switchboard.protocol.messages import (
     ConfirmationEvent,
     ConfirmationExpired,
+    ConfirmationInfo,
     ConfirmationRequest,
-    ErrorCode,
     PermissionMode,
     PermissionModeChanged,
     PermissionRuleInfo,
@@ -49,7 +49,7 @@ from switchboard.protocol.messages import (
     TokenInfo,
     encode,
 )
-from switchboard.protocol.skills import AnySkillEvent, SkillFailed, SkillQuestion
+from switchboard.protocol.skills import AnySkillEvent, SkillFailed, SkillQuestion, SkillState
 from switchboard.store.ports import Stores
 from switchboard.store.records import (
     NewEvent,
@@ -74,13 +74,8 @@ STORE_RETRY_SECONDS = 5.0
 tries at once)."""
 
 
-@dataclass  # not frozen: raising sets __traceback__ on it
-class HubError(Exception):
-    code: ErrorCode
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
+class HubError(RequestRefused):
+    """A request the hub refuses."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +302,66 @@ class Hub:
             for run in (state.running, state.follow_up)
             if run is not None
         ]
+
+    # -- what the server asks of the hub (its facade; nothing reaches past it) ---------
+
+    @property
+    def events(self) -> EventBus:
+        """The event feed: the log, and its live fan-out (subscriptions read both)."""
+        return self.bus
+
+    def head(self, project_id: str) -> int:
+        return self.bus.head(project_id)
+
+    def first_seq(self, project_id: str) -> int:
+        """The oldest seq retention kept."""
+        return self.bus.first(project_id)
+
+    def token_alive(self, token_id: str) -> bool:
+        return self.tokens.exists(token_id)
+
+    def find_token(self, secret: str) -> ScopedToken | None:
+        return self.tokens.find(secret)
+
+    def pending_confirmations(self, project_id: str | None = None) -> list[ConfirmationInfo]:
+        return self.confirmations.pending(project_id)
+
+    def running_skills(self, project_id: str | None = None) -> list[SkillState]:
+        return self.skills.running(project_id)
+
+    def skills_owned_by(self, owner: object) -> list[SkillState]:
+        return self.skills.owned_by(owner)
+
+    def confirmation_project(self, confirmation_id: str) -> str:
+        """The project a pending confirmation belongs to (ConfirmationError if none)."""
+        return self.confirmations.get(confirmation_id).project_id
+
+    async def answer_confirmation(
+        self,
+        confirmation_id: str,
+        response: str,
+        *,
+        message: str | None = None,
+        updated_input: dict[str, Any] | None = None,
+        answers: dict[str, str | list[str]] | None = None,
+        remember: bool = False,
+    ) -> ConfirmationInfo:
+        answered = await self.confirmations.answer(
+            confirmation_id,
+            response,
+            message=message,
+            updated_input=updated_input,
+            answers=answers,
+            remember=remember,
+        )
+        return answered.info()
+
+    async def pause_confirmation(self, confirmation_id: str, paused: bool) -> ConfirmationInfo:
+        return (await self.confirmations.set_paused(confirmation_id, paused)).info()
+
+    async def withdraw_confirmation(self, confirmation_id: str) -> None:
+        """Whoever asked stopped waiting."""
+        await self.confirmations.withdraw(confirmation_id)
 
     # -- requests -----------------------------------------------------------------------
 

@@ -35,20 +35,25 @@ from switchboard.protocol.skills import Label, SkillEvent, SkillId, SkillQuestio
 
 PROTOCOL_VERSION = 1
 
-ErrorCode = Literal[
-    "bad_json",
-    "bad_message",
-    "unknown_type",
-    "unknown_project",
+PathProblem = Literal[
+    "bad_path",
     "not_found",
     "not_a_directory",
-    "bad_path",
     "access_denied",
     "system_directory",
     "duplicate",
     "nested",
     "contains",
     "outside_roots",
+]
+"""Why a path cannot be a project (a subset of :data:`ErrorCode`)."""
+
+ErrorCode = Literal[
+    PathProblem,
+    "bad_json",
+    "bad_message",
+    "unknown_type",
+    "unknown_project",
     "name_invalid",
     "name_taken",
     "queue_full",

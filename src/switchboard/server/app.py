@@ -95,7 +95,7 @@ def hub_grant(hub: Hub) -> ScopedLookup:
     """Look scoped tokens up in the hub's token store."""
 
     def lookup(secret: str) -> Grant | None:
-        token = hub.tokens.find(secret)
+        token = hub.find_token(secret)
         if token is None:
             return None
         return Grant("produce", token.name, token.id, token.projects)

@@ -1,7 +1,7 @@
 """``/ws``: the hub's protocol for many clients (docs/protocol.md).
 
 Each connection has a reader (requests in, replies out), a writer (drains the bounded
-:class:`~switchboard.hub.outbox.Outbox`), and one :class:`Subscription` per subscribed
+:class:`~switchboard.server.outbox.Outbox`), and one :class:`Subscription` per subscribed
 project. Requests of one connection are handled in order. A bad request gets an
 ``error`` and the connection stays open; only an oversized message (1009), a slow
 consumer (4008), a revoked token (4003), a client that ignores its rate limit (4029)
@@ -29,11 +29,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from switchboard import __version__
 from switchboard.config import Settings
-from switchboard.exceptions import StoreError
-from switchboard.hub.confirmations import ConfirmationError, Decision
+from switchboard.exceptions import RequestRefused, StoreError
+from switchboard.hub.confirmations import Decision
 from switchboard.hub.hub import Hub, HubError
-from switchboard.hub.outbox import Outbox
-from switchboard.hub.subscription import Subscription
 from switchboard.protocol.close_codes import CloseCode, clip_reason
 from switchboard.protocol.messages import (
     Ack,
@@ -75,9 +73,9 @@ from switchboard.protocol.messages import (
 from switchboard.protocol.rate_limit import RequestLimiter, Verdict
 from switchboard.protocol.skills import SkillFailed
 from switchboard.server.lifecycle import ConnectionTracker
+from switchboard.server.outbox import Outbox
 from switchboard.server.security import FULL, GRANT_KEY, Grant, app_protocol
-from switchboard.store.project_paths import ProjectPathError
-from switchboard.store.projects import ProjectError
+from switchboard.server.subscription import Subscription
 
 log = logging.getLogger(__name__)
 
@@ -205,10 +203,10 @@ class HubConnection:
         skills will not end: say so."""
         for confirmation_id in list(self._asked):
             with contextlib.suppress(Exception):
-                await self.hub.confirmations.withdraw(confirmation_id)
-        for skill in self.hub.skills.owned_by(self):
+                await self.hub.withdraw_confirmation(confirmation_id)
+        for skill in self.hub.skills_owned_by(self):
             failed = SkillFailed(skill_id=skill.skill_id, error="the producer disconnected")
-            with contextlib.suppress(HubError, StoreError, ProjectError):
+            with contextlib.suppress(RequestRefused, StoreError):
                 await self.hub.publish_skill_event(
                     skill.project, failed, self.grant.name, during_shutdown=True
                 )
@@ -223,8 +221,8 @@ class HubConnection:
             scope=self.grant.scope,
             projects=projects,
             running_runs=hub.running_runs() if full else [],
-            running_skills=hub.skills.running() if full else [],
-            pending_confirmations=hub.confirmations.pending() if full else [],
+            running_skills=hub.running_skills() if full else [],
+            pending_confirmations=hub.pending_confirmations() if full else [],
             limits={
                 "max_message_bytes": settings.max_message_bytes,
                 "subscriber_queue_bytes": settings.subscriber_queue_bytes,
@@ -334,7 +332,7 @@ class HubConnection:
         """Handle one request; turn what goes wrong into an ``error`` reply."""
         try:
             await self._handle(request)
-        except (HubError, ProjectError, ProjectPathError, ConfirmationError) as exc:
+        except RequestRefused as exc:
             self._reply(Error(code=exc.code, message=exc.message, id=request.id))
         except StoreError as exc:
             log.error("store failure while handling %s: %s", request.type, exc)
@@ -346,7 +344,7 @@ class HubConnection:
 
     def _token_alive(self) -> bool:
         token_id = self.grant.token_id
-        return token_id is None or self.hub.tokens.exists(token_id)
+        return token_id is None or self.hub.token_alive(token_id)
 
     def _check_scope(self, request: ClientMessage) -> None:
         if not self._token_alive():
@@ -416,7 +414,7 @@ class HubConnection:
         match request:
             case ConfirmationResponse():
                 self._check_subscribed(request.confirmation_id)
-                confirmation = await hub.confirmations.answer(
+                confirmation = await hub.answer_confirmation(
                     request.confirmation_id,
                     request.response,
                     message=request.message,
@@ -424,7 +422,7 @@ class HubConnection:
                     answers=request.answers,
                     remember=request.remember,
                 )
-                self._reply(Ack(id=request.id, confirmation=confirmation.info()))
+                self._reply(Ack(id=request.id, confirmation=confirmation))
             case PermissionModeSet():
                 info = await hub.set_permission_mode(request.project, request.mode)
                 self._reply(Ack(id=request.id, project=info))
@@ -441,8 +439,8 @@ class HubConnection:
             case PauseTimer() | ResumeTimer():
                 self._check_subscribed(request.confirmation_id)
                 paused = isinstance(request, PauseTimer)
-                confirmation = await hub.confirmations.set_paused(request.confirmation_id, paused)
-                self._reply(Ack(id=request.id, confirmation=confirmation.info()))
+                confirmation = await hub.pause_confirmation(request.confirmation_id, paused)
+                self._reply(Ack(id=request.id, confirmation=confirmation))
 
     async def _handle_sessions(self, request: SessionNew | SessionList | SessionUse) -> None:
         """The project's Claude session: a fresh one, or one the CLI stored."""
@@ -482,7 +480,7 @@ class HubConnection:
                     "unknown_confirmation",
                     f"this connection waits for no confirmation {request.confirmation_id!r}",
                 )
-            await self.hub.confirmations.withdraw(request.confirmation_id)
+            await self.hub.withdraw_confirmation(request.confirmation_id)
             self._asked.discard(request.confirmation_id)
             self._reply(Ack(id=request.id))
             return
@@ -534,7 +532,7 @@ class HubConnection:
 
     def _check_subscribed(self, confirmation_id: str) -> None:
         """Only a client that follows a project may answer for it."""
-        project_id = self.hub.confirmations.get(confirmation_id).project_id
+        project_id = self.hub.confirmation_project(confirmation_id)
         if project_id not in self._subscriptions:
             raise HubError(
                 "not_subscribed", f"subscribe to {project_id} to answer its confirmations"
@@ -550,7 +548,7 @@ class HubConnection:
 
     async def _subscribe(self, request: Subscribe) -> None:
         project = self.hub.project(request.project)
-        head = self.hub.bus.head(project.id)
+        head = self.hub.head(project.id)
         if request.since > head:
             raise HubError(
                 "since_out_of_range",
@@ -562,21 +560,21 @@ class HubConnection:
         if previous is not None:
             await previous.stop()
             project = self.hub.project(request.project)  # still there after the wait?
-            head = self.hub.bus.head(project.id)
+            head = self.hub.head(project.id)
             if self._refuse_trimmed(request, project.name, project.id):
                 return
-        pending = self.hub.confirmations.pending(project.id)
-        skills = self.hub.skills.running(project.id)
+        pending = self.hub.pending_confirmations(project.id)
+        skills = self.hub.running_skills(project.id)
         self._reply(
             Ack(id=request.id, head=head, pending_confirmations=pending, running_skills=skills)
         )
-        subscription = Subscription(project.id, request.since, self.hub.bus, self.outbox)
+        subscription = Subscription(project.id, request.since, self.hub.events, self.outbox)
         self._subscriptions[project.id] = subscription
         subscription.start()  # no wait since the check: retention now leaves it its part
 
     def _refuse_trimmed(self, request: Subscribe, name: str, project_id: str) -> bool:
         """Answer ``history_trimmed`` if events after ``since`` are gone (retention)."""
-        first = self.hub.bus.first(project_id)
+        first = self.hub.first_seq(project_id)
         if request.since >= first - 1:
             return False
         message = (

@@ -23,23 +23,11 @@ import os
 import pwd
 import stat
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
+from switchboard.exceptions import RequestRefused
 from switchboard.printable import first_unsafe, printable
-
-PathProblem = Literal[
-    "bad_path",
-    "not_found",
-    "not_a_directory",
-    "access_denied",
-    "system_directory",
-    "duplicate",
-    "nested",
-    "contains",
-    "outside_roots",
-]
+from switchboard.protocol.messages import PathProblem
 
 REFUSED_DIRECTORIES = (Path("/"),)
 """Never a project, though directories under them may be."""
@@ -65,15 +53,13 @@ def _shown(value: str | Path) -> str:
     return f"{text[:SHOWN_CHARACTERS]}… ({len(text)} characters)"
 
 
-@dataclass  # not frozen: raising sets __traceback__ on it
-class ProjectPathError(Exception):
+class ProjectPathError(RequestRefused):
     """Why a path cannot be a project; ``code`` is the protocol's error code."""
 
     code: PathProblem
-    message: str
 
-    def __str__(self) -> str:
-        return self.message
+    def __init__(self, code: PathProblem, message: str) -> None:
+        super().__init__(code, message)
 
 
 def refuse_unsafe_characters(raw: str | Path) -> None:

@@ -1,22 +1,23 @@
 """What a project may be called, and the error a project request ends with."""
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from switchboard.exceptions import RequestRefused
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-@dataclass  # not frozen: raising sets __traceback__ on it
-class ProjectError(Exception):
+class ProjectError(RequestRefused):
     """A project request that cannot be done; ``code`` is the protocol's error code."""
 
     code: Literal["name_invalid", "name_taken", "unknown_project"]
-    message: str
 
-    def __str__(self) -> str:
-        return self.message
+    def __init__(
+        self, code: Literal["name_invalid", "name_taken", "unknown_project"], message: str
+    ) -> None:
+        super().__init__(code, message)
 
 
 def default_name(path: Path) -> str:

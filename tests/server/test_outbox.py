@@ -2,7 +2,7 @@
 
 import asyncio
 
-from switchboard.hub.outbox import Outbox
+from switchboard.server.outbox import Outbox
 
 
 async def test_frames_come_out_in_order_and_free_their_room() -> None:

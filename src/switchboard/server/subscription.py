@@ -13,9 +13,9 @@ import logging
 
 from switchboard.hub.bus import EventBus
 from switchboard.hub.fanout import WireEvent
-from switchboard.hub.outbox import Outbox
 from switchboard.protocol.messages import CaughtUp, encode
 from switchboard.protocol.replay import ReplayCursor
+from switchboard.server.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
