@@ -11,8 +11,8 @@ from switchboard.hub.session import STDIN_EOF_GRACE
 from switchboard.protocol.close_codes import CloseCode
 from switchboard.protocol.messages import CLIENT_TYPES, ErrorCode, ServerMessage
 from switchboard.protocol.schema import render
+from switchboard.server.producer_link import MAX_PENDING_PER_CONNECTION
 from switchboard.server.subscription import REPLAY_CHUNK
-from switchboard.server.ws_hub import MAX_PENDING_PER_CONNECTION
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -20,7 +20,8 @@ from switchboard.agents.claude.driver import ClaudeDriver, ClaudeSettings
 from switchboard.config import Settings
 from switchboard.exceptions import ConfigError
 from switchboard.hub.fanout import LocalBroadcaster
-from switchboard.hub.hub import Hub, HubLimits
+from switchboard.hub.hub import Hub
+from switchboard.hub.parts import HubLimits, HubParts
 from switchboard.hub.session import SessionSettings
 from switchboard.server.banner import banner_lines
 from switchboard.server.runner import (
@@ -74,26 +75,20 @@ def ws_claude_driver(settings: Settings) -> AgentDriver:
     return claude_driver(settings, partial_messages=False)
 
 
-async def open_hub(settings: Settings, agents: AgentDriver | None = None) -> Hub:
-    """Open (creating or migrating) the database under the data dir and start a hub
-    whose projects run on ``agents`` (by default, the Claude Code CLI)."""
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    lock = lock_data_dir(settings.data_dir)
-    try:
-        engine = open_engine(sqlite_url(settings.data_dir))
-        await asyncio.to_thread(upgrade, engine)
-    except BaseException:
-        os.close(lock)
-        raise
-    agents = agents if agents is not None else claude_driver(settings)
-    session_settings = SessionSettings(
+def session_settings(settings: Settings) -> SessionSettings:
+    """How the hub's sessions run their agents, as the settings say."""
+    return SessionSettings(
         kill_grace=settings.kill_grace,
         interrupt_grace=settings.interrupt_grace,
         idle_timeout=settings.idle_timeout,
         background_timeout=settings.background_timeout,
         process_containment=settings.process_containment,
     )
-    limits = HubLimits(
+
+
+def hub_limits(settings: Settings) -> HubLimits:
+    """The hub's limits, as the settings say (the defaults live in Settings alone)."""
+    return HubLimits(
         max_concurrent_runs=settings.max_concurrent_runs,
         max_queued_runs=settings.max_queued_runs,
         run_timeout=settings.run_timeout,
@@ -107,8 +102,24 @@ async def open_hub(settings: Settings, agents: AgentDriver | None = None) -> Hub
         retention_interval=settings.retention_interval,
         min_free_disk=settings.min_free_disk,
     )
+
+
+async def open_hub(settings: Settings, agents: AgentDriver | None = None) -> Hub:
+    """Open (creating or migrating) the database under the data dir and start a hub
+    whose projects run on ``agents`` (by default, the Claude Code CLI)."""
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    lock = lock_data_dir(settings.data_dir)
+    try:
+        engine = open_engine(sqlite_url(settings.data_dir))
+        await asyncio.to_thread(upgrade, engine)
+    except BaseException:
+        os.close(lock)
+        raise
+    agents = agents if agents is not None else claude_driver(settings)
     stores = open_stores(engine)
-    hub = Hub(stores, LocalBroadcaster(stores.events.head), agents, session_settings, limits)
+    broadcaster = LocalBroadcaster(stores.events.head)
+    parts = HubParts(stores, broadcaster, agents, session_settings(settings), hub_limits(settings))
+    hub = Hub(parts)
     hub.on_closed.append(lambda: os.close(lock))
     try:
         await hub.start()

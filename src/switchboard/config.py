@@ -160,6 +160,13 @@ def _log_level(text: str) -> str:
     return text.lower()
 
 
+_DEST_TO_FIELD = {
+    "allowed_origin": "allowed_origins",
+    "allowed_host": "allowed_hosts",
+    "allowed_root": "allowed_roots",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Option:
     """One setting: its flag, its environment variable, how to parse it, what it means."""
@@ -183,10 +190,34 @@ class Option:
     def dest(self) -> str:
         return self.name.replace("-", "_")
 
+    @property
+    def field(self) -> str:
+        """The :class:`Settings` field it sets."""
+        return _DEST_TO_FIELD.get(self.dest, self.dest)
+
+    def described(self) -> str:
+        """The help text with the default, taken from :class:`Settings` (a help text
+        that says "Default" itself describes one the code works out: a path, $HOME)."""
+        if "Default" in self.help:
+            return self.help
+        return f"{self.help} Default {show_default(self.field)}."
+
+
+def show_default(field: str) -> str:
+    """A :class:`Settings` field's default as a person would write it."""
+    value = Settings.__dataclass_fields__[field].default
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None or value == ():
+        return "none"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
 
 SERVE_OPTIONS: tuple[Option, ...] = (
-    Option("host", str, "Address to bind. Default 127.0.0.1 (this machine only)."),
-    Option("port", _port, "Port to listen on. Default 9876; 0 picks a free port."),
+    Option("host", str, "Address to bind; the default serves this machine only."),
+    Option("port", _port, "Port to listen on; 0 picks a free port."),
     Option(
         "data-dir",
         Path,
@@ -209,12 +240,12 @@ SERVE_OPTIONS: tuple[Option, ...] = (
     Option(
         "run-timeout",
         _positive_float,
-        "Seconds a run may take before its process group is killed. Default 300.",
+        "Seconds a run may take before its process group is killed.",
     ),
     Option(
         "prompt-timeout",
         _positive_float,
-        "Seconds a /ws/claude connection may wait before sending its prompt. Default 60.",
+        "Seconds a /ws/claude connection may wait before sending its prompt.",
     ),
     Option(
         "workdir",
@@ -237,52 +268,51 @@ SERVE_OPTIONS: tuple[Option, ...] = (
     Option(
         "max-message-bytes",
         _positive_int,
-        "Largest WebSocket message accepted from a client. Default 1048576.",
+        "Largest WebSocket message accepted from a client.",
     ),
     Option(
         "max-line-bytes",
         _positive_int,
-        "Longest CLI output line passed on; longer lines are reported as errors. Default 16777216.",
+        "Longest CLI output line passed on; longer lines are reported as errors.",
     ),
     Option(
         "kill-grace",
         _positive_float,
-        "Seconds between SIGTERM and SIGKILL when a run's process group is stopped. Default 0.5.",
+        "Seconds between SIGTERM and SIGKILL when a run's process group is stopped.",
     ),
     Option(
         "process-containment",
         _containment,
         "How every process a CLI starts is found and stopped, setsid() or not: 'cgroup' "
         "(a cgroup v2 per CLI; refuse to start without one), 'marker' (an environment "
-        "variable, read in /proc), or 'auto' (cgroup where possible). Default auto.",
+        "variable, read in /proc), or 'auto' (cgroup where possible).",
     ),
-    Option("log-level", _log_level, "debug, info, warning or error. Default info."),
+    Option("log-level", _log_level, "debug, info, warning or error."),
     Option(
         "max-concurrent-runs",
         _positive_int,
-        "Runs executing at once across all projects (one per project at most). Default 4.",
+        "Runs executing at once across all projects (one per project at most).",
     ),
     Option(
         "max-queued-runs",
         _positive_int,
-        "Runs waiting in one project's queue; more prompts get 'queue_full'. Default 16.",
+        "Runs waiting in one project's queue; more prompts get 'queue_full'.",
     ),
     Option(
         "idle-timeout",
         _positive_float,
-        "Seconds a project's CLI process stays up without a run. Default 300.",
+        "Seconds a project's CLI process stays up without a run.",
     ),
     Option(
         "background-timeout",
         _positive_float,
         "Seconds a project's CLI process is kept without a run while it reports background "
-        "work (commands, agents, wake-ups) that would die with it. Default 3600.",
+        "work (commands, agents, wake-ups) that would die with it.",
     ),
     Option(
         "interrupt-grace",
         _positive_float,
-        "Seconds a cancelled run's CLI gets to stop its turn before its group is killed. "
-        "Default 5.",
+        "Seconds a cancelled run's CLI gets to stop its turn before its group is killed.",
     ),
     Option(
         "allowed-root",
@@ -295,124 +325,120 @@ SERVE_OPTIONS: tuple[Option, ...] = (
     Option(
         "subscriber-queue-bytes",
         _positive_int,
-        "Bytes queued for one /ws client before it is closed as a slow consumer "
-        "(4008). Default 4194304.",
+        "Bytes queued for one /ws client before it is closed as a slow consumer (4008).",
     ),
     Option(
         "request-rate",
         _positive_float,
         "Requests a second one /ws connection may send on average; more get the error "
-        "'rate_limited'. Default 100.",
+        "'rate_limited'.",
     ),
     Option(
         "request-burst",
         _positive_int,
         "Requests one /ws connection may send at once before --request-rate applies. "
-        "A client that goes on sending after being refused is closed (4029). Default 500.",
+        "A client that goes on sending after being refused is closed (4029).",
     ),
     Option(
         "max-claude-runs",
         _positive_int,
-        "/ws/claude runs (CLI processes) at once; a prompt beyond it waits for a free "
-        "slot. Default 4.",
+        "/ws/claude runs (CLI processes) at once; a prompt beyond it waits for a free slot.",
     ),
     Option(
         "claude-queue-timeout",
         _positive_float,
         "Seconds a /ws/claude prompt waits for a free slot before it is refused with "
-        "close 1013 (try again later). Default 30.",
+        "close 1013 (try again later).",
     ),
     Option(
         "ping-interval",
         _positive_float,
-        "Seconds between WebSocket pings to each client. Default 20.",
+        "Seconds between WebSocket pings to each client.",
     ),
     Option(
         "ping-timeout",
         _positive_float,
-        "Seconds a client may take to answer a ping before it is dropped. Default 20.",
+        "Seconds a client may take to answer a ping before it is dropped.",
     ),
     Option(
         "handshake-timeout",
         _positive_float,
         "Seconds a connection gets to send a whole request (an HTTP request, a WebSocket "
-        "upgrade) after it is accepted or its previous response ends; then it is closed. "
-        "Default 10.",
+        "upgrade) after it is accepted or its previous response ends; then it is closed.",
     ),
     Option(
         "max-connections",
         _positive_int,
         "Open connections at once, counted from accept. At the cap a new connection "
         "closes the oldest one that has not presented a token; if all have, it gets "
-        "HTTP 503. Default 4096.",
+        "HTTP 503.",
     ),
     Option(
         "max-connections-per-client",
         _positive_int,
         "The same cap for the connections of one client address (on 127.0.0.1, every "
-        "local client shares it). Default 2048.",
+        "local client shares it).",
     ),
     Option(
         "partial-messages",
         _boolean,
-        "Stream token deltas live to /ws subscribers (never stored). Default true.",
+        "Stream token deltas live to /ws subscribers (never stored).",
     ),
     Option(
         "ws-compression",
         _boolean,
         "Offer permessage-deflate to WebSocket clients: less bandwidth, but every frame "
-        "is compressed once per client. Default false.",
+        "is compressed once per client.",
     ),
     Option(
         "permission-timeout",
         _positive_float,
-        "Seconds a tool-permission confirmation waits for an answer before it is denied. "
-        "Default 600.",
+        "Seconds a tool-permission confirmation waits for an answer before it is denied.",
     ),
     Option(
         "question-timeout",
         _positive_float,
-        "Seconds a question (AskUserQuestion) waits for an answer. Default 600.",
+        "Seconds a question (AskUserQuestion) waits for an answer.",
     ),
     Option(
         "plan-timeout",
         _positive_float,
-        "Seconds a plan approval (ExitPlanMode) waits for an answer. Default 600.",
+        "Seconds a plan approval (ExitPlanMode) waits for an answer.",
     ),
     Option(
         "allow-bypass-permissions",
         _boolean,
         "Let prompts ask for permission_mode bypassPermissions (tools run without any "
-        "confirmation). Default false: such prompts are refused.",
+        "confirmation); when off, such prompts are refused.",
     ),
     Option(
         "on-confirmation",
         _command,
         "Command run (no shell) for every new confirmation, its JSON on stdin: for desktop "
-        "notifications or sounds. Failures are logged, never block. Default: none.",
+        "notifications or sounds. Failures are logged, never block.",
     ),
     Option(
         "retention-max-age",
         _duration,
         "Delete events older than this from every project's log (seconds, or e.g. 30d, "
-        "12h); a project's own policy (project.retention) overrides it. Default: none.",
+        "12h); a project's own policy (project.retention) overrides it.",
     ),
     Option(
         "retention-max-bytes",
         _size,
         "Keep at most this much of each project's log, newest first (characters of JSON; "
-        "e.g. 500M); a project's own policy overrides it. Default: none.",
+        "e.g. 500M); a project's own policy overrides it.",
     ),
     Option(
         "retention-interval",
         _positive_float,
-        "Seconds between passes that trim the logs to their retention policies. Default 600.",
+        "Seconds between passes that trim the logs to their retention policies.",
     ),
     Option(
         "min-free-disk",
         _size,
         "After a project's log could not be written (disk full), its runs wait until the "
-        "data dir has this much free space (bytes, or e.g. 64M). Default 67108864.",
+        "data dir has this much free space (bytes, or e.g. 64M).",
     ),
     Option(
         "demo",
@@ -423,17 +449,11 @@ SERVE_OPTIONS: tuple[Option, ...] = (
     ),
 )
 
-_DEST_TO_FIELD = {
-    "allowed_origin": "allowed_origins",
-    "allowed_host": "allowed_hosts",
-    "allowed_root": "allowed_roots",
-}
-
 
 def add_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) -> None:
     """Register ``options`` on ``parser``; values are parsed later by :func:`resolve`."""
     for option in options:
-        described = f"{option.help} [env: {option.env_var}]"
+        described = f"{option.described()} [env: {option.env_var}]"
         if option.switch:
             parser.add_argument(
                 option.flag, dest=option.dest, action="store_const", const="true", help=described
@@ -471,9 +491,7 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
         else:
             continue
         parsed = [_parse(option, origin, item) for item in raw]
-        values[_DEST_TO_FIELD.get(option.dest, option.dest)] = (
-            tuple(parsed) if option.multiple else parsed[0]
-        )
+        values[option.field] = tuple(parsed) if option.multiple else parsed[0]
     if values.get("demo"):  # its own state, and /ws/claude runs in its project
         values.setdefault("data_dir", default_data_dir(env).with_name("switchboard-demo"))
         values.setdefault("workdir", values["data_dir"] / DEMO_PROJECT_DIR)

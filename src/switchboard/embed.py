@@ -26,7 +26,7 @@ from switchboard.agents.base import AgentDriver
 from switchboard.compose import open_hub, ws_claude_driver
 from switchboard.config import Settings, default_data_dir
 from switchboard.exceptions import SwitchboardError
-from switchboard.hub.confirmations import Confirmation, Decision
+from switchboard.hub.confirmation import Confirmation, Decision
 from switchboard.hub.hub import Hub
 from switchboard.protocol.messages import (
     ConfirmationRequest,
@@ -76,7 +76,7 @@ class HubSink:
 
     async def _withdraw(self, asking: "asyncio.Future[Confirmation]") -> None:
         with contextlib.suppress(Exception):  # it could not even be opened: nothing to do
-            await self.hub.confirmations.withdraw((await asking).id)
+            await self.hub.withdraw_confirmation((await asking).id)
 
 
 class Switchboard:
@@ -145,7 +145,7 @@ class Switchboard:
         """Register a project; with ``exist_ok``, a path (or name) already registered
         is returned as it is."""
         if exist_ok:
-            known = self.hub.projects.find(path)
+            known = self.hub.find_project(path)
             if known is not None:
                 return self.hub.project_info(known.id)
         return await self.hub.add_project(path, name)

@@ -16,8 +16,8 @@ Hierarchy::
     ├── ControlProtocolError   a control-protocol message was malformed or unexpected
     ├── StoreError             the database refused a write
     └── RequestRefused         a request cannot be done (the protocol's error codes)
-        ├── HubError           … by the hub (hub/hub.py)
-        ├── ConfirmationError  … about a confirmation (hub/confirmations.py)
+        ├── HubError           … by the hub (hub/registry.py)
+        ├── ConfirmationError  … about a confirmation (hub/confirmation.py)
         ├── ProjectError       … about a project's name (store/projects.py)
         └── ProjectPathError   … about a project's path (store/project_paths.py)
 

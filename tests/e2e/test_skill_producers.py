@@ -15,7 +15,7 @@ import websockets
 
 from switchboard.client import ConnectionLost, RequestError, SwitchboardClient
 from switchboard.producer import RemoteProducer
-from switchboard.server.ws_hub import MAX_PENDING_PER_CONNECTION
+from switchboard.server.producer_link import MAX_PENDING_PER_CONNECTION
 from tests.conftest import FAKE_AGENT, ServerFactory
 from tests.support.hub import add_and_watch, connect, next_event
 from tests.support.server import RunningServer

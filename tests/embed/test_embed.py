@@ -96,7 +96,7 @@ async def test_a_cancelled_question_is_withdrawn(
     asking.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asking
-    assert switchboard.hub.confirmations.pending() == []
+    assert switchboard.hub.pending_confirmations() == []
 
 
 async def test_stopping_the_server_answers_a_waiting_question_with_let_claude(
@@ -132,8 +132,8 @@ async def test_a_question_cancelled_while_it_is_being_opened_is_withdrawn(
     asking.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asking
-    assert switchboard.hub.confirmations.pending() == []
-    stored = await switchboard.hub.bus.log.read_run(project.id, None, "confirmation")
+    assert switchboard.hub.pending_confirmations() == []
+    stored = await switchboard.hub.events.log.read_run(project.id, None, "confirmation")
     kinds = [json.loads(event.body)["type"] for event in stored]
     assert kinds == ["confirmation_required", "confirmation_expired"]
     assert json.loads(stored[-1].body)["reason"] == "withdrawn"

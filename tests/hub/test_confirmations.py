@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 
 from switchboard.agents.base import AskKind, PermissionAsk, Question, RuleKey
-from switchboard.hub.confirmations import ConfirmationBook, ConfirmationError, Decision
+from switchboard.hub.confirmation import ConfirmationError, Decision
+from switchboard.hub.confirmations import ConfirmationBook
 from switchboard.protocol.messages import ConfirmationEvent
 from switchboard.protocol.skills import SkillQuestion
 

@@ -7,17 +7,22 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from switchboard.agents.base import AgentDriver
 from switchboard.agents.claude.driver import ClaudeDriver, ClaudeSettings
+from switchboard.compose import hub_limits, session_settings
+from switchboard.config import Settings
 from switchboard.hub.fanout import LocalBroadcaster, WireEvent
-from switchboard.hub.hub import Hub, HubError, HubLimits
-from switchboard.hub.session import SessionSettings
+from switchboard.hub.hub import Hub, HubError
+from switchboard.hub.parts import HubParts
 from switchboard.protocol.messages import RunOptions
 from switchboard.scripted_model import Script, ScriptedModelServer
+from switchboard.store.ports import Stores
 from switchboard.store.records import NewEvent
 from switchboard.store.sqlite import open_stores
 from switchboard.store.sqlite.database import open_engine, sqlite_url
@@ -29,35 +34,42 @@ from tests.support.hub import finishes
 pytestmark = pytest.mark.timeout(90)
 
 
+STORES: dict[int, Stores] = {}
+"""The stores each hub of a test was given, by ``id(hub)``: for tests that set state
+behind the hub's back."""
+
+
 @pytest.fixture
 async def hubs(tmp_path: Path) -> AsyncIterator[Callable[..., object]]:
     opened: list[Hub] = []
 
     async def make(
-        agents: AgentDriver | Path, env: dict[str, str] | None = None, **limits: float
+        agents: AgentDriver | Path, env: dict[str, str] | None = None, **limits: Any
     ) -> Hub:
         engine = open_engine(sqlite_url(tmp_path))
         upgrade(engine)
         if isinstance(agents, Path):
             env = env if env is not None else dict(os.environ)
             agents = ClaudeDriver(ClaudeSettings(str(agents), env, max_line_bytes=1 << 20))
-        settings = SessionSettings(
+        settings = replace(
+            session_settings(Settings()),
             kill_grace=0.3,
             interrupt_grace=float(limits.pop("interrupt_grace", 1.0)),
             idle_timeout=60,
-            background_timeout=3600,
-            process_containment="auto",
         )
         stores = open_stores(engine)
-        hub_limits = HubLimits(**limits)  # type: ignore[arg-type]
-        hub = Hub(stores, LocalBroadcaster(stores.events.head), agents, settings, hub_limits)
+        chosen = hub_limits(Settings(allowed_roots=(), **limits))
+        broadcaster = LocalBroadcaster(stores.events.head)
+        hub = Hub(HubParts(stores, broadcaster, agents, settings, chosen))
         await hub.start()
         opened.append(hub)
+        STORES[id(hub)] = stores
         return hub
 
     yield make
     for hub in opened:
         await hub.close()
+        STORES.pop(id(hub), None)
 
 
 async def finished(hub: Hub, project: str, run_id: str, timeout: float = 30) -> dict[str, object]:
@@ -73,13 +85,13 @@ async def finished(hub: Hub, project: str, run_id: str, timeout: float = 30) -> 
         def on_delta(self, frame: str) -> None: ...
 
     watch = Watch()
-    hub.bus.subscribe(project, watch)  # before reading, so nothing falls in between
+    hub.events.subscribe(project, watch)  # before reading, so nothing falls in between
     try:
-        for event in await hub.bus.read(project, 0, 10_000):
+        for event in await hub.events.read(project, 0, 10_000):
             watch.on_event(event)
         return await asyncio.wait_for(ended, timeout)
     finally:
-        hub.bus.unsubscribe(project, watch)
+        hub.events.unsubscribe(project, watch)
 
 
 async def test_a_cancel_before_the_cli_has_the_prompt_is_not_lost(
@@ -129,11 +141,11 @@ async def test_a_cancelled_caller_does_not_stop_its_events_from_being_published(
 
         def on_delta(self, frame: str) -> None: ...
 
-    hub.bus.subscribe(project.id, Listener())
-    cut = asyncio.ensure_future(hub.bus.append(project.id, 1, [NewEvent("cli", "{}")]))
+    hub.events.subscribe(project.id, Listener())
+    cut = asyncio.ensure_future(hub.events.append(project.id, 1, [NewEvent("cli", "{}")]))
     await asyncio.sleep(0)
     cut.cancel()
-    await hub.bus.append(project.id, 1, [NewEvent("cli", "{}")])
+    await hub.events.append(project.id, 1, [NewEvent("cli", "{}")])
     assert seen == [1, 2]
 
 
@@ -148,11 +160,13 @@ async def test_a_lost_session_fails_one_run_and_the_next_starts_fresh(
     hub: Hub = await hubs(bundled_claude_bin.path, claude_env)  # type: ignore[misc]
     (tmp_path / "work").mkdir()
     project = await hub.add_project(str(tmp_path / "work"), None)
-    await hub.projects.set_session(project.id, str(uuid.uuid4()))  # the CLI never had it
+    await STORES[id(hub)].projects.set_session(
+        project.id, str(uuid.uuid4())
+    )  # the CLI never had it
     lost = await hub.submit(project.id, "hello?", RunOptions())
     failed = await finished(hub, project.id, lost.id)
     assert failed["state"] == "failed" and "No conversation found" in str(failed["error"])
-    assert hub.projects.get(project.id).session_id is None
+    assert hub.project(project.id).session_id is None
     again = await hub.submit(project.id, "hello again", RunOptions())
     final = await finished(hub, project.id, again.id)
     assert final["state"] == "completed" and final["session_id"]

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, update
 
 from switchboard.agents.process import start_ticks
 from switchboard.exceptions import ConfigError
-from switchboard.hub.recovery import ProcessRegistry
+from switchboard.hub.processes import ProcessRegistry
 from switchboard.store.sqlite.processes import SqliteProcessTable
 from switchboard.store.sqlite.schema import agent_processes
 from switchboard.store.sqlite.writer import Writer

@@ -88,7 +88,7 @@ async def test_a_project_whose_log_refuses_writes_stops_and_goes_on_when_it_can(
     assert "event log could not be written" in str(ended["error"])
     assert "disk is full" in str(ended["error"])
 
-    stored = await hub.bus.read(full.id, 0, 1000)
+    stored = await hub.events.read(full.id, 0, 1000)
     assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
     assert hub.project_info(full.id).store_error is None
     kinds = [(json.loads(e.frame)["kind"], json.loads(e.frame)["run"]) for e in stored]

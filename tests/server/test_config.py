@@ -3,7 +3,14 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.config import SERVE_OPTIONS, Settings, add_options, default_data_dir, resolve
+from switchboard.config import (
+    SERVE_OPTIONS,
+    Settings,
+    add_options,
+    default_data_dir,
+    resolve,
+    show_default,
+)
 from switchboard.exceptions import ConfigError
 
 
@@ -125,3 +132,19 @@ def test_retention_and_disk_settings_take_units() -> None:
     ):
         with pytest.raises(ConfigError, match=f"{flag}: invalid value"):
             parse(flag, value)
+
+
+def test_help_texts_take_their_defaults_from_settings() -> None:
+    """A default is written once, in Settings: the help says what it is from there
+    (only defaults the code works out, like paths, are described in words)."""
+    worked_out = {"data-dir", "token", "claude-bin", "workdir", "allowed-root"}
+    for option in SERVE_OPTIONS:
+        if option.name in worked_out:
+            assert "Default" in option.help, option.name
+            continue
+        assert "Default" not in option.help, option.name
+        assert option.described().endswith(f" Default {show_default(option.field)}."), option.name
+    assert show_default("run_timeout") == "300"
+    assert show_default("kill_grace") == "0.5"
+    assert show_default("ws_compression") == "false"
+    assert show_default("on_confirmation") == "none"

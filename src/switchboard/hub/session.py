@@ -35,8 +35,9 @@ from switchboard.agents.base import (
 )
 from switchboard.exceptions import AgentError, AgentGoneError, AgentSpawnError, StoreError
 from switchboard.hub.bus import EventBus
-from switchboard.hub.confirmations import ConfirmationBook, Decision
-from switchboard.hub.recovery import ProcessRegistry
+from switchboard.hub.confirmation import Decision
+from switchboard.hub.confirmations import ConfirmationBook
+from switchboard.hub.processes import ProcessRegistry
 from switchboard.hub.runs import Run
 from switchboard.hub.session_output import OutputTaker
 from switchboard.hub.turn import LiveAgent, OptionsKey, Turn, TurnOutcome

@@ -72,7 +72,7 @@ def create_app(
         routes=[Route("/healthz", healthz), Route("/ws-demo.html", demo), *web_routes(token)]
     )
     endpoints: dict[str, ASGIApp] = {
-        "/ws/claude": ClaudeEndpoint(settings, tracker, ws_claude_agents, hub.registry),
+        "/ws/claude": ClaudeEndpoint(settings, tracker, ws_claude_agents, hub.processes),
         "/ws": HubEndpoint(hub, settings, tracker),
     }
     routed = WebSocketShortcut(app, endpoints)

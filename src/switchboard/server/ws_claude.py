@@ -32,7 +32,7 @@ from switchboard.agents.base import (
 )
 from switchboard.config import Settings
 from switchboard.exceptions import AgentError, AgentGoneError, ClaudeNotFoundError
-from switchboard.hub.recovery import ProcessRegistry
+from switchboard.hub.processes import ProcessRegistry
 from switchboard.protocol.close_codes import CloseCode, clip_reason
 from switchboard.protocol.ws_claude import INFO_FRAME, PromptRequest, Refusal, parse_prompt_frame
 from switchboard.server.lifecycle import ConnectionTracker
@@ -68,7 +68,7 @@ def exit_outcome(returncode: int, stderr: str) -> RunOutcome:
 
 
 class ClaudeEndpoint:
-    """The ASGI app mounted at ``/ws/claude``: one :class:`ClaudeSocketSession` a connection."""
+    """The ASGI app mounted at ``/ws/claude``: one :class:`ClaudeSocketConnection` a connection."""
 
     def __init__(
         self,
@@ -87,14 +87,14 @@ class ClaudeEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
-        session = ClaudeSocketSession(
+        connection = ClaudeSocketConnection(
             websocket, send, self.settings, self.tracker, agents=self.agents, registry=self.registry
         )
-        session.slots = self.slots
-        await session.run()
+        connection.slots = self.slots
+        await connection.run()
 
 
-class ClaudeSocketSession:
+class ClaudeSocketConnection:
     """One ``/ws/claude`` connection and the one CLI process it may start."""
 
     def __init__(

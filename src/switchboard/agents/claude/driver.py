@@ -35,7 +35,7 @@ from switchboard.agents.claude.control import PermissionRequest
 from switchboard.agents.claude.discovery import find_claude
 from switchboard.agents.claude.metrics import TurnAccounting, starts_a_turn
 from switchboard.agents.claude.plans import plan_file_written, plan_for, plans_directory
-from switchboard.agents.claude.process import DEFAULT_MAX_LINE_BYTES, ClaudeOptions, ClaudeProcess
+from switchboard.agents.claude.process import ClaudeOptions, ClaudeProcess
 from switchboard.agents.claude.stream_json import BadLine, CliMessage
 from switchboard.exceptions import AgentGoneError
 
@@ -57,7 +57,8 @@ class ClaudeSettings:
     claude_bin: str | None
     """The CLI to run (None: found as :func:`find_claude` says)."""
     env: Mapping[str, str]
-    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    max_line_bytes: int
+    """Longer output lines become errors (``--max-line-bytes``)."""
     partial_messages: bool = False
     """Token deltas (``--include-partial-messages``)."""
     max_imported_lines: int = MAX_IMPORTED_LINES

@@ -1,0 +1,73 @@
+"""Access: the scoped tokens (``produce``) the server issues, checks and revokes, and
+who hears of a revocation (the connections that hold the token close at once)."""
+
+from collections.abc import Callable
+
+from switchboard.hub.registry import HubError, ProjectRegistry
+from switchboard.protocol.messages import TokenInfo
+from switchboard.store.ports import TokenStore
+from switchboard.store.records import ScopedToken
+
+RESERVED_PRODUCERS = frozenset({"embedded", "server token"})
+"""Producer names the server gives; a scoped token may not take one."""
+
+RevocationListener = Callable[[str], None]
+"""Called with the id of a token that was just revoked."""
+
+
+class Access:
+    def __init__(self, tokens: TokenStore, registry: ProjectRegistry) -> None:
+        self._tokens = tokens
+        self._registry = registry
+        self._listeners: set[RevocationListener] = set()
+
+    def alive(self, token_id: str) -> bool:
+        return self._tokens.exists(token_id)
+
+    def find(self, secret: str) -> ScopedToken | None:
+        """The token whose secret this is (compared by hash), if it exists."""
+        return self._tokens.find(secret)
+
+    async def create(
+        self, name: str, scope: str, project_keys: list[str] | None
+    ) -> tuple[TokenInfo, str]:
+        """A scoped token and its secret (shown once). Its name is what its events
+        record as their producer: unique, and not one the server uses itself."""
+        if name in RESERVED_PRODUCERS:
+            raise HubError("name_invalid", f"{name!r} is reserved; choose another name")
+        if any(token.name == name for token in self._tokens.all()):
+            raise HubError("name_taken", f"a token named {name!r} exists")
+        projects = (
+            tuple(dict.fromkeys(self._registry.project(key).id for key in project_keys))
+            if project_keys is not None
+            else None
+        )
+        token, secret = await self._tokens.create(name, scope, projects)
+        return token_info(token), secret
+
+    def infos(self) -> list[TokenInfo]:
+        return [token_info(token) for token in self._tokens.all()]
+
+    async def revoke(self, token_id: str) -> TokenInfo:
+        token = await self._tokens.revoke(token_id)
+        if token is None:
+            raise HubError("unknown_token", f"no token {token_id!r}")
+        for listener in tuple(self._listeners):
+            listener(token.id)
+        return token_info(token)
+
+    def add_listener(self, listener: RevocationListener) -> None:
+        self._listeners.add(listener)
+
+    def remove_listener(self, listener: RevocationListener) -> None:
+        self._listeners.discard(listener)
+
+
+def token_info(token: ScopedToken) -> TokenInfo:
+    return TokenInfo(
+        id=token.id,
+        name=token.name,
+        scope=token.scope,  # type: ignore[arg-type]
+        projects=list(token.projects) if token.projects is not None else None,
+        created_at=token.created_at,
+    )

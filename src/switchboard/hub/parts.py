@@ -1,0 +1,197 @@
+"""The hub's parts, wired together, and their start and stop (the :class:`Hub` facade
+in :mod:`switchboard.hub.hub` is what the server sees)."""
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import get_args
+
+from switchboard.agents.base import AgentDriver
+from switchboard.exceptions import ConfigError
+from switchboard.hub.access import Access
+from switchboard.hub.bus import EventBus
+from switchboard.hub.confirmations import ConfirmationBook
+from switchboard.hub.fanout import Broadcaster
+from switchboard.hub.notify import ConfirmationNotifier
+from switchboard.hub.processes import ProcessRegistry
+from switchboard.hub.project_settings import ProjectSettings
+from switchboard.hub.project_state import ProjectState
+from switchboard.hub.registry import ProjectRegistry
+from switchboard.hub.restart import RestartRecovery
+from switchboard.hub.retention import Retention
+from switchboard.hub.run_lifecycle import RunLifecycle, RunTimes
+from switchboard.hub.scheduler import Scheduler
+from switchboard.hub.session import ProjectSession, SessionServices, SessionSettings
+from switchboard.hub.skill_api import SkillApi
+from switchboard.protocol.messages import ConfirmationEvent, PermissionMode
+from switchboard.store.ports import Stores
+from switchboard.store.records import NewEvent, RetentionPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class HubLimits:
+    """The hub's share of the server's settings (:class:`switchboard.config.Settings`
+    holds the defaults; the composition root fills this in)."""
+
+    max_concurrent_runs: int
+    max_queued_runs: int
+    run_timeout: float
+    allowed_roots: tuple[Path, ...]
+    permission_timeout: float
+    question_timeout: float
+    plan_timeout: float
+    allow_bypass_permissions: bool
+    on_confirmation: tuple[str, ...]
+    retention: RetentionPolicy
+    """The server's retention policy (``--retention-max-age``, ``--retention-max-bytes``)."""
+    retention_interval: float
+    min_free_disk: int
+    """After a project's log refused a write, its runs wait for this much free space."""
+
+
+class HubParts:
+    """Every part of the hub, built from its ports and limits."""
+
+    def __init__(
+        self,
+        stores: Stores,
+        broadcaster: Broadcaster,
+        agents: AgentDriver,
+        session_settings: SessionSettings,
+        limits: HubLimits,
+    ) -> None:
+        unknown = set(agents.permission_modes) - set(get_args(PermissionMode))
+        if unknown:
+            raise ConfigError(f"{agents.name} offers modes the protocol lacks: {sorted(unknown)}")
+        self._stores = stores
+        self.allowed_roots = limits.allowed_roots
+        self._agents = agents
+        self._session_settings = session_settings
+        self.events = EventBus(stores.events, broadcaster)
+        self.processes = ProcessRegistry(stores.processes, uuid.uuid4().hex)
+        self.retention = Retention(
+            self.events,
+            stores.retention,
+            server_policy=limits.retention,
+            interval=limits.retention_interval,
+            # the registry needs the retention to describe projects: it comes next
+            changed=lambda project_id: self.registry.notify_status(project_id),  # noqa: PLW0108
+        )
+        self.registry = ProjectRegistry(stores.projects, self.events, self.retention)
+        self._notifier = (
+            ConfirmationNotifier(list(limits.on_confirmation)) if limits.on_confirmation else None
+        )
+        self.confirmations = ConfirmationBook(
+            self._record_confirmation,
+            {
+                "tool_permission": limits.permission_timeout,
+                "question": limits.question_timeout,
+                "plan": limits.plan_timeout,
+            },
+            stores.rules,
+            self._notifier.notify if self._notifier is not None else None,
+        )
+        self.access = Access(stores.tokens, self.registry)
+        self.skill_api = SkillApi(self.registry, self.confirmations)
+        self.lifecycle = RunLifecycle(
+            self.registry,
+            stores.runs,
+            self.confirmations,
+            agents.name,
+            RunTimes(
+                run_timeout=limits.run_timeout,
+                stop_grace=session_settings.interrupt_grace + session_settings.kill_grace,
+                min_free_disk=limits.min_free_disk,
+            ),
+        )
+        self.scheduler = Scheduler(
+            self.registry,
+            self.lifecycle,
+            self._open_session,
+            max_concurrent_runs=limits.max_concurrent_runs,
+            max_queued_runs=limits.max_queued_runs,
+            free_bytes=stores.free_bytes,
+            min_free_disk=limits.min_free_disk,
+        )
+        self.settings = ProjectSettings(
+            self.registry,
+            agents,
+            stores.rules,
+            stores.retention,
+            self.retention,
+            allow_bypass=limits.allow_bypass_permissions,
+        )
+        self._trimming: asyncio.Task[None] | None = None
+        self.on_closed: list[Callable[[], None]] = []
+
+    def _open_session(self, state: ProjectState) -> ProjectSession:
+        services = SessionServices(
+            self._agents,
+            self.events,
+            self.registry.records,
+            self.processes,
+            self.confirmations,
+            follow_up=lambda: self.lifecycle.start_follow_up(state),
+            changed=lambda: self.registry.notify_status(state.id),
+        )
+        return ProjectSession(state.id, self._session_settings, services)
+
+    async def start(self) -> None:
+        """Load state, clean up after a previous instance, resume queued runs."""
+        stores = self._stores
+        await self.events.log.load_heads()
+        for loaded in (stores.projects, stores.rules, stores.tokens, stores.retention):
+            await loaded.load()
+        await self.processes.open(self._session_settings.process_containment)
+        await self.processes.stop_leftovers()
+        recovery = RestartRecovery(
+            self.registry,
+            stores.runs,
+            scheduler=self.scheduler,
+            lifecycle=self.lifecycle,
+            record_confirmation=self._record_confirmation,
+            fail_skill=self.skill_api.publish,
+        )
+        await recovery.reopen()
+        self._trimming = asyncio.create_task(
+            self.retention.run(self.registry.live_ids), name="retention"
+        )
+
+    async def close(self) -> None:
+        """Stop every CLI (running runs become ``interrupted``), then the store. Queued
+        runs stay queued in the database and run after the next start."""
+        self.registry.accepting = False
+        self.lifecycle.closing = True
+        self.confirmations.close()
+        try:
+            if self._trimming is not None:
+                self._trimming.cancel()
+                await asyncio.gather(self._trimming, return_exceptions=True)
+            states = self.registry.states()
+            for state in states:
+                state.wake.set()
+            await asyncio.gather(*(state.session.close() for state in states))
+            await asyncio.gather(*(state.stop_tasks() for state in states))
+            await self.confirmations.expire_where("ended")  # skills waiting in this process
+            await self.processes.close()
+            if self._notifier is not None:
+                await self._notifier.aclose()
+            self._stores.close()
+        finally:
+            for closed in self.on_closed:
+                closed()
+
+    def kill_all(self) -> None:
+        """SIGKILL every CLI group at once (a forced exit)."""
+        self.registry.accepting = False
+        self.lifecycle.closing = True
+        for state in self.registry.states():
+            state.session.kill_now()
+
+    async def _record_confirmation(
+        self, project_id: str, run_id: str | None, body: ConfirmationEvent
+    ) -> None:
+        event = NewEvent("confirmation", body.model_dump_json(exclude_none=True), run_id)
+        await self.registry.append(project_id, event)

@@ -1,0 +1,52 @@
+"""What the hub holds for one project while it is open: its queue, its session, the
+run it executes, and the worker task that takes its runs."""
+
+import asyncio
+import contextlib
+from collections import deque
+from dataclasses import dataclass, field
+
+from switchboard.hub.runs import Run
+from switchboard.hub.session import ProjectSession
+
+STOP_MARGIN = 5.0
+"""Seconds on top of the grace periods before a run that will not stop is abandoned."""
+
+
+@dataclass(slots=True)
+class ProjectState:
+    id: str
+    session: ProjectSession = field(init=False)
+    queue: deque[Run] = field(default_factory=deque)
+    running: Run | None = None
+    follow_up: Run | None = None
+    """A run Claude started itself (a follow-up turn), while it runs."""
+    follow_task: asyncio.Task[None] | None = None
+    cost_usd: float = 0.0
+    """What the project's runs have cost so far."""
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    worker: asyncio.Task[None] | None = None
+    removing: bool = False
+    changing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held by requests that write the project's state, so that a removal waits for
+    them (their writes would otherwise land after the project's rows are gone)."""
+    store_error: str | None = None
+    """Why the project's log refuses writes, while it does (its runs wait)."""
+
+    @property
+    def under_way(self) -> Run | None:
+        """The run the project's CLI works on: a prompt's, or a follow-up turn's."""
+        return self.running or self.follow_up
+
+    async def stop_tasks(self) -> None:
+        """End the worker (wait for the run it executes; cancel it if it only waits),
+        then wait for a follow-up run to be recorded as ended. Stop the CLI first."""
+        worker = self.worker
+        if worker is not None:
+            if self.running is None:
+                worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        if self.follow_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait({self.follow_task}, timeout=STOP_MARGIN * 3)

@@ -1,0 +1,136 @@
+"""Restart recovery: what a previous server left behind when it stopped or died.
+
+- A run it was executing ends ``interrupted``, and the confirmations that run had open
+  are closed (``server_restart``: a CLI that asked is gone).
+- A run still queued stays queued and runs in turn.
+- Questions skills asked, and skills that started and never ended (their producers went
+  with the server), are closed and failed in their producers' names.
+
+The logged events are read back through the protocol's own models, never by hand.
+"""
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+
+from switchboard.hub.registry import ProjectRegistry
+from switchboard.hub.run_lifecycle import RunLifecycle
+from switchboard.hub.runs import Run
+from switchboard.hub.scheduler import Scheduler
+from switchboard.protocol.messages import (
+    ConfirmationAnswered,
+    ConfirmationEvent,
+    ConfirmationExpired,
+    ConfirmationRequired,
+)
+from switchboard.protocol.skills import SkillCompleted, SkillEvent, SkillFailed, SkillStarted
+from switchboard.store.ports import RunStore
+from switchboard.store.records import StoredEvent
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED_SKILL = "the server stopped while this skill was running"
+
+RecordConfirmation = Callable[[str, str | None, ConfirmationEvent], Awaitable[None]]
+"""Appends a confirmation event to a project's log (project, run, body)."""
+FailSkill = Callable[[str, SkillFailed, str], Awaitable[object]]
+"""Records a skill's failure in a project in a producer's name."""
+
+_Body = TypeVar("_Body")
+_confirmation_events: TypeAdapter[ConfirmationEvent] = TypeAdapter(ConfirmationEvent)
+_skill_events: TypeAdapter[SkillEvent] = TypeAdapter(SkillEvent)
+
+
+class RestartRecovery:
+    def __init__(
+        self,
+        registry: ProjectRegistry,
+        runs: RunStore,
+        *,
+        scheduler: Scheduler,
+        lifecycle: RunLifecycle,
+        record_confirmation: RecordConfirmation,
+        fail_skill: FailSkill,
+    ) -> None:
+        self._registry = registry
+        self._runs = runs
+        self._scheduler = scheduler
+        self._lifecycle = lifecycle
+        self._record_confirmation = record_confirmation
+        self._fail_skill = fail_skill
+
+    async def reopen(self) -> None:
+        """Open every stored project with what its runs cost, close what its skills
+        left open, then end or requeue the runs a previous server did not finish."""
+        costs = await self._runs.costs_by_project()
+        for record in self._registry.records.all():
+            self._scheduler.open(record.id).cost_usd = costs.get(record.id, 0.0)
+            await self._close_what_skills_left_open(record.id)
+        for run in map(Run.from_record, await self._runs.unfinished()):
+            state = self._registry.state(run.project_id)
+            if state is None:
+                continue
+            if run.state == "running":
+                await self._close_open_confirmations(run.project_id, run.id)
+                run.state = "interrupted"
+                run.finished_at = time.time()
+                run.error = "the server stopped during this run"
+                await self._lifecycle.record(state, run)
+            else:
+                self._scheduler.requeue(state, run)
+
+    async def _close_open_confirmations(
+        self, project_id: str, run_id: str | None, logged: list[StoredEvent] | None = None
+    ) -> None:
+        """Say that the confirmations a previous server left unanswered are closed:
+        those of a run, or with ``run_id`` None those skills asked. ``logged``: the
+        confirmation events to go by, if already read."""
+        if logged is None:
+            logged = await self._registry.bus.log.read_run(project_id, run_id, "confirmation")
+        opened: list[str] = []
+        for event in logged:
+            body = _read(_confirmation_events, event)
+            if isinstance(body, ConfirmationRequired):
+                opened.append(body.confirmation.id)
+            elif (
+                isinstance(body, ConfirmationAnswered | ConfirmationExpired)
+                and body.confirmation_id in opened
+            ):
+                opened.remove(body.confirmation_id)
+        for confirmation_id in opened:
+            closed = ConfirmationExpired(
+                confirmation_id=confirmation_id,
+                reason="server_restart",
+                fallback="deny" if run_id is not None else "let_claude",
+            )
+            await self._record_confirmation(project_id, run_id, closed)
+
+    async def _close_what_skills_left_open(self, project_id: str) -> None:
+        """Close the questions skills asked, then end the skills that started and never
+        ended, in their producer's name. One read of the project's run-less events
+        serves both."""
+        logged = await self._registry.bus.log.read_run(project_id, None, "confirmation", "skill")
+        questions = [event for event in logged if event.kind == "confirmation"]
+        await self._close_open_confirmations(project_id, None, questions)
+        running: dict[str, str] = {}  # skill id -> producer
+        for event in logged:
+            body = _read(_skill_events, event) if event.kind == "skill" else None
+            if isinstance(body, SkillStarted):
+                running[body.skill_id] = body.producer or "server"
+            elif isinstance(body, SkillCompleted | SkillFailed):
+                running.pop(body.skill_id, None)
+        for skill_id, producer in running.items():
+            failed = SkillFailed(skill_id=skill_id, error=INTERRUPTED_SKILL)
+            await self._fail_skill(project_id, failed, producer)
+
+
+def _read(adapter: TypeAdapter[_Body], event: StoredEvent) -> _Body | None:
+    """The event's body as the protocol defines it; None (logged) if it is not one."""
+    try:
+        return adapter.validate_json(event.body)
+    except ValidationError as exc:
+        log.warning("event %s of project %s is not readable: %s", event.seq, event.project_id, exc)
+        return None

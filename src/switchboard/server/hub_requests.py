@@ -1,0 +1,264 @@
+"""What each ``/ws`` request does: one handler per message type, each a few calls on
+the hub facade, looked up in :data:`HANDLERS`.
+
+A handler returns the reply (an ``ack`` mostly), or None when it replied itself
+(``subscribe`` and ``confirmation.request`` must reply before what follows). A refusal
+is raised as a :class:`~switchboard.exceptions.RequestRefused` and becomes an ``error``.
+"""
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, cast
+
+from switchboard import __version__
+from switchboard.config import Settings
+from switchboard.hub.hub import Hub, HubError
+from switchboard.protocol.messages import (
+    Ack,
+    Cancel,
+    ClientMessage,
+    ConfirmationRequest,
+    ConfirmationResponse,
+    ConfirmationWithdraw,
+    Connected,
+    Error,
+    Heartbeat,
+    HeartbeatAck,
+    PauseTimer,
+    PermissionMode,
+    PermissionModeSet,
+    PermissionsList,
+    PermissionsRemove,
+    ProjectAdd,
+    ProjectList,
+    ProjectRemove,
+    ProjectRetention,
+    Prompt,
+    ResumeTimer,
+    SessionList,
+    SessionNew,
+    SessionUse,
+    SkillEventPublish,
+    Subscribe,
+    TokenCreate,
+    TokenList,
+    TokenRevoke,
+    Unsubscribe,
+)
+from switchboard.server.producer_link import ProducerLink
+from switchboard.server.security import Grant
+from switchboard.server.subscription_set import SubscriptionSet
+
+PRODUCER_REQUESTS = frozenset(
+    {"heartbeat", "skill.event", "confirmation.request", "confirmation.withdraw"}
+)
+"""What a ``produce`` token may send."""
+
+Reply = Ack | Error | HeartbeatAck
+
+
+class Requester(Protocol):
+    """What a handler may use of the connection that sent the request."""
+
+    @property
+    def hub(self) -> Hub: ...
+
+    @property
+    def grant(self) -> Grant: ...
+
+    @property
+    def subscriptions(self) -> SubscriptionSet: ...
+
+    @property
+    def producer(self) -> ProducerLink: ...
+
+    def reply(self, message: Any) -> bool: ...
+
+
+Handler = Callable[[Requester, Any], Awaitable[Reply | None]]
+
+
+def check_allowed(requester: Requester, request: ClientMessage) -> None:
+    """A ``produce`` token may send only what producers send."""
+    scope = requester.grant.scope
+    if scope != "full" and request.type not in PRODUCER_REQUESTS:
+        raise HubError(
+            "forbidden",
+            f"a token with scope {scope!r} may not send {request.type} "
+            f"(allowed: {', '.join(sorted(PRODUCER_REQUESTS))})",
+        )
+
+
+def snapshot(hub: Hub, settings: Settings, grant: Grant) -> Connected:
+    """The ``connected`` message: what the client may see, and the limits it meets."""
+    full = grant.scope == "full"
+    return Connected(
+        server_version=__version__,
+        scope=grant.scope,
+        projects=[p for p in hub.project_infos() if full or grant.covers(p.id)],
+        running_runs=hub.running_runs() if full else [],
+        running_skills=hub.running_skills() if full else [],
+        pending_confirmations=hub.pending_confirmations() if full else [],
+        limits={
+            "max_message_bytes": settings.max_message_bytes,
+            "subscriber_queue_bytes": settings.subscriber_queue_bytes,
+            "max_queued_runs": settings.max_queued_runs,
+            "max_concurrent_runs": settings.max_concurrent_runs,
+            "run_timeout": settings.run_timeout,
+            "request_rate": settings.request_rate,
+            "request_burst": settings.request_burst,
+        },
+        # the hub's list holds only modes the protocol knows (checked at startup)
+        permission_modes=cast(list[PermissionMode], hub.permission_modes()),
+    )
+
+
+# -- following projects ------------------------------------------------------------------
+
+
+async def _subscribe(c: Requester, request: Subscribe) -> None:
+    await c.subscriptions.subscribe(request, c.reply)
+
+
+async def _unsubscribe(c: Requester, request: Unsubscribe) -> Reply:
+    return await c.subscriptions.unsubscribe(request)
+
+
+async def _heartbeat(c: Requester, request: Heartbeat) -> Reply:
+    return HeartbeatAck(id=request.id, server_time=time.time())
+
+
+# -- runs --------------------------------------------------------------------------------
+
+
+async def _prompt(c: Requester, request: Prompt) -> Reply:
+    run = await c.hub.submit(request.project, request.text, request.options)
+    return Ack(id=request.id, run=run.info())
+
+
+async def _cancel(c: Requester, request: Cancel) -> Reply:
+    run = await c.hub.cancel(request.project, request.run)
+    return Ack(id=request.id, run=run.info())
+
+
+# -- projects ----------------------------------------------------------------------------
+
+
+async def _project_add(c: Requester, request: ProjectAdd) -> Reply:
+    return Ack(id=request.id, project=await c.hub.add_project(request.path, request.name))
+
+
+async def _project_list(c: Requester, request: ProjectList) -> Reply:
+    return Ack(id=request.id, projects=c.hub.project_infos())
+
+
+async def _project_remove(c: Requester, request: ProjectRemove) -> Reply:
+    info = c.hub.project_info(c.hub.project(request.project).id)
+    await c.hub.remove_project(request.project)
+    return Ack(id=request.id, project=info)
+
+
+async def _permission_mode(c: Requester, request: PermissionModeSet) -> Reply:
+    info = await c.hub.set_permission_mode(request.project, request.mode)
+    return Ack(id=request.id, project=info)
+
+
+async def _retention(c: Requester, request: ProjectRetention) -> Reply:
+    info = await c.hub.set_retention(request.project, request.max_age_seconds, request.max_bytes)
+    return Ack(id=request.id, project=info)
+
+
+async def _session_new(c: Requester, request: SessionNew) -> Reply:
+    return Ack(id=request.id, project=await c.hub.new_session(request.project))
+
+
+async def _session_list(c: Requester, request: SessionList) -> Reply:
+    return Ack(id=request.id, sessions=await c.hub.list_sessions(request.project))
+
+
+async def _session_use(c: Requester, request: SessionUse) -> Reply:
+    return Ack(id=request.id, project=await c.hub.use_session(request.project, request.session))
+
+
+# -- confirmations and rules -------------------------------------------------------------
+
+
+async def _confirmation_response(c: Requester, request: ConfirmationResponse) -> Reply:
+    c.subscriptions.check_follows(request.confirmation_id)
+    confirmation = await c.hub.answer_confirmation(request)
+    return Ack(id=request.id, confirmation=confirmation)
+
+
+async def _timer(c: Requester, request: PauseTimer | ResumeTimer) -> Reply:
+    c.subscriptions.check_follows(request.confirmation_id)
+    paused = isinstance(request, PauseTimer)
+    confirmation = await c.hub.pause_confirmation(request.confirmation_id, paused)
+    return Ack(id=request.id, confirmation=confirmation)
+
+
+async def _rules(c: Requester, request: PermissionsList) -> Reply:
+    return Ack(id=request.id, rules=c.hub.rules_of(request.project))
+
+
+async def _rule_remove(c: Requester, request: PermissionsRemove) -> Reply:
+    return Ack(id=request.id, rules=[await c.hub.remove_rule(request.project, request.rule)])
+
+
+# -- tokens ------------------------------------------------------------------------------
+
+
+async def _token_create(c: Requester, request: TokenCreate) -> Reply:
+    token, secret = await c.hub.create_token(request.name, request.scope, request.projects)
+    return Ack(id=request.id, token=token, secret=secret)
+
+
+async def _token_list(c: Requester, request: TokenList) -> Reply:
+    return Ack(id=request.id, tokens=c.hub.token_infos())
+
+
+async def _token_revoke(c: Requester, request: TokenRevoke) -> Reply:
+    return Ack(id=request.id, tokens=[await c.hub.revoke_token(request.token)])
+
+
+# -- the skill API -----------------------------------------------------------------------
+
+
+async def _skill_event(c: Requester, request: SkillEventPublish) -> Reply:
+    return await c.producer.publish(request)
+
+
+async def _confirmation_request(c: Requester, request: ConfirmationRequest) -> None:
+    await c.producer.ask(request, c.reply)
+
+
+async def _confirmation_withdraw(c: Requester, request: ConfirmationWithdraw) -> Reply:
+    return await c.producer.withdraw(request)
+
+
+HANDLERS: dict[type[Any], Handler] = {
+    Subscribe: _subscribe,
+    Unsubscribe: _unsubscribe,
+    Heartbeat: _heartbeat,
+    Prompt: _prompt,
+    Cancel: _cancel,
+    ProjectAdd: _project_add,
+    ProjectList: _project_list,
+    ProjectRemove: _project_remove,
+    PermissionModeSet: _permission_mode,
+    ProjectRetention: _retention,
+    SessionNew: _session_new,
+    SessionList: _session_list,
+    SessionUse: _session_use,
+    ConfirmationResponse: _confirmation_response,
+    PauseTimer: _timer,
+    ResumeTimer: _timer,
+    PermissionsList: _rules,
+    PermissionsRemove: _rule_remove,
+    TokenCreate: _token_create,
+    TokenList: _token_list,
+    TokenRevoke: _token_revoke,
+    SkillEventPublish: _skill_event,
+    ConfirmationRequest: _confirmation_request,
+    ConfirmationWithdraw: _confirmation_withdraw,
+}
+"""Every client message type, and what it does."""
