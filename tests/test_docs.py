@@ -26,7 +26,13 @@ def test_configuration_doc_lists_every_setting() -> None:
 
 def test_ws_claude_doc_lists_its_close_codes() -> None:
     text = (ROOT / "docs" / "ws-claude.md").read_text()
-    ws_only = (CloseCode.SLOW_CONSUMER, CloseCode.TOKEN_REVOKED, CloseCode.RATE_LIMITED)
+    ws_only = (
+        CloseCode.SLOW_CONSUMER,
+        CloseCode.TOKEN_REVOKED,
+        CloseCode.RATE_LIMITED,
+        CloseCode.AGENT_REPLACED,
+        CloseCode.HEARTBEAT_TIMEOUT,
+    )
     for code in CloseCode:
         if code not in ws_only:
             assert f"| {int(code)} |" in text, code

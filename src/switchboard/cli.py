@@ -12,6 +12,7 @@ from switchboard.client_cli import add_client_commands
 from switchboard.compose import serve
 from switchboard.config import SERVE_OPTIONS, add_options, resolve
 from switchboard.exceptions import SwitchboardError
+from switchboard.remote_agent.command import add_agent_command
 from switchboard.scripted_model import Script, ScriptedModelServer
 from switchboard.stop_signals import hold_stop_signals, wait_for_stop_signal
 
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--script", type=Path, help="JSON script file (see docs/scripted-model.md)")
     model.set_defaults(handler=_scripted_model)
     add_client_commands(commands)
+    add_agent_command(commands)
     return parser
 
 

@@ -214,10 +214,15 @@ async def project_remove_command(args: argparse.Namespace) -> int:
 
 async def token_create_command(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
-        ack = await client.request("token.create", name=args.name, projects=args.project or None)
+        ack = await client.request(
+            "token.create", name=args.name, scope=args.scope, projects=args.project or None
+        )
     token = ack["token"]
-    where = ", ".join(token["projects"]) if token["projects"] else "every project"
-    print(f"created token {token['id']} ({token['name']}, scope produce, for {where})")
+    if token["scope"] == "agent":
+        where = f"the agent machine {token['name']!r}: switchboard agent --token ..."
+    else:
+        where = ", ".join(token["projects"]) if token["projects"] else "every project"
+    print(f"created token {token['id']} ({token['name']}, scope {token['scope']}, for {where})")
     print("its secret, shown only now:", file=sys.stderr)
     print(ack["secret"])
     return 0
@@ -231,6 +236,20 @@ async def token_list_command(args: argparse.Namespace) -> int:
     for token in tokens:
         where = ",".join(token["projects"]) if token["projects"] else "*"
         print(f"{token['id']}  {token['name']}  {token['scope']}  {where}")
+    return 0
+
+
+async def agents_command(args: argparse.Namespace) -> int:
+    async with await _connect(args) as client:
+        agents = client.snapshot.get("agents") or []
+    if not agents:
+        print(f"no agents (create one: {program()} token create NAME --scope agent)")
+    for agent in agents:
+        seen = agent["last_seen"]
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seen)) if seen else "never"
+        state = "online" if agent["online"] else "offline"
+        version = agent["version"] or "-"
+        print(f"{agent['name']}  {state}  last seen {when}  version {version}")
     return 0
 
 
@@ -470,14 +489,19 @@ def add_client_commands(commands: Any) -> None:
     )
     remove.add_argument("project")
 
-    token = commands.add_parser("token", help="create, list or revoke producer tokens")
+    token = commands.add_parser("token", help="create, list or revoke producer and agent tokens")
     token_actions = token.add_subparsers(dest="action", required=True)
     create = _action(
-        token_actions, "create", token_create_command, "a token that may only publish skills"
+        token_actions,
+        "create",
+        token_create_command,
+        "a token that may only publish skills (produce), or link an agent machine (agent)",
     )
-    create.add_argument("name", help="who will use it (recorded as the events' producer)")
+    create.add_argument("name", help="who will use it (the events' producer, or the agent's name)")
+    create.add_argument("--scope", choices=("produce", "agent"), default="produce")
     create.add_argument("--project", action="append", help="limit it to this project (repeatable)")
     _action(token_actions, "list", token_list_command, "list scoped tokens")
+    command("agents", agents_command, help="list the remote agents, online or not")
     revoke = _action(token_actions, "revoke", token_revoke_command, "revoke a scoped token")
     revoke.add_argument("token_id", metavar="ID", help="the token's id (token list)")
 

@@ -78,6 +78,8 @@ class Settings:
     """Characters of JSON a project's log keeps, newest first; None: no size limit."""
     retention_interval: float = 600.0
     min_free_disk: int = 64 * 1024 * 1024
+    agent_heartbeat_interval: float = 10.0
+    agent_heartbeat_timeout: float = 30.0
     demo: bool = False
     claude_env: Mapping[str, str] | None = None
     """The environment CLI runs get (before Switchboard's own changes); None: the server's.
@@ -439,6 +441,17 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         _size,
         "After a project's log could not be written (disk full), its runs wait until the "
         "data dir has this much free space (bytes, or e.g. 64M).",
+    ),
+    Option(
+        "agent-heartbeat-interval",
+        _positive_float,
+        "Seconds between heartbeats on a remote agent's link (/ws/agent), both ways.",
+    ),
+    Option(
+        "agent-heartbeat-timeout",
+        _positive_float,
+        "Seconds without a word from a remote agent before its link is closed (4010) and "
+        "the agent shown offline; it dials again.",
     ),
     Option(
         "demo",

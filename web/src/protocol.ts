@@ -39,6 +39,7 @@ export type ServerMessage =
   | CaughtUp
   | ProjectStatus
   | ProjectRemoved
+  | AgentStatus
   | HeartbeatAck
   | ConfirmationResult;
 export type SkillEvent =
@@ -55,11 +56,49 @@ export type SkillEvent =
   | IntentClassified;
 
 export interface Protocol {
+  agent_to_hub?: LinkHello | LinkHeartbeat | LinkHeartbeatAck;
   client_to_server: ClientMessage;
   confirmation_event_data: ConfirmationEvent;
+  hub_to_agent?: LinkWelcome | LinkHeartbeat | LinkHeartbeatAck | LinkError;
   permission_mode_event_data: PermissionModeChanged;
   server_to_client: ServerMessage;
   skill_event_data: SkillEvent;
+}
+/**
+ * Agent → hub, first: who it is and where it may run things.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LinkHello".
+ */
+export interface LinkHello {
+  /**
+   * @maxItems 64
+   */
+  allowed_roots: string[];
+  /**
+   * The agent's name; must be its token's (null: the token's).
+   */
+  name?: string | null;
+  type: "hello";
+  version: string;
+}
+/**
+ * Either way: I am here. Answered with ``heartbeat_ack``.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LinkHeartbeat".
+ */
+export interface LinkHeartbeat {
+  sent_at: number;
+  type?: "heartbeat";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LinkHeartbeatAck".
+ */
+export interface LinkHeartbeatAck {
+  sent_at: number;
+  type?: "heartbeat_ack";
 }
 /**
  * This interface was referenced by `Protocol`'s JSON-Schema
@@ -647,7 +686,7 @@ export interface TokenCreate {
    * The projects it may publish to; null: every project.
    */
   projects?: string[] | null;
-  scope?: "produce";
+  scope?: "produce" | "agent";
   type: "token.create";
 }
 /**
@@ -794,6 +833,30 @@ export interface ConfirmationTimer {
   type?: "confirmation_timer";
 }
 /**
+ * Hub → agent: the link is up.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LinkWelcome".
+ */
+export interface LinkWelcome {
+  heartbeat_interval: number;
+  heartbeat_timeout: number;
+  name: string;
+  server_version: string;
+  type?: "welcome";
+}
+/**
+ * Hub → agent: a message it could not take; the link stays up.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LinkError".
+ */
+export interface LinkError {
+  code: "bad_json" | "bad_message" | "unknown_type";
+  message: string;
+  type?: "error";
+}
+/**
  * ``event`` data (kind ``permission_mode``).
  */
 export interface PermissionModeChanged {
@@ -809,6 +872,10 @@ export interface PermissionModeChanged {
  * via the `definition` "Connected".
  */
 export interface Connected {
+  /**
+   * The remote agents (one per agent token).
+   */
+  agents?: AgentInfo[];
   limits: {
     [k: string]: number;
   };
@@ -827,6 +894,28 @@ export interface Connected {
   scope: "full" | "produce";
   server_version: string;
   type?: "connected";
+}
+/**
+ * A remote agent machine (``switchboard agent``), known by its agent token.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AgentInfo".
+ */
+export interface AgentInfo {
+  /**
+   * Where it may run projects, as it said when it connected.
+   */
+  allowed_roots: string[];
+  /**
+   * When the hub last heard from it (null: not since the hub started).
+   */
+  last_seen: number | null;
+  name: string;
+  online: boolean;
+  /**
+   * Its Switchboard version, once it connected.
+   */
+  version: string | null;
 }
 /**
  * This interface was referenced by `Protocol`'s JSON-Schema
@@ -1020,7 +1109,7 @@ export interface TokenInfo {
    * Project ids; null: every project.
    */
   projects: string[] | null;
-  scope: "produce";
+  scope: "produce" | "agent";
 }
 /**
  * This interface was referenced by `Protocol`'s JSON-Schema
@@ -1125,6 +1214,17 @@ export interface ProjectStatus {
 export interface ProjectRemoved {
   project: string;
   type?: "project_removed";
+}
+/**
+ * An agent came online, went offline, or was removed (its token revoked).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AgentStatus".
+ */
+export interface AgentStatus {
+  agent: AgentInfo;
+  removed?: boolean;
+  type?: "agent_status";
 }
 /**
  * This interface was referenced by `Protocol`'s JSON-Schema

@@ -1,4 +1,4 @@
-"""Access: the scoped tokens (``produce``) the server issues, checks and revokes, and
+"""Access: the scoped tokens (``produce``, ``agent``) the server issues, checks and revokes, and
 who hears of a revocation (the connections that hold the token close at once)."""
 
 from collections.abc import Callable
@@ -37,6 +37,10 @@ class Access:
             raise HubError("name_invalid", f"{name!r} is reserved; choose another name")
         if any(token.name == name for token in self._tokens.all()):
             raise HubError("name_taken", f"a token named {name!r} exists")
+        if scope == "agent" and project_keys is not None:
+            raise HubError(
+                "bad_message", "an agent token names an agent machine, not projects: drop them"
+            )
         projects = (
             tuple(dict.fromkeys(self._registry.project(key).id for key in project_keys))
             if project_keys is not None

@@ -18,11 +18,13 @@ The server uses only the methods below; nothing reaches past them.
 """
 
 from switchboard.hub.access import RevocationListener
+from switchboard.hub.agents import AgentListener
 from switchboard.hub.confirmation import Confirmation, Deliver
 from switchboard.hub.parts import HubParts
 from switchboard.hub.registry import HubError, StatusListener
 from switchboard.hub.runs import Run
 from switchboard.protocol.messages import (
+    AgentInfo,
     ConfirmationInfo,
     ConfirmationRequest,
     ConfirmationResponse,
@@ -53,6 +55,7 @@ class Hub:
         self._settings = parts.settings
         self._confirmations = parts.confirmations
         self._access = parts.access
+        self._agents = parts.agents
         self._skill_api = parts.skill_api
         self._allowed_roots = parts.allowed_roots
         self.events = parts.events
@@ -249,11 +252,38 @@ class Hub:
     async def create_token(
         self, name: str, scope: str, project_keys: list[str] | None
     ) -> tuple[TokenInfo, str]:
-        """A scoped token and its secret (shown once)."""
-        return await self._access.create(name, scope, project_keys)
+        """A scoped token and its secret (shown once); an agent token makes an agent."""
+        created = await self._access.create(name, scope, project_keys)
+        if scope == "agent":
+            self._agents.added(name)
+        return created
 
     def token_infos(self) -> list[TokenInfo]:
         return self._access.infos()
 
     async def revoke_token(self, token_id: str) -> TokenInfo:
-        return await self._access.revoke(token_id)
+        revoked = await self._access.revoke(token_id)
+        if revoked.scope == "agent":
+            self._agents.removed(revoked.name)
+        return revoked
+
+    # -- remote agents (their /ws/agent links) --------------------------------------------
+
+    def agent_infos(self) -> list[AgentInfo]:
+        return self._agents.infos()
+
+    def agent_online(self, name: str, link: object, version: str, roots: list[str]) -> object:
+        """An agent's link is up; returns the link it replaces (to close), if any."""
+        return self._agents.online(name, link, version, roots)
+
+    def agent_heard(self, name: str, link: object) -> None:
+        self._agents.heard(name, link)
+
+    def agent_offline(self, name: str, link: object) -> None:
+        self._agents.offline(name, link)
+
+    def add_agent_listener(self, listener: AgentListener) -> None:
+        self._agents.add_listener(listener)
+
+    def remove_agent_listener(self, listener: AgentListener) -> None:
+        self._agents.remove_listener(listener)

@@ -11,6 +11,7 @@ from typing import get_args
 from switchboard.agents.base import AgentDriver
 from switchboard.exceptions import ConfigError
 from switchboard.hub.access import Access
+from switchboard.hub.agents import AgentRoster
 from switchboard.hub.bus import EventBus
 from switchboard.hub.confirmations import ConfirmationBook
 from switchboard.hub.fanout import Broadcaster
@@ -94,6 +95,7 @@ class HubParts:
             self._notifier.notify if self._notifier is not None else None,
         )
         self.access = Access(stores.tokens, self.registry)
+        self.agents = AgentRoster(stores.tokens)
         self.skill_api = SkillApi(self.registry, self.confirmations)
         self.lifecycle = RunLifecycle(
             self.registry,

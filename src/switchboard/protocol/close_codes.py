@@ -26,7 +26,14 @@ class CloseCode(IntEnum):
     all of ``--claude-queue-timeout``; nothing ran. Try again later."""
 
     TOKEN_REVOKED = 4003
-    """``/ws``: the scoped token of this connection was revoked."""
+    """``/ws``, ``/ws/agent``: the scoped token of this connection was revoked."""
+
+    AGENT_REPLACED = 4009
+    """``/ws/agent``: a newer link of the same agent took over."""
+
+    HEARTBEAT_TIMEOUT = 4010
+    """``/ws/agent``: nothing came over the link for the heartbeat timeout; the agent
+    dials again."""
 
     SLOW_CONSUMER = 4008
     """``/ws``: the client read too slowly and its send queue overflowed. Nothing is

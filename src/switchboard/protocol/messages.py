@@ -279,7 +279,7 @@ class ConfirmationWithdraw(_Request):
     confirmation_id: Annotated[str, Field(min_length=1, max_length=64)]
 
 
-TokenScope = Literal["produce"]
+TokenScope = Literal["produce", "agent"]
 
 
 class TokenCreate(_Request):
@@ -541,6 +541,20 @@ class TokenInfo(_Message):
     created_at: float
 
 
+class AgentInfo(_Message):
+    """A remote agent machine (``switchboard agent``), known by its agent token."""
+
+    name: str
+    online: bool
+    last_seen: float | None = Field(
+        description="When the hub last heard from it (null: not since the hub started)."
+    )
+    version: str | None = Field(description="Its Switchboard version, once it connected.")
+    allowed_roots: list[str] = Field(
+        description="Where it may run projects, as it said when it connected."
+    )
+
+
 class Connected(_Message):
     type: Literal["connected"] = "connected"
     protocol: int = PROTOCOL_VERSION
@@ -556,6 +570,9 @@ class Connected(_Message):
     permission_modes: list[PermissionMode] = Field(
         description="The permission modes this server accepts (bypassPermissions only "
         "with --allow-bypass-permissions)."
+    )
+    agents: list[AgentInfo] = Field(
+        default_factory=list, description="The remote agents (one per agent token)."
     )
 
 
@@ -611,6 +628,14 @@ class CaughtUp(_Message):
     seq: int
 
 
+class AgentStatus(_Message):
+    """An agent came online, went offline, or was removed (its token revoked)."""
+
+    type: Literal["agent_status"] = "agent_status"
+    agent: AgentInfo
+    removed: bool = False
+
+
 class ProjectStatus(_Message):
     type: Literal["project_status"] = "project_status"
     project: ProjectInfo
@@ -662,6 +687,7 @@ ServerMessage = Annotated[
     | CaughtUp
     | ProjectStatus
     | ProjectRemoved
+    | AgentStatus
     | HeartbeatAck
     | ConfirmationResult,
     Field(discriminator="type"),
@@ -684,7 +710,7 @@ def parse_client_message(text: str | bytes) -> ClientMessage | Error:
     request_id = raw.get("id")
     if not isinstance(request_id, str | int) or isinstance(request_id, bool):
         request_id = None
-    problem = _text_problem(raw, text if isinstance(text, str) else None)
+    problem = text_problem(raw, text if isinstance(text, str) else None)
     if problem is not None:
         if isinstance(request_id, str) and holds_lone_surrogate(request_id):
             request_id = None  # it cannot be echoed: no UTF-8 for it
@@ -706,7 +732,7 @@ def parse_client_message(text: str | bytes) -> ClientMessage | Error:
         return Error(code="bad_message", message=problems, id=request_id)
 
 
-def _text_problem(raw: dict[str, Any], text: str | None) -> str | None:
+def text_problem(raw: dict[str, Any], text: str | None) -> str | None:
     """What makes a parsed message unusable though it is JSON, if anything (``text``,
     when given, spares the walks through a message that cannot have the problem)."""
     if nested_deeper_than(raw, MAX_NESTING, text):

@@ -1,4 +1,4 @@
-"""Write the ``/ws`` protocol's JSON Schema (docs/protocol.schema.json).
+"""Write the JSON Schema of ``/ws`` and ``/ws/agent`` (docs/protocol.schema.json).
 
     python -m switchboard.protocol.schema docs/protocol.schema.json
 
@@ -8,12 +8,30 @@ A test fails when the committed file and the models drift apart.
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
+from pydantic import TypeAdapter
+
+from switchboard.protocol.agent_link import AgentToHub, HubToAgent
 from switchboard.protocol.messages import json_schema
 
 
+def full_schema() -> dict[str, Any]:
+    """``/ws`` (both directions, and the data of its events) and ``/ws/agent``."""
+    schema = json_schema()
+    parts: dict[str, TypeAdapter[Any]] = {
+        "agent_to_hub": TypeAdapter(AgentToHub),
+        "hub_to_agent": TypeAdapter(HubToAgent),
+    }
+    for name, adapter in parts.items():
+        part = adapter.json_schema(ref_template="#/$defs/{model}")
+        schema["$defs"].update(part.pop("$defs", {}))
+        schema["properties"][name] = part
+    return schema
+
+
 def render() -> str:
-    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+    return json.dumps(full_schema(), indent=2, sort_keys=True) + "\n"
 
 
 def main(argv: list[str]) -> int:

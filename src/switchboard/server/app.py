@@ -16,12 +16,14 @@ from switchboard.hub.hub import Hub
 from switchboard.server.connections import ConnectionLimits
 from switchboard.server.lifecycle import ConnectionTracker
 from switchboard.server.security import (
+    AGENT_PATH,
     Grant,
     ScopedLookup,
     SecurityMiddleware,
     SecurityPolicy,
 )
 from switchboard.server.web import web_routes
+from switchboard.server.ws_agent import AgentEndpoint
 from switchboard.server.ws_claude import ClaudeEndpoint
 from switchboard.server.ws_hub import HubEndpoint
 
@@ -74,6 +76,7 @@ def create_app(
     endpoints: dict[str, ASGIApp] = {
         "/ws/claude": ClaudeEndpoint(settings, tracker, ws_claude_agents, hub.processes),
         "/ws": HubEndpoint(hub, settings, tracker),
+        AGENT_PATH: AgentEndpoint(hub, settings, tracker),
     }
     routed = WebSocketShortcut(app, endpoints)
     policy = SecurityPolicy(
@@ -98,6 +101,8 @@ def hub_grant(hub: Hub) -> ScopedLookup:
         token = hub.find_token(secret)
         if token is None:
             return None
+        if token.scope == "agent":
+            return Grant("agent", token.name, token.id)
         return Grant("produce", token.name, token.id, token.projects)
 
     return lookup

@@ -94,7 +94,7 @@ def snapshot(hub: Hub, settings: Settings, grant: Grant) -> Connected:
     full = grant.scope == "full"
     return Connected(
         server_version=__version__,
-        scope=grant.scope,
+        scope="full" if full else "produce",  # an agent token never opens /ws
         projects=[p for p in hub.project_infos() if full or grant.covers(p.id)],
         running_runs=hub.running_runs() if full else [],
         running_skills=hub.running_skills() if full else [],
@@ -110,6 +110,7 @@ def snapshot(hub: Hub, settings: Settings, grant: Grant) -> Connected:
         },
         # the hub's list holds only modes the protocol knows (checked at startup)
         permission_modes=cast(list[PermissionMode], hub.permission_modes()),
+        agents=hub.agent_infos() if full else [],
     )
 
 

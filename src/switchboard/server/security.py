@@ -9,8 +9,9 @@
   upgrades only) a subprotocol ``bearer.TOKEN``, offered next to ``switchboard``, which
   the server chooses (browsers cannot set headers on a WebSocket, and a URL is what
   proxies and devtools keep). The server's token
-  may do everything; a scoped token (``produce``) opens only ``/ws``, where the endpoint
-  limits it further. The :class:`Grant` travels in the ASGI scope.
+  may do everything but open ``/ws/agent``; a ``produce`` token opens only ``/ws``,
+  where the endpoint limits it further, and an ``agent`` token only ``/ws/agent``. The
+  :class:`Grant` travels in the ASGI scope.
 
 Refusals happen before the request reaches any endpoint, so nothing is spawned. A
 request that passes with a token is reported to ``on_token`` (the connection caps put
@@ -40,8 +41,9 @@ TOKEN_PROTOCOL_PREFIX = "bearer."  # noqa: S105 (a prefix, not a secret)
 PAGE_PREFIXES = ("/assets/",)
 """The web UI's files and its token check: no token needed (the page holds no secret and
 asks for the token itself), but the Host check applies."""
-SCOPED_PATHS = frozenset({"/ws"})
-"""The only paths a scoped token opens."""
+SCOPED_PATHS = {"produce": frozenset({"/ws"}), "agent": frozenset({"/ws/agent"})}
+"""The only paths each scope of token opens (the server token opens all but /ws/agent)."""
+AGENT_PATH = "/ws/agent"
 GRANT_KEY = "switchboard.grant"
 """Where the middleware leaves the request's :class:`Grant` in the ASGI scope."""
 
@@ -50,7 +52,7 @@ GRANT_KEY = "switchboard.grant"
 class Grant:
     """What the request's token may do."""
 
-    scope: Literal["full", "produce"]
+    scope: Literal["full", "produce", "agent"]
     name: str
     """Who it is, as skill events record it: "server token", or the token's name."""
     token_id: str | None = None
@@ -197,8 +199,11 @@ class SecurityPolicy:
                 "missing or wrong token (use ?token=, Authorization: Bearer, "
                 "or the WebSocket subprotocol bearer.TOKEN)",
             )
-        if grant is not FULL and scope.get("path") not in SCOPED_PATHS:
-            return Refusal(403, f"a token with scope {grant.scope!r} opens only /ws")
+        if grant is FULL and path == AGENT_PATH:
+            return Refusal(403, "only an agent token opens /ws/agent (switchboard token create)")
+        opens = SCOPED_PATHS.get(grant.scope)
+        if opens is not None and path not in opens:
+            return Refusal(403, f"a token with scope {grant.scope!r} opens only {min(opens)}")
         return grant
 
 

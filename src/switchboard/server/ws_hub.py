@@ -21,17 +21,16 @@ confirmations, for the projects its token names; the rest is ``forbidden``.
 """
 
 import asyncio
-import contextlib
 import logging
 
 from starlette.types import Message, Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocket
 
-from switchboard.config import Settings
 from switchboard.exceptions import RequestRefused, StoreError
-from switchboard.hub.hub import Hub, HubError
-from switchboard.protocol.close_codes import CloseCode, clip_reason
+from switchboard.hub.hub import HubError
+from switchboard.protocol.close_codes import CloseCode
 from switchboard.protocol.messages import (
+    AgentStatus,
     ClientMessage,
     Error,
     ProjectRemoved,
@@ -41,8 +40,8 @@ from switchboard.protocol.messages import (
     parse_client_message,
 )
 from switchboard.protocol.rate_limit import RequestLimiter, Verdict
+from switchboard.server.endpoint import HubSocketEndpoint, close_socket
 from switchboard.server.hub_requests import HANDLERS, check_allowed, snapshot
-from switchboard.server.lifecycle import ConnectionTracker
 from switchboard.server.outbox import Outbox
 from switchboard.server.producer_link import ProducerLink
 from switchboard.server.security import FULL, GRANT_KEY, Grant, app_protocol
@@ -55,13 +54,8 @@ CLOSE_SECONDS = 30.0
 """How long the closing frame may wait for a client that has stopped reading."""
 
 
-class HubEndpoint:
+class HubEndpoint(HubSocketEndpoint):
     """The ASGI app mounted at ``/ws``."""
-
-    def __init__(self, hub: Hub, settings: Settings, tracker: ConnectionTracker) -> None:
-        self.hub = hub
-        self.settings = settings
-        self.tracker = tracker
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection = HubConnection(WebSocket(scope, receive, send), send, self)
@@ -154,9 +148,11 @@ class HubConnection:
             self.outbox.put_always(encode(snapshot(self.hub, self.settings, self.grant)))
             if self.grant.scope == "full":
                 self.hub.add_listener(self._on_status)
+                self.hub.add_agent_listener(self._on_agent)
             await self._serve()
         finally:
             self.hub.remove_listener(self._on_status)
+            self.hub.remove_agent_listener(self._on_agent)
             self.hub.remove_revocation_listener(self._on_revoked)
             # Requests under way finish (a half-done state change would be worse than
             # a late one); their replies go nowhere.
@@ -303,14 +299,13 @@ class HubConnection:
             self._revoked = True
             self._end()
 
+    def _on_agent(self, message: AgentStatus) -> None:
+        self.outbox.put(encode(message))
+
     def _on_status(self, message: ProjectStatus | ProjectRemoved, frame: str) -> None:
         if isinstance(message, ProjectRemoved):
             self.subscriptions.drop(message.project)
         self.outbox.put(frame)
 
     async def _close(self, code: CloseCode, reason: str) -> None:
-        if self.ws.application_state == WebSocketState.DISCONNECTED:
-            return
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError, TimeoutError):
-            async with asyncio.timeout(CLOSE_SECONDS):
-                await self.ws.close(int(code), clip_reason(reason))
+        await close_socket(self.ws, code, reason, CLOSE_SECONDS)

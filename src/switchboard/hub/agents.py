@@ -1,0 +1,93 @@
+"""The remote agents: one per agent token, online while its ``/ws/agent`` link is up.
+
+An agent is known from the moment its token is created; it is online from its
+``hello`` until its link drops (closed, cut, or silent past the heartbeat timeout), and
+gone when its token is revoked. One link per agent: a new one replaces the old.
+Presence is kept in memory: after a hub restart every agent is offline, ``last_seen``
+unknown, until it dials in again.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from switchboard.protocol.messages import AgentInfo, AgentStatus
+from switchboard.store.ports import TokenStore
+
+AgentListener = Callable[[AgentStatus], None]
+
+
+@dataclass(slots=True)
+class _Presence:
+    link: object | None = None
+    last_seen: float | None = None
+    version: str | None = None
+    allowed_roots: list[str] = field(default_factory=list)
+
+
+class AgentRoster:
+    def __init__(self, tokens: TokenStore) -> None:
+        self._tokens = tokens
+        self._presence: dict[str, _Presence] = {}
+        self._listeners: set[AgentListener] = set()
+
+    def names(self) -> list[str]:
+        return sorted(token.name for token in self._tokens.all() if token.scope == "agent")
+
+    def info(self, name: str) -> AgentInfo:
+        presence = self._presence.get(name) or _Presence()
+        return AgentInfo(
+            name=name,
+            online=presence.link is not None,
+            last_seen=presence.last_seen,
+            version=presence.version,
+            allowed_roots=list(presence.allowed_roots),
+        )
+
+    def infos(self) -> list[AgentInfo]:
+        return [self.info(name) for name in self.names()]
+
+    def online(self, name: str, link: object, version: str, allowed_roots: list[str]) -> object:
+        """The agent's link is up; returns the link it replaces, if any (close it)."""
+        presence = self._presence.setdefault(name, _Presence())
+        previous = presence.link
+        presence.link = link
+        presence.last_seen = time.time()
+        presence.version = version
+        presence.allowed_roots = list(allowed_roots)
+        self._notify(name)
+        return previous
+
+    def heard(self, name: str, link: object) -> None:
+        presence = self._presence.get(name)
+        if presence is not None and presence.link is link:
+            presence.last_seen = time.time()
+
+    def offline(self, name: str, link: object) -> None:
+        """The link is gone (if it is still the agent's: a replaced one changes nothing)."""
+        presence = self._presence.get(name)
+        if presence is not None and presence.link is link:
+            presence.link = None
+            self._notify(name)
+
+    def removed(self, name: str) -> None:
+        """The agent's token was revoked."""
+        self._presence.pop(name, None)
+        status = AgentStatus(agent=self.info(name), removed=True)
+        for listener in tuple(self._listeners):
+            listener(status)
+
+    def added(self, name: str) -> None:
+        """An agent token was created."""
+        self._notify(name)
+
+    def add_listener(self, listener: AgentListener) -> None:
+        self._listeners.add(listener)
+
+    def remove_listener(self, listener: AgentListener) -> None:
+        self._listeners.discard(listener)
+
+    def _notify(self, name: str) -> None:
+        status = AgentStatus(agent=self.info(name))
+        for listener in tuple(self._listeners):
+            listener(status)

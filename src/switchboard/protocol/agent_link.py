@@ -1,0 +1,103 @@
+"""``/ws/agent``: the link between the hub and a remote agent machine
+(``switchboard agent``). The agent dials out, so its machine needs no inbound port.
+
+The agent opens the link with ``hello``; the hub answers ``welcome`` (or closes: see
+the close codes). Then both sides send ``heartbeat`` every ``heartbeat_interval``
+seconds and answer the other's with ``heartbeat_ack``; a side that hears nothing for
+``heartbeat_timeout`` seconds drops the link (the agent then dials again). Every
+message is a JSON text frame, checked like a client's: size, nesting, shape.
+"""
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from switchboard.protocol.json_text import MAX_NESTING, loads
+from switchboard.protocol.messages import text_problem
+
+AgentName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LinkHello(_Message):
+    """Agent → hub, first: who it is and where it may run things."""
+
+    type: Literal["hello"]
+    name: AgentName | None = Field(
+        default=None, description="The agent's name; must be its token's (null: the token's)."
+    )
+    version: Annotated[str, Field(max_length=100)]
+    allowed_roots: Annotated[list[Annotated[str, Field(max_length=4096)]], Field(max_length=64)]
+
+
+class LinkWelcome(_Message):
+    """Hub → agent: the link is up."""
+
+    type: Literal["welcome"] = "welcome"
+    name: str
+    server_version: str
+    heartbeat_interval: float
+    heartbeat_timeout: float
+
+
+class LinkHeartbeat(_Message):
+    """Either way: I am here. Answered with ``heartbeat_ack``."""
+
+    type: Literal["heartbeat"] = "heartbeat"
+    sent_at: float
+
+
+class LinkHeartbeatAck(_Message):
+    type: Literal["heartbeat_ack"] = "heartbeat_ack"
+    sent_at: float
+    """The ``sent_at`` of the heartbeat it answers (for the round-trip time)."""
+
+
+class LinkError(_Message):
+    """Hub → agent: a message it could not take; the link stays up."""
+
+    type: Literal["error"] = "error"
+    code: Literal["bad_json", "bad_message", "unknown_type"]
+    message: str
+
+
+AgentToHub = Annotated[LinkHello | LinkHeartbeat | LinkHeartbeatAck, Field(discriminator="type")]
+HubToAgent = Annotated[
+    LinkWelcome | LinkHeartbeat | LinkHeartbeatAck | LinkError, Field(discriminator="type")
+]
+
+_from_agent: TypeAdapter[AgentToHub] = TypeAdapter(AgentToHub)
+_from_hub: TypeAdapter[HubToAgent] = TypeAdapter(HubToAgent)
+
+
+def parse_from_agent(text: str) -> AgentToHub | LinkError:
+    """The agent's message in ``text``, or the error to answer it with."""
+    try:
+        raw = loads(text)
+    except RecursionError:
+        return LinkError(code="bad_message", message=f"nested more than {MAX_NESTING} levels")
+    except ValueError as exc:
+        return LinkError(code="bad_json", message=f"not JSON: {exc}")
+    if not isinstance(raw, dict):
+        return LinkError(code="bad_message", message="a message is a JSON object")
+    problem = text_problem(raw, text)
+    if problem is not None:
+        return LinkError(code="bad_message", message=problem)
+    kind = raw.get("type")
+    if kind not in ("hello", "heartbeat", "heartbeat_ack"):
+        shown = repr(kind)[:100]
+        return LinkError(code="unknown_type", message=f"unknown message type {shown}")
+    try:
+        return _from_agent.validate_python(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return LinkError(code="bad_message", message=f"{kind}: {where}: {first['msg']}")
+
+
+def parse_from_hub(text: str) -> HubToAgent:
+    """The hub's message (raises ValueError if it is not one)."""
+    return _from_hub.validate_json(text)

@@ -1,0 +1,1 @@
+"""``switchboard agent``: the program on a remote machine that links it to a hub."""

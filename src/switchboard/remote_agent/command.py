@@ -1,0 +1,83 @@
+"""``switchboard agent --server URL --token TOKEN [--name NAME] [--allowed-root DIR …]``."""
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from switchboard.exceptions import ConfigError
+from switchboard.remote_agent.link import AgentConfig, LinkRefused, run_agent
+
+TOKEN_ENV = "SWITCHBOARD_AGENT_TOKEN"  # noqa: S105 (a variable name, not a secret)
+SERVER_ENV = "SWITCHBOARD_SERVER"
+
+
+def add_agent_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    agent = commands.add_parser(
+        "agent",
+        help="link this machine to a hub, as a remote agent (dials out; no inbound port)",
+        description="Link this machine to a Switchboard hub as a remote agent. It dials "
+        "out to the hub's /ws/agent, keeps the link up with heartbeats, and dials again "
+        "whenever the link drops, until stopped (SIGINT, SIGTERM).",
+    )
+    agent.add_argument(
+        "--server", help=f"the hub's address, e.g. https://hub:9876 [env: {SERVER_ENV}]"
+    )
+    agent.add_argument(
+        "--token",
+        help=f"an agent token (switchboard token create NAME --scope agent) [env: {TOKEN_ENV}; "
+        "prefer it: a token on the command line shows in 'ps']",
+    )
+    agent.add_argument(
+        "--name", help="the agent's name; must be its token's (default: the token's)"
+    )
+    agent.add_argument(
+        "--allowed-root",
+        action="append",
+        type=Path,
+        default=None,
+        help="directory projects on this machine must be or lie under (repeatable; default: $HOME)",
+    )
+    agent.set_defaults(handler=agent_command)
+
+
+def config_from(args: argparse.Namespace) -> AgentConfig:
+    server = args.server or os.environ.get(SERVER_ENV)
+    token = args.token or os.environ.get(TOKEN_ENV)
+    if not server:
+        raise ConfigError(f"give the hub's address: --server URL (or {SERVER_ENV})")
+    if not token:
+        raise ConfigError(f"give an agent token: --token TOKEN (or {TOKEN_ENV})")
+    roots = args.allowed_root or [Path(os.environ.get("HOME") or Path.home())]
+    return AgentConfig(
+        server=server,
+        token=token,
+        name=args.name,
+        allowed_roots=tuple(root.expanduser().resolve() for root in roots),
+    )
+
+
+def agent_command(args: argparse.Namespace) -> int:
+    config = config_from(args)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        asyncio.run(_until_stopped(config))
+    except LinkRefused as exc:
+        print(f"switchboard agent: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+async def _until_stopped(config: AgentConfig) -> None:
+    """Run the link until SIGINT or SIGTERM (handled even when SIGINT came ignored)."""
+    linked = asyncio.ensure_future(run_agent(config))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, linked.cancel)
+    try:
+        await linked
+    except asyncio.CancelledError:
+        return

@@ -1,0 +1,207 @@
+"""The agent's end of ``/ws/agent``: dial out to the hub, say hello, keep the link alive
+with heartbeats, and dial again whenever it drops, forever.
+
+Retries wait a bounded, jittered backoff (so that many agents cut off together do not
+dial back in step). Three refusals end the program instead, since retrying cannot help:
+a token the hub does not know (HTTP 401/403), a revoked token (4003), and a hello the
+hub refused (1008: another agent's name). The connection goes through the HTTP(S)
+proxy the environment names (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``), as
+``websockets`` does by default.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from switchboard import __version__
+from switchboard.exceptions import SwitchboardError
+from switchboard.protocol.agent_link import (
+    LinkError,
+    LinkHeartbeat,
+    LinkHeartbeatAck,
+    LinkHello,
+    LinkWelcome,
+    parse_from_hub,
+)
+from switchboard.protocol.close_codes import CloseCode
+
+log = logging.getLogger(__name__)
+
+BACKOFF_FIRST = 0.5
+BACKOFF_MAX = 30.0
+"""Seconds: the first retry waits up to BACKOFF_FIRST, each next one twice as long, up
+to BACKOFF_MAX, each a random part (half to all) of that."""
+OPEN_TIMEOUT = 10.0
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+FINAL_CLOSE_CODES = frozenset({CloseCode.TOKEN_REVOKED, CloseCode.POLICY_VIOLATION})
+
+
+class LinkRefused(SwitchboardError):
+    """The hub will not take this agent as it is configured: retrying cannot help."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "link_refused")
+
+
+@dataclass(slots=True)
+class AgentConfig:
+    server: str
+    """The hub's address (http://, https://, ws:// or wss://)."""
+    token: str
+    name: str | None = None
+    allowed_roots: tuple[Path, ...] = ()
+
+
+def agent_url(server: str) -> str:
+    """The ``/ws/agent`` URL of the hub at ``server``."""
+    parts = urlsplit(server if "://" in server else f"http://{server}")
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    return urlunsplit((scheme, parts.netloc, "/ws/agent", "", ""))
+
+
+def backoff(attempt: int, rand: Callable[[], float] = random.random) -> float:
+    """Seconds to wait before dial number ``attempt`` (1 = the first retry)."""
+    doublings = min(max(0, attempt - 1), 32)  # past the bound long before
+    ceiling: float = min(BACKOFF_MAX, BACKOFF_FIRST * 2.0**doublings)
+    return ceiling * (0.5 + rand() / 2)
+
+
+@dataclass(slots=True)
+class LinkState:
+    """What the program knows of its link, for status lines and tests."""
+
+    online: bool = False
+    links: int = 0
+    """Links that reached ``welcome`` so far."""
+    last_error: str | None = None
+    retries: list[float] = field(default_factory=list)
+
+
+async def run_agent(config: AgentConfig, state: LinkState | None = None) -> None:
+    """Keep the agent linked to the hub until cancelled. Raises :class:`LinkRefused`."""
+    state = state if state is not None else LinkState()
+    attempt = 0
+    while True:
+        try:
+            welcomed = await _one_link(config, state)
+        except LinkRefused:
+            raise
+        except (OSError, TimeoutError, ConnectionClosed, InvalidStatus, ValueError) as exc:
+            state.last_error = _describe(exc)
+            welcomed = False
+        state.online = False
+        attempt = 1 if welcomed else attempt + 1
+        delay = backoff(attempt)
+        state.retries.append(delay)
+        log.warning(
+            "link to %s down (%s); dialing again in %.1f s", config.server, state.last_error, delay
+        )
+        await asyncio.sleep(delay)
+
+
+async def _one_link(config: AgentConfig, state: LinkState) -> bool:
+    """Dial, say hello, serve the link until it drops; True if it got as far as
+    ``welcome``."""
+    try:
+        connection = await websockets.connect(
+            agent_url(config.server),
+            subprotocols=["switchboard", f"bearer.{config.token}"],  # type: ignore[list-item]
+            open_timeout=OPEN_TIMEOUT,
+            max_size=MAX_MESSAGE_BYTES,
+            ping_interval=None,  # the link has its own heartbeats
+        )
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+        if status in (401, 403):
+            raise LinkRefused(f"the hub refused the token (HTTP {status})") from exc
+        raise
+    async with connection:
+        hello = LinkHello(
+            type="hello",
+            name=config.name,
+            version=__version__,
+            allowed_roots=[str(root) for root in config.allowed_roots],
+        )
+        await connection.send(hello.model_dump_json())
+        welcome = await _welcome(connection)
+        state.online = True
+        state.links += 1
+        state.last_error = None
+        log.info("linked to %s as %s", config.server, welcome.name)
+        await _serve(connection, welcome, state)
+    return True
+
+
+async def _welcome(connection: ClientConnection) -> LinkWelcome:
+    try:
+        async with asyncio.timeout(OPEN_TIMEOUT):
+            first = parse_from_hub(str(await connection.recv()))
+    except ConnectionClosed as exc:
+        _refuse_if_final(exc)
+        raise
+    if not isinstance(first, LinkWelcome):
+        raise ValueError(f"expected welcome, got {first.type}")
+    return first
+
+
+async def _serve(connection: ClientConnection, welcome: LinkWelcome, state: LinkState) -> None:
+    """Answer the hub's heartbeats, send ours, and end when the hub goes silent."""
+    heard = time.monotonic()
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(min(welcome.heartbeat_interval, welcome.heartbeat_timeout))
+            if time.monotonic() - heard >= welcome.heartbeat_timeout:
+                state.last_error = f"nothing from the hub for {welcome.heartbeat_timeout:g} s"
+                await connection.close(CloseCode.GOING_AWAY, "hub silent")
+                return
+            await connection.send(LinkHeartbeat(sent_at=time.time()).model_dump_json())
+
+    beating = asyncio.create_task(beat())
+    try:
+        async for frame in connection:
+            heard = time.monotonic()
+            message = parse_from_hub(str(frame))
+            if isinstance(message, LinkHeartbeat):
+                await connection.send(LinkHeartbeatAck(sent_at=message.sent_at).model_dump_json())
+            elif isinstance(message, LinkError):
+                log.warning("the hub could not take a message: %s", message.message)
+    except ConnectionClosed as exc:
+        _refuse_if_final(exc)
+        state.last_error = _describe(exc)
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
+    if connection.close_code is not None:
+        state.last_error = state.last_error or _close_text(
+            connection.close_code, connection.close_reason
+        )
+        if connection.close_code in FINAL_CLOSE_CODES:
+            raise LinkRefused(_close_text(connection.close_code, connection.close_reason))
+
+
+def _refuse_if_final(exc: ConnectionClosed) -> None:
+    received = exc.rcvd
+    if received is not None and received.code in FINAL_CLOSE_CODES:
+        raise LinkRefused(_close_text(received.code, received.reason)) from exc
+
+
+def _close_text(code: int | None, reason: str | None) -> str:
+    return f"closed {code}" + (f": {reason}" if reason else "")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionClosed) and exc.rcvd is not None:
+        return _close_text(exc.rcvd.code, exc.rcvd.reason)
+    return str(exc) or type(exc).__name__

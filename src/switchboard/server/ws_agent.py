@@ -1,0 +1,212 @@
+"""``/ws/agent``: the hub's end of a remote agent's link (:mod:`switchboard.protocol.agent_link`).
+
+Only an agent token opens it (the security check sees to that), and the agent is the
+one its token names. The link is up from ``hello`` to close; the hub marks the agent
+online for that time. Both sides send heartbeats; when nothing comes from the agent for
+``--agent-heartbeat-timeout`` seconds the link is closed (4010) and the agent is
+offline. A message the hub cannot take gets an ``error`` and the link stays up; an
+agent that floods past its rate limit is closed (4029), as a ``/ws`` client would be.
+"""
+
+import asyncio
+import logging
+import time
+
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from switchboard import __version__
+from switchboard.protocol.agent_link import (
+    LinkError,
+    LinkHeartbeat,
+    LinkHeartbeatAck,
+    LinkHello,
+    LinkWelcome,
+    parse_from_agent,
+)
+from switchboard.protocol.close_codes import CloseCode
+from switchboard.protocol.rate_limit import RequestLimiter, Verdict
+from switchboard.server.endpoint import HubSocketEndpoint, close_socket
+from switchboard.server.security import GRANT_KEY, Grant, app_protocol
+
+log = logging.getLogger(__name__)
+
+CLOSE_SECONDS = 10.0
+
+
+class AgentEndpoint(HubSocketEndpoint):
+    """The ASGI app mounted at ``/ws/agent``."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        grant = scope.get(GRANT_KEY)
+        websocket = WebSocket(scope, receive, send)
+        if not isinstance(grant, Grant) or grant.scope != "agent":
+            await websocket.close(CloseCode.POLICY_VIOLATION, "only an agent token opens /ws/agent")
+            return
+        await AgentLink(websocket, grant, self).run()
+
+
+class AgentLink:
+    """One agent's link, from ``hello`` to close."""
+
+    def __init__(self, websocket: WebSocket, grant: Grant, endpoint: AgentEndpoint) -> None:
+        self.ws = websocket
+        self.grant = grant
+        self.hub = endpoint.hub
+        self.settings = endpoint.settings
+        self.tracker = endpoint.tracker
+        self._sending = asyncio.Lock()
+        self._closing: tuple[CloseCode, str] | None = None
+        self._ended = asyncio.Event()
+        self._closed = asyncio.Event()
+        self._heard = time.monotonic()
+
+    # -- ConnectionTracker hooks ----------------------------------------------------------
+
+    def request_shutdown(self) -> None:
+        self._end(CloseCode.GOING_AWAY, "server shutting down")
+
+    def kill_now(self) -> None:
+        """Nothing to kill here: the agent's processes run on its own machine."""
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
+    # -- the link -------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.grant.name
+
+    async def run(self) -> None:
+        if not self.tracker.accepting:
+            await self.ws.close(CloseCode.GOING_AWAY, "server shutting down")
+            return
+        self.tracker.add(self)
+        self.hub.add_revocation_listener(self._on_revoked)
+        try:
+            token_id = self.grant.token_id
+            if token_id is not None and not self.hub.token_alive(token_id):
+                await self.ws.close(CloseCode.TOKEN_REVOKED, "token revoked")
+                return
+            await self.ws.accept(subprotocol=app_protocol(self.ws.scope))
+            hello = await self._hello()
+            if hello is not None:
+                await self._serve(hello)
+        finally:
+            self.hub.remove_revocation_listener(self._on_revoked)
+            self.hub.agent_offline(self.name, self)
+            self.tracker.discard(self)
+            self._closed.set()
+
+    async def _hello(self) -> LinkHello | None:
+        """The agent's first message, within the handshake timeout (else close)."""
+        try:
+            async with asyncio.timeout(self.settings.handshake_timeout):
+                text = await self.ws.receive_text()
+        except (TimeoutError, WebSocketDisconnect, KeyError, RuntimeError):
+            await self._close(CloseCode.POLICY_VIOLATION, "no hello in time")
+            return None
+        message = parse_from_agent(text)
+        if not isinstance(message, LinkHello):
+            shown = message.message if isinstance(message, LinkError) else message.type
+            await self._close(CloseCode.POLICY_VIOLATION, f"hello expected first: {shown}")
+            return None
+        if message.name not in (None, self.name):
+            why = f"this token belongs to agent {self.name!r}, not {message.name!r}"
+            await self._close(CloseCode.POLICY_VIOLATION, why)
+            return None
+        return message
+
+    async def _serve(self, hello: LinkHello) -> None:
+        replaced = self.hub.agent_online(self.name, self, hello.version, hello.allowed_roots)
+        if isinstance(replaced, AgentLink):
+            replaced._end(CloseCode.AGENT_REPLACED, "replaced by a newer link of this agent")
+        log.info("agent %s is online (version %s)", self.name, hello.version)
+        settings = self.settings
+        await self._send(
+            LinkWelcome(
+                name=self.name,
+                server_version=__version__,
+                heartbeat_interval=settings.agent_heartbeat_interval,
+                heartbeat_timeout=settings.agent_heartbeat_timeout,
+            ).model_dump_json()
+        )
+        tasks = [
+            asyncio.create_task(self._read(), name=f"agent-{self.name}-reader"),
+            asyncio.create_task(self._beat(), name=f"agent-{self.name}-heartbeat"),
+        ]
+        for task in tasks:
+            task.add_done_callback(lambda _task: self._ended.set())
+        try:
+            await self._ended.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        code, reason = self._closing or (CloseCode.NORMAL, "")
+        if self._closing is not None:
+            log.info("agent %s link closed: %s", self.name, reason)
+        await self._close(code, reason)
+
+    def _end(self, code: CloseCode, reason: str) -> None:
+        if self._closing is None:
+            self._closing = (code, reason)
+        self._ended.set()
+
+    async def _read(self) -> None:
+        limiter = RequestLimiter(self.settings.request_rate, self.settings.request_burst)
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            self._heard = time.monotonic()
+            self.hub.agent_heard(self.name, self)
+            verdict = limiter.check()
+            if verdict is Verdict.CLOSE:
+                self._end(CloseCode.RATE_LIMITED, "rate limit exceeded")
+                return
+            if verdict is Verdict.REFUSE:
+                continue
+            text = message.get("text")
+            if text is None:
+                error = LinkError(code="bad_message", message="send JSON as text frames")
+                await self._send(error.model_dump_json())
+                continue
+            await self._take(text)
+
+    async def _take(self, text: str) -> None:
+        incoming = parse_from_agent(text)
+        match incoming:
+            case LinkHeartbeat():
+                await self._send(LinkHeartbeatAck(sent_at=incoming.sent_at).model_dump_json())
+            case LinkHeartbeatAck():
+                pass
+            case LinkHello():
+                error = LinkError(code="bad_message", message="hello comes once, first")
+                await self._send(error.model_dump_json())
+            case LinkError():
+                await self._send(incoming.model_dump_json())
+
+    async def _beat(self) -> None:
+        """Send a heartbeat every interval; end the link when the agent is silent."""
+        interval = self.settings.agent_heartbeat_interval
+        timeout = self.settings.agent_heartbeat_timeout
+        while True:
+            await asyncio.sleep(min(interval, timeout))
+            silent = time.monotonic() - self._heard
+            if silent >= timeout:
+                self._end(CloseCode.HEARTBEAT_TIMEOUT, f"nothing from the agent for {silent:.0f} s")
+                return
+            await self._send(LinkHeartbeat(sent_at=time.time()).model_dump_json())
+
+    async def _send(self, frame: str) -> None:
+        async with self._sending:
+            await self.ws.send_text(frame)
+
+    def _on_revoked(self, token_id: str) -> None:
+        if token_id == self.grant.token_id:
+            self._end(CloseCode.TOKEN_REVOKED, "token revoked")
+
+    async def _close(self, code: CloseCode, reason: str) -> None:
+        await close_socket(self.ws, code, reason, CLOSE_SECONDS)

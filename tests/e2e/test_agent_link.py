@@ -1,0 +1,246 @@
+"""Remote agents' links, end to end: ``switchboard agent`` as a separate process (its own
+HOME) dials a real server's ``/ws/agent`` with an agent token; clients see it come
+online, go offline when it falls silent past the heartbeat timeout, come back when it
+redials, and go for good when its token is revoked."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from switchboard.client import SwitchboardClient
+from tests.conftest import FAKE_AGENT, ServerFactory
+from tests.support.hub import connect
+from tests.support.server import RunningServer
+
+pytestmark = pytest.mark.timeout(120)
+
+HEARTBEATS = ["--agent-heartbeat-interval", "0.3", "--agent-heartbeat-timeout", "1.5"]
+
+
+@pytest.fixture
+async def agents(tmp_path: Path) -> AsyncIterator[Callable[..., asyncio.subprocess.Process]]:
+    """Start ``switchboard agent`` processes (each with its own HOME); stop them at the end."""
+    started: list[asyncio.subprocess.Process] = []
+
+    async def start(server: RunningServer, token: str, *args: str) -> asyncio.subprocess.Process:
+        home = tmp_path / f"agent-home-{len(started)}"
+        home.mkdir()
+        env = {**os.environ, "HOME": str(home), "SWITCHBOARD_AGENT_TOKEN": token}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "switchboard",
+            "agent",
+            "--server",
+            server.url,
+            *args,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        started.append(process)
+        return process
+
+    yield start  # type: ignore[misc]
+    for process in started:
+        if process.returncode is None:
+            with_signal(process, signal.SIGCONT)
+            process.kill()
+            await process.wait()
+
+
+def with_signal(process: asyncio.subprocess.Process, sig: signal.Signals) -> None:
+    if process.returncode is None:
+        process.send_signal(sig)
+
+
+async def agent_status(client: SwitchboardClient, timeout: float = 20) -> dict[str, Any]:
+    async with asyncio.timeout(timeout):
+        async for message in client.messages():
+            if message["type"] == "agent_status":
+                return message
+    raise AssertionError("the connection closed")
+
+
+async def status_until(
+    client: SwitchboardClient, online: bool, timeout: float = 20
+) -> dict[str, Any]:
+    while True:
+        status = await agent_status(client, timeout)
+        if status["agent"]["online"] is online and not status["removed"]:
+            return status
+
+
+def agents_listed(server: RunningServer) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "switchboard", "agents", "--server", server.url],
+        env={**os.environ, "SWITCHBOARD_TOKEN": server.token},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return result.stdout
+
+
+async def test_an_agent_comes_online_falls_silent_redials_and_is_revoked(
+    servers: ServerFactory, agents: Callable[..., Any], tmp_path: Path
+) -> None:
+    server = servers.start(FAKE_AGENT, *HEARTBEATS, record_spawns=False)
+    client = await connect(server)
+    ack = await client.request("token.create", name="laptop", scope="agent")
+    assert ack["token"]["scope"] == "agent" and ack["token"]["projects"] is None
+    created = await agent_status(client)
+    assert created["agent"] == {
+        "name": "laptop",
+        "online": False,
+        "last_seen": None,
+        "version": None,
+        "allowed_roots": [],
+    }
+    root = tmp_path / "code"
+    root.mkdir()
+    agent = await agents(server, ack["secret"], "--name", "laptop", "--allowed-root", str(root))
+    online = await status_until(client, True)
+    assert online["agent"]["allowed_roots"] == [str(root.resolve())]
+    assert online["agent"]["version"] and online["agent"]["last_seen"]
+    assert "laptop  online" in agents_listed(server)
+    fresh = await connect(server)
+    assert [a["name"] for a in fresh.snapshot["agents"] if a["online"]] == ["laptop"]
+    await fresh.close()
+
+    with_signal(agent, signal.SIGSTOP)  # silent: no heartbeats, no answers
+    await status_until(client, False, timeout=10)
+    assert "laptop  offline" in agents_listed(server)
+    with_signal(agent, signal.SIGCONT)  # it finds its link closed (4010) and dials again
+    await status_until(client, True, timeout=30)
+
+    await client.request("token.revoke", token=ack["token"]["id"])
+    while not (status := await agent_status(client))["removed"]:
+        pass
+    assert status["agent"]["name"] == "laptop"
+    async with asyncio.timeout(30):
+        _, err = await agent.communicate()
+    assert agent.returncode == 2, err.decode()
+    assert "4003" in err.decode() and "token revoked" in err.decode()
+    assert agents_listed(server).startswith("no agents")
+    await client.close()
+
+
+async def test_a_stopped_agent_goes_offline_at_once_and_exits_cleanly(
+    servers: ServerFactory, agents: Callable[..., Any]
+) -> None:
+    server = servers.start(FAKE_AGENT, *HEARTBEATS, record_spawns=False)
+    client = await connect(server)
+    ack = await client.request("token.create", name="box", scope="agent")
+    agent = await agents(server, ack["secret"])  # its name: the token's
+    await status_until(client, True)
+    with_signal(agent, signal.SIGTERM)
+    status = await status_until(client, False, timeout=5)  # its link closed, no timeout
+    assert status["agent"]["name"] == "box"
+    async with asyncio.timeout(15):
+        await agent.wait()
+    assert agent.returncode == 0
+    await client.close()
+
+
+async def test_an_agent_with_another_agents_name_or_a_bad_token_is_refused(
+    servers: ServerFactory, agents: Callable[..., Any]
+) -> None:
+    server = servers.start(FAKE_AGENT, record_spawns=False)
+    client = await connect(server)
+    ack = await client.request("token.create", name="laptop", scope="agent")
+    impostor = await agents(server, ack["secret"], "--name", "desktop")
+    async with asyncio.timeout(30):
+        _, err = await impostor.communicate()
+    assert impostor.returncode == 2
+    assert "belongs to agent 'laptop'" in err.decode()
+    stranger = await agents(server, "not-a-token")
+    async with asyncio.timeout(30):
+        _, err = await stranger.communicate()
+    assert stranger.returncode == 2 and "HTTP 401" in err.decode()
+    await client.close()
+
+
+async def test_each_token_opens_only_its_own_endpoint(servers: ServerFactory) -> None:
+    server = servers.start(FAKE_AGENT, record_spawns=False)
+    client = await connect(server)
+    agent_secret = (await client.request("token.create", name="a", scope="agent"))["secret"]
+    producer = (await client.request("token.create", name="p"))["secret"]
+    for path, token in (
+        ("/ws/agent", server.token),
+        ("/ws/agent", producer),
+        ("/ws", agent_secret),
+    ):
+        with pytest.raises(InvalidStatus) as refused:
+            await websockets.connect(f"{server.ws_url}{path}?token={token}")
+        assert refused.value.response.status_code == 403, path
+    await client.close()
+
+
+async def test_the_link_answers_bad_messages_and_closes_a_silent_agent(
+    servers: ServerFactory,
+) -> None:
+    server = servers.start(
+        FAKE_AGENT, *HEARTBEATS, "--max-message-bytes", "4096", record_spawns=False
+    )
+    client = await connect(server)
+    secret = (await client.request("token.create", name="raw", scope="agent"))["secret"]
+    url = f"{server.ws_url}/ws/agent?token={secret}"
+
+    async with websockets.connect(url) as link:  # no hello first: refused
+        await link.send('{"type":"heartbeat","sent_at":1}')
+        assert await close_code(link) == 1008
+
+    hello = '{"type":"hello","version":"test","allowed_roots":[]}'
+    async with websockets.connect(url) as link:
+        await link.send(hello)
+        assert '"welcome"' in str(await link.recv())
+        for bad, code in (
+            ("not json", "bad_json"),
+            ("[1]", "bad_message"),
+            ('{"type":"launch_missiles"}', "unknown_type"),
+            ('{"type":"heartbeat"}', "bad_message"),
+            ("[" * 100 + "]" * 100, "bad_message"),
+        ):
+            await link.send(bad)
+            reply = await next_reply(link, "error")
+            assert f'"code":"{code}"' in reply, (bad, reply)
+        await link.send('{"type":"heartbeat","sent_at":7.5}')
+        assert '"sent_at":7.5' in await next_reply(link, "heartbeat_ack")
+        await link.send("x" * 5000)  # over --max-message-bytes
+        assert await close_code(link) == 1009
+
+    async with websockets.connect(url, ping_interval=None) as link:
+        await link.send(hello)
+        await link.recv()
+        assert await close_code(link) == 4010  # heartbeats came, and went unanswered
+    await client.close()
+
+
+async def next_reply(link: Any, kind: str) -> str:
+    """The next frame of this type (heartbeats from the hub come in between)."""
+    async with asyncio.timeout(10):
+        while True:
+            frame = str(await link.recv())
+            if f'"type":"{kind}"' in frame:
+                return frame
+
+
+async def close_code(link: Any) -> int | None:
+    """Read until the hub closes the link; the code it closed with."""
+    try:
+        async with asyncio.timeout(10):
+            while True:
+                await link.recv()
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd is not None else None

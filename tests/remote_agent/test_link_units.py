@@ -1,0 +1,40 @@
+"""The agent program's pure parts: where it dials, how long it waits between dials,
+and how the hub reads what it sends."""
+
+from switchboard.protocol.agent_link import LinkError, LinkHello, parse_from_agent
+from switchboard.remote_agent.link import BACKOFF_FIRST, BACKOFF_MAX, agent_url, backoff
+
+
+def test_agent_url_is_the_hubs_ws_agent_path() -> None:
+    assert agent_url("http://hub:9876") == "ws://hub:9876/ws/agent"
+    assert agent_url("https://hub.example/") == "wss://hub.example/ws/agent"
+    assert agent_url("wss://hub/some/page?x=1") == "wss://hub/ws/agent"
+    assert agent_url("hub:1") == "ws://hub:1/ws/agent"
+
+
+def test_backoff_doubles_to_a_bound_with_jitter_below_it() -> None:
+    assert backoff(1, lambda: 1.0) == BACKOFF_FIRST
+    assert backoff(1, lambda: 0.0) == BACKOFF_FIRST / 2
+    assert backoff(3, lambda: 1.0) == BACKOFF_FIRST * 4
+    assert backoff(50, lambda: 1.0) == BACKOFF_MAX
+    assert backoff(10_000, lambda: 0.0) == BACKOFF_MAX / 2
+
+
+def test_the_hub_reads_an_agents_messages_or_says_what_is_wrong() -> None:
+    hello = parse_from_agent('{"type":"hello","version":"1","allowed_roots":["/src"]}')
+    assert isinstance(hello, LinkHello) and hello.name is None
+    too_many_roots = (
+        '{"type":"hello","version":"1","allowed_roots":[' + ",".join(['"/"'] * 65) + "]}"
+    )
+    cases = {
+        "{": "bad_json",
+        '"hello"': "bad_message",
+        '{"type":"welcome"}': "unknown_type",
+        '{"type":"hello","version":"1","allowed_roots":[],"extra":1}': "bad_message",
+        too_many_roots: "bad_message",
+        '{"type":"heartbeat","sent_at":"\\ud800"}': "bad_message",
+    }
+    for text, code in cases.items():
+        error = parse_from_agent(text)
+        assert isinstance(error, LinkError), text
+        assert error.code == code, (text, error)
