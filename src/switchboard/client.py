@@ -141,8 +141,15 @@ class SwitchboardClient:
             raise RequestError(reply["code"], reply["message"])
         return reply
 
-    async def add_project(self, path: str, name: str | None = None) -> dict[str, Any]:
-        return dict((await self.request("project.add", path=path, name=name))["project"])
+    async def add_project(
+        self, path: str, name: str | None = None, agent: str | None = None
+    ) -> dict[str, Any]:
+        """Register a directory: of the server's machine, or (``agent``) of that
+        remote agent's."""
+        fields: dict[str, Any] = {"path": path, "name": name}
+        if agent is not None:
+            fields["agent"] = agent
+        return dict((await self.request("project.add", **fields))["project"])
 
     async def projects(self) -> list[dict[str, Any]]:
         return list((await self.request("project.list"))["projects"])

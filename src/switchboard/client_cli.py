@@ -179,10 +179,17 @@ async def projects_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _project_path(args: argparse.Namespace) -> str:
+    """A path here is relative to where the command runs; one on an agent is its own."""
+    return str(args.path) if args.agent else os.path.abspath(args.path)
+
+
 async def project_add_command(args: argparse.Namespace) -> int:
+    path = _project_path(args)
     async with await _connect(args) as client:
-        project = await client.add_project(args.path, args.name)
-        print(f"added {project['name']} ({project['id']}) at {project['path']}")
+        project = await client.add_project(path, args.name, args.agent)
+        where = f" on the agent {args.agent}" if args.agent else ""
+        print(f"added {project['name']} ({project['id']}) at {project['path']}{where}")
         if args.session:
             await client.use_session(project["id"], args.session)
             print(f"its runs resume session {args.session}, whose history was imported")
@@ -466,9 +473,11 @@ def add_client_commands(commands: Any) -> None:
     project = commands.add_parser("project", help="add, list or remove projects")
     project_actions = project.add_subparsers(dest="action", required=True)
     add = _action(project_actions, "add", project_add_command, "register a directory as a project")
-    # Relative to where the command runs, not to the server's directory.
-    add.add_argument("path", type=os.path.abspath)
+    add.add_argument("path", help="the directory (on the agent's machine with --agent)")
     add.add_argument("--name", default=None)
+    add.add_argument(
+        "--agent", default=None, help="the remote agent the directory is on (switchboard agents)"
+    )
     add.add_argument(
         "--session",
         default=None,

@@ -19,7 +19,7 @@ Hierarchy::
         ├── HubError           … by the hub (hub/registry.py)
         ├── ConfirmationError  … about a confirmation (hub/confirmation.py)
         ├── ProjectError       … about a project's name (store/projects.py)
-        └── ProjectPathError   … about a project's path (store/project_paths.py)
+        └── ProjectPathError   … about a project's path (project_paths.py)
 
 The client's own errors (``RequestError``, ``HistoryTrimmed``, ``ConnectionLost``,
 ``ExportInterrupted``) derive from :class:`SwitchboardError` too.

@@ -6,9 +6,11 @@ redials, and go for good when its token is revoked."""
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,68 +18,16 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from switchboard.client import SwitchboardClient
 from tests.conftest import FAKE_AGENT, ServerFactory
+from tests.support.agents import HEARTBEATS, agent_status, agents, status_until, with_signal
 from tests.support.hub import connect
+from tests.support.netns import agent_namespace, namespace_problem
+from tests.support.proxy import holding_proxy
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.timeout(120)
 
-HEARTBEATS = ["--agent-heartbeat-interval", "0.3", "--agent-heartbeat-timeout", "1.5"]
-
-
-@pytest.fixture
-async def agents(tmp_path: Path) -> AsyncIterator[Callable[..., asyncio.subprocess.Process]]:
-    """Start ``switchboard agent`` processes (each with its own HOME); stop them at the end."""
-    started: list[asyncio.subprocess.Process] = []
-
-    async def start(server: RunningServer, token: str, *args: str) -> asyncio.subprocess.Process:
-        home = tmp_path / f"agent-home-{len(started)}"
-        home.mkdir()
-        env = {**os.environ, "HOME": str(home), "SWITCHBOARD_AGENT_TOKEN": token}
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "switchboard",
-            "agent",
-            "--server",
-            server.url,
-            *args,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        started.append(process)
-        return process
-
-    yield start  # type: ignore[misc]
-    for process in started:
-        if process.returncode is None:
-            with_signal(process, signal.SIGCONT)
-            process.kill()
-            await process.wait()
-
-
-def with_signal(process: asyncio.subprocess.Process, sig: signal.Signals) -> None:
-    if process.returncode is None:
-        process.send_signal(sig)
-
-
-async def agent_status(client: SwitchboardClient, timeout: float = 20) -> dict[str, Any]:
-    async with asyncio.timeout(timeout):
-        async for message in client.messages():
-            if message["type"] == "agent_status":
-                return message
-    raise AssertionError("the connection closed")
-
-
-async def status_until(
-    client: SwitchboardClient, online: bool, timeout: float = 20
-) -> dict[str, Any]:
-    while True:
-        status = await agent_status(client, timeout)
-        if status["agent"]["online"] is online and not status["removed"]:
-            return status
+__all__ = ["agents"]
 
 
 def agents_listed(server: RunningServer) -> str:
@@ -134,6 +84,57 @@ async def test_an_agent_comes_online_falls_silent_redials_and_is_revoked(
     assert "4003" in err.decode() and "token revoked" in err.decode()
     assert agents_listed(server).startswith("no agents")
     await client.close()
+
+
+async def test_an_agent_dials_back_in_after_the_hub_is_killed_and_restarted(
+    servers: ServerFactory, agents: Callable[..., Any], tmp_path: Path
+) -> None:
+    with socket.socket() as probe:  # a port to come back on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = ["--data-dir", str(tmp_path / "shared-data"), "--port", str(port), *HEARTBEATS]
+    server = servers.start(FAKE_AGENT, *args, record_spawns=False)
+    async with await connect(server) as client:
+        secret = (await client.request("token.create", name="laptop", scope="agent"))["secret"]
+        agent = await agents(server, secret)
+        await status_until(client, True)
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait(10)
+    again = servers.start(FAKE_AGENT, *args, record_spawns=False)
+    async with await connect(again) as viewer:
+        [known] = viewer.snapshot["agents"]
+        assert known["name"] == "laptop"  # the token survived; presence is not stored
+        if not known["online"]:
+            await status_until(viewer, True, timeout=40)
+    assert agent.returncode is None  # it kept dialling, never gave up
+
+
+async def test_a_silent_network_cut_past_the_heartbeat_timeout_and_back(
+    servers: ServerFactory, agents: Callable[..., Any]
+) -> None:
+    """The agent in its own network namespace; its link goes down (packets just stop:
+    no FIN, no RST) for longer than the heartbeat timeout, then comes back."""
+    problem = namespace_problem()
+    if problem is not None:
+        pytest.skip(f"no network namespace for the agent: {problem}")
+    with agent_namespace() as namespace:
+        host = ["--allowed-host", namespace.host_ip]
+        server = servers.start(FAKE_AGENT, *HEARTBEATS, *host, record_spawns=False)
+        async with (
+            holding_proxy(server.port, host=namespace.host_ip) as (_, url),
+            await connect(server) as client,
+        ):
+            secret = (await client.request("token.create", name="far", scope="agent"))["secret"]
+            agent = await agents(server, secret, url=url, prefix=namespace.exec_prefix())
+            await status_until(client, True)
+            namespace.cut()
+            cut_at = time.monotonic()
+            await status_until(client, False, timeout=15)
+            assert time.monotonic() - cut_at >= 1.0  # noticed by the silence, not a reset
+            await asyncio.sleep(2.0)  # stays cut a while longer
+            namespace.restore()
+            await status_until(client, True, timeout=45)  # it dialled again, and got through
+            assert agent.returncode is None
 
 
 async def test_a_stopped_agent_goes_offline_at_once_and_exits_cleanly(

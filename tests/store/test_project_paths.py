@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from switchboard.printable import printable
-from switchboard.store.project_paths import (
+from switchboard.project_paths import (
     REFUSED_DIRECTORIES,
     REFUSED_TREES,
     ProjectPathError,

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from switchboard.store.project_paths import ProjectPathError
+from switchboard.project_paths import ProjectPathError
 from switchboard.store.projects import ProjectError, default_name
 from switchboard.store.records import NewEvent
 from switchboard.store.sqlite.events import SqliteEventLog

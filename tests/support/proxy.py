@@ -60,12 +60,15 @@ class HoldingProxy:
 
 
 @contextlib.asynccontextmanager
-async def holding_proxy(target_port: int) -> AsyncIterator[tuple[HoldingProxy, str]]:
-    """A proxy to ``127.0.0.1:target_port`` and its ``http://`` URL, closed afterwards."""
+async def holding_proxy(
+    target_port: int, host: str = "127.0.0.1"
+) -> AsyncIterator[tuple[HoldingProxy, str]]:
+    """A proxy to ``127.0.0.1:target_port``, listening on ``host``, and its ``http://``
+    URL; closed afterwards."""
     proxy = HoldingProxy(target_port)
-    server = await asyncio.start_server(proxy._accept, "127.0.0.1", 0)
+    server = await asyncio.start_server(proxy._accept, host, 0)
     try:
-        yield proxy, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        yield proxy, f"http://{host}:{server.sockets[0].getsockname()[1]}"
     finally:
         server.close()
         for pipe in proxy._pipes:

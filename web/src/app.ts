@@ -13,6 +13,7 @@
 // what changed.
 
 import { ActivityLine, describeActivity } from "./activity";
+import { renderAgents } from "./agents";
 import { AnsweredHere } from "./answered";
 import { ApprovalCard, type Answer } from "./approvals";
 import { Connection, RequestFailed, type ConnectionState } from "./connection";
@@ -70,6 +71,7 @@ export class App {
 
   private readonly status = h("span", { class: "connection", role: "status" });
   private readonly projectList = h("ul", { class: "projects" });
+  private readonly agentSection = h("section", { class: "agent-list", hidden: true });
   private readonly header = h("div", { class: "project-header" });
   private readonly approvals = h("div", { class: "approvals", "aria-live": "polite" });
   private readonly scroller = h("div", { class: "scroller" });
@@ -106,12 +108,15 @@ export class App {
     store.view(["selected", "pending"], () => this.renderApprovals());
     store.view(["clock"], () => this.cards.forEach((card) => card.tick()));
     store.view(["selected"], () => this.renderConversation());
-    store.view(["selected", "open.runs", "open.loaded"], () => this.renderQueue());
+    store.view(["selected", "open.project", "open.runs", "open.loaded"], () => this.renderQueue());
     store.view(
       ["connection", "pending", "selected", "open.project", "open.runs", "open.events", "open.loaded", "clock"], // "clock": a retry's countdown
       () => this.renderActivity(),
     );
     store.view(["modes"], () => this.renderModes());
+    store.view(["connection", "agents", "clock"], () =>
+      renderAgents(this.agentSection, [...this.store.state.agents.values()], this.store.state.connection === "online"),
+    );
     // Last, once the views above have changed the page's layout: the scroll position.
     store.view(["open.events"], () => this.stickToBottom());
     store.view(["open.loaded"], () => this.scrollToEndOnceLoaded());
@@ -161,7 +166,7 @@ export class App {
         h("button", { type: "button", class: "secondary", onclick: () => void this.notifier.enable() }, "Notify me"),
         h("button", { type: "button", class: "secondary", onclick: () => this.session.logout() }, "Log out"),
       ),
-      h("nav", { class: "sidebar" }, h("h2", {}, "Projects"), this.projectList, addForm),
+      h("nav", { class: "sidebar" }, h("h2", {}, "Projects"), this.projectList, addForm, this.agentSection),
       h(
         "main",
         { class: "main" },
@@ -206,6 +211,7 @@ export class App {
       const state = draft.current;
       draft.setProjects(snapshot.projects);
       draft.setPermissionModes(snapshot.permission_modes);
+      draft.setAgents(snapshot.agents);
       draft.clearPending();
       for (const confirmation of snapshot.pending_confirmations) this.setPending(draft, confirmation, reconnected);
       for (const id of [...state.conversations.keys()]) {
@@ -307,6 +313,9 @@ export class App {
           draft.removeProject(message.project);
           if (draft.current.selected === message.project) draft.select(firstProject(draft.current));
         });
+        break;
+      case "agent_status":
+        this.store.update((draft) => draft.setAgent(message.agent, message.removed));
         break;
       case "error":
         this.showError(new RequestFailed(message.code, message.message));
@@ -430,6 +439,13 @@ export class App {
       h("span", { class: `badge ${status}` }, status),
       project.queued ? h("span", { class: "badge queued" }, `${project.queued} queued`) : null,
       approvals ? h("span", { class: "badge approvals" }, `${approvals} to approve`) : null,
+      project.agent === null
+        ? null
+        : h(
+            "span",
+            { class: `badge agent ${project.agent_online ? "online" : "offline"}`, title: `Runs on the agent ${project.agent}` },
+            project.agent_online ? `on ${project.agent}` : `${project.agent} offline`,
+          ),
       remove,
     );
   }
@@ -492,6 +508,8 @@ export class App {
     const running = runs.filter((run) => run.state === "running");
     const queued = runs.filter((run) => run.state === "queued").sort((a, b) => a.created_at - b.created_at);
     if (running.length + queued.length === 0) return;
+    const project = this.store.state.projects.get(conversation.projectId);
+    const waiting = project?.agent != null && project.agent_online === false ? ` (waiting for ${project.agent})` : "";
     const entry = (run: RunInfo, label: string) =>
       h(
         "li",
@@ -501,7 +519,7 @@ export class App {
         h("button", { type: "button", class: "cancel", onclick: () => void this.call("cancel", { project: run.project, run: run.id }) }, run.state === "running" ? "Stop" : "Cancel"),
       );
     this.queue.appendChild(
-      h("ul", {}, ...running.map((run) => entry(run, "running")), ...queued.map((run, index) => entry(run, `#${index + 1} queued`))),
+      h("ul", {}, ...running.map((run) => entry(run, "running")), ...queued.map((run, index) => entry(run, `#${index + 1} queued${waiting}`))),
     );
   }
 

@@ -20,7 +20,7 @@ export function renderHeader(header: HTMLElement, project: ProjectInfo | undefin
   const storeError = project.store_error ?? null;
   header.replaceChildren(
     h("h1", {}, project.name),
-    h("span", { class: "path" }, project.path),
+    h("span", { class: "path" }, project.agent === null ? project.path : `${project.agent}:${project.path}`),
     h("span", { class: "spend", title: "What this project's runs have cost so far" }, `${dollars(total)} spent`),
     h(
       "button",

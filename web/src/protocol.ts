@@ -56,10 +56,11 @@ export type SkillEvent =
   | IntentClassified;
 
 export interface Protocol {
-  agent_to_hub?: LinkHello | LinkHeartbeat | LinkHeartbeatAck;
+  agent_to_hub?:
+    LinkHello | LinkHeartbeat | LinkHeartbeatAck | LinkReply | LinkOutput | LinkAsk | LinkWithdrawn | LinkExited;
   client_to_server: ClientMessage;
   confirmation_event_data: ConfirmationEvent;
-  hub_to_agent?: LinkWelcome | LinkHeartbeat | LinkHeartbeatAck | LinkError;
+  hub_to_agent?: LinkWelcome | LinkHeartbeat | LinkHeartbeatAck | LinkError | LinkCommand;
   permission_mode_event_data: PermissionModeChanged;
   server_to_client: ServerMessage;
   skill_event_data: SkillEvent;
@@ -99,6 +100,80 @@ export interface LinkHeartbeat {
 export interface LinkHeartbeatAck {
   sent_at: number;
   type?: "heartbeat_ack";
+}
+/**
+ * Agent → hub: how a command went (``result``, or ``error``).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LinkReply".
+ */
+export interface LinkReply {
+  error?: LinkFailure | null;
+  id: number;
+  result?: {
+    [k: string]: unknown;
+  } | null;
+  type: "reply";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LinkFailure".
+ */
+export interface LinkFailure {
+  code: string;
+  message: string;
+}
+/**
+ * Agent → hub: what a session's process printed, as neutral agent events.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LinkOutput".
+ */
+export interface LinkOutput {
+  background_pending: number;
+  /**
+   * @maxItems 10000
+   */
+  events: {
+    [k: string]: unknown;
+  }[];
+  session: string;
+  turn_running: boolean;
+  type: "output";
+}
+/**
+ * Agent → hub: a session's process asks a person (a permission, a question, a plan).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LinkAsk".
+ */
+export interface LinkAsk {
+  ask: {
+    [k: string]: unknown;
+  };
+  session: string;
+  type: "ask";
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LinkWithdrawn".
+ */
+export interface LinkWithdrawn {
+  request_id: string;
+  session: string;
+  type: "withdrawn";
+}
+/**
+ * Agent → hub: a session's process is gone; nothing more comes from it.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LinkExited".
+ */
+export interface LinkExited {
+  returncode: number | null;
+  session: string;
+  stderr: string;
+  type: "exited";
 }
 /**
  * This interface was referenced by `Protocol`'s JSON-Schema
@@ -171,6 +246,10 @@ export interface Cancel {
  * via the `definition` "ProjectAdd".
  */
 export interface ProjectAdd {
+  /**
+   * The remote agent the directory is on (its path there); null: the server's machine.
+   */
+  agent?: string | null;
   /**
    * Echoed in the ack or error.
    */
@@ -841,6 +920,7 @@ export interface ConfirmationTimer {
 export interface LinkWelcome {
   heartbeat_interval: number;
   heartbeat_timeout: number;
+  max_message_bytes: number;
   name: string;
   server_version: string;
   type?: "welcome";
@@ -855,6 +935,35 @@ export interface LinkError {
   code: "bad_json" | "bad_message" | "unknown_type";
   message: string;
   type?: "error";
+}
+/**
+ * Hub → agent: do ``op`` (in ``session``, an agent process the hub launched);
+ * answered by a ``reply`` with the same ``id``.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LinkCommand".
+ */
+export interface LinkCommand {
+  args?: {
+    [k: string]: unknown;
+  };
+  id: number;
+  op:
+    | "check_path"
+    | "launch"
+    | "prompt"
+    | "answer"
+    | "cancel"
+    | "set_mode"
+    | "set_model"
+    | "end_input"
+    | "close"
+    | "kill"
+    | "follow_up_started"
+    | "list_sessions"
+    | "read_session";
+  session?: string | null;
+  type?: "command";
 }
 /**
  * ``event`` data (kind ``permission_mode``).
@@ -922,6 +1031,14 @@ export interface AgentInfo {
  * via the `definition` "ProjectInfo".
  */
 export interface ProjectInfo {
+  /**
+   * The remote agent it lives on; null: the server's machine.
+   */
+  agent?: string | null;
+  /**
+   * Whether that agent's link is up (null: no agent).
+   */
+  agent_online?: boolean | null;
   /**
    * Background work the project's CLI reports as still running (commands, agents, monitors, scheduled wake-ups); it keeps the CLI up.
    */
@@ -1149,6 +1266,8 @@ export interface Error {
     | "too_many_pending"
     | "rate_limited"
     | "shutting_down"
+    | "unknown_agent"
+    | "agent_offline"
     | "internal";
   /**
    * history_trimmed: the oldest seq the project keeps.

@@ -13,7 +13,7 @@
 import type { Pending } from "./approvals";
 import type { ConnectionState } from "./connection";
 import type { Conversation } from "./conversation";
-import type { ConfirmationInfo, PermissionMode, ProjectInfo } from "./wire";
+import type { AgentInfo, ConfirmationInfo, PermissionMode, ProjectInfo } from "./wire";
 
 export type Part =
   /** The connection's state (and, offline, the delay of the next attempt). */
@@ -28,6 +28,8 @@ export type Part =
   | "selected"
   /** The permission modes the server accepts. */
   | "modes"
+  /** The remote agents, and which are online. */
+  | "agents"
   /** The open project's status (``ProjectInfo``). */
   | "open.project"
   /** The open project's runs. */
@@ -55,6 +57,8 @@ export interface State {
   readonly armed: ReadonlySet<string>;
   readonly selected: string | null;
   readonly permissionModes: readonly PermissionMode[];
+  /** The remote agents, by name. */
+  readonly agents: ReadonlyMap<string, AgentInfo>;
 }
 
 interface MutableState {
@@ -66,6 +70,7 @@ interface MutableState {
   armed: Set<string>;
   selected: string | null;
   permissionModes: PermissionMode[];
+  agents: Map<string, AgentInfo>;
 }
 
 /** The projects, by name. */
@@ -112,6 +117,20 @@ export class Draft {
     if (modes.length === known.length && modes.every((mode, index) => mode === known[index])) return;
     this.state.permissionModes = [...modes];
     this.mark("modes");
+  }
+
+  /** All the agents there are now (a snapshot). */
+  setAgents(agents: readonly AgentInfo[]): void {
+    this.state.agents.clear();
+    for (const agent of agents) this.state.agents.set(agent.name, agent);
+    this.mark("agents");
+  }
+
+  /** An agent came online, went offline, or was removed (its token revoked). */
+  setAgent(agent: AgentInfo, removed: boolean): void {
+    if (removed) this.state.agents.delete(agent.name);
+    else this.state.agents.set(agent.name, agent);
+    this.mark("agents");
   }
 
   /** All the projects there are now (a snapshot). */
@@ -218,6 +237,7 @@ export class Store {
     armed: new Set(),
     selected: null,
     permissionModes: [],
+    agents: new Map(),
   };
   private readonly draft: Draft;
   private readonly views: View[] = [];

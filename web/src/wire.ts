@@ -19,6 +19,7 @@ export type RunState = RunInfo["state"];
 export type ConfirmationInfo = Sent<wire.ConfirmationInfo>;
 export type ConfirmationKind = ConfirmationInfo["kind"];
 export type StoredSessionInfo = Sent<wire.StoredSessionInfo>;
+export type AgentInfo = Sent<wire.AgentInfo>;
 export type PermissionMode = Connected["permission_modes"][number];
 /** The ``data`` of an event of kind ``confirmation``. */
 export type ConfirmationEvent = Sent<wire.ConfirmationEvent>;

@@ -10,8 +10,14 @@ unknown, until it dials in again.
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import get_args
 
-from switchboard.protocol.messages import AgentInfo, AgentStatus
+from switchboard.agents.remote.driver import AgentCommandFailed, LinkChannel
+from switchboard.exceptions import AgentError
+from switchboard.hub.registry import HubError
+from switchboard.project_paths import ProjectPathError
+from switchboard.protocol.messages import AgentInfo, AgentStatus, PathProblem
 from switchboard.store.ports import TokenStore
 
 AgentListener = Callable[[AgentStatus], None]
@@ -19,7 +25,7 @@ AgentListener = Callable[[AgentStatus], None]
 
 @dataclass(slots=True)
 class _Presence:
-    link: object | None = None
+    link: LinkChannel | None = None
     last_seen: float | None = None
     version: str | None = None
     allowed_roots: list[str] = field(default_factory=list)
@@ -47,7 +53,9 @@ class AgentRoster:
     def infos(self) -> list[AgentInfo]:
         return [self.info(name) for name in self.names()]
 
-    def online(self, name: str, link: object, version: str, allowed_roots: list[str]) -> object:
+    def online(
+        self, name: str, link: LinkChannel, version: str, allowed_roots: list[str]
+    ) -> LinkChannel | None:
         """The agent's link is up; returns the link it replaces, if any (close it)."""
         presence = self._presence.setdefault(name, _Presence())
         previous = presence.link
@@ -58,17 +66,44 @@ class AgentRoster:
         self._notify(name)
         return previous
 
-    def heard(self, name: str, link: object) -> None:
+    def heard(self, name: str, link: LinkChannel) -> None:
         presence = self._presence.get(name)
         if presence is not None and presence.link is link:
             presence.last_seen = time.time()
 
-    def offline(self, name: str, link: object) -> None:
+    def offline(self, name: str, link: LinkChannel) -> None:
         """The link is gone (if it is still the agent's: a replaced one changes nothing)."""
         presence = self._presence.get(name)
         if presence is not None and presence.link is link:
             presence.link = None
             self._notify(name)
+
+    def link(self, name: str) -> LinkChannel | None:
+        """The agent's link while it is online."""
+        presence = self._presence.get(name)
+        return presence.link if presence is not None else None
+
+    def is_online(self, name: str) -> bool:
+        return self.link(name) is not None
+
+    async def check_path(self, name: str, path: str, others: list[Path]) -> Path:
+        """The agent checks a directory for a new project of its own (it exists, lies
+        within its allowed roots, nests with none of ``others``): its canonical path."""
+        if name not in self.names():
+            raise HubError("unknown_agent", f"no agent {name!r} (switchboard agents)")
+        link = self.link(name)
+        if link is None:
+            raise HubError("agent_offline", f"the agent {name!r} is offline; start it first")
+        args = {"path": path, "others": [str(other) for other in others]}
+        try:
+            checked = await link.call("check_path", args)
+        except AgentCommandFailed as exc:
+            if exc.failure in get_args(PathProblem):
+                raise ProjectPathError(exc.failure, str(exc)) from None  # type: ignore[arg-type]
+            raise HubError("bad_path", f"the agent {name!r} refused it: {exc}") from None
+        except AgentError as exc:
+            raise HubError("agent_offline", f"the agent {name!r} could not check: {exc}") from None
+        return Path(str(checked["path"]))
 
     def removed(self, name: str) -> None:
         """The agent's token was revoked."""

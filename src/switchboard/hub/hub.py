@@ -17,6 +17,9 @@ The hub receives its ports (stores, broadcaster, agent driver) and builds no sto
 The server uses only the methods below; nothing reaches past them.
 """
 
+from pathlib import Path
+
+from switchboard.agents.remote.driver import LinkChannel
 from switchboard.hub.access import RevocationListener
 from switchboard.hub.agents import AgentListener
 from switchboard.hub.confirmation import Confirmation, Deliver
@@ -77,8 +80,10 @@ class Hub:
         await self._parts.close()
 
     def stop_accepting(self) -> None:
-        """Shutdown has begun: refuse new work, start no queued run."""
-        self._registry.accepting = False
+        """Shutdown has begun: refuse new work, start no queued run. A run whose agent
+        goes away from now on (a remote agent's link is closed before the hub closes)
+        ends ``interrupted``, as the runs still going at :meth:`close` do."""
+        self._parts.stop_accepting()
 
     def kill_all(self) -> None:
         """SIGKILL every agent's process group at once (a forced exit)."""
@@ -137,9 +142,22 @@ class Hub:
 
     # -- projects and runs ------------------------------------------------------------
 
-    async def add_project(self, path: str, name: str | None) -> ProjectInfo:
+    async def add_project(
+        self, path: str, name: str | None, agent: str | None = None
+    ) -> ProjectInfo:
+        """Register a directory: of this machine, or of the remote ``agent`` (which
+        checks it, and must be online)."""
         self._registry.refuse_when_closing()
-        record = await self._registry.records.add(path, name, self._allowed_roots)
+        records = self._registry.records
+        if agent is None:
+            record = await records.add(path, name, self._allowed_roots)
+        else:
+            roster = self._agents
+
+            async def check(others: list[Path]) -> Path:
+                return await roster.check_path(agent, path, others)
+
+            record = await records.add_remote(agent, check, name)
         self._scheduler.open(record.id)
         info = self._registry.info(record.id)
         self._registry.notify(ProjectStatus(project=info))
@@ -272,14 +290,16 @@ class Hub:
     def agent_infos(self) -> list[AgentInfo]:
         return self._agents.infos()
 
-    def agent_online(self, name: str, link: object, version: str, roots: list[str]) -> object:
+    def agent_online(
+        self, name: str, link: LinkChannel, version: str, roots: list[str]
+    ) -> LinkChannel | None:
         """An agent's link is up; returns the link it replaces (to close), if any."""
         return self._agents.online(name, link, version, roots)
 
-    def agent_heard(self, name: str, link: object) -> None:
+    def agent_heard(self, name: str, link: LinkChannel) -> None:
         self._agents.heard(name, link)
 
-    def agent_offline(self, name: str, link: object) -> None:
+    def agent_offline(self, name: str, link: LinkChannel) -> None:
         self._agents.offline(name, link)
 
     def add_agent_listener(self, listener: AgentListener) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import get_args
 
 from switchboard.agents.base import AgentDriver
+from switchboard.agents.remote.driver import RemoteDriver
 from switchboard.exceptions import ConfigError
 from switchboard.hub.access import Access
 from switchboard.hub.agents import AgentRoster
@@ -26,9 +27,9 @@ from switchboard.hub.run_lifecycle import RunLifecycle, RunTimes
 from switchboard.hub.scheduler import Scheduler
 from switchboard.hub.session import ProjectSession, SessionServices, SessionSettings
 from switchboard.hub.skill_api import SkillApi
-from switchboard.protocol.messages import ConfirmationEvent, PermissionMode
+from switchboard.protocol.messages import AgentStatus, ConfirmationEvent, PermissionMode
 from switchboard.store.ports import Stores
-from switchboard.store.records import NewEvent, RetentionPolicy
+from switchboard.store.records import NewEvent, ProjectRecord, RetentionPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,11 @@ class HubParts:
             # the registry needs the retention to describe projects: it comes next
             changed=lambda project_id: self.registry.notify_status(project_id),  # noqa: PLW0108
         )
-        self.registry = ProjectRegistry(stores.projects, self.events, self.retention)
+        self.agents = AgentRoster(stores.tokens)
+        self.registry = ProjectRegistry(
+            stores.projects, self.events, self.retention, self.agents.is_online
+        )
+        self.agents.add_listener(self._agent_changed)
         self._notifier = (
             ConfirmationNotifier(list(limits.on_confirmation)) if limits.on_confirmation else None
         )
@@ -95,7 +100,6 @@ class HubParts:
             self._notifier.notify if self._notifier is not None else None,
         )
         self.access = Access(stores.tokens, self.registry)
-        self.agents = AgentRoster(stores.tokens)
         self.skill_api = SkillApi(self.registry, self.confirmations)
         self.lifecycle = RunLifecycle(
             self.registry,
@@ -116,6 +120,7 @@ class HubParts:
             max_queued_runs=limits.max_queued_runs,
             free_bytes=stores.free_bytes,
             min_free_disk=limits.min_free_disk,
+            ready=self._can_run,
         )
         self.settings = ProjectSettings(
             self.registry,
@@ -123,14 +128,40 @@ class HubParts:
             stores.rules,
             stores.retention,
             self.retention,
+            driver_for=self.driver_for,
             allow_bypass=limits.allow_bypass_permissions,
         )
         self._trimming: asyncio.Task[None] | None = None
         self.on_closed: list[Callable[[], None]] = []
 
+    def driver_for(self, project: ProjectRecord) -> AgentDriver:
+        """The driver of a project's agent processes: local, or over its agent's link."""
+        if project.agent is None:
+            return self._agents
+        name = project.agent
+        local = self._agents
+        return RemoteDriver(
+            local.name, local.permission_modes, name, lambda: self.agents.link(name)
+        )
+
+    def _can_run(self, project_id: str) -> bool:
+        """A project on a remote agent runs only while the agent is online."""
+        record = self.registry.records.find(project_id)
+        return record is None or record.agent is None or self.agents.is_online(record.agent)
+
+    def _agent_changed(self, status: AgentStatus) -> None:
+        """An agent came or went: its projects' ``agent_online`` changed, and their
+        queued runs may start."""
+        for record in self.registry.records.all():
+            if record.agent == status.agent.name:
+                state = self.registry.state(record.id)
+                if state is not None:
+                    state.wake.set()
+                self.registry.notify_status(record.id)
+
     def _open_session(self, state: ProjectState) -> ProjectSession:
         services = SessionServices(
-            self._agents,
+            self.driver_for(self.registry.records.get(state.id)),
             self.events,
             self.registry.records,
             self.processes,
@@ -184,6 +215,10 @@ class HubParts:
         finally:
             for closed in self.on_closed:
                 closed()
+
+    def stop_accepting(self) -> None:
+        self.registry.accepting = False
+        self.lifecycle.closing = True
 
     def kill_all(self) -> None:
         """SIGKILL every CLI group at once (a forced exit)."""

@@ -5,6 +5,7 @@ Each change is logged in the project's log and followed by a ``project_status``.
 """
 
 import json
+from collections.abc import Callable
 
 from switchboard.agents.base import AgentDriver
 from switchboard.hub.registry import HubError, ProjectRegistry
@@ -19,7 +20,7 @@ from switchboard.protocol.messages import (
     StoredSessionInfo,
 )
 from switchboard.store.ports import RetentionStore, RuleStore
-from switchboard.store.records import NewEvent, PermissionRule, RetentionPolicy
+from switchboard.store.records import NewEvent, PermissionRule, ProjectRecord, RetentionPolicy
 
 
 class ProjectSettings:
@@ -31,6 +32,7 @@ class ProjectSettings:
         policies: RetentionStore,
         retention: Retention,
         *,
+        driver_for: Callable[[ProjectRecord], AgentDriver],
         allow_bypass: bool,
     ) -> None:
         self._registry = registry
@@ -38,7 +40,7 @@ class ProjectSettings:
         self._rules = rules
         self._policies = policies
         self._retention = retention
-        self._stored_sessions = StoredSessions(agents)
+        self._stored_sessions = StoredSessions(driver_for)
         self._allow_bypass = allow_bypass
 
     def forget_project(self, project_id: str) -> None:

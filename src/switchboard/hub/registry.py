@@ -35,10 +35,17 @@ StatusListener = Callable[[ProjectStatus | ProjectRemoved, str], None]
 
 
 class ProjectRegistry:
-    def __init__(self, projects: ProjectStore, bus: EventBus, retention: Retention) -> None:
+    def __init__(
+        self,
+        projects: ProjectStore,
+        bus: EventBus,
+        retention: Retention,
+        agent_online: Callable[[str], bool],
+    ) -> None:
         self.records = projects
         self.bus = bus
         self._retention = retention
+        self._agent_online = agent_online
         self._states: dict[str, ProjectState] = {}
         self._listeners: set[StatusListener] = set()
         self.accepting = True
@@ -118,6 +125,8 @@ class ProjectRegistry:
             first_seq=self.bus.first(record.id),
             retention=RetentionInfo(**asdict(self._retention.policy(record.id))),
             store_error=state.store_error,
+            agent=record.agent,
+            agent_online=self._agent_online(record.agent) if record.agent is not None else None,
         )
 
     def infos(self) -> list[ProjectInfo]:

@@ -3,7 +3,8 @@
 Runs queue per project (FIFO) and one runs at a time per project; a worker task per
 project takes the next run when one of ``max_concurrent_runs`` slots is free, so
 projects run in parallel. A turn Claude began by itself (a follow-up) goes before the
-queue; a project whose log refused a write waits for free disk space first.
+queue; a project whose log refused a write waits for free disk space first, and one
+that lives on a remote agent waits while that agent is offline (its runs stay queued).
 """
 
 import asyncio
@@ -34,6 +35,7 @@ class Scheduler:
         max_queued_runs: int,
         free_bytes: Callable[[], int | None],
         min_free_disk: int,
+        ready: Callable[[str], bool],
     ) -> None:
         self._registry = registry
         self._lifecycle = lifecycle
@@ -42,6 +44,8 @@ class Scheduler:
         self._max_queued = max_queued_runs
         self._free_bytes = free_bytes
         self._min_free_disk = min_free_disk
+        self._ready = ready
+        """Whether a project can run now (its remote agent, if it has one, is online)."""
 
     def open(self, project_id: str) -> ProjectState:
         """Open a project: its session, and a worker for its queue."""
@@ -104,13 +108,13 @@ class Scheduler:
             if state.store_error is not None:  # its log failed: wait for room first
                 await self._wait_for_room(state)
                 continue
-            if not state.queue:
+            if not state.queue or not self._ready(state.id):  # (its agent's return wakes it)
                 state.wake.clear()
                 await state.wake.wait()
                 continue
             unrecorded: StoreError | None = None
             async with self._slots:
-                if stopping(state) or not state.queue:
+                if stopping(state) or not state.queue or not self._ready(state.id):
                     continue
                 run = state.running = state.queue.popleft()
                 try:

@@ -41,12 +41,12 @@ from switchboard.hub.processes import ProcessRegistry
 from switchboard.hub.runs import Run
 from switchboard.hub.session_output import OutputTaker
 from switchboard.hub.turn import LiveAgent, OptionsKey, Turn, TurnOutcome
-from switchboard.store.ports import ProjectStore
-from switchboard.store.project_paths import (
+from switchboard.project_paths import (
     ProjectPathError,
     directory_cwd,
     open_project_directory,
 )
+from switchboard.store.ports import ProjectStore
 from switchboard.store.records import ProjectRecord
 
 log = logging.getLogger(__name__)
@@ -252,6 +252,8 @@ class ProjectSession:
     async def _ensure_process(self, run: Run, project: ProjectRecord) -> AgentConnection:
         if self._closed:
             raise AgentError("the project's session is closed")
+        if project.agent is not None:  # its agent checks the directory, on its machine
+            return await self._process_in(None, run, project)
         directory = await self._open_directory(project)
         try:
             return await self._process_in(directory, run, project)
@@ -269,24 +271,29 @@ class ProjectSession:
             raise AgentSpawnError(f"the project's directory cannot be used: {exc}") from None
 
     async def _process_in(
-        self, directory: int, run: Run, project: ProjectRecord
+        self, directory: int | None, run: Run, project: ProjectRecord
     ) -> AgentConnection:
+        """The process for the run: the one up, or a new one (started in ``directory``,
+        open here; None: on the project's remote agent)."""
         key: OptionsKey = (run.options.model, run.options.permission_mode)
         process = self._process
         if process is not None and await self._reusable(process, key):
             return process.agent
         await self._stop_gracefully()
+        local = directory is not None
+        registry = self._services.registry
         spec = LaunchSpec(
             cwd=project.path,
-            spawn_cwd=directory_cwd(directory, project.path),
+            spawn_cwd=directory_cwd(directory, project.path) if directory is not None else None,
             resume=project.session_id,
             model=run.options.model,
             permission_mode=run.options.permission_mode,
-            confinement=self._services.registry.confine(),
+            confinement=registry.confine() if local else None,
         )
         agent = await self._services.agents.launch(spec, self)
-        process = self._process = LiveAgent(agent, key)
-        await self._services.registry.record(agent.pid, project.id, run.id, spec.confinement)
+        process = self._process = LiveAgent(agent, key, local=local)
+        if local:
+            await registry.record(agent.pid, project.id, run.id, spec.confinement)
         process.pump = asyncio.create_task(self._pump(process), name=f"pump-{agent.pid}")
         return agent
 
@@ -347,10 +354,11 @@ class ProjectSession:
                 self.end_turn_with(turn, TurnOutcome(None, why, store_error=unrecorded))
             if agent.background_pending():
                 self._services.changed()
-            try:
-                await self._services.registry.forget(agent.pid)
-            except Exception as exc:  # the store is closed or failing: nothing to clean
-                log.warning("could not forget process %s: %s", agent.pid, exc)
+            if process.local:
+                try:
+                    await self._services.registry.forget(agent.pid)
+                except Exception as exc:  # the store is closed or failing: nothing to clean
+                    log.warning("could not forget process %s: %s", agent.pid, exc)
 
     def background_changed(self, process: LiveAgent) -> None:
         """The agent's pending background work changed: tell clients, and when it has

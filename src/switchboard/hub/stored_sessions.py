@@ -8,6 +8,7 @@ how many were left out.
 """
 
 import json
+from collections.abc import Callable
 
 from switchboard.agents.base import AgentDriver, SessionHistory
 from switchboard.hub.bus import EventBus
@@ -19,13 +20,14 @@ IMPORT_CHUNK = 500
 
 
 class StoredSessions:
-    """The sessions the project's agent stored, read through its driver."""
+    """The sessions the project's agent stored, read through its driver (``driver_for``
+    the project: local, or over its remote agent's link)."""
 
-    def __init__(self, agents: AgentDriver) -> None:
-        self._agents = agents
+    def __init__(self, driver_for: Callable[[ProjectRecord], AgentDriver]) -> None:
+        self._driver_for = driver_for
 
     async def list(self, project: ProjectRecord) -> list[StoredSessionInfo]:
-        found = await self._agents.list_sessions(project.path)
+        found = await self._driver_for(project).list_sessions(project.path)
         return [
             StoredSessionInfo(
                 id=session.id,
@@ -39,7 +41,7 @@ class StoredSessions:
 
     async def read(self, project: ProjectRecord, session_id: str) -> SessionHistory | None:
         """The session's conversation, or None if the agent has no such session here."""
-        return await self._agents.read_session(project.path, session_id)
+        return await self._driver_for(project).read_session(project.path, session_id)
 
     @staticmethod
     async def append_history(

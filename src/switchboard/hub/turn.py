@@ -43,3 +43,5 @@ class LiveAgent:
     idle_since: float = field(default_factory=time.monotonic)
     retired: bool = False
     """Replaced (session.new / session.use): its session is no longer the project's."""
+    local: bool = True
+    """It runs on this machine (recorded in the process registry); False: on an agent."""

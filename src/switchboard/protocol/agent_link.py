@@ -8,7 +8,7 @@ seconds and answer the other's with ``heartbeat_ack``; a side that hears nothing
 message is a JSON text frame, checked like a client's: size, nesting, shape.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -41,6 +41,8 @@ class LinkWelcome(_Message):
     server_version: str
     heartbeat_interval: float
     heartbeat_timeout: float
+    max_message_bytes: int
+    """The largest message the hub takes: the agent splits its output to fit."""
 
 
 class LinkHeartbeat(_Message):
@@ -64,9 +66,101 @@ class LinkError(_Message):
     message: str
 
 
-AgentToHub = Annotated[LinkHello | LinkHeartbeat | LinkHeartbeatAck, Field(discriminator="type")]
+# -- sessions on the agent ------------------------------------------------------------
+
+LinkOp = Literal[
+    "check_path",
+    "launch",
+    "prompt",
+    "answer",
+    "cancel",
+    "set_mode",
+    "set_model",
+    "end_input",
+    "close",
+    "kill",
+    "follow_up_started",
+    "list_sessions",
+    "read_session",
+]
+SessionKey = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class LinkCommand(_Message):
+    """Hub → agent: do ``op`` (in ``session``, an agent process the hub launched);
+    answered by a ``reply`` with the same ``id``."""
+
+    type: Literal["command"] = "command"
+    id: int
+    op: LinkOp
+    session: SessionKey | None = None
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class LinkFailure(_Message):
+    code: Annotated[str, Field(max_length=100)]
+    message: Annotated[str, Field(max_length=10_000)]
+
+
+class LinkReply(_Message):
+    """Agent → hub: how a command went (``result``, or ``error``)."""
+
+    type: Literal["reply"]
+    id: int
+    result: dict[str, Any] | None = None
+    error: LinkFailure | None = None
+
+
+class LinkOutput(_Message):
+    """Agent → hub: what a session's process printed, as neutral agent events."""
+
+    type: Literal["output"]
+    session: SessionKey
+    events: Annotated[list[dict[str, Any]], Field(max_length=10_000)]
+    background_pending: Annotated[int, Field(ge=0)]
+    turn_running: bool
+
+
+class LinkAsk(_Message):
+    """Agent → hub: a session's process asks a person (a permission, a question, a plan)."""
+
+    type: Literal["ask"]
+    session: SessionKey
+    ask: dict[str, Any]
+
+
+class LinkWithdrawn(_Message):
+    type: Literal["withdrawn"]
+    session: SessionKey
+    request_id: Annotated[str, Field(max_length=200)]
+
+
+class LinkExited(_Message):
+    """Agent → hub: a session's process is gone; nothing more comes from it."""
+
+    type: Literal["exited"]
+    session: SessionKey
+    returncode: int | None
+    stderr: Annotated[str, Field(max_length=10_000)]
+
+
+AgentToHub = Annotated[
+    LinkHello
+    | LinkHeartbeat
+    | LinkHeartbeatAck
+    | LinkReply
+    | LinkOutput
+    | LinkAsk
+    | LinkWithdrawn
+    | LinkExited,
+    Field(discriminator="type"),
+]
+AGENT_TYPES = frozenset(
+    {"hello", "heartbeat", "heartbeat_ack", "reply", "output", "ask", "withdrawn", "exited"}
+)
 HubToAgent = Annotated[
-    LinkWelcome | LinkHeartbeat | LinkHeartbeatAck | LinkError, Field(discriminator="type")
+    LinkWelcome | LinkHeartbeat | LinkHeartbeatAck | LinkError | LinkCommand,
+    Field(discriminator="type"),
 ]
 
 _from_agent: TypeAdapter[AgentToHub] = TypeAdapter(AgentToHub)
@@ -87,7 +181,7 @@ def parse_from_agent(text: str) -> AgentToHub | LinkError:
     if problem is not None:
         return LinkError(code="bad_message", message=problem)
     kind = raw.get("type")
-    if kind not in ("hello", "heartbeat", "heartbeat_ack"):
+    if kind not in AGENT_TYPES:
         shown = repr(kind)[:100]
         return LinkError(code="unknown_type", message=f"unknown message type {shown}")
     try:

@@ -73,6 +73,8 @@ ErrorCode = Literal[
     "too_many_pending",
     "rate_limited",
     "shutting_down",
+    "unknown_agent",
+    "agent_offline",
     "internal",
 ]
 """Every ``error.code`` the server sends (docs/protocol.md explains each)."""
@@ -137,6 +139,11 @@ class ProjectAdd(_Request):
     type: Literal["project.add"]
     path: Annotated[str, Field(min_length=1, max_length=4096)]
     name: str | None = None
+    agent: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None,
+        description="The remote agent the directory is on (its path there); null: the "
+        "server's machine.",
+    )
 
 
 class ProjectList(_Request):
@@ -408,6 +415,12 @@ class ProjectInfo(_Message):
         default=None,
         description="Why the project's event log cannot be written now (disk full, I/O "
         "error): its runs wait until it can. null: it can.",
+    )
+    agent: str | None = Field(
+        default=None, description="The remote agent it lives on; null: the server's machine."
+    )
+    agent_online: bool | None = Field(
+        default=None, description="Whether that agent's link is up (null: no agent)."
     )
 
 

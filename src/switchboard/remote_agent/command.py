@@ -8,11 +8,15 @@ import signal
 import sys
 from pathlib import Path
 
+from switchboard.agents.claude.driver import ClaudeDriver, ClaudeSettings
 from switchboard.exceptions import ConfigError
 from switchboard.remote_agent.link import AgentConfig, LinkRefused, run_agent
 
 TOKEN_ENV = "SWITCHBOARD_AGENT_TOKEN"  # noqa: S105 (a variable name, not a secret)
 SERVER_ENV = "SWITCHBOARD_SERVER"
+MAX_LINE_BYTES = 16 * 1024 * 1024
+"""Longest CLI line the agent reads (as the hub's --max-line-bytes does by default); a
+line too long for the link to the hub goes as an error in its place."""
 
 
 def add_agent_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -35,6 +39,11 @@ def add_agent_command(commands: "argparse._SubParsersAction[argparse.ArgumentPar
         "--name", help="the agent's name; must be its token's (default: the token's)"
     )
     agent.add_argument(
+        "--claude-bin",
+        help="the Claude Code CLI to run (default: SWITCHBOARD_CLAUDE_BIN, then 'claude' "
+        "on PATH, then the one bundled with claude-agent-sdk)",
+    )
+    agent.add_argument(
         "--allowed-root",
         action="append",
         type=Path,
@@ -52,9 +61,18 @@ def config_from(args: argparse.Namespace) -> AgentConfig:
     if not token:
         raise ConfigError(f"give an agent token: --token TOKEN (or {TOKEN_ENV})")
     roots = args.allowed_root or [Path(os.environ.get("HOME") or Path.home())]
+    driver = ClaudeDriver(
+        ClaudeSettings(
+            claude_bin=args.claude_bin,
+            env=dict(os.environ),
+            max_line_bytes=MAX_LINE_BYTES,
+            partial_messages=True,
+        )
+    )
     return AgentConfig(
         server=server,
         token=token,
+        driver=driver,
         name=args.name,
         allowed_roots=tuple(root.expanduser().resolve() for root in roots),
     )

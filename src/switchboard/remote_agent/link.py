@@ -11,12 +11,14 @@ proxy the environment names (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``), as
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import websockets
@@ -24,8 +26,10 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from switchboard import __version__
+from switchboard.agents.base import AgentDriver
 from switchboard.exceptions import SwitchboardError
 from switchboard.protocol.agent_link import (
+    LinkCommand,
     LinkError,
     LinkHeartbeat,
     LinkHeartbeatAck,
@@ -34,6 +38,7 @@ from switchboard.protocol.agent_link import (
     parse_from_hub,
 )
 from switchboard.protocol.close_codes import CloseCode
+from switchboard.remote_agent.host import SessionHost
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +63,8 @@ class AgentConfig:
     server: str
     """The hub's address (http://, https://, ws:// or wss://)."""
     token: str
+    driver: AgentDriver
+    """Runs the agent processes the hub asks for (the Claude Code CLI's driver)."""
     name: str | None = None
     allowed_roots: tuple[Path, ...] = ()
 
@@ -138,7 +145,7 @@ async def _one_link(config: AgentConfig, state: LinkState) -> bool:
         state.links += 1
         state.last_error = None
         log.info("linked to %s as %s", config.server, welcome.name)
-        await _serve(connection, welcome, state)
+        await _serve(connection, welcome, state, config)
     return True
 
 
@@ -154,9 +161,19 @@ async def _welcome(connection: ClientConnection) -> LinkWelcome:
     return first
 
 
-async def _serve(connection: ClientConnection, welcome: LinkWelcome, state: LinkState) -> None:
-    """Answer the hub's heartbeats, send ours, and end when the hub goes silent."""
+async def _serve(
+    connection: ClientConnection, welcome: LinkWelcome, state: LinkState, config: AgentConfig
+) -> None:
+    """Do the hub's commands, answer its heartbeats and send ours; end when the hub goes
+    silent or the link drops (and then stop every process the hub had started here)."""
     heard = time.monotonic()
+    sending = asyncio.Lock()
+
+    async def send(message: dict[str, Any]) -> None:
+        async with sending:
+            await connection.send(json.dumps(message))
+
+    host = SessionHost(config.driver, config.allowed_roots, send, welcome.max_message_bytes)
 
     async def beat() -> None:
         while True:
@@ -172,7 +189,9 @@ async def _serve(connection: ClientConnection, welcome: LinkWelcome, state: Link
         async for frame in connection:
             heard = time.monotonic()
             message = parse_from_hub(str(frame))
-            if isinstance(message, LinkHeartbeat):
+            if isinstance(message, LinkCommand):
+                host.take(message)
+            elif isinstance(message, LinkHeartbeat):
                 await connection.send(LinkHeartbeatAck(sent_at=message.sent_at).model_dump_json())
             elif isinstance(message, LinkError):
                 log.warning("the hub could not take a message: %s", message.message)
@@ -183,6 +202,7 @@ async def _serve(connection: ClientConnection, welcome: LinkWelcome, state: Link
         beating.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await beating
+        await host.close_all()
     if connection.close_code is not None:
         state.last_error = state.last_error or _close_text(
             connection.close_code, connection.close_reason

@@ -146,7 +146,8 @@ async def _cancel(c: Requester, request: Cancel) -> Reply:
 
 
 async def _project_add(c: Requester, request: ProjectAdd) -> Reply:
-    return Ack(id=request.id, project=await c.hub.add_project(request.path, request.name))
+    info = await c.hub.add_project(request.path, request.name, request.agent)
+    return Ack(id=request.id, project=info)
 
 
 async def _project_list(c: Requester, request: ProjectList) -> Reply:

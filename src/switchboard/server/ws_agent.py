@@ -9,19 +9,29 @@ agent that floods past its rate limit is closed (4029), as a ``/ws`` client woul
 """
 
 import asyncio
+import itertools
 import logging
 import time
+from typing import Any
 
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from switchboard import __version__
+from switchboard.agents.remote.driver import AgentCommandFailed, RemoteConnection
+from switchboard.exceptions import AgentError
 from switchboard.protocol.agent_link import (
+    LinkAsk,
+    LinkCommand,
     LinkError,
+    LinkExited,
     LinkHeartbeat,
     LinkHeartbeatAck,
     LinkHello,
+    LinkOutput,
+    LinkReply,
     LinkWelcome,
+    LinkWithdrawn,
     parse_from_agent,
 )
 from switchboard.protocol.close_codes import CloseCode
@@ -32,6 +42,11 @@ from switchboard.server.security import GRANT_KEY, Grant, app_protocol
 log = logging.getLogger(__name__)
 
 CLOSE_SECONDS = 10.0
+COMMAND_SECONDS = 120.0
+"""How long a command to the agent may take (a launch starts a CLI) before it fails."""
+SESSION_TRAFFIC = (LinkReply, LinkOutput, LinkAsk, LinkWithdrawn, LinkExited)
+SessionMessage = LinkReply | LinkOutput | LinkAsk | LinkWithdrawn | LinkExited
+ControlMessage = LinkHello | LinkHeartbeat | LinkHeartbeatAck | LinkError
 
 
 class AgentEndpoint(HubSocketEndpoint):
@@ -60,6 +75,11 @@ class AgentLink:
         self._ended = asyncio.Event()
         self._closed = asyncio.Event()
         self._heard = time.monotonic()
+        self._ids = itertools.count(1)
+        self._calls: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._sessions: dict[str, RemoteConnection] = {}
+        """The agent processes launched over this link, by session key: the agent can
+        report only on these (so never into another agent's projects)."""
 
     # -- ConnectionTracker hooks ----------------------------------------------------------
 
@@ -95,6 +115,7 @@ class AgentLink:
                 await self._serve(hello)
         finally:
             self.hub.remove_revocation_listener(self._on_revoked)
+            self._drop_everything()
             self.hub.agent_offline(self.name, self)
             self.tracker.discard(self)
             self._closed.set()
@@ -130,6 +151,7 @@ class AgentLink:
                 server_version=__version__,
                 heartbeat_interval=settings.agent_heartbeat_interval,
                 heartbeat_timeout=settings.agent_heartbeat_timeout,
+                max_message_bytes=settings.max_message_bytes,
             ).model_dump_json()
         )
         tasks = [
@@ -162,21 +184,58 @@ class AgentLink:
                 return
             self._heard = time.monotonic()
             self.hub.agent_heard(self.name, self)
+            text = message.get("text")
+            if text is None:
+                error = LinkError(code="bad_message", message="send JSON as text frames")
+                await self._send(error.model_dump_json())
+                continue
+            incoming = parse_from_agent(text)
+            if isinstance(incoming, SESSION_TRAFFIC):
+                self._route(incoming)  # its processes' output: bounded by size, not rate
+                continue
             verdict = limiter.check()
             if verdict is Verdict.CLOSE:
                 self._end(CloseCode.RATE_LIMITED, "rate limit exceeded")
                 return
             if verdict is Verdict.REFUSE:
                 continue
-            text = message.get("text")
-            if text is None:
-                error = LinkError(code="bad_message", message="send JSON as text frames")
-                await self._send(error.model_dump_json())
-                continue
-            await self._take(text)
+            await self._take(incoming)
 
-    async def _take(self, text: str) -> None:
-        incoming = parse_from_agent(text)
+    def _route(
+        self, incoming: "LinkReply | LinkOutput | LinkAsk | LinkWithdrawn | LinkExited"
+    ) -> None:
+        """A reply to a command, or news of a process this link launched."""
+        if isinstance(incoming, LinkReply):
+            waiting = self._calls.get(incoming.id)
+            if waiting is not None and not waiting.done():
+                if incoming.error is not None:
+                    failure = incoming.error
+                    waiting.set_exception(AgentCommandFailed(failure.code, failure.message))
+                else:
+                    waiting.set_result(incoming.result or {})
+            return
+        connection = self._sessions.get(incoming.session)
+        if connection is None:
+            log.info("agent %s reported on a session it was not given", self.name)
+            return
+        try:
+            match incoming:
+                case LinkOutput():
+                    connection.on_output(
+                        incoming.events, incoming.background_pending, incoming.turn_running
+                    )
+                case LinkAsk():
+                    connection.on_ask(incoming.ask)
+                case LinkWithdrawn():
+                    connection.on_withdrawn(incoming.request_id)
+                case LinkExited():
+                    connection.on_exited(incoming.returncode, incoming.stderr)
+        except ValueError as exc:
+            log.warning("agent %s sent a %s the hub cannot read: %s", self.name, incoming.type, exc)
+
+    async def _take(
+        self, incoming: "LinkHello | LinkHeartbeat | LinkHeartbeatAck | LinkError"
+    ) -> None:
         match incoming:
             case LinkHeartbeat():
                 await self._send(LinkHeartbeatAck(sent_at=incoming.sent_at).model_dump_json())
@@ -203,6 +262,45 @@ class AgentLink:
     async def _send(self, frame: str) -> None:
         async with self._sending:
             await self.ws.send_text(frame)
+
+    # -- the agent's processes (LinkChannel, for the hub's RemoteDriver) --------------------
+
+    async def call(
+        self, op: str, args: dict[str, Any], session: str | None = None
+    ) -> dict[str, Any]:
+        if self._ended.is_set():
+            raise AgentError(f"the link to the agent {self.name!r} is down")
+        number = next(self._ids)
+        answered = self._calls[number] = asyncio.get_running_loop().create_future()
+        command = LinkCommand(id=number, op=op, session=session, args=args)  # type: ignore[arg-type]
+        try:
+            await self._send(command.model_dump_json())
+            async with asyncio.timeout(COMMAND_SECONDS):
+                result: dict[str, Any] = await answered
+                return result
+        except TimeoutError:
+            raise AgentError(f"the agent {self.name!r} did not answer {op} in time") from None
+        except (RuntimeError, WebSocketDisconnect, OSError) as exc:
+            raise AgentError(f"the link to the agent {self.name!r} dropped: {exc}") from None
+        finally:
+            self._calls.pop(number, None)
+
+    def attach(self, session: str, connection: RemoteConnection) -> None:
+        self._sessions[session] = connection
+
+    def detach(self, session: str) -> None:
+        self._sessions.pop(session, None)
+
+    def _drop_everything(self) -> None:
+        """The link is down: commands under way fail, and its processes are gone for
+        the hub (their runs end)."""
+        gone = f"the link to the agent {self.name!r} dropped"
+        for waiting in self._calls.values():
+            if not waiting.done():
+                waiting.set_exception(AgentError(gone))
+        for connection in list(self._sessions.values()):
+            connection.on_exited(None, gone)
+        self._sessions.clear()
 
     def _on_revoked(self, token_id: str) -> None:
         if token_id == self.grant.token_id:

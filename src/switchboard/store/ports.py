@@ -7,7 +7,7 @@ is its table's only writer; an async method returns once its change is durable.
 anything else is called. The hub receives them together, as :class:`Stores`.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -91,7 +91,8 @@ class ProjectStore(Protocol):
         ...
 
     def find(self, key: str) -> ProjectRecord | None:
-        """The project whose id, name or path is ``key``."""
+        """The project whose id, name or path is ``key`` (a path names a project of
+        this machine: one on an agent goes by its id or name)."""
         ...
 
     def get(self, key: str) -> ProjectRecord:
@@ -101,7 +102,15 @@ class ProjectStore(Protocol):
     async def add(
         self, raw_path: str, name: str | None = None, allowed_roots: Iterable[Path] = ()
     ) -> ProjectRecord:
-        """Register a directory. Raises ProjectPathError or ProjectError."""
+        """Register a directory of this machine. Raises ProjectPathError or ProjectError."""
+        ...
+
+    async def add_remote(
+        self, agent: str, check: Callable[[list[Path]], Awaitable[Path]], name: str | None
+    ) -> ProjectRecord:
+        """Register a directory on a remote agent. ``check`` gets the paths of the
+        agent's other projects and returns the canonical path (the agent's own check),
+        or raises ProjectPathError; checks of one store run one at a time."""
         ...
 
     async def remove(self, key: str) -> ProjectRecord:

@@ -43,6 +43,8 @@ class ProjectRecord:
     created_at: float
     permission_mode: str | None = None
     """The default of the project's runs (a prompt may ask for another)."""
+    agent: str | None = None
+    """The remote agent it lives on (its ``path`` is on that machine); None: here."""
 
 
 # -- runs -------------------------------------------------------------------------------

@@ -71,7 +71,7 @@ class ClaudeOptions:
     spawn_cwd: Path | None = None
     """Where the process is started when not at ``cwd`` itself: a path to the same
     directory that no swapped-in symlink can redirect (``/proc/self/fd/N``, see
-    :func:`~switchboard.store.project_paths.directory_cwd`). ``PWD`` stays ``cwd``."""
+    :func:`~switchboard.project_paths.directory_cwd`). ``PWD`` stays ``cwd``."""
     resume: str | None = None
     permission_prompt: bool = False
     """Route permission questions to us (``--permission-prompt-tool stdio``)."""

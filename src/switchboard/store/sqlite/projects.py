@@ -4,14 +4,15 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from switchboard.store.project_paths import (
+from switchboard.project_paths import (
     ProjectPathError,
     canonical,
     check_project_path,
@@ -36,7 +37,12 @@ class SqliteProjectStore:
         def read() -> list[ProjectRecord]:
             with self._engine.connect() as connection:
                 rows = connection.execute(select(projects)).mappings()
-                return [ProjectRecord(**{**row, "path": Path(row["path"])}) for row in rows]
+                return [
+                    ProjectRecord(
+                        **{**row, "path": Path(row["path"]), "agent": row["agent"] or None}
+                    )
+                    for row in rows
+                ]
 
         self._by_id = {record.id: record for record in await asyncio.to_thread(read)}
 
@@ -59,7 +65,7 @@ class SqliteProjectStore:
             except ProjectPathError:
                 path = Path(os.path.abspath(os.path.expanduser(key)))
             for record in self._by_id.values():
-                if record.path == path:
+                if record.path == path and record.agent is None:  # a path here: this machine's
                     return record
         return None
 
@@ -72,26 +78,44 @@ class SqliteProjectStore:
     async def add(
         self, raw_path: str, name: str | None = None, allowed_roots: Iterable[Path] = ()
     ) -> ProjectRecord:
-        """Register a directory. Raises ProjectPathError or ProjectError."""
+        """Register a directory of this machine. Raises ProjectPathError or ProjectError."""
         async with self._changing:
-            registered = [record.path for record in self._by_id.values()]
+            registered = [r.path for r in self._by_id.values() if r.agent is None]
             path = check_project_path(raw_path, registered, allowed_roots)
-            chosen = name if name is not None else self._free_name(default_name(path))
-            if not NAME_PATTERN.fullmatch(chosen):
-                raise ProjectError(
-                    "name_invalid", f"project names match {NAME_PATTERN.pattern}: {chosen!r}"
-                )
-            if any(record.name == chosen for record in self._by_id.values()):
-                raise ProjectError("name_taken", f"a project is already named {chosen!r}")
-            record = ProjectRecord(uuid.uuid4().hex[:12], path, chosen, None, 1, time.time())
-            row = {**{f: getattr(record, f) for f in ProjectRecord.__slots__}, "path": str(path)}
+            return await self._insert(path, name, None)
 
-            def write(connection: Connection) -> None:
-                connection.execute(insert(projects).values(**row))
+    async def add_remote(
+        self, agent: str, check: Callable[[list[Path]], Awaitable[Path]], name: str | None
+    ) -> ProjectRecord:
+        """Register a directory on a remote agent: ``check`` (the agent's own check,
+        given the agent's other projects) returns its canonical path or raises."""
+        async with self._changing:
+            path = await check([r.path for r in self._by_id.values() if r.agent == agent])
+            return await self._insert(path, name, agent)
 
-            await self._writer.submit(write)
-            self._by_id[record.id] = record
-            return record
+    async def _insert(self, path: Path, name: str | None, agent: str | None) -> ProjectRecord:
+        chosen = name if name is not None else self._free_name(default_name(path))
+        if not NAME_PATTERN.fullmatch(chosen):
+            raise ProjectError(
+                "name_invalid", f"project names match {NAME_PATTERN.pattern}: {chosen!r}"
+            )
+        if any(record.name == chosen for record in self._by_id.values()):
+            raise ProjectError("name_taken", f"a project is already named {chosen!r}")
+        record = ProjectRecord(
+            uuid.uuid4().hex[:12], path, chosen, None, 1, time.time(), agent=agent
+        )
+        row = {
+            **{f: getattr(record, f) for f in ProjectRecord.__slots__},
+            "path": str(path),
+            "agent": agent or "",
+        }
+
+        def write(connection: Connection) -> None:
+            connection.execute(insert(projects).values(**row))
+
+        await self._writer.submit(write)
+        self._by_id[record.id] = record
+        return record
 
     def _free_name(self, base: str) -> str:
         """``base``, or ``base-2``, ``base-3``, … if another project has it."""
@@ -138,3 +162,8 @@ class SqliteProjectStore:
         await self._writer.submit(write)
         self._by_id[project_id] = record
         return record
+
+
+def _record(row: Any) -> ProjectRecord:
+    """A row as a record (an empty ``agent`` is this machine)."""
+    return ProjectRecord(**{**row, "path": Path(row["path"]), "agent": row["agent"] or None})

@@ -11,6 +11,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -19,14 +20,17 @@ projects = Table(
     "projects",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column("path", Text, nullable=False, unique=True),
+    Column("path", Text, nullable=False),
     Column("name", String(200), nullable=False),
     Column("session_id", String(64)),
     Column("epoch", Integer, nullable=False, server_default="1"),
     Column("created_at", Float, nullable=False),
     Column("permission_mode", String(32)),
+    Column("agent", String(200), nullable=False, server_default=""),
+    UniqueConstraint("agent", "path", name="uq_projects_agent_path"),
 )
-"""Registered projects. ``epoch`` changes only if the project's history is reset."""
+"""Registered projects. ``epoch`` changes only if the project's history is reset.
+``agent``: the remote agent the project lives on, empty for this machine."""
 
 runs = Table(
     "runs",

@@ -1,0 +1,261 @@
+"""The hub's driver for projects that live on a remote agent (``switchboard agent``).
+
+Each call of :class:`~switchboard.agents.base.AgentConnection` becomes a command on the
+agent's link, and what the agent's process prints comes back as neutral events, so the
+hub's session works with a process on another machine exactly as with a local one.
+
+While the link is down nothing can be launched (``AgentSpawnError``: the agent is
+offline). A link that drops under a running process ends that process for the hub: its
+output ends, it "exits" with no status, and the run fails saying so. (Keeping a run
+going through an outage, with the agent spooling its output, is not built yet.)
+"""
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from switchboard.agents.base import (
+    AgentConnection,
+    AgentEvent,
+    AskAnswer,
+    AskHandler,
+    LaunchSpec,
+    PermissionAsk,
+    SessionHistory,
+    StoredSession,
+)
+from switchboard.agents.remote.codec import (
+    answer_to_wire,
+    ask_from_wire,
+    event_from_wire,
+    session_from_wire,
+)
+from switchboard.exceptions import AgentError, AgentGoneError, AgentSpawnError
+
+log = logging.getLogger(__name__)
+
+
+class AgentCommandFailed(AgentError):
+    """The agent refused a command; ``failure`` is its code for why."""
+
+    def __init__(self, failure: str, message: str) -> None:
+        super().__init__(message)
+        self.failure = failure
+
+
+class LinkChannel(Protocol):
+    """An agent's link, as the driver uses it."""
+
+    async def call(
+        self, op: str, args: dict[str, Any], session: str | None = None
+    ) -> dict[str, Any]:
+        """Send a command and wait for its result. Raises :class:`AgentError` when the
+        agent refuses it or the link drops first."""
+        ...
+
+    def attach(self, session: str, connection: "RemoteConnection") -> None:
+        """Route what the agent sends about ``session`` to ``connection``."""
+
+    def detach(self, session: str) -> None: ...
+
+
+ChannelOf = Callable[[], LinkChannel | None]
+"""The agent's link now, or None while it is offline."""
+
+
+class RemoteDriver:
+    """Starts a project's agent processes on a remote agent, over its link."""
+
+    def __init__(
+        self, name: str, permission_modes: tuple[str, ...], agent: str, channel: ChannelOf
+    ) -> None:
+        self.name = name
+        self.permission_modes = permission_modes
+        self.agent = agent
+        self._channel = channel
+
+    def _link(self) -> LinkChannel:
+        link = self._channel()
+        if link is None:
+            raise AgentSpawnError(f"the agent {self.agent!r} is offline")
+        return link
+
+    def locate(self) -> str:
+        return f"{self.name} on the agent {self.agent!r}"
+
+    async def launch(self, spec: LaunchSpec, handler: AskHandler | None) -> AgentConnection:
+        link = self._link()
+        args = {
+            "cwd": str(spec.cwd),
+            "resume": spec.resume,
+            "model": spec.model,
+            "permission_mode": spec.permission_mode,
+            "ask_permissions": spec.ask_permissions and handler is not None,
+        }
+        session = _new_key()
+        connection = RemoteConnection(link, session, handler)
+        link.attach(session, connection)
+        try:
+            launched = await link.call("launch", args, session)
+        except BaseException:
+            link.detach(session)
+            raise
+        connection.pid = int(launched.get("pid") or 0)
+        return connection
+
+    async def list_sessions(self, cwd: Path) -> list[StoredSession]:
+        result = await self._link().call("list_sessions", {"cwd": str(cwd)})
+        return [session_from_wire(item) for item in result.get("sessions", [])]
+
+    async def read_session(self, cwd: Path, session_id: str) -> SessionHistory | None:
+        result = await self._link().call(
+            "read_session", {"cwd": str(cwd), "session_id": session_id}
+        )
+        history = result.get("history")
+        if history is None:
+            return None
+        return SessionHistory(
+            [str(line) for line in history["lines"]],
+            int(history["omitted"]),
+            int(history.get("too_long", 0)),
+        )
+
+
+def _new_key() -> str:
+    return uuid.uuid4().hex
+
+
+class RemoteConnection:
+    """One process on the agent, as the hub's session sees it."""
+
+    def __init__(self, link: LinkChannel, session: str, handler: AskHandler | None) -> None:
+        self._link = link
+        self.session = session
+        self._handler = handler
+        self.pid = 0
+        self._returncode: int | None = None
+        self._exited = asyncio.get_running_loop().create_future()
+        self._batches: asyncio.Queue[list[AgentEvent] | None] = asyncio.Queue()
+        self._turn_running = False
+        self._background = 0
+        self._stderr = ""
+        self._asks: dict[str, PermissionAsk] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- what the link delivers -----------------------------------------------------------
+
+    def on_output(self, events: list[dict[str, Any]], background: int, turn_running: bool) -> None:
+        batch = [event_from_wire(event) for event in events]
+        self._background = background
+        self._turn_running = turn_running
+        self._batches.put_nowait(batch)
+
+    def on_ask(self, data: dict[str, Any]) -> None:
+        ask = ask_from_wire(data)
+        if self._handler is not None:
+            self._asks[ask.request_id] = ask
+            self._spawn(self._handler.asked(self, ask))
+
+    def on_withdrawn(self, request_id: str) -> None:
+        self._asks.pop(request_id, None)
+        if self._handler is not None:
+            self._spawn(self._handler.withdrawn(self, request_id))
+
+    def on_exited(self, returncode: int | None, stderr: str) -> None:
+        """The process ended, or (``returncode`` None) the link to it did."""
+        if self._exited.done():
+            return
+        self._returncode = returncode if returncode is not None else -1
+        self._stderr = stderr
+        self._turn_running = False
+        self._exited.set_result(self._returncode)
+        self._batches.put_nowait(None)
+        self._link.detach(self.session)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- AgentConnection -----------------------------------------------------------------
+
+    @property
+    def returncode(self) -> int | None:
+        return self._returncode
+
+    @property
+    def turn_running(self) -> bool:
+        return self._turn_running
+
+    @property
+    def stderr_text(self) -> str:
+        return self._stderr
+
+    def background_pending(self) -> int:
+        return self._background
+
+    def follow_up_started(self) -> None:
+        self._spawn(self._quietly("follow_up_started", {}))
+
+    async def batches(self) -> AsyncIterator[list[AgentEvent]]:
+        while (batch := await self._batches.get()) is not None:
+            yield batch
+
+    async def send_prompt(self, text: str) -> None:
+        if self._exited.done():
+            raise AgentGoneError("the agent's process has exited")
+        self._turn_running = True
+        try:
+            await self._link.call("prompt", {"text": text}, self.session)
+        except AgentError as exc:
+            self._turn_running = False
+            raise AgentGoneError(str(exc)) from exc
+
+    async def answer(self, ask: PermissionAsk, answer: AskAnswer) -> bool:
+        self._asks.pop(ask.request_id, None)
+        args = {"request_id": ask.request_id, "answer": answer_to_wire(answer)}
+        return bool((await self._call_or_empty("answer", args)).get("delivered"))
+
+    async def set_permission_mode(self, mode: str) -> bool:
+        return bool((await self._call_or_empty("set_mode", {"mode": mode})).get("switched"))
+
+    async def set_model(self, model: str | None) -> bool:
+        return bool((await self._call_or_empty("set_model", {"model": model})).get("switched"))
+
+    async def cancel(self, interrupt_grace: float, kill_grace: float) -> bool:
+        args = {"interrupt_grace": interrupt_grace, "kill_grace": kill_grace}
+        return bool((await self._call_or_empty("cancel", args)).get("interrupted"))
+
+    def end_input(self) -> None:
+        self._spawn(self._quietly("end_input", {}))
+
+    async def wait(self) -> int:
+        return int(await asyncio.shield(self._exited))
+
+    async def close(self, grace: float) -> int | None:
+        if not self._exited.done():
+            await self._quietly("close", {"grace": grace})
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(grace + 10):
+                    await asyncio.shield(self._exited)
+        if not self._exited.done():  # the agent never said: count it gone
+            self.on_exited(None, "the agent did not report the process's end")
+        return self._returncode
+
+    def kill_now(self) -> None:
+        self._spawn(self._quietly("kill", {}))
+
+    async def _call_or_empty(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
+        """The command's result; empty if the agent or its link failed it."""
+        try:
+            return await self._link.call(op, args, self.session)
+        except AgentError as exc:
+            log.info("%s on the agent failed: %s", op, exc)
+            return {}
+
+    async def _quietly(self, op: str, args: dict[str, Any]) -> None:
+        await self._call_or_empty(op, args)

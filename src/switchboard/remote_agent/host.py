@@ -1,0 +1,288 @@
+"""The agent's side of sessions: the agent processes this machine runs for the hub.
+
+The hub sends commands (``launch``, ``prompt``, ``answer``, ``cancel``, …) over the
+link; each is done with the same driver the hub uses for its own projects, and what
+the processes print goes back as neutral events. The agent runs only what the hub
+asks, and only inside its own allowed roots: every directory the hub names is checked
+here, as a project of this machine would be checked by the hub.
+
+When the link drops, every process is stopped (a run does not yet survive an outage).
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from switchboard.agents.base import (
+    AgentConnection,
+    AgentDriver,
+    BadOutput,
+    LaunchSpec,
+    PermissionAsk,
+)
+from switchboard.agents.remote.codec import (
+    answer_from_wire,
+    ask_to_wire,
+    event_to_wire,
+    session_to_wire,
+)
+from switchboard.exceptions import AgentError
+from switchboard.project_paths import (
+    ProjectPathError,
+    check_project_path,
+    directory_cwd,
+    open_project_directory,
+)
+from switchboard.protocol.agent_link import LinkCommand, LinkFailure
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ENVELOPE_BYTES = 4096
+"""Room kept in each message for what surrounds the events."""
+CLOSE_GRACE = 2.0
+STDERR_SENT = 10_000
+
+
+class CommandFailed(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(eq=False)
+class _Hosted:
+    """One process the hub launched, and the questions it has open."""
+
+    key: str
+    host: "SessionHost"
+    connection: AgentConnection | None = None
+    asks: dict[str, PermissionAsk] = field(default_factory=dict)
+    pump: "asyncio.Task[None] | None" = None
+
+    async def asked(self, agent: AgentConnection, ask: PermissionAsk) -> None:
+        self.asks[ask.request_id] = ask
+        await self.host.send({"type": "ask", "session": self.key, "ask": ask_to_wire(ask)})
+
+    async def withdrawn(self, agent: AgentConnection, request_id: str) -> None:
+        self.asks.pop(request_id, None)
+        message = {"type": "withdrawn", "session": self.key, "request_id": request_id}
+        await self.host.send(message)
+
+
+class SessionHost:
+    def __init__(
+        self, driver: AgentDriver, allowed_roots: tuple[Path, ...], send: Send, max_bytes: int
+    ) -> None:
+        self._driver = driver
+        self._roots = allowed_roots
+        self.send = send
+        self._max_bytes = max_bytes
+        self._sessions: dict[str, _Hosted] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def take(self, command: LinkCommand) -> None:
+        """Do a command in the background, and reply when it is done."""
+        task = asyncio.create_task(self._do(command), name=f"command-{command.op}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _do(self, command: LinkCommand) -> None:
+        reply: dict[str, Any] = {"type": "reply", "id": command.id}
+        try:
+            reply["result"] = await self._run(command)
+        except CommandFailed as exc:
+            reply["error"] = LinkFailure(code=exc.code, message=str(exc)[:10_000]).model_dump()
+        except ProjectPathError as exc:
+            reply["error"] = {"code": exc.code, "message": exc.message}
+        except AgentError as exc:
+            reply["error"] = {"code": "agent", "message": str(exc)[:10_000]}
+        except (KeyError, TypeError, ValueError) as exc:
+            reply["error"] = {"code": "bad_command", "message": f"{command.op}: {exc!r}"}
+        with contextlib.suppress(Exception):  # the link is gone: nobody waits
+            await self.send(reply)
+
+    async def _run(self, command: LinkCommand) -> dict[str, Any]:
+        args = command.args
+        if command.op == "check_path":
+            others = [Path(str(other)) for other in args["others"]]
+            return {"path": str(check_project_path(str(args["path"]), others, self._roots))}
+        if command.op == "list_sessions":
+            found = await self._driver.list_sessions(self._inside(args["cwd"]))
+            return {"sessions": [session_to_wire(session) for session in found]}
+        if command.op == "read_session":
+            cwd = self._inside(args["cwd"])
+            history = await self._driver.read_session(cwd, str(args["session_id"]))
+            if history is None:
+                return {"history": None}
+            lines, omitted = self._fitting(history.lines, history.omitted)
+            return {"history": {"lines": lines, "omitted": omitted, "too_long": history.too_long}}
+        if command.session is None:
+            raise CommandFailed("bad_command", f"{command.op} needs a session")
+        if command.op == "launch":
+            return await self._launch(command.session, args)
+        return await self._in_session(self._session(command.session), command.op, args)
+
+    def _inside(self, raw: object) -> Path:
+        """A directory the hub names: it must be a project directory here (within the
+        allowed roots, not a system directory), as it is now."""
+        path = Path(str(raw))
+        checked = check_project_path(path, [], self._roots)
+        if checked != path:
+            raise ProjectPathError("bad_path", f"{path} is not a canonical project path here")
+        return checked
+
+    async def _launch(self, key: str, args: dict[str, Any]) -> dict[str, Any]:
+        if key in self._sessions:
+            raise CommandFailed("bad_command", f"session {key} exists")
+        cwd = self._inside(args["cwd"])
+        hosted = self._sessions[key] = _Hosted(key, self)
+        directory = open_project_directory(cwd)
+        try:
+            spec = LaunchSpec(
+                cwd=cwd,
+                spawn_cwd=directory_cwd(directory, cwd),
+                resume=_optional(args, "resume"),
+                model=_optional(args, "model"),
+                permission_mode=_optional(args, "permission_mode"),
+                ask_permissions=bool(args.get("ask_permissions", True)),
+            )
+            connection = await self._driver.launch(spec, hosted)
+        except BaseException:
+            del self._sessions[key]
+            raise
+        finally:
+            os.close(directory)
+        hosted.connection = connection
+        hosted.pump = asyncio.create_task(self._pump(hosted, connection), name=f"pump-{key}")
+        log.info("launched %s pid %s in %s for the hub", self._driver.name, connection.pid, cwd)
+        return {"pid": connection.pid}
+
+    def _session(self, key: str) -> _Hosted:
+        hosted = self._sessions.get(key)
+        if hosted is None or hosted.connection is None:
+            raise CommandFailed("unknown_session", f"no session {key}")
+        return hosted
+
+    async def _in_session(self, hosted: _Hosted, op: str, args: dict[str, Any]) -> dict[str, Any]:
+        connection = hosted.connection
+        assert connection is not None  # _session checked
+        match op:
+            case "prompt":
+                await connection.send_prompt(str(args["text"]))
+                return {}
+            case "answer":
+                ask = hosted.asks.pop(str(args["request_id"]), None)
+                if ask is None:
+                    return {"delivered": False}
+                answer = answer_from_wire(args["answer"])
+                return {"delivered": await connection.answer(ask, answer)}
+            case "cancel":
+                grace = float(args["interrupt_grace"]), float(args["kill_grace"])
+                return {"interrupted": await connection.cancel(*grace)}
+            case "set_mode":
+                return {"switched": await connection.set_permission_mode(str(args["mode"]))}
+            case "set_model":
+                return {"switched": await connection.set_model(_optional(args, "model"))}
+            case "end_input":
+                connection.end_input()
+                return {}
+            case "close":
+                return {"returncode": await connection.close(float(args["grace"]))}
+            case "kill":
+                connection.kill_now()
+                return {}
+            case "follow_up_started":
+                connection.follow_up_started()
+                return {}
+        raise CommandFailed("bad_command", f"unknown op {op!r}")
+
+    async def _pump(self, hosted: _Hosted, connection: AgentConnection) -> None:
+        """Send everything the process prints, in messages that fit the hub's limit;
+        then that it exited."""
+        try:
+            async for batch in connection.batches():
+                events = [self._fit(event_to_wire(event)) for event in batch]
+                for chunk in self._chunks(events):
+                    await self.send(
+                        {
+                            "type": "output",
+                            "session": hosted.key,
+                            "events": chunk,
+                            "background_pending": connection.background_pending(),
+                            "turn_running": connection.turn_running,
+                        }
+                    )
+            returncode = await connection.wait()
+            stderr = connection.stderr_text[-STDERR_SENT:]
+            await self.send(
+                {
+                    "type": "exited",
+                    "session": hosted.key,
+                    "returncode": returncode,
+                    "stderr": stderr,
+                }
+            )
+        except Exception as exc:  # the link dropped under it: close_all stops the process
+            log.info("stopped sending session %s: %s", hosted.key, exc)
+        finally:
+            self._sessions.pop(hosted.key, None)
+
+    def _fit(self, event: dict[str, Any]) -> dict[str, Any]:
+        """An event too large for one message becomes an error in its place."""
+        size = len(json.dumps(event))
+        if size + ENVELOPE_BYTES <= self._max_bytes:
+            return event
+        preview = str(event.get("text", ""))[:200]
+        error = f"a line of {size} bytes is more than the link to the hub carries"
+        return event_to_wire(BadOutput(error, preview))
+
+    def _chunks(self, events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        chunks: list[list[dict[str, Any]]] = [[]]
+        used = 0
+        for event in events:
+            size = len(json.dumps(event)) + 2
+            if chunks[-1] and used + size + ENVELOPE_BYTES > self._max_bytes:
+                chunks.append([])
+                used = 0
+            chunks[-1].append(event)
+            used += size
+        return chunks
+
+    def _fitting(self, lines: list[str], omitted: int) -> tuple[list[str], int]:
+        """The newest lines that fit one message; the rest are counted as omitted."""
+        budget = self._max_bytes - ENVELOPE_BYTES
+        kept: list[str] = []
+        for line in reversed(lines):
+            budget -= len(json.dumps(line)) + 2
+            if budget < 0:
+                break
+            kept.append(line)
+        kept.reverse()
+        return kept, omitted + len(lines) - len(kept)
+
+    async def close_all(self) -> None:
+        """The link is gone: stop every process, and the commands under way."""
+        for task in list(self._tasks):
+            task.cancel()
+        hosted = list(self._sessions.values())
+        self._sessions.clear()
+        for session in hosted:
+            if session.connection is not None:
+                with contextlib.suppress(Exception):
+                    await session.connection.close(CLOSE_GRACE)
+            if session.pump is not None:
+                session.pump.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await session.pump
+
+
+def _optional(args: dict[str, Any], key: str) -> str | None:
+    value = args.get(key)
+    return None if value is None else str(value)

@@ -1,0 +1,112 @@
+"""The agent's side of remote sessions, on the in-memory echo driver: it runs only what
+the hub asks inside its allowed roots, answers every command, and fits what it sends to
+the hub's message limit. (The real CLI across real processes is in
+tests/e2e/test_remote_runs_real.py.)"""
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from switchboard.agents.base import OutputLine
+from switchboard.protocol.agent_link import LinkCommand, LinkOp
+from switchboard.remote_agent.host import SessionHost
+from tests.support.echo_agent import EchoDriver
+
+
+class Hub:
+    """What the host sends, as the hub would receive it."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.arrived = asyncio.Event()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        json.dumps(message)  # it must be JSON
+        self.sent.append(message)
+        self.arrived.set()
+
+    async def reply(
+        self, host: SessionHost, number: int, op: LinkOp, **fields: Any
+    ) -> dict[str, Any]:
+        host.take(LinkCommand(id=number, op=op, **fields))
+        async with asyncio.timeout(10):
+            while True:
+                for message in self.sent:
+                    if message.get("type") == "reply" and message["id"] == number:
+                        return message
+                self.arrived.clear()
+                await self.arrived.wait()
+
+    async def output_until(self, text: str) -> list[dict[str, Any]]:
+        async with asyncio.timeout(10):
+            while True:
+                events = [
+                    event
+                    for message in self.sent
+                    if message["type"] == "output"
+                    for event in message["events"]
+                ]
+                if any(text in str(event.get("text", "")) for event in events):
+                    return events
+                self.arrived.clear()
+                await self.arrived.wait()
+
+
+async def test_the_host_runs_only_inside_its_roots_and_answers_every_command(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "code"
+    (root / "app").mkdir(parents=True)
+    (tmp_path / "other").mkdir()
+    hub = Hub()
+    host = SessionHost(EchoDriver(), (root.resolve(),), hub.send, 64 * 1024)
+    app = str((root / "app").resolve())
+
+    checked = await hub.reply(host, 1, "check_path", args={"path": app, "others": []})
+    assert checked["result"] == {"path": app}
+    refusals: dict[int, tuple[LinkOp, dict[str, Any], str]] = {
+        2: ("check_path", {"path": str(tmp_path / "other"), "others": []}, "outside_roots"),
+        3: ("check_path", {"path": app, "others": [app]}, "duplicate"),
+        4: ("launch", {"cwd": str(tmp_path / "other")}, "outside_roots"),
+        5: ("launch", {"cwd": str(root / "app" / ".." / "app")}, "bad_path"),
+        6: ("prompt", {"text": "hi"}, "unknown_session"),
+        7: ("launch", {}, "bad_command"),
+    }
+    for number, (op, args, code) in refusals.items():
+        reply = await hub.reply(host, number, op, session="s1", args=args)
+        assert reply["error"]["code"] == code, (op, reply)
+
+    launched = await hub.reply(host, 8, "launch", session="s1", args={"cwd": app})
+    assert launched["result"]["pid"] > 0
+    await hub.reply(host, 9, "prompt", session="s1", args={"text": "hello there"})
+    events = await hub.output_until("hello there")
+    assert all(event["kind"] in ("line", "session", "turn_ended") for event in events)
+    again = await hub.reply(host, 10, "launch", session="s1", args={"cwd": app})
+    assert again["error"]["code"] == "bad_command"  # one launch per session key
+    await host.close_all()
+
+
+async def test_output_is_split_to_fit_and_a_line_too_big_becomes_an_error(
+    tmp_path: Path,
+) -> None:
+    hub = Hub()
+    limit = 16 * 1024
+    host = SessionHost(EchoDriver(), (tmp_path.resolve(),), hub.send, limit)
+    (tmp_path / "app").mkdir()
+    app = str((tmp_path / "app").resolve())
+    await hub.reply(host, 1, "launch", session="s1", args={"cwd": app})
+    driver_agent = host._sessions["s1"].connection  # the echo process, to print through
+    assert driver_agent is not None
+    lines = [OutputLine("x" * 3000) for _ in range(20)] + [OutputLine("y" * 40_000)]
+    driver_agent.emit(lines)  # type: ignore[attr-defined]
+    async with asyncio.timeout(10):
+        while sum(len(m["events"]) for m in hub.sent if m["type"] == "output") < 23:
+            hub.arrived.clear()
+            await hub.arrived.wait()
+    outputs = [m for m in hub.sent if m["type"] == "output"]
+    assert all(len(json.dumps(m)) <= limit for m in outputs)
+    assert len(outputs) > 2  # split
+    events = [e for m in outputs for e in m["events"]]
+    assert events[-1]["kind"] == "bad" and "more than the link" in events[-1]["error"]
+    await host.close_all()
