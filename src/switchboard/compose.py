@@ -101,6 +101,7 @@ def hub_limits(settings: Settings) -> HubLimits:
         retention=RetentionPolicy(settings.retention_max_age, settings.retention_max_bytes),
         retention_interval=settings.retention_interval,
         min_free_disk=settings.min_free_disk,
+        agent_link_grace=settings.agent_link_grace,
     )
 
 

@@ -80,6 +80,7 @@ class Settings:
     min_free_disk: int = 64 * 1024 * 1024
     agent_heartbeat_interval: float = 10.0
     agent_heartbeat_timeout: float = 30.0
+    agent_link_grace: float = 300.0
     demo: bool = False
     claude_env: Mapping[str, str] | None = None
     """The environment CLI runs get (before Switchboard's own changes); None: the server's.
@@ -452,6 +453,12 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         _positive_float,
         "Seconds without a word from a remote agent before its link is closed (4010) and "
         "the agent shown offline; it dials again.",
+    ),
+    Option(
+        "agent-link-grace",
+        _positive_float,
+        "Seconds a run on a remote agent goes on while the agent's link is down (its "
+        "output waits in the agent's spool); then the agent stops it and the run fails.",
     ),
     Option(
         "demo",

@@ -14,8 +14,10 @@ import pytest
 from switchboard.client import RequestError, SwitchboardClient
 from switchboard.scripted_model import Script, ScriptedModelServer
 from tests.conftest import FAKE_AGENT, ClaudeBinary, ServerFactory
-from tests.support.agents import agents, status_until
-from tests.support.hub import connect, follow, next_event
+from tests.support.agents import HEARTBEATS, agents, status_until
+from tests.support.hub import Followed, connect, follow, next_event
+from tests.support.netns import agent_namespace, namespace_problem
+from tests.support.proxy import holding_proxy
 from tests.support.server import RunningServer
 from tests.support.turns import TOUCH
 
@@ -183,8 +185,10 @@ async def test_a_prompt_to_an_offline_agents_project_waits_for_the_agent(
         shown = (waiting["agent_online"], waiting["queued"], waiting["status"])
         assert shown == (False, 1, "idle")
         await linked_again(server, client, agents, bundled_claude_bin, claude_env, remote_root)
-        seen = await follow(client, run["id"])
-    assert seen.run_states(run["id"])[-2:] == ["running", "completed"]  # (queued went by)
+    async with await connect(server) as reader:  # the run's whole story, from the log
+        await reader.subscribe(project["id"])
+        seen = await follow(reader, run["id"])
+    assert seen.run_states(run["id"]) == ["queued", "running", "completed"]
 
 
 async def linked_again(
@@ -199,3 +203,91 @@ async def linked_again(
     [old] = [t for t in (await client.request("token.list"))["tokens"] if t["name"] == "laptop"]
     await client.request("token.revoke", token=old["id"])
     await linked_agent(server, client, agents, claude, claude_env, root)
+
+
+def stored_view(seen: Followed, run_id: str) -> list[tuple[str, ...]]:
+    """What a run's stored events say, without what differs between two runs of one
+    script (ids, times, costs): each event's kind and type, and the text it carries."""
+    view: list[tuple[str, ...]] = []
+    for event in seen.events:
+        if event["run"] != run_id:
+            continue
+        data = event["data"]
+        if event["kind"] == "run":
+            view.append(("run", data["state"]))
+        elif event["kind"] == "cli" and data["type"] == "assistant":
+            texts = [b.get("text", "") for b in data["message"]["content"]]
+            view.append(("cli", "assistant", *texts))
+        elif event["kind"] == "cli" and data["type"] == "result":
+            view.append(("cli", "result", data["subtype"], str(data.get("result"))))
+        else:
+            view.append((event["kind"], str(data.get("type"))))
+    return view
+
+
+async def test_a_run_goes_on_through_a_silent_network_cut_and_loses_nothing(
+    servers: ServerFactory,
+    bundled_claude_bin: ClaudeBinary,
+    claude_env: dict[str, str],
+    scripted_model: ScriptedModelServer,
+    agents: Callable[..., Any],
+    remote_root: Path,
+) -> None:
+    """The agent in its own network namespace. A second run of the same script is cut
+    off mid-stream for longer than the heartbeat timeout, finishes on the agent while
+    the link is down, and reaches the hub once the network is back: its stored events
+    are those of the run that was never cut, with no seq missing or twice."""
+    problem = namespace_problem()
+    if problem is not None:
+        pytest.skip(f"no network namespace for the agent: {problem}")
+    words = " ".join(f"word{i}" for i in range(40))
+    turn = {"text": words, "chunk_delay": 0.05}
+    scripted_model.set_script(Script.of(turn, turn))
+    with agent_namespace() as namespace:
+        flags = [*HEARTBEATS, "--allowed-host", namespace.host_ip]
+        server = servers.start(FAKE_AGENT, *flags, record_spawns=False)
+        model_port = int(scripted_model.url.rsplit(":", 1)[1].split("/")[0])
+        async with (
+            holding_proxy(server.port, host=namespace.host_ip) as (_, url),
+            holding_proxy(model_port, host=namespace.host_ip) as (_, model_url),
+            await connect(server) as client,
+        ):
+            secret = (await client.request("token.create", name="far", scope="agent"))["secret"]
+            cli = ["--claude-bin", str(bundled_claude_bin.path)]
+            cli_env = {k: v for k, v in claude_env.items() if k != "HOME"}
+            cli_env["ANTHROPIC_BASE_URL"] = model_url  # the model, seen from the namespace
+            await agents(
+                server,
+                secret,
+                "--allowed-root",
+                str(remote_root),
+                *cli,
+                url=url,
+                prefix=namespace.exec_prefix(),
+                env=cli_env,
+            )
+            await status_until(client, True, timeout=30)
+            project = await client.add_project(str(remote_root / "app"), None, "far")
+            await client.subscribe(project["id"])
+            first = await client.prompt(project["id"], "Count")
+            uncut = await follow(client, first["id"])
+
+            second = await client.prompt(project["id"], "Count again")
+            async with asyncio.timeout(60):
+                async for message in client.messages():
+                    if message["type"] == "delta" and message["run"] == second["id"]:
+                        break  # streaming from the agent's CLI: cut it off now
+            namespace.cut()
+            await status_until(client, False, timeout=15)  # the heartbeats went unanswered
+            await asyncio.sleep(3.0)  # the reply (2 s of it) ends on the agent meanwhile
+            namespace.restore()
+            cut = await follow(client, second["id"], timeout=90)
+            async with await connect(server) as late:  # the log, read back from scratch
+                await late.subscribe(project["id"])
+                replayed = await follow(late, second["id"])
+    assert cut.final["state"] == "completed", cut.final
+    live = stored_view(cut, second["id"])  # from the cut on (what came before was read)
+    assert len(live) >= 3 and stored_view(uncut, first["id"])[-len(live) :] == live
+    assert stored_view(replayed, second["id"]) == stored_view(uncut, first["id"])
+    seqs = replayed.seqs
+    assert seqs == list(range(1, len(seqs) + 1))  # no gap, nothing twice

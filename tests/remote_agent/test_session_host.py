@@ -11,6 +11,7 @@ from typing import Any
 from switchboard.agents.base import OutputLine
 from switchboard.protocol.agent_link import LinkCommand, LinkOp
 from switchboard.remote_agent.host import SessionHost
+from switchboard.remote_agent.spool import Spool
 from tests.support.echo_agent import EchoDriver
 
 
@@ -25,6 +26,13 @@ class Hub:
         json.dumps(message)  # it must be JSON
         self.sent.append(message)
         self.arrived.set()
+
+    async def send_text(self, text: str) -> None:
+        await self.send(json.loads(text))
+
+    def link(self, host: SessionHost, max_bytes: int) -> "asyncio.Task[None]":
+        """The host, linked to this hub (cancel the task: the link drops)."""
+        return asyncio.create_task(host.linked(self.send, self.send_text, max_bytes, 60.0))
 
     async def reply(
         self, host: SessionHost, number: int, op: LinkOp, **fields: Any
@@ -60,7 +68,8 @@ async def test_the_host_runs_only_inside_its_roots_and_answers_every_command(
     (root / "app").mkdir(parents=True)
     (tmp_path / "other").mkdir()
     hub = Hub()
-    host = SessionHost(EchoDriver(), (root.resolve(),), hub.send, 64 * 1024)
+    host = SessionHost(EchoDriver(), (root.resolve(),), Spool(tmp_path / "spool", 1 << 20))
+    link = hub.link(host, 64 * 1024)
     app = str((root / "app").resolve())
 
     checked = await hub.reply(host, 1, "check_path", args={"path": app, "others": []})
@@ -84,6 +93,7 @@ async def test_the_host_runs_only_inside_its_roots_and_answers_every_command(
     assert all(event["kind"] in ("line", "session", "turn_ended") for event in events)
     again = await hub.reply(host, 10, "launch", session="s1", args={"cwd": app})
     assert again["error"]["code"] == "bad_command"  # one launch per session key
+    link.cancel()
     await host.close_all()
 
 
@@ -92,7 +102,8 @@ async def test_output_is_split_to_fit_and_a_line_too_big_becomes_an_error(
 ) -> None:
     hub = Hub()
     limit = 16 * 1024
-    host = SessionHost(EchoDriver(), (tmp_path.resolve(),), hub.send, limit)
+    host = SessionHost(EchoDriver(), (tmp_path.resolve(),), Spool(tmp_path / "spool", 1 << 20))
+    link = hub.link(host, limit)
     (tmp_path / "app").mkdir()
     app = str((tmp_path / "app").resolve())
     await hub.reply(host, 1, "launch", session="s1", args={"cwd": app})
@@ -109,4 +120,35 @@ async def test_output_is_split_to_fit_and_a_line_too_big_becomes_an_error(
     assert len(outputs) > 2  # split
     events = [e for m in outputs for e in m["events"]]
     assert events[-1]["kind"] == "bad" and "more than the link" in events[-1]["error"]
+    assert [m["seq"] for m in outputs] == sorted({m["seq"] for m in outputs})  # numbered
+    link.cancel()
+    await host.close_all()
+
+
+async def test_output_waits_in_the_spool_while_the_link_is_down_and_comes_once(
+    tmp_path: Path,
+) -> None:
+    hub = Hub()
+    spool = Spool(tmp_path / "spool", 1 << 20)
+    host = SessionHost(EchoDriver(), (tmp_path.resolve(),), spool)
+    (tmp_path / "app").mkdir()
+    app = str((tmp_path / "app").resolve())
+    link = hub.link(host, 64 * 1024)
+    await hub.reply(host, 1, "launch", session="s1", args={"cwd": app})
+    link.cancel()  # the link drops; the process goes on
+    await asyncio.gather(link, return_exceptions=True)
+    echo = host._sessions["s1"].connection
+    assert echo is not None
+    echo.emit([OutputLine("said while away")])  # type: ignore[attr-defined]
+    await asyncio.sleep(0.1)
+    assert spool.size > 0 and "s1" in host.held()
+    hub.sent.clear()
+    again = hub.link(host, 64 * 1024)  # back: everything not acknowledged, in order
+    events = await hub.output_until("said while away")
+    seqs = [m["seq"] for m in hub.sent if "seq" in m]
+    assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
+    assert [e["text"] for e in events if e["kind"] == "line"][-1] == "said while away"
+    host.acked(seqs[-1])
+    assert spool.size == 0 and spool.after(0) == []
+    again.cancel()
     await host.close_all()

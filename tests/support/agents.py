@@ -16,6 +16,7 @@ from tests.support.server import RunningServer
 
 HEARTBEATS = ["--agent-heartbeat-interval", "0.3", "--agent-heartbeat-timeout", "1.5"]
 """Server flags for links that notice silence within seconds."""
+STOP_SECONDS = 15.0
 
 
 @pytest.fixture
@@ -59,11 +60,16 @@ async def agents(tmp_path: Path) -> AsyncIterator[Callable[..., asyncio.subproce
         return process
 
     yield start  # type: ignore[misc]
-    for process in started:
+    for process in started:  # asked to stop first, so that it stops its CLIs
         if process.returncode is None:
             with_signal(process, signal.SIGCONT)
-            process.kill()
-            await process.wait()
+            process.terminate()
+            try:
+                async with asyncio.timeout(STOP_SECONDS):
+                    await process.wait()
+            except TimeoutError:
+                process.kill()
+                await process.wait()
 
 
 def with_signal(process: asyncio.subprocess.Process, sig: signal.Signals) -> None:

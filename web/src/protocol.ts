@@ -60,7 +60,7 @@ export interface Protocol {
     LinkHello | LinkHeartbeat | LinkHeartbeatAck | LinkReply | LinkOutput | LinkAsk | LinkWithdrawn | LinkExited;
   client_to_server: ClientMessage;
   confirmation_event_data: ConfirmationEvent;
-  hub_to_agent?: LinkWelcome | LinkHeartbeat | LinkHeartbeatAck | LinkError | LinkCommand;
+  hub_to_agent?: LinkWelcome | LinkHeartbeat | LinkHeartbeatAck | LinkError | LinkCommand | LinkAck;
   permission_mode_event_data: PermissionModeChanged;
   server_to_client: ServerMessage;
   skill_event_data: SkillEvent;
@@ -80,6 +80,16 @@ export interface LinkHello {
    * The agent's name; must be its token's (null: the token's).
    */
   name?: string | null;
+  /**
+   * The sessions the agent still has: live processes, and those with messages the hub has not acknowledged.
+   *
+   * @maxItems 1000
+   */
+  sessions?: string[];
+  /**
+   * The agent's spool: its messages' seqs count in it.
+   */
+  spool?: string;
   type: "hello";
   version: string;
 }
@@ -137,6 +147,7 @@ export interface LinkOutput {
   events: {
     [k: string]: unknown;
   }[];
+  seq: number;
   session: string;
   turn_running: boolean;
   type: "output";
@@ -151,6 +162,7 @@ export interface LinkAsk {
   ask: {
     [k: string]: unknown;
   };
+  seq: number;
   session: string;
   type: "ask";
 }
@@ -160,6 +172,7 @@ export interface LinkAsk {
  */
 export interface LinkWithdrawn {
   request_id: string;
+  seq: number;
   session: string;
   type: "withdrawn";
 }
@@ -171,6 +184,7 @@ export interface LinkWithdrawn {
  */
 export interface LinkExited {
   returncode: number | null;
+  seq: number;
   session: string;
   stderr: string;
   type: "exited";
@@ -920,6 +934,7 @@ export interface ConfirmationTimer {
 export interface LinkWelcome {
   heartbeat_interval: number;
   heartbeat_timeout: number;
+  link_grace: number;
   max_message_bytes: number;
   name: string;
   server_version: string;
@@ -964,6 +979,16 @@ export interface LinkCommand {
     | "read_session";
   session?: string | null;
   type?: "command";
+}
+/**
+ * Hub → agent: every spooled message up to ``seq`` is stored; forget them.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LinkAck".
+ */
+export interface LinkAck {
+  seq: number;
+  type?: "ack";
 }
 /**
  * ``event`` data (kind ``permission_mode``).

@@ -15,6 +15,7 @@ from typing import get_args
 
 from switchboard.agents.remote.driver import AgentCommandFailed, LinkChannel
 from switchboard.exceptions import AgentError
+from switchboard.hub.agent_sessions import AgentSessions
 from switchboard.hub.registry import HubError
 from switchboard.project_paths import ProjectPathError
 from switchboard.protocol.messages import AgentInfo, AgentStatus, PathProblem
@@ -25,6 +26,7 @@ AgentListener = Callable[[AgentStatus], None]
 
 @dataclass(slots=True)
 class _Presence:
+    sessions: AgentSessions
     link: LinkChannel | None = None
     last_seen: float | None = None
     version: str | None = None
@@ -32,16 +34,27 @@ class _Presence:
 
 
 class AgentRoster:
-    def __init__(self, tokens: TokenStore) -> None:
+    def __init__(self, tokens: TokenStore, link_grace: float) -> None:
         self._tokens = tokens
+        self._grace = link_grace
         self._presence: dict[str, _Presence] = {}
         self._listeners: set[AgentListener] = set()
+
+    def _of(self, name: str) -> _Presence:
+        presence = self._presence.get(name)
+        if presence is None:
+            presence = self._presence[name] = _Presence(AgentSessions(name, self._grace))
+        return presence
+
+    def sessions(self, name: str) -> AgentSessions:
+        """The processes the hub launched on the agent (they outlive its links)."""
+        return self._of(name).sessions
 
     def names(self) -> list[str]:
         return sorted(token.name for token in self._tokens.all() if token.scope == "agent")
 
     def info(self, name: str) -> AgentInfo:
-        presence = self._presence.get(name) or _Presence()
+        presence = self._of(name)
         return AgentInfo(
             name=name,
             online=presence.link is not None,
@@ -57,7 +70,7 @@ class AgentRoster:
         self, name: str, link: LinkChannel, version: str, allowed_roots: list[str]
     ) -> LinkChannel | None:
         """The agent's link is up; returns the link it replaces, if any (close it)."""
-        presence = self._presence.setdefault(name, _Presence())
+        presence = self._of(name)
         previous = presence.link
         presence.link = link
         presence.last_seen = time.time()
@@ -76,6 +89,7 @@ class AgentRoster:
         presence = self._presence.get(name)
         if presence is not None and presence.link is link:
             presence.link = None
+            presence.sessions.unlinked()
             self._notify(name)
 
     def link(self, name: str) -> LinkChannel | None:
@@ -106,8 +120,13 @@ class AgentRoster:
         return Path(str(checked["path"]))
 
     def removed(self, name: str) -> None:
-        """The agent's token was revoked."""
-        self._presence.pop(name, None)
+        """The agent's token was revoked: its processes are gone for the hub."""
+        presence = self._presence.get(name)
+        if presence is not None:
+            for connection in list(presence.sessions.by_key.values()):
+                connection.on_exited(None, f"the agent {name!r} was removed (token revoked)")
+            # Its projects' drivers hold its sessions: a new agent of that name finds them.
+            self._presence[name] = _Presence(presence.sessions)
         status = AgentStatus(agent=self.info(name), removed=True)
         for listener in tuple(self._listeners):
             listener(status)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from switchboard.agents.remote.driver import LinkChannel
 from switchboard.hub.access import RevocationListener
+from switchboard.hub.agent_sessions import AgentSessions
 from switchboard.hub.agents import AgentListener
 from switchboard.hub.confirmation import Confirmation, Deliver
 from switchboard.hub.parts import HubParts
@@ -295,6 +296,11 @@ class Hub:
     ) -> LinkChannel | None:
         """An agent's link is up; returns the link it replaces (to close), if any."""
         return self._agents.online(name, link, version, roots)
+
+    def agent_sessions(self, name: str) -> AgentSessions:
+        """The processes the hub launched on the agent: its link routes their news
+        and acknowledges it through this."""
+        return self._agents.sessions(name)
 
     def agent_heard(self, name: str, link: LinkChannel) -> None:
         self._agents.heard(name, link)

@@ -51,6 +51,8 @@ class HubLimits:
     retention_interval: float
     min_free_disk: int
     """After a project's log refused a write, its runs wait for this much free space."""
+    agent_link_grace: float
+    """How long a run on a remote agent goes on while the agent's link is down."""
 
 
 class HubParts:
@@ -81,7 +83,7 @@ class HubParts:
             # the registry needs the retention to describe projects: it comes next
             changed=lambda project_id: self.registry.notify_status(project_id),  # noqa: PLW0108
         )
-        self.agents = AgentRoster(stores.tokens)
+        self.agents = AgentRoster(stores.tokens, limits.agent_link_grace)
         self.registry = ProjectRegistry(
             stores.projects, self.events, self.retention, self.agents.is_online
         )
@@ -138,10 +140,10 @@ class HubParts:
         """The driver of a project's agent processes: local, or over its agent's link."""
         if project.agent is None:
             return self._agents
-        name = project.agent
-        local = self._agents
+        name, local = project.agent, self._agents
+        sessions = self.agents.sessions(name).by_key
         return RemoteDriver(
-            local.name, local.permission_modes, name, lambda: self.agents.link(name)
+            local.name, local.permission_modes, name, lambda: self.agents.link(name), sessions
         )
 
     def _can_run(self, project_id: str) -> bool:

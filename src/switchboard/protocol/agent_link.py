@@ -31,6 +31,14 @@ class LinkHello(_Message):
     )
     version: Annotated[str, Field(max_length=100)]
     allowed_roots: Annotated[list[Annotated[str, Field(max_length=4096)]], Field(max_length=64)]
+    spool: Annotated[str, Field(max_length=64)] = Field(
+        default="", description="The agent's spool: its messages' seqs count in it."
+    )
+    sessions: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=1000)] = Field(
+        default_factory=list,
+        description="The sessions the agent still has: live processes, and those with "
+        "messages the hub has not acknowledged.",
+    )
 
 
 class LinkWelcome(_Message):
@@ -43,6 +51,8 @@ class LinkWelcome(_Message):
     heartbeat_timeout: float
     max_message_bytes: int
     """The largest message the hub takes: the agent splits its output to fit."""
+    link_grace: float
+    """Seconds a run goes on while the link is down; then the agent stops it."""
 
 
 class LinkHeartbeat(_Message):
@@ -84,6 +94,8 @@ LinkOp = Literal[
     "read_session",
 ]
 SessionKey = Annotated[str, Field(min_length=1, max_length=64)]
+Seq = Annotated[int, Field(ge=1)]
+"""A message's number in the agent's spool: kept until the hub acknowledges it."""
 
 
 class LinkCommand(_Message):
@@ -115,6 +127,7 @@ class LinkOutput(_Message):
     """Agent → hub: what a session's process printed, as neutral agent events."""
 
     type: Literal["output"]
+    seq: Seq
     session: SessionKey
     events: Annotated[list[dict[str, Any]], Field(max_length=10_000)]
     background_pending: Annotated[int, Field(ge=0)]
@@ -125,12 +138,14 @@ class LinkAsk(_Message):
     """Agent → hub: a session's process asks a person (a permission, a question, a plan)."""
 
     type: Literal["ask"]
+    seq: Seq
     session: SessionKey
     ask: dict[str, Any]
 
 
 class LinkWithdrawn(_Message):
     type: Literal["withdrawn"]
+    seq: Seq
     session: SessionKey
     request_id: Annotated[str, Field(max_length=200)]
 
@@ -139,9 +154,17 @@ class LinkExited(_Message):
     """Agent → hub: a session's process is gone; nothing more comes from it."""
 
     type: Literal["exited"]
+    seq: Seq
     session: SessionKey
     returncode: int | None
     stderr: Annotated[str, Field(max_length=10_000)]
+
+
+class LinkAck(_Message):
+    """Hub → agent: every spooled message up to ``seq`` is stored; forget them."""
+
+    type: Literal["ack"] = "ack"
+    seq: int
 
 
 AgentToHub = Annotated[
@@ -159,7 +182,7 @@ AGENT_TYPES = frozenset(
     {"hello", "heartbeat", "heartbeat_ack", "reply", "output", "ask", "withdrawn", "exited"}
 )
 HubToAgent = Annotated[
-    LinkWelcome | LinkHeartbeat | LinkHeartbeatAck | LinkError | LinkCommand,
+    LinkWelcome | LinkHeartbeat | LinkHeartbeatAck | LinkError | LinkCommand | LinkAck,
     Field(discriminator="type"),
 ]
 

@@ -6,14 +6,18 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from switchboard.agents.claude.driver import ClaudeDriver, ClaudeSettings
 from switchboard.exceptions import ConfigError
 from switchboard.remote_agent.link import AgentConfig, LinkRefused, run_agent
+from switchboard.remote_agent.spool import Spool
 
 TOKEN_ENV = "SWITCHBOARD_AGENT_TOKEN"  # noqa: S105 (a variable name, not a secret)
 SERVER_ENV = "SWITCHBOARD_SERVER"
+SPOOL_FILE = "spool.sqlite"
+SPOOL_MAX_BYTES = 256 * 1024 * 1024
 MAX_LINE_BYTES = 16 * 1024 * 1024
 """Longest CLI line the agent reads (as the hub's --max-line-bytes does by default); a
 line too long for the link to the hub goes as an error in its place."""
@@ -39,6 +43,20 @@ def add_agent_command(commands: "argparse._SubParsersAction[argparse.ArgumentPar
         "--name", help="the agent's name; must be its token's (default: the token's)"
     )
     agent.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where the agent keeps its spool (output the hub has not acknowledged yet); "
+        "default $XDG_DATA_HOME/switchboard-agent or ~/.local/share/switchboard-agent",
+    )
+    agent.add_argument(
+        "--spool-max-bytes",
+        type=int,
+        default=SPOOL_MAX_BYTES,
+        help=f"the most the spool keeps while the hub is away; past it, runs are stopped "
+        f"(default {SPOOL_MAX_BYTES})",
+    )
+    agent.add_argument(
         "--claude-bin",
         help="the Claude Code CLI to run (default: SWITCHBOARD_CLAUDE_BIN, then 'claude' "
         "on PATH, then the one bundled with claude-agent-sdk)",
@@ -51,6 +69,12 @@ def add_agent_command(commands: "argparse._SubParsersAction[argparse.ArgumentPar
         help="directory projects on this machine must be or lie under (repeatable; default: $HOME)",
     )
     agent.set_defaults(handler=agent_command)
+
+
+def default_agent_dir(environ: Mapping[str, str]) -> Path:
+    """``$XDG_DATA_HOME/switchboard-agent``, else ``~/.local/share/switchboard-agent``."""
+    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "switchboard-agent"
 
 
 def config_from(args: argparse.Namespace) -> AgentConfig:
@@ -69,10 +93,12 @@ def config_from(args: argparse.Namespace) -> AgentConfig:
             partial_messages=True,
         )
     )
+    data_dir = args.data_dir or default_agent_dir(os.environ)
     return AgentConfig(
         server=server,
         token=token,
         driver=driver,
+        spool=Spool(data_dir / SPOOL_FILE, args.spool_max_bytes),
         name=args.name,
         allowed_roots=tuple(root.expanduser().resolve() for root in roots),
     )

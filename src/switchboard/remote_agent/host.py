@@ -6,7 +6,11 @@ the processes print goes back as neutral events. The agent runs only what the hu
 asks, and only inside its own allowed roots: every directory the hub names is checked
 here, as a project of this machine would be checked by the hub.
 
-When the link drops, every process is stopped (a run does not yet survive an outage).
+What the processes say for the hub goes through the agent's spool
+(:mod:`switchboard.remote_agent.spool`): numbered, kept on disk until the hub has
+acknowledged it, and sent again after a reconnect. So a run goes on while the link is
+down; token deltas (shown live, never stored) are dropped meanwhile. If the link stays
+down longer than the hub's ``link_grace``, every process is stopped.
 """
 
 import asyncio
@@ -40,10 +44,14 @@ from switchboard.project_paths import (
     open_project_directory,
 )
 from switchboard.protocol.agent_link import LinkCommand, LinkFailure
+from switchboard.remote_agent.spool import Spool, SpoolFull
 
 log = logging.getLogger(__name__)
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+SendText = Callable[[str], Awaitable[None]]
+DEFAULT_MAX_BYTES = 1024 * 1024
+"""The hub's message limit until its ``welcome`` says (its own default)."""
 ENVELOPE_BYTES = 4096
 """Room kept in each message for what surrounds the events."""
 CLOSE_GRACE = 2.0
@@ -68,30 +76,91 @@ class _Hosted:
 
     async def asked(self, agent: AgentConnection, ask: PermissionAsk) -> None:
         self.asks[ask.request_id] = ask
-        await self.host.send({"type": "ask", "session": self.key, "ask": ask_to_wire(ask)})
+        self.host.emit({"type": "ask", "session": self.key, "ask": ask_to_wire(ask)})
 
     async def withdrawn(self, agent: AgentConnection, request_id: str) -> None:
         self.asks.pop(request_id, None)
-        message = {"type": "withdrawn", "session": self.key, "request_id": request_id}
-        await self.host.send(message)
+        self.host.emit({"type": "withdrawn", "session": self.key, "request_id": request_id})
 
 
 class SessionHost:
+    """Outlives links: the processes go on between them, their messages in the spool."""
+
     def __init__(
-        self, driver: AgentDriver, allowed_roots: tuple[Path, ...], send: Send, max_bytes: int
+        self,
+        driver: AgentDriver,
+        allowed_roots: tuple[Path, ...],
+        spool: Spool,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self._driver = driver
         self._roots = allowed_roots
-        self.send = send
+        self._spool = spool
         self._max_bytes = max_bytes
+        self._send: Send | None = None
+        self._queued = asyncio.Event()
+        self._grace_timer: asyncio.TimerHandle | None = None
         self._sessions: dict[str, _Hosted] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        for key in sorted(spool.sessions()):  # of an earlier run of this agent: gone
+            gone = "the agent restarted; its process is gone"
+            spool.put({"type": "exited", "session": key, "returncode": None, "stderr": gone})
+
+    # -- the link ------------------------------------------------------------------------
+
+    def held(self) -> list[str]:
+        """The sessions still here: live processes, and those whose messages wait."""
+        return sorted(set(self._sessions) | self._spool.sessions())
+
+    async def linked(self, send: Send, send_text: SendText, max_bytes: int, grace: float) -> None:
+        """A link is up: send what the spool holds, oldest first, then what comes, until
+        cancelled (the link dropped). ``grace``: how long processes may go on after."""
+        if self._grace_timer is not None:
+            self._grace_timer.cancel()
+            self._grace_timer = None
+        self._send, self._max_bytes = send, max_bytes
+        sent = 0
+        try:
+            while True:
+                self._queued.clear()
+                waiting = self._spool.after(sent)
+                for seq, body in waiting:
+                    await send_text(body)
+                    sent = seq
+                if not waiting:
+                    await self._queued.wait()
+        finally:
+            self._send = None
+            loop = asyncio.get_running_loop()
+            self._grace_timer = loop.call_later(grace, self._grace_over)
+
+    def acked(self, seq: int) -> None:
+        self._spool.ack(seq)
+
+    def _grace_over(self) -> None:
+        self._grace_timer = None
+        if self._sessions:
+            log.warning("the hub has been away past its grace period: stopping its runs")
+        self._spawn(self.close_all())
+
+    def emit(self, message: dict[str, Any]) -> None:
+        """Keep a message for the hub in the spool, and have it sent when the link is
+        up. Raises SpoolFull."""
+        if message["type"] == "output" and self._send is None:  # deltas are live only
+            message = {**message, "events": [e for e in message["events"] if e["kind"] != "delta"]}
+            if not message["events"]:
+                return
+        self._spool.put(message)
+        self._queued.set()
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def take(self, command: LinkCommand) -> None:
         """Do a command in the background, and reply when it is done."""
-        task = asyncio.create_task(self._do(command), name=f"command-{command.op}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._do(command))
 
     async def _do(self, command: LinkCommand) -> None:
         reply: dict[str, Any] = {"type": "reply", "id": command.id}
@@ -105,8 +174,10 @@ class SessionHost:
             reply["error"] = {"code": "agent", "message": str(exc)[:10_000]}
         except (KeyError, TypeError, ValueError) as exc:
             reply["error"] = {"code": "bad_command", "message": f"{command.op}: {exc!r}"}
-        with contextlib.suppress(Exception):  # the link is gone: nobody waits
-            await self.send(reply)
+        send = self._send
+        if send is not None:  # else the link is gone: the hub has stopped waiting
+            with contextlib.suppress(Exception):
+                await send(reply)
 
     async def _run(self, command: LinkCommand) -> dict[str, Any]:
         args = command.args
@@ -204,13 +275,13 @@ class SessionHost:
         raise CommandFailed("bad_command", f"unknown op {op!r}")
 
     async def _pump(self, hosted: _Hosted, connection: AgentConnection) -> None:
-        """Send everything the process prints, in messages that fit the hub's limit;
-        then that it exited."""
+        """Keep everything the process prints for the hub, in messages that fit its
+        limit; then that it exited."""
         try:
             async for batch in connection.batches():
                 events = [self._fit(event_to_wire(event)) for event in batch]
                 for chunk in self._chunks(events):
-                    await self.send(
+                    self.emit(
                         {
                             "type": "output",
                             "session": hosted.key,
@@ -220,19 +291,15 @@ class SessionHost:
                         }
                     )
             returncode = await connection.wait()
-            stderr = connection.stderr_text[-STDERR_SENT:]
-            await self.send(
-                {
-                    "type": "exited",
-                    "session": hosted.key,
-                    "returncode": returncode,
-                    "stderr": stderr,
-                }
-            )
-        except Exception as exc:  # the link dropped under it: close_all stops the process
-            log.info("stopped sending session %s: %s", hosted.key, exc)
-        finally:
             self._sessions.pop(hosted.key, None)
+            stderr = connection.stderr_text[-STDERR_SENT:]
+            exited = {"type": "exited", "session": hosted.key, "returncode": returncode}
+            self.emit({**exited, "stderr": stderr})
+        except SpoolFull as exc:  # its output could not be kept: it must not go on unseen
+            log.error("stopping session %s: %s", hosted.key, exc)
+            self._sessions.pop(hosted.key, None)
+            with contextlib.suppress(Exception):
+                await connection.close(CLOSE_GRACE)
 
     def _fit(self, event: dict[str, Any]) -> dict[str, Any]:
         """An event too large for one message becomes an error in its place."""
@@ -268,9 +335,11 @@ class SessionHost:
         return kept, omitted + len(lines) - len(kept)
 
     async def close_all(self) -> None:
-        """The link is gone: stop every process, and the commands under way."""
+        """Stop every process, and the commands under way (the hub stayed away past
+        its grace, or the agent itself stops)."""
         for task in list(self._tasks):
-            task.cancel()
+            if task is not asyncio.current_task():
+                task.cancel()
         hosted = list(self._sessions.values())
         self._sessions.clear()
         for session in hosted:

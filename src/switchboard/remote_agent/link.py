@@ -10,7 +10,6 @@ proxy the environment names (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``), as
 """
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -29,6 +28,7 @@ from switchboard import __version__
 from switchboard.agents.base import AgentDriver
 from switchboard.exceptions import SwitchboardError
 from switchboard.protocol.agent_link import (
+    LinkAck,
     LinkCommand,
     LinkError,
     LinkHeartbeat,
@@ -39,6 +39,7 @@ from switchboard.protocol.agent_link import (
 )
 from switchboard.protocol.close_codes import CloseCode
 from switchboard.remote_agent.host import SessionHost
+from switchboard.remote_agent.spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ class AgentConfig:
     token: str
     driver: AgentDriver
     """Runs the agent processes the hub asks for (the Claude Code CLI's driver)."""
+    spool: Spool
+    """Keeps what the processes say until the hub has it."""
     name: str | None = None
     allowed_roots: tuple[Path, ...] = ()
 
@@ -97,10 +100,18 @@ class LinkState:
 async def run_agent(config: AgentConfig, state: LinkState | None = None) -> None:
     """Keep the agent linked to the hub until cancelled. Raises :class:`LinkRefused`."""
     state = state if state is not None else LinkState()
+    host = SessionHost(config.driver, config.allowed_roots, config.spool)
+    try:
+        await _dial_forever(config, state, host)
+    finally:
+        await host.close_all()
+
+
+async def _dial_forever(config: AgentConfig, state: LinkState, host: SessionHost) -> None:
     attempt = 0
     while True:
         try:
-            welcomed = await _one_link(config, state)
+            welcomed = await _one_link(config, state, host)
         except LinkRefused:
             raise
         except (OSError, TimeoutError, ConnectionClosed, InvalidStatus, ValueError) as exc:
@@ -116,7 +127,7 @@ async def run_agent(config: AgentConfig, state: LinkState | None = None) -> None
         await asyncio.sleep(delay)
 
 
-async def _one_link(config: AgentConfig, state: LinkState) -> bool:
+async def _one_link(config: AgentConfig, state: LinkState, host: SessionHost) -> bool:
     """Dial, say hello, serve the link until it drops; True if it got as far as
     ``welcome``."""
     try:
@@ -138,6 +149,8 @@ async def _one_link(config: AgentConfig, state: LinkState) -> bool:
             name=config.name,
             version=__version__,
             allowed_roots=[str(root) for root in config.allowed_roots],
+            spool=config.spool.spool_id,
+            sessions=host.held(),
         )
         await connection.send(hello.model_dump_json())
         welcome = await _welcome(connection)
@@ -145,7 +158,7 @@ async def _one_link(config: AgentConfig, state: LinkState) -> bool:
         state.links += 1
         state.last_error = None
         log.info("linked to %s as %s", config.server, welcome.name)
-        await _serve(connection, welcome, state, config)
+        await _serve(connection, welcome, state, host)
     return True
 
 
@@ -162,18 +175,24 @@ async def _welcome(connection: ClientConnection) -> LinkWelcome:
 
 
 async def _serve(
-    connection: ClientConnection, welcome: LinkWelcome, state: LinkState, config: AgentConfig
+    connection: ClientConnection, welcome: LinkWelcome, state: LinkState, host: SessionHost
 ) -> None:
-    """Do the hub's commands, answer its heartbeats and send ours; end when the hub goes
-    silent or the link drops (and then stop every process the hub had started here)."""
+    """Do the hub's commands, send what the spool holds, answer the hub's heartbeats and
+    send ours; end when the hub goes silent or the link drops (the processes go on, for
+    the hub's grace period)."""
     heard = time.monotonic()
     sending = asyncio.Lock()
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send_text(text: str) -> None:
         async with sending:
-            await connection.send(json.dumps(message))
+            await connection.send(text)
 
-    host = SessionHost(config.driver, config.allowed_roots, send, welcome.max_message_bytes)
+    async def send(message: dict[str, Any]) -> None:
+        await send_text(json.dumps(message))
+
+    spooled = asyncio.create_task(
+        host.linked(send, send_text, welcome.max_message_bytes, welcome.link_grace)
+    )
 
     async def beat() -> None:
         while True:
@@ -182,7 +201,7 @@ async def _serve(
                 state.last_error = f"nothing from the hub for {welcome.heartbeat_timeout:g} s"
                 await connection.close(CloseCode.GOING_AWAY, "hub silent")
                 return
-            await connection.send(LinkHeartbeat(sent_at=time.time()).model_dump_json())
+            await send_text(LinkHeartbeat(sent_at=time.time()).model_dump_json())
 
     beating = asyncio.create_task(beat())
     try:
@@ -191,18 +210,19 @@ async def _serve(
             message = parse_from_hub(str(frame))
             if isinstance(message, LinkCommand):
                 host.take(message)
+            elif isinstance(message, LinkAck):
+                host.acked(message.seq)
             elif isinstance(message, LinkHeartbeat):
-                await connection.send(LinkHeartbeatAck(sent_at=message.sent_at).model_dump_json())
+                await send_text(LinkHeartbeatAck(sent_at=message.sent_at).model_dump_json())
             elif isinstance(message, LinkError):
                 log.warning("the hub could not take a message: %s", message.message)
     except ConnectionClosed as exc:
         _refuse_if_final(exc)
         state.last_error = _describe(exc)
     finally:
-        beating.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await beating
-        await host.close_all()
+        for task in (beating, spooled):
+            task.cancel()
+        await asyncio.gather(beating, spooled, return_exceptions=True)
     if connection.close_code is not None:
         state.last_error = state.last_error or _close_text(
             connection.close_code, connection.close_reason

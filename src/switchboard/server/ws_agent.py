@@ -9,6 +9,7 @@ agent that floods past its rate limit is closed (4029), as a ``/ws`` client woul
 """
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -18,9 +19,10 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from switchboard import __version__
-from switchboard.agents.remote.driver import AgentCommandFailed, RemoteConnection
+from switchboard.agents.remote.driver import AgentCommandFailed
 from switchboard.exceptions import AgentError
 from switchboard.protocol.agent_link import (
+    LinkAck,
     LinkAsk,
     LinkCommand,
     LinkError,
@@ -77,9 +79,7 @@ class AgentLink:
         self._heard = time.monotonic()
         self._ids = itertools.count(1)
         self._calls: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self._sessions: dict[str, RemoteConnection] = {}
-        """The agent processes launched over this link, by session key: the agent can
-        report only on these (so never into another agent's projects)."""
+        self._acks: set[asyncio.Task[None]] = set()
 
     # -- ConnectionTracker hooks ----------------------------------------------------------
 
@@ -152,8 +152,14 @@ class AgentLink:
                 heartbeat_interval=settings.agent_heartbeat_interval,
                 heartbeat_timeout=settings.agent_heartbeat_timeout,
                 max_message_bytes=settings.max_message_bytes,
+                link_grace=settings.agent_link_grace,
             ).model_dump_json()
         )
+        sessions = self.hub.agent_sessions(self.name)
+        for stranger in sessions.linked(hello.spool, hello.sessions, self._send_ack):
+            task = asyncio.ensure_future(self._stop_stranger(stranger))
+            self._acks.add(task)
+            task.add_done_callback(self._acks.discard)
         tasks = [
             asyncio.create_task(self._read(), name=f"agent-{self.name}-reader"),
             asyncio.create_task(self._beat(), name=f"agent-{self.name}-heartbeat"),
@@ -214,16 +220,27 @@ class AgentLink:
                 else:
                     waiting.set_result(incoming.result or {})
             return
-        connection = self._sessions.get(incoming.session)
-        if connection is None:
-            log.info("agent %s reported on a session it was not given", self.name)
+        # News of the agent's processes: numbered in its spool, so a message sent again
+        # after a reconnect is dropped; each is acknowledged once stored or handled. An
+        # agent can report only on the processes the hub launched on it.
+        sessions = self.hub.agent_sessions(self.name)
+        if not sessions.receipts.take(incoming.seq):
+            return
+        finished = sessions.finisher(incoming.seq)
+        connection = sessions.by_key.get(incoming.session)
+        if connection is None:  # unknown (the hub restarted since): nothing to keep
+            finished()
             return
         try:
             match incoming:
                 case LinkOutput():
                     connection.on_output(
-                        incoming.events, incoming.background_pending, incoming.turn_running
+                        incoming.events,
+                        incoming.background_pending,
+                        incoming.turn_running,
+                        finished,
                     )
+                    return  # finished once the project's log holds it
                 case LinkAsk():
                     connection.on_ask(incoming.ask)
                 case LinkWithdrawn():
@@ -232,6 +249,7 @@ class AgentLink:
                     connection.on_exited(incoming.returncode, incoming.stderr)
         except ValueError as exc:
             log.warning("agent %s sent a %s the hub cannot read: %s", self.name, incoming.type, exc)
+        finished()
 
     async def _take(
         self, incoming: "LinkHello | LinkHeartbeat | LinkHeartbeatAck | LinkError"
@@ -285,22 +303,29 @@ class AgentLink:
         finally:
             self._calls.pop(number, None)
 
-    def attach(self, session: str, connection: RemoteConnection) -> None:
-        self._sessions[session] = connection
-
-    def detach(self, session: str) -> None:
-        self._sessions.pop(session, None)
-
     def _drop_everything(self) -> None:
-        """The link is down: commands under way fail, and its processes are gone for
-        the hub (their runs end)."""
+        """The link is down: commands under way fail. (Its processes go on on the
+        agent, for the grace period: see :mod:`switchboard.hub.agent_sessions`.)"""
         gone = f"the link to the agent {self.name!r} dropped"
         for waiting in self._calls.values():
             if not waiting.done():
                 waiting.set_exception(AgentError(gone))
-        for connection in list(self._sessions.values()):
-            connection.on_exited(None, gone)
-        self._sessions.clear()
+        for task in self._acks:
+            task.cancel()
+
+    def _send_ack(self, seq: int) -> None:
+        task = asyncio.ensure_future(self._quietly(LinkAck(seq=seq).model_dump_json()))
+        self._acks.add(task)
+        task.add_done_callback(self._acks.discard)
+
+    async def _quietly(self, frame: str) -> None:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
+            await self._send(frame)
+
+    async def _stop_stranger(self, session: str) -> None:
+        """A process the agent kept for a hub that has since restarted: stop it."""
+        with contextlib.suppress(AgentError):
+            await self.call("close", {"grace": 2.0}, session)
 
     def _on_revoked(self, token_id: str) -> None:
         if token_id == self.grant.token_id:

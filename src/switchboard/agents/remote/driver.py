@@ -5,16 +5,17 @@ agent's link, and what the agent's process prints comes back as neutral events, 
 hub's session works with a process on another machine exactly as with a local one.
 
 While the link is down nothing can be launched (``AgentSpawnError``: the agent is
-offline). A link that drops under a running process ends that process for the hub: its
-output ends, it "exits" with no status, and the run fails saying so. (Keeping a run
-going through an outage, with the agent spooling its output, is not built yet.)
+offline), and commands fail at once; a process already running goes on on the agent,
+and its output arrives when the link is back (the hub keeps the connections in
+``sessions``, by key, across links). When the hub gives up on the agent (its grace
+period), the process "exits" for the hub with no status and the run fails saying so.
 """
 
 import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -57,26 +58,29 @@ class LinkChannel(Protocol):
         agent refuses it or the link drops first."""
         ...
 
-    def attach(self, session: str, connection: "RemoteConnection") -> None:
-        """Route what the agent sends about ``session`` to ``connection``."""
-
-    def detach(self, session: str) -> None: ...
-
 
 ChannelOf = Callable[[], LinkChannel | None]
 """The agent's link now, or None while it is offline."""
+Finished = Callable[[], None]
 
 
 class RemoteDriver:
     """Starts a project's agent processes on a remote agent, over its link."""
 
     def __init__(
-        self, name: str, permission_modes: tuple[str, ...], agent: str, channel: ChannelOf
+        self,
+        name: str,
+        permission_modes: tuple[str, ...],
+        agent: str,
+        channel: ChannelOf,
+        sessions: MutableMapping[str, "RemoteConnection"],
     ) -> None:
         self.name = name
         self.permission_modes = permission_modes
         self.agent = agent
         self._channel = channel
+        self._sessions = sessions
+        """The agent's processes by session key, where its link finds them."""
 
     def _link(self) -> LinkChannel:
         link = self._channel()
@@ -97,12 +101,12 @@ class RemoteDriver:
             "ask_permissions": spec.ask_permissions and handler is not None,
         }
         session = _new_key()
-        connection = RemoteConnection(link, session, handler)
-        link.attach(session, connection)
+        connection = RemoteConnection(self._channel, session, handler, self._sessions)
+        self._sessions[session] = connection
         try:
             launched = await link.call("launch", args, session)
         except BaseException:
-            link.detach(session)
+            self._sessions.pop(session, None)
             raise
         connection.pid = int(launched.get("pid") or 0)
         return connection
@@ -132,14 +136,21 @@ def _new_key() -> str:
 class RemoteConnection:
     """One process on the agent, as the hub's session sees it."""
 
-    def __init__(self, link: LinkChannel, session: str, handler: AskHandler | None) -> None:
-        self._link = link
+    def __init__(
+        self,
+        channel: ChannelOf,
+        session: str,
+        handler: AskHandler | None,
+        sessions: MutableMapping[str, "RemoteConnection"],
+    ) -> None:
+        self._channel = channel
+        self._sessions = sessions
         self.session = session
         self._handler = handler
         self.pid = 0
         self._returncode: int | None = None
         self._exited = asyncio.get_running_loop().create_future()
-        self._batches: asyncio.Queue[list[AgentEvent] | None] = asyncio.Queue()
+        self._batches: asyncio.Queue[tuple[list[AgentEvent], Finished] | None] = asyncio.Queue()
         self._turn_running = False
         self._background = 0
         self._stderr = ""
@@ -148,11 +159,18 @@ class RemoteConnection:
 
     # -- what the link delivers -----------------------------------------------------------
 
-    def on_output(self, events: list[dict[str, Any]], background: int, turn_running: bool) -> None:
+    def on_output(
+        self,
+        events: list[dict[str, Any]],
+        background: int,
+        turn_running: bool,
+        finished: Finished,
+    ) -> None:
+        """A batch the process printed; ``finished`` once the hub has stored it."""
         batch = [event_from_wire(event) for event in events]
         self._background = background
         self._turn_running = turn_running
-        self._batches.put_nowait(batch)
+        self._batches.put_nowait((batch, finished))
 
     def on_ask(self, data: dict[str, Any]) -> None:
         ask = ask_from_wire(data)
@@ -174,7 +192,7 @@ class RemoteConnection:
         self._turn_running = False
         self._exited.set_result(self._returncode)
         self._batches.put_nowait(None)
-        self._link.detach(self.session)
+        self._sessions.pop(self.session, None)
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.ensure_future(work)
@@ -202,15 +220,20 @@ class RemoteConnection:
         self._spawn(self._quietly("follow_up_started", {}))
 
     async def batches(self) -> AsyncIterator[list[AgentEvent]]:
-        while (batch := await self._batches.get()) is not None:
+        while (item := await self._batches.get()) is not None:
+            batch, finished = item
             yield batch
+            finished()  # the consumer came back for more: it has stored this one
 
     async def send_prompt(self, text: str) -> None:
         if self._exited.done():
             raise AgentGoneError("the agent's process has exited")
+        link = self._channel()
+        if link is None:
+            raise AgentGoneError("the agent is offline")
         self._turn_running = True
         try:
-            await self._link.call("prompt", {"text": text}, self.session)
+            await link.call("prompt", {"text": text}, self.session)
         except AgentError as exc:
             self._turn_running = False
             raise AgentGoneError(str(exc)) from exc
@@ -251,8 +274,12 @@ class RemoteConnection:
 
     async def _call_or_empty(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
         """The command's result; empty if the agent or its link failed it."""
+        link = self._channel()
+        if link is None:
+            log.info("%s not sent: the agent is offline", op)
+            return {}
         try:
-            return await self._link.call(op, args, self.session)
+            return await link.call(op, args, self.session)
         except AgentError as exc:
             log.info("%s on the agent failed: %s", op, exc)
             return {}
