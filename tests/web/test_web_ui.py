@@ -549,6 +549,7 @@ async def test_a_plan_is_shown_and_approved_then_a_new_session_is_started(
         await page.get_by_role("button", name="Sessions").click()
         await page.get_by_role("dialog").get_by_role("button", name="New session").click()
         await expect(page.locator(".note.divider")).to_have_text("A new session starts here")
+        await expect(page.get_by_role("dialog")).to_be_hidden()  # the page is inert until then
         await send(page, "hello again")
         await expect(page.locator(".run-summary")).to_have_count(3)
         await expect(page.locator(".assistant").last).to_have_text("Fresh start.")
