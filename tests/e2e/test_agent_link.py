@@ -56,6 +56,8 @@ async def test_an_agent_comes_online_falls_silent_redials_and_is_revoked(
         "last_seen": None,
         "version": None,
         "allowed_roots": [],
+        "projects": [],
+        "running_runs": [],
     }
     root = tmp_path / "code"
     root.mkdir()

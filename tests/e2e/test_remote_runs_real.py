@@ -99,6 +99,9 @@ async def test_a_prompt_runs_on_the_agent_streams_to_two_clients_and_asks_for_pe
         asking = await first.prompt(project["id"], "Create the file")
         required = await next_event(second, "confirmation_required")
         assert required["confirmation"]["tool_name"] == "Bash"
+        async with await connect(server) as viewer:  # the agent, with its work under way
+            [laptop] = viewer.snapshot["agents"]
+        assert (laptop["projects"], laptop["running_runs"]) == ([project["id"]], [asking["id"]])
         await second.answer(required["confirmation"]["id"], "allow")
         done = await follow(first, asking["id"])
         assert done.final["state"] == "completed", done.final

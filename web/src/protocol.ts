@@ -1047,6 +1047,14 @@ export interface AgentInfo {
   name: string;
   online: boolean;
   /**
+   * The ids of the projects that live on it.
+   */
+  projects?: string[];
+  /**
+   * The ids of its projects' runs under way now.
+   */
+  running_runs?: string[];
+  /**
    * Its Switchboard version, once it connected.
    */
   version: string | null;

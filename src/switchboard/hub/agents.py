@@ -34,9 +34,16 @@ class _Presence:
 
 
 class AgentRoster:
-    def __init__(self, tokens: TokenStore, link_grace: float) -> None:
+    def __init__(
+        self,
+        tokens: TokenStore,
+        link_grace: float,
+        work_of: Callable[[str], tuple[list[str], list[str]]] = lambda name: ([], []),
+    ) -> None:
         self._tokens = tokens
         self._grace = link_grace
+        self.work_of = work_of
+        """An agent's projects and its runs under way (ids), as the registry knows them."""
         self._presence: dict[str, _Presence] = {}
         self._listeners: set[AgentListener] = set()
 
@@ -55,12 +62,15 @@ class AgentRoster:
 
     def info(self, name: str) -> AgentInfo:
         presence = self._of(name)
+        projects, running = self.work_of(name)
         return AgentInfo(
             name=name,
             online=presence.link is not None,
             last_seen=presence.last_seen,
             version=presence.version,
             allowed_roots=list(presence.allowed_roots),
+            projects=projects,
+            running_runs=running,
         )
 
     def infos(self) -> list[AgentInfo]:

@@ -88,6 +88,7 @@ class HubParts:
             stores.projects, self.events, self.retention, self.agents.is_online
         )
         self.agents.add_listener(self._agent_changed)
+        self.agents.work_of = self._work_of
         self._notifier = (
             ConfirmationNotifier(list(limits.on_confirmation)) if limits.on_confirmation else None
         )
@@ -145,6 +146,18 @@ class HubParts:
         return RemoteDriver(
             local.name, local.permission_modes, name, lambda: self.agents.link(name), sessions
         )
+
+    def _work_of(self, agent: str) -> tuple[list[str], list[str]]:
+        """The ids of the agent's projects, and of their runs under way."""
+        projects = [r.id for r in self.registry.records.all() if r.agent == agent]
+        running = [
+            run.id
+            for project_id in projects
+            if (state := self.registry.state(project_id)) is not None
+            for run in (state.running, state.follow_up)
+            if run is not None
+        ]
+        return projects, running
 
     def _can_run(self, project_id: str) -> bool:
         """A project on a remote agent runs only while the agent is online."""

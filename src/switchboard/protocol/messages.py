@@ -566,6 +566,12 @@ class AgentInfo(_Message):
     allowed_roots: list[str] = Field(
         description="Where it may run projects, as it said when it connected."
     )
+    projects: list[str] = Field(
+        default_factory=list, description="The ids of the projects that live on it."
+    )
+    running_runs: list[str] = Field(
+        default_factory=list, description="The ids of its projects' runs under way now."
+    )
 
 
 class Connected(_Message):
