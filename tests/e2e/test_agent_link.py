@@ -220,6 +220,17 @@ async def test_the_link_answers_bad_messages_and_closes_a_silent_agent(
             assert f'"code":"{code}"' in reply, (bad, reply)
         await link.send('{"type":"heartbeat","sent_at":7.5}')
         assert '"sent_at":7.5' in await next_reply(link, "heartbeat_ack")
+        # News of processes the hub never launched here, twice, and nonsense inside:
+        # dropped (the agent writes into no project), acknowledged so that its spool
+        # empties, and the link stays up.
+        stray = '{"type":"output","seq":1,"session":"nobody","events":[{"kind":"launch"}],'
+        for _ in range(2):
+            await link.send(stray + '"background_pending":0,"turn_running":false}')
+        await link.send('{"type":"reply","id":999,"result":{}}')
+        assert '"seq":1' in await next_reply(link, "ack")
+        await link.send('{"type":"heartbeat","sent_at":8.5}')
+        assert '"sent_at":8.5' in await next_reply(link, "heartbeat_ack")
+        assert await client.projects() == []  # nothing written anywhere
         await link.send("x" * 5000)  # over --max-message-bytes
         assert await close_code(link) == 1009
 

@@ -4,7 +4,10 @@ the project's directory is the agent's. The CLI runs where the agent is; every l
 it reaches the hub's clients."""
 
 import asyncio
+import contextlib
 import signal
+import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -183,15 +186,16 @@ async def test_a_prompt_to_an_offline_agents_project_waits_for_the_agent(
         agent.send_signal(signal.SIGTERM)
         await status_until(client, False, timeout=15)
         run = await client.prompt(project["id"], "Anyone there?")
-        await asyncio.sleep(1.0)  # nothing takes it meanwhile
         [waiting] = [p for p in await client.projects() if p["id"] == project["id"]]
         shown = (waiting["agent_online"], waiting["queued"], waiting["status"])
         assert shown == (False, 1, "idle")
+        back_at = time.time()
         await linked_again(server, client, agents, bundled_claude_bin, claude_env, remote_root)
     async with await connect(server) as reader:  # the run's whole story, from the log
         await reader.subscribe(project["id"])
         seen = await follow(reader, run["id"])
     assert seen.run_states(run["id"]) == ["queued", "running", "completed"]
+    assert seen.final["started_at"] >= back_at  # it waited for the agent: never started before
 
 
 async def linked_again(
@@ -206,6 +210,15 @@ async def linked_again(
     [old] = [t for t in (await client.request("token.list"))["tokens"] if t["name"] == "laptop"]
     await client.request("token.revoke", token=old["id"])
     await linked_agent(server, client, agents, claude, claude_env, root)
+
+
+def result_spooled(spool: Path) -> bool:
+    """Whether the agent's spool holds a CLI ``result`` line for the hub."""
+    if not spool.exists():
+        return False
+    with contextlib.closing(sqlite3.connect(spool)) as db:
+        bodies = [str(row[0]) for row in db.execute("SELECT body FROM outbox")]
+    return any('\\"type\\":\\"result\\"' in body for body in bodies)
 
 
 def stored_view(seen: Followed, run_id: str) -> list[tuple[str, ...]]:
@@ -235,11 +248,14 @@ async def test_a_run_goes_on_through_a_silent_network_cut_and_loses_nothing(
     scripted_model: ScriptedModelServer,
     agents: Callable[..., Any],
     remote_root: Path,
+    tmp_path: Path,
 ) -> None:
-    """The agent in its own network namespace. A second run of the same script is cut
-    off mid-stream for longer than the heartbeat timeout, finishes on the agent while
-    the link is down, and reaches the hub once the network is back: its stored events
-    are those of the run that was never cut, with no seq missing or twice."""
+    """The agent in its own network namespace, its link to the hub through a proxy the
+    test controls. A second run of the same script has its link go silent (no FIN, no
+    RST) mid-stream for longer than the heartbeat timeout, finishes on the agent while
+    the link is down (its result waits in the spool), and reaches the hub once the link
+    is back: its stored events are those of the run that was never cut, with no seq
+    missing or twice."""
     problem = namespace_problem()
     if problem is not None:
         pytest.skip(f"no network namespace for the agent: {problem}")
@@ -251,7 +267,7 @@ async def test_a_run_goes_on_through_a_silent_network_cut_and_loses_nothing(
         server = servers.start(FAKE_AGENT, *flags, record_spawns=False)
         model_port = int(scripted_model.url.rsplit(":", 1)[1].split("/")[0])
         async with (
-            holding_proxy(server.port, host=namespace.host_ip) as (_, url),
+            holding_proxy(server.port, host=namespace.host_ip) as (hub_link, url),
             holding_proxy(model_port, host=namespace.host_ip) as (_, model_url),
             await connect(server) as client,
         ):
@@ -259,11 +275,14 @@ async def test_a_run_goes_on_through_a_silent_network_cut_and_loses_nothing(
             cli = ["--claude-bin", str(bundled_claude_bin.path)]
             cli_env = {k: v for k, v in claude_env.items() if k != "HOME"}
             cli_env["ANTHROPIC_BASE_URL"] = model_url  # the model, seen from the namespace
+            spool = tmp_path / "far-data" / "spool.sqlite"
             await agents(
                 server,
                 secret,
                 "--allowed-root",
                 str(remote_root),
+                "--data-dir",
+                str(spool.parent),
                 *cli,
                 url=url,
                 prefix=namespace.exec_prefix(),
@@ -280,10 +299,12 @@ async def test_a_run_goes_on_through_a_silent_network_cut_and_loses_nothing(
                 async for message in client.messages():
                     if message["type"] == "delta" and message["run"] == second["id"]:
                         break  # streaming from the agent's CLI: cut it off now
-            namespace.cut()
+            hub_link.freeze()  # the hub's link goes silent; the model stays reachable
             await status_until(client, False, timeout=15)  # the heartbeats went unanswered
-            await asyncio.sleep(3.0)  # the reply (2 s of it) ends on the agent meanwhile
-            namespace.restore()
+            async with asyncio.timeout(60):  # the reply ends on the agent meanwhile:
+                while not result_spooled(spool):  # its result line waits in the spool
+                    await asyncio.sleep(0.1)
+            hub_link.restore()
             cut = await follow(client, second["id"], timeout=90)
             async with await connect(server) as late:  # the log, read back from scratch
                 await late.subscribe(project["id"])

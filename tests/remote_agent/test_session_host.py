@@ -8,10 +8,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from switchboard.agents.base import OutputLine
+import pytest
+
+from switchboard.agents.base import AgentEvent, OutputLine
 from switchboard.protocol.agent_link import LinkCommand, LinkOp
 from switchboard.remote_agent.host import SessionHost
-from switchboard.remote_agent.spool import Spool
+from switchboard.remote_agent.spool import Spool, SpoolFull
 from tests.support.echo_agent import EchoDriver
 
 
@@ -102,15 +104,16 @@ async def test_output_is_split_to_fit_and_a_line_too_big_becomes_an_error(
 ) -> None:
     hub = Hub()
     limit = 16 * 1024
-    host = SessionHost(EchoDriver(), (tmp_path.resolve(),), Spool(tmp_path / "spool", 1 << 20))
+    driver = EchoDriver()
+    host = SessionHost(driver, (tmp_path.resolve(),), Spool(tmp_path / "spool", 1 << 20))
     link = hub.link(host, limit)
     (tmp_path / "app").mkdir()
     app = str((tmp_path / "app").resolve())
     await hub.reply(host, 1, "launch", session="s1", args={"cwd": app})
-    driver_agent = host._sessions["s1"].connection  # the echo process, to print through
-    assert driver_agent is not None
-    lines = [OutputLine("x" * 3000) for _ in range(20)] + [OutputLine("y" * 40_000)]
-    driver_agent.emit(lines)  # type: ignore[attr-defined]
+    [echo] = driver.launched  # the echo process, to print through
+    lines: list[AgentEvent] = [OutputLine("x" * 3000) for _ in range(20)]
+    lines.append(OutputLine("y" * 40_000))
+    echo.emit(lines)
     async with asyncio.timeout(10):
         while sum(len(m["events"]) for m in hub.sent if m["type"] == "output") < 23:
             hub.arrived.clear()
@@ -130,18 +133,20 @@ async def test_output_waits_in_the_spool_while_the_link_is_down_and_comes_once(
 ) -> None:
     hub = Hub()
     spool = Spool(tmp_path / "spool", 1 << 20)
-    host = SessionHost(EchoDriver(), (tmp_path.resolve(),), spool)
+    driver = EchoDriver()
+    host = SessionHost(driver, (tmp_path.resolve(),), spool)
     (tmp_path / "app").mkdir()
     app = str((tmp_path / "app").resolve())
     link = hub.link(host, 64 * 1024)
     await hub.reply(host, 1, "launch", session="s1", args={"cwd": app})
     link.cancel()  # the link drops; the process goes on
     await asyncio.gather(link, return_exceptions=True)
-    echo = host._sessions["s1"].connection
-    assert echo is not None
-    echo.emit([OutputLine("said while away")])  # type: ignore[attr-defined]
-    await asyncio.sleep(0.1)
-    assert spool.size > 0 and "s1" in host.held()
+    [echo] = driver.launched
+    echo.emit([OutputLine("said while away")])
+    async with asyncio.timeout(10):  # the host's pump keeps it in the spool
+        while not any("said while away" in body for _, body in spool.after(0)):
+            await asyncio.sleep(0.01)
+    assert "s1" in host.held()
     hub.sent.clear()
     again = hub.link(host, 64 * 1024)  # back: everything not acknowledged, in order
     events = await hub.output_until("said while away")
@@ -152,3 +157,51 @@ async def test_output_waits_in_the_spool_while_the_link_is_down_and_comes_once(
     assert spool.size == 0 and spool.after(0) == []
     again.cancel()
     await host.close_all()
+
+
+async def test_a_full_spool_stops_the_process_that_would_go_on_unrecorded(
+    tmp_path: Path,
+) -> None:
+    """The hub is away and the spool is at its bound: the process is stopped, and what
+    the spool holds stays for the hub."""
+    spool = Spool(tmp_path / "spool", 4096)
+    driver = EchoDriver()
+    host = SessionHost(driver, (tmp_path.resolve(),), spool)
+    (tmp_path / "app").mkdir()
+    hub = Hub()
+    link = hub.link(host, 64 * 1024)
+    await hub.reply(
+        host, 1, "launch", session="s1", args={"cwd": str((tmp_path / "app").resolve())}
+    )
+    link.cancel()
+    await asyncio.gather(link, return_exceptions=True)
+    [echo] = driver.launched
+    for _ in range(10):
+        echo.emit([OutputLine("z" * 1000)])
+    async with asyncio.timeout(10):
+        await echo.wait()  # stopped by the host
+    assert echo.returncode is not None
+    assert 4096 <= spool.size < 4096 + 2000  # it took messages up to its bound, then no more
+    await host.close_all()
+
+
+def test_the_spool_numbers_keeps_and_forgets_in_order(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool", 1000)
+    first = spool.put({"type": "output", "session": "a", "events": []})
+    second = spool.put({"type": "exited", "session": "b", "returncode": 0, "stderr": ""})
+    assert second > first
+    sent = spool.after(0)
+    assert [seq for seq, _ in sent] == [first, second]
+    assert [json.loads(body)["seq"] for _, body in sent] == [first, second]
+    assert spool.sessions() == {"a", "b"}
+    spool.ack(first)
+    assert [seq for seq, _ in spool.after(0)] == [second] and spool.sessions() == {"b"}
+    again = Spool(tmp_path / "spool", 1000)  # reopened: the same spool, the rest kept
+    assert again.spool_id == spool.spool_id and [s for s, _ in again.after(0)] == [second]
+    while again.size < 1000:  # up to its bound
+        again.put({"type": "output", "session": "c", "events": ["x" * 100]})
+    with pytest.raises(SpoolFull):
+        again.put({"type": "output", "session": "c", "events": []})
+    again.ack(10_000)
+    assert again.size == 0
+    assert again.put({"type": "output", "session": "c", "events": []}) > second  # never reused

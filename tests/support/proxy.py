@@ -20,6 +20,8 @@ class HoldingProxy:
         self._pipes: set[asyncio.Task[None]] = set()
         self._open = asyncio.Event()
         self._open.set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     def hold(self) -> None:
         """From now on, new connections wait (open ones go on): call it before the
@@ -33,12 +35,19 @@ class HoldingProxy:
         for pipe in self._pipes:
             pipe.cancel()
 
+    def freeze(self) -> None:
+        """A silent outage: bytes stop going through either way, with no FIN or RST
+        (each side hears nothing), and new connections are held, until :meth:`restore`."""
+        self.hold()
+        self._flowing.clear()
+
     def restore(self, target_port: int | None = None) -> None:
         """Held and new connections go through again (to ``target_port`` if the
         server came back elsewhere)."""
         if target_port is not None:
             self._target_port = target_port
         self._open.set()
+        self._flowing.set()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -49,8 +58,8 @@ class HoldingProxy:
             writer.close()
             return
         pipes = [
-            asyncio.create_task(_pipe(reader, up_writer)),
-            asyncio.create_task(_pipe(up_reader, writer)),
+            asyncio.create_task(_pipe(reader, up_writer, self._flowing)),
+            asyncio.create_task(_pipe(up_reader, writer, self._flowing)),
         ]
         self._pipes.update(pipes)
         try:
@@ -76,9 +85,12 @@ async def holding_proxy(
         await asyncio.gather(*proxy._pipes, return_exceptions=True)
 
 
-async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+async def _pipe(
+    source: asyncio.StreamReader, sink: asyncio.StreamWriter, flowing: asyncio.Event
+) -> None:
     try:
         while data := await source.read(65536):
+            await flowing.wait()
             sink.write(data)
             await sink.drain()
     except (OSError, asyncio.IncompleteReadError):

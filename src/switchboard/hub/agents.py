@@ -18,10 +18,11 @@ from switchboard.exceptions import AgentError
 from switchboard.hub.agent_sessions import AgentSessions
 from switchboard.hub.registry import HubError
 from switchboard.project_paths import ProjectPathError
-from switchboard.protocol.messages import AgentInfo, AgentStatus, PathProblem
+from switchboard.protocol.messages import AgentInfo, AgentStatus, PathProblem, encode
 from switchboard.store.ports import TokenStore
 
-AgentListener = Callable[[AgentStatus], None]
+AgentListener = Callable[[AgentStatus, str], None]
+"""Called with the message and its encoded frame (encoded once for every listener)."""
 
 
 @dataclass(slots=True)
@@ -38,7 +39,7 @@ class AgentRoster:
         self,
         tokens: TokenStore,
         link_grace: float,
-        work_of: Callable[[str], tuple[list[str], list[str]]] = lambda name: ([], []),
+        work_of: Callable[[str], tuple[list[str], list[str]]],
     ) -> None:
         self._tokens = tokens
         self._grace = link_grace
@@ -137,9 +138,7 @@ class AgentRoster:
                 connection.on_exited(None, f"the agent {name!r} was removed (token revoked)")
             # Its projects' drivers hold its sessions: a new agent of that name finds them.
             self._presence[name] = _Presence(presence.sessions)
-        status = AgentStatus(agent=self.info(name), removed=True)
-        for listener in tuple(self._listeners):
-            listener(status)
+        self._tell(AgentStatus(agent=self.info(name), removed=True))
 
     def added(self, name: str) -> None:
         """An agent token was created."""
@@ -152,6 +151,9 @@ class AgentRoster:
         self._listeners.discard(listener)
 
     def _notify(self, name: str) -> None:
-        status = AgentStatus(agent=self.info(name))
+        self._tell(AgentStatus(agent=self.info(name)))
+
+    def _tell(self, status: AgentStatus) -> None:
+        frame = encode(status)
         for listener in tuple(self._listeners):
-            listener(status)
+            listener(status, frame)

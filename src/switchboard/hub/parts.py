@@ -83,12 +83,11 @@ class HubParts:
             # the registry needs the retention to describe projects: it comes next
             changed=lambda project_id: self.registry.notify_status(project_id),  # noqa: PLW0108
         )
-        self.agents = AgentRoster(stores.tokens, limits.agent_link_grace)
+        self.agents = AgentRoster(stores.tokens, limits.agent_link_grace, self._work_of)
         self.registry = ProjectRegistry(
             stores.projects, self.events, self.retention, self.agents.is_online
         )
         self.agents.add_listener(self._agent_changed)
-        self.agents.work_of = self._work_of
         self._notifier = (
             ConfirmationNotifier(list(limits.on_confirmation)) if limits.on_confirmation else None
         )
@@ -164,7 +163,7 @@ class HubParts:
         record = self.registry.records.find(project_id)
         return record is None or record.agent is None or self.agents.is_online(record.agent)
 
-    def _agent_changed(self, status: AgentStatus) -> None:
+    def _agent_changed(self, status: AgentStatus, _frame: str) -> None:
         """An agent came or went: its projects' ``agent_online`` changed, and their
         queued runs may start."""
         for record in self.registry.records.all():

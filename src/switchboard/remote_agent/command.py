@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from switchboard.agents.claude.driver import ClaudeDriver, ClaudeSettings
+from switchboard.agents.claude.process import DEFAULT_MAX_LINE_BYTES
 from switchboard.exceptions import ConfigError
 from switchboard.remote_agent.link import AgentConfig, LinkRefused, run_agent
 from switchboard.remote_agent.spool import Spool
@@ -18,9 +19,6 @@ TOKEN_ENV = "SWITCHBOARD_AGENT_TOKEN"  # noqa: S105 (a variable name, not a secr
 SERVER_ENV = "SWITCHBOARD_SERVER"
 SPOOL_FILE = "spool.sqlite"
 SPOOL_MAX_BYTES = 256 * 1024 * 1024
-MAX_LINE_BYTES = 16 * 1024 * 1024
-"""Longest CLI line the agent reads (as the hub's --max-line-bytes does by default); a
-line too long for the link to the hub goes as an error in its place."""
 
 
 def add_agent_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -89,7 +87,8 @@ def config_from(args: argparse.Namespace) -> AgentConfig:
         ClaudeSettings(
             claude_bin=args.claude_bin,
             env=dict(os.environ),
-            max_line_bytes=MAX_LINE_BYTES,
+            max_line_bytes=DEFAULT_MAX_LINE_BYTES,  # longer lines than the link carries
+            # to the hub go as an error in their place (remote_agent/host.py)
             partial_messages=True,
         )
     )

@@ -15,7 +15,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -94,7 +94,8 @@ class LinkState:
     links: int = 0
     """Links that reached ``welcome`` so far."""
     last_error: str | None = None
-    retries: list[float] = field(default_factory=list)
+    last_delay: float = 0.0
+    """The wait before the latest dial again."""
 
 
 async def run_agent(config: AgentConfig, state: LinkState | None = None) -> None:
@@ -120,7 +121,7 @@ async def _dial_forever(config: AgentConfig, state: LinkState, host: SessionHost
         state.online = False
         attempt = 1 if welcomed else attempt + 1
         delay = backoff(attempt)
-        state.retries.append(delay)
+        state.last_delay = delay
         log.warning(
             "link to %s down (%s); dialing again in %.1f s", config.server, state.last_error, delay
         )

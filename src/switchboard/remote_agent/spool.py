@@ -55,23 +55,21 @@ class Spool:
         with self._lock:
             if self._bytes >= self._max_bytes:
                 raise SpoolFull(f"the spool holds {self._bytes} bytes the hub has not taken")
+            body = json.dumps(message, separators=(",", ":"))
             session = str(message.get("session", ""))
             cursor = self._db.execute(
-                "INSERT INTO outbox (session, body) VALUES (?, '')", (session,)
+                "INSERT INTO outbox (session, body) VALUES (?, ?)", (session, body)
             )
-            seq = int(cursor.lastrowid or 0)
-            body = json.dumps({**message, "seq": seq}, separators=(",", ":"))
-            self._db.execute("UPDATE outbox SET body = ? WHERE seq = ?", (body, seq))
             self._bytes += len(body)
-            return seq
+            return int(cursor.lastrowid or 0)
 
     def after(self, seq: int, limit: int = 200) -> list[tuple[int, str]]:
-        """Kept messages after ``seq``, oldest first, ready to send."""
+        """Kept messages after ``seq``, oldest first, ready to send (with their seq)."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT seq, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
             ).fetchall()
-        return [(int(row[0]), str(row[1])) for row in rows]
+        return [(int(row[0]), f'{{"seq":{int(row[0])},{str(row[1])[1:]}') for row in rows]
 
     def sessions(self) -> set[str]:
         """The sessions that have messages waiting for the hub."""

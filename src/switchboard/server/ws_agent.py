@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from switchboard import __version__
-from switchboard.agents.remote.driver import AgentCommandFailed
+from switchboard.agents.remote.driver import AgentCommandFailed, RemoteConnection
 from switchboard.exceptions import AgentError
 from switchboard.protocol.agent_link import (
     LinkAck,
@@ -197,7 +197,12 @@ class AgentLink:
                 continue
             incoming = parse_from_agent(text)
             if isinstance(incoming, SESSION_TRAFFIC):
-                self._route(incoming)  # its processes' output: bounded by size, not rate
+                # Its processes' output is bounded by size, not rate: while too much of a
+                # process's output waits to be stored, the link is not read (TCP holds
+                # the agent back, and its spool keeps what it cannot send).
+                busy = self._route(incoming)
+                if busy is not None:
+                    await busy.room()
                 continue
             verdict = limiter.check()
             if verdict is Verdict.CLOSE:
@@ -209,8 +214,9 @@ class AgentLink:
 
     def _route(
         self, incoming: "LinkReply | LinkOutput | LinkAsk | LinkWithdrawn | LinkExited"
-    ) -> None:
-        """A reply to a command, or news of a process this link launched."""
+    ) -> RemoteConnection | None:
+        """A reply to a command, or news of a process the hub launched on the agent;
+        returns the process whose output was taken (to wait for room in it)."""
         if isinstance(incoming, LinkReply):
             waiting = self._calls.get(incoming.id)
             if waiting is not None and not waiting.done():
@@ -219,18 +225,18 @@ class AgentLink:
                     waiting.set_exception(AgentCommandFailed(failure.code, failure.message))
                 else:
                     waiting.set_result(incoming.result or {})
-            return
+            return None
         # News of the agent's processes: numbered in its spool, so a message sent again
         # after a reconnect is dropped; each is acknowledged once stored or handled. An
         # agent can report only on the processes the hub launched on it.
         sessions = self.hub.agent_sessions(self.name)
         if not sessions.receipts.take(incoming.seq):
-            return
+            return None
         finished = sessions.finisher(incoming.seq)
         connection = sessions.by_key.get(incoming.session)
         if connection is None:  # unknown (the hub restarted since): nothing to keep
             finished()
-            return
+            return None
         try:
             match incoming:
                 case LinkOutput():
@@ -240,7 +246,7 @@ class AgentLink:
                         incoming.turn_running,
                         finished,
                     )
-                    return  # finished once the project's log holds it
+                    return connection  # finished once the project's log holds it
                 case LinkAsk():
                     connection.on_ask(incoming.ask)
                 case LinkWithdrawn():
@@ -250,6 +256,7 @@ class AgentLink:
         except ValueError as exc:
             log.warning("agent %s sent a %s the hub cannot read: %s", self.name, incoming.type, exc)
         finished()
+        return None
 
     async def _take(
         self, incoming: "LinkHello | LinkHeartbeat | LinkHeartbeatAck | LinkError"

@@ -299,8 +299,8 @@ class HubConnection:
             self._revoked = True
             self._end()
 
-    def _on_agent(self, message: AgentStatus) -> None:
-        self.outbox.put(encode(message))
+    def _on_agent(self, _message: AgentStatus, frame: str) -> None:
+        self.outbox.put(frame)
 
     def _on_status(self, message: ProjectStatus | ProjectRemoved, frame: str) -> None:
         if isinstance(message, ProjectRemoved):

@@ -62,6 +62,9 @@ class LinkChannel(Protocol):
 ChannelOf = Callable[[], LinkChannel | None]
 """The agent's link now, or None while it is offline."""
 Finished = Callable[[], None]
+MAX_PENDING_CHARS = 8 * 1024 * 1024
+"""Output of one process the hub has taken but not yet stored; past it, the link stops
+reading until the project's log catches up (the agent's spool holds the rest)."""
 
 
 class RemoteDriver:
@@ -100,7 +103,7 @@ class RemoteDriver:
             "permission_mode": spec.permission_mode,
             "ask_permissions": spec.ask_permissions and handler is not None,
         }
-        session = _new_key()
+        session = uuid.uuid4().hex
         connection = RemoteConnection(self._channel, session, handler, self._sessions)
         self._sessions[session] = connection
         try:
@@ -129,10 +132,6 @@ class RemoteDriver:
         )
 
 
-def _new_key() -> str:
-    return uuid.uuid4().hex
-
-
 class RemoteConnection:
     """One process on the agent, as the hub's session sees it."""
 
@@ -150,7 +149,12 @@ class RemoteConnection:
         self.pid = 0
         self._returncode: int | None = None
         self._exited = asyncio.get_running_loop().create_future()
-        self._batches: asyncio.Queue[tuple[list[AgentEvent], Finished] | None] = asyncio.Queue()
+        self._batches: asyncio.Queue[tuple[list[AgentEvent], int, Finished] | None] = (
+            asyncio.Queue()
+        )
+        self._pending_chars = 0
+        self._room = asyncio.Event()
+        self._room.set()
         self._turn_running = False
         self._background = 0
         self._stderr = ""
@@ -168,9 +172,17 @@ class RemoteConnection:
     ) -> None:
         """A batch the process printed; ``finished`` once the hub has stored it."""
         batch = [event_from_wire(event) for event in events]
+        chars = sum(len(getattr(event, "text", "")) for event in batch)
         self._background = background
         self._turn_running = turn_running
-        self._batches.put_nowait((batch, finished))
+        self._pending_chars += chars
+        if self._pending_chars > MAX_PENDING_CHARS:
+            self._room.clear()
+        self._batches.put_nowait((batch, chars, finished))
+
+    async def room(self) -> None:
+        """Wait while more than ``MAX_PENDING_CHARS`` of output waits to be stored."""
+        await self._room.wait()
 
     def on_ask(self, data: dict[str, Any]) -> None:
         ask = ask_from_wire(data)
@@ -191,6 +203,7 @@ class RemoteConnection:
         self._stderr = stderr
         self._turn_running = False
         self._exited.set_result(self._returncode)
+        self._room.set()
         self._batches.put_nowait(None)
         self._sessions.pop(self.session, None)
 
@@ -221,9 +234,12 @@ class RemoteConnection:
 
     async def batches(self) -> AsyncIterator[list[AgentEvent]]:
         while (item := await self._batches.get()) is not None:
-            batch, finished = item
+            batch, chars, finished = item
             yield batch
             finished()  # the consumer came back for more: it has stored this one
+            self._pending_chars -= chars
+            if self._pending_chars <= MAX_PENDING_CHARS:
+                self._room.set()
 
     async def send_prompt(self, text: str) -> None:
         if self._exited.done():
