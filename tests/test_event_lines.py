@@ -137,3 +137,18 @@ def test_lines_of_unexpected_shapes_print_without_failing() -> None:
     for data in shapes:
         describe(cli_event(data))
     assert describe({"type": "event", "kind": "imported", "data": {"message": 3}}) == []
+
+
+def test_a_question_asked_again_after_a_restart_says_so() -> None:
+    def expired(reason: str, fallback: str) -> dict[str, object]:
+        data = {"type": "confirmation_expired", "confirmation_id": "c1"}
+        return {
+            "type": "event",
+            "kind": "confirmation",
+            "data": {**data, "reason": reason, "fallback": fallback},
+        }
+
+    assert describe(expired("timeout", "deny")) == ["· confirmation c1 expired (timeout)"]
+    assert describe(expired("server_restart", "asked_again")) == [
+        "· confirmation c1 expired (server_restart) - asked again"
+    ]

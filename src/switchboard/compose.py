@@ -22,7 +22,7 @@ from switchboard.exceptions import ConfigError
 from switchboard.hub.fanout import LocalBroadcaster
 from switchboard.hub.hub import Hub
 from switchboard.hub.parts import HubLimits, HubParts
-from switchboard.hub.session import SessionSettings
+from switchboard.hub.session_services import SessionSettings
 from switchboard.server.banner import banner_lines
 from switchboard.server.runner import (
     bind_socket,

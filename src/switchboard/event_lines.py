@@ -99,7 +99,10 @@ def _confirmation_lines(data: dict[str, Any]) -> list[str]:
     if kind == "confirmation_answered":
         return [f"· confirmation {data.get('confirmation_id')}: {data.get('response')}"]
     if kind == "confirmation_expired":
-        return [f"· confirmation {data.get('confirmation_id')} expired ({data.get('reason')})"]
+        again = " - asked again" if data.get("fallback") == "asked_again" else ""
+        return [
+            f"· confirmation {data.get('confirmation_id')} expired ({data.get('reason')}){again}"
+        ]
     return []
 
 

@@ -1,15 +1,18 @@
 """The hub's side of a process on a remote agent, without a link: what the agent sends
 comes out in order, is acknowledged once the consumer has taken it, and no more than
-``MAX_PENDING_CHARS`` of it waits at once (the link stops reading past that)."""
+``MAX_PENDING_CHARS`` of it waits at once (the link stops reading past that). A process
+taken back after a hub restart goes on from its resume mark."""
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from switchboard.agents.base import OutputLine
-from switchboard.agents.remote.driver import MAX_PENDING_CHARS, RemoteConnection
+from switchboard.agents.remote.driver import MAX_PENDING_CHARS, RemoteConnection, RemoteDriver
+from switchboard.hub.agent_sessions import AgentSessions
 
 
 async def test_output_past_the_bound_holds_the_link_until_it_is_stored() -> None:
@@ -24,7 +27,7 @@ async def test_output_past_the_bound_holds_the_link_until_it_is_stored() -> None
         return lambda: finished.append(number)
 
     for number in range(3):
-        connection.on_output([half], 0, True, finisher(number))
+        connection.on_output(number, [half], 0, True, finisher(number))
     room = asyncio.ensure_future(connection.room())
     await asyncio.sleep(0)
     assert not room.done()  # three halves wait: the link must not read more
@@ -50,4 +53,70 @@ async def test_what_is_not_an_agent_event_is_refused() -> None:
     connection = RemoteConnection(lambda: None, "s1", None, {})
     for bad in ({"kind": "line"}, {"kind": "launch"}, {"kind": "line", "text": 5}):
         with pytest.raises(ValueError, match="agent event"):
-            connection.on_output([bad], 0, False, lambda: None)
+            connection.on_output(1, [bad], 0, False, lambda: None)
+
+
+def line(text: str) -> dict[str, Any]:
+    return {"kind": "line", "text": text, "starts_turn": False}
+
+
+async def test_a_process_taken_back_drops_what_was_stored_and_marks_where_it_is() -> None:
+    """After a hub restart the agent sends again what it had not seen acknowledged;
+    the mark stored with the events says which of it the log already holds."""
+    finished: list[int] = []
+    taken_back = RemoteConnection(lambda: None, "s1", None, {}, stored=(5, 2))
+    assert json.loads(taken_back.resume_mark(0) or "") == {
+        "session": "s1",
+        "seq": 5,
+        "handled": 2,
+    }
+    taken_back.on_output(4, [line("old")], 0, True, lambda: finished.append(4))
+    taken_back.on_output(5, [line("a"), line("b")], 0, True, lambda: finished.append(5))
+    assert finished == [4, 5]  # all of them stored already: acknowledged at once
+    taken_back.on_output(5, [line("a"), line("b"), line("c")], 0, True, lambda: None)
+    taken_back.on_output(6, [line("d")], 0, True, lambda: None)
+    batches = taken_back.batches()
+    assert await anext(batches) == [OutputLine("c")]  # the rest of message 5
+    assert json.loads(taken_back.resume_mark(1) or "")["handled"] == 3
+    assert await anext(batches) == [OutputLine("d")]
+    assert json.loads(taken_back.resume_mark(0) or "") == {
+        "session": "s1",
+        "seq": 6,
+        "handled": 0,
+    }
+    assert not taken_back.lost
+    taken_back.on_exited(None, "the agent no longer has it")
+    assert taken_back.lost and taken_back.stderr_text == "the agent no longer has it"
+
+
+async def test_a_driver_takes_back_only_marks_it_can_read() -> None:
+    sessions = AgentSessions("laptop", grace=60)
+    driver = RemoteDriver("claude", ("default",), "laptop", lambda: None, sessions)
+    for bad in ("not json", "{}", '{"session": "s1", "seq": "x", "handled": 0}'):
+        assert await driver.resume(bad, None) is None
+    mark = json.dumps({"session": "s1", "seq": 3, "handled": 1})
+    connection = await driver.resume(mark, None)
+    assert connection is not None and sessions.by_key == {"s1": connection}
+    strangers, adopted = sessions.linked("spool-1", ["s1", "s9"], lambda _seq: None)
+    assert (strangers, adopted) == (["s9"], ["s1"])  # adopted once, on the first link
+    assert sessions.linked("spool-1", ["s1"], lambda _seq: None) == ([], [])
+
+
+async def test_a_process_taken_back_that_the_agent_no_longer_has_is_lost() -> None:
+    sessions = AgentSessions("laptop", grace=60)
+    driver = RemoteDriver("claude", ("default",), "laptop", lambda: None, sessions)
+    connection = await driver.resume(json.dumps({"session": "s1", "seq": 0, "handled": 0}), None)
+    assert connection is not None
+    sessions.linked("spool-1", [], lambda _seq: None)  # the agent restarted meanwhile
+    assert connection.lost and connection.returncode == -1
+    assert sessions.by_key == {}
+
+
+async def test_a_process_taken_back_is_lost_when_its_agent_stays_away() -> None:
+    sessions = AgentSessions("laptop", grace=0.05)
+    driver = RemoteDriver("claude", ("default",), "laptop", lambda: None, sessions)
+    connection = await driver.resume(json.dumps({"session": "s1", "seq": 0, "handled": 0}), None)
+    assert connection is not None
+    async with asyncio.timeout(5):
+        assert await connection.wait() == -1
+    assert connection.lost and "stayed away" in connection.stderr_text

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import websockets
@@ -22,7 +23,7 @@ from tests.conftest import FAKE_AGENT, ServerFactory
 from tests.support.agents import HEARTBEATS, agent_status, agents, status_until, with_signal
 from tests.support.hub import connect
 from tests.support.netns import agent_namespace, namespace_problem
-from tests.support.proxy import holding_proxy
+from tests.support.proxy import connect_proxy, holding_proxy
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.timeout(120)
@@ -137,6 +138,41 @@ async def test_a_silent_network_cut_past_the_heartbeat_timeout_and_back(
             namespace.restore()
             await status_until(client, True, timeout=45)  # it dialled again, and got through
             assert agent.returncode is None
+
+
+def proxy_env(proxy: str) -> dict[str, str]:
+    """Environment naming ``proxy`` for HTTP and HTTPS, with no exceptions and no other
+    proxy, in both cases (urllib prefers the lower-case name, and an empty one cancels
+    the upper-case one), so that nothing of ours leaks in."""
+    env: dict[str, str] = {}
+    for scheme in ("http", "https", "no", "all", "ws", "wss", "socks"):
+        value = proxy if scheme in ("http", "https") else ""
+        env[f"{scheme.upper()}_PROXY"] = env[f"{scheme}_proxy"] = value
+    return env
+
+
+async def test_an_agent_reaches_the_hub_through_the_http_proxy_of_its_environment(
+    servers: ServerFactory, agents: Callable[..., Any]
+) -> None:
+    server = servers.start(FAKE_AGENT, *HEARTBEATS, record_spawns=False)
+    async with connect_proxy() as proxy, await connect(server) as client:
+        secret = (await client.request("token.create", name="behind", scope="agent"))["secret"]
+        await agents(server, secret, env=proxy_env(proxy.url))
+        await status_until(client, True)
+        assert urlsplit(server.url).netloc in proxy.targets  # tunnelled with CONNECT
+
+
+async def test_an_agent_stops_on_a_proxy_it_cannot_use(
+    servers: ServerFactory, agents: Callable[..., Any]
+) -> None:
+    server = servers.start(FAKE_AGENT, record_spawns=False)
+    async with await connect(server) as client:
+        secret = (await client.request("token.create", name="stuck", scope="agent"))["secret"]
+    agent = await agents(server, secret, env=proxy_env("ftp://127.0.0.1:1"))
+    async with asyncio.timeout(30):
+        _, err = await agent.communicate()
+    assert agent.returncode == 2, err.decode()
+    assert "cannot use the proxy: ftp://127.0.0.1:1" in err.decode()
 
 
 async def test_a_stopped_agent_goes_offline_at_once_and_exits_cleanly(

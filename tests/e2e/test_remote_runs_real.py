@@ -4,9 +4,7 @@ the project's directory is the agent's. The CLI runs where the agent is; every l
 it reaches the hub's clients."""
 
 import asyncio
-import contextlib
 import signal
-import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,47 +16,28 @@ from switchboard.client import RequestError, SwitchboardClient
 from switchboard.scripted_model import Script, ScriptedModelServer
 from tests.conftest import FAKE_AGENT, ClaudeBinary, ServerFactory
 from tests.support.agents import HEARTBEATS, agents, status_until
-from tests.support.hub import Followed, connect, follow, next_event
+from tests.support.hub import connect, follow, next_event
 from tests.support.netns import agent_namespace, namespace_problem
 from tests.support.proxy import holding_proxy
+from tests.support.remote_runs import linked_agent, remote_root, result_spooled, stored_view
 from tests.support.server import RunningServer
 from tests.support.turns import TOUCH
 
 pytestmark = pytest.mark.timeout(180)
 
-__all__ = ["agents"]
+__all__ = ["agents", "remote_root"]
 
 
-async def linked_agent(
-    server: RunningServer,
-    client: SwitchboardClient,
-    agents: Callable[..., Any],
-    claude: ClaudeBinary,
-    claude_env: dict[str, str],
-    root: Path,
-) -> Any:
-    """An agent named laptop, on ``root``, running ``claude``; once it is online."""
-    secret = (await client.request("token.create", name="laptop", scope="agent"))["secret"]
-    cli_env = {k: v for k, v in claude_env.items() if k != "HOME"}
-    agent = await agents(
-        server,
-        secret,
-        "--allowed-root",
-        str(root),
-        "--claude-bin",
-        str(claude.path),
-        env=cli_env,
-    )
-    await status_until(client, True, timeout=30)
-    return agent
-
-
-@pytest.fixture
-def remote_root(tmp_path: Path) -> Path:
-    """The agent's own code: a directory the hub's server may not use itself."""
-    root = tmp_path / "laptop-code"
-    (root / "app").mkdir(parents=True)
-    return root
+async def runs_told(client: SwitchboardClient) -> list[list[str]]:
+    """The agent's runs under way, as each ``agent_status`` says, until one came and went."""
+    told: list[list[str]] = []
+    async with asyncio.timeout(60):
+        async for message in client.messages():
+            if message["type"] == "agent_status":
+                told.append(message["agent"]["running_runs"])
+                if len(told) > 1 and not told[-1]:
+                    return told
+    raise AssertionError("the connection closed")
 
 
 async def test_a_prompt_runs_on_the_agent_streams_to_two_clients_and_asks_for_permission(
@@ -78,16 +57,19 @@ async def test_a_prompt_runs_on_the_agent_streams_to_two_clients_and_asks_for_pe
     hub_root.mkdir()
     server = servers.start(FAKE_AGENT, allowed_root=hub_root, record_spawns=False)
     async with await connect(server) as first, await connect(server) as second:
-        await linked_agent(server, first, agents, claude_bin, claude_env, remote_root)
+        await linked_agent(server, first, agents, claude_bin.path, claude_env, remote_root)
         project = await first.add_project(str(remote_root / "app"), None, "laptop")
         assert (project["agent"], project["agent_online"]) == ("laptop", True)
         assert project["path"] == str((remote_root / "app").resolve())
         for client in (first, second):
             await client.subscribe(project["id"])
-        run = await first.prompt(project["id"], "Say hello")
-        seen_first, seen_second = await asyncio.gather(
-            follow(first, run["id"]), follow(second, run["id"])
-        )
+        async with await connect(server) as watcher:  # agent_status as the run comes and goes
+            told = asyncio.ensure_future(runs_told(watcher))
+            run = await first.prompt(project["id"], "Say hello")
+            seen_first, seen_second = await asyncio.gather(
+                follow(first, run["id"]), follow(second, run["id"])
+            )
+            assert await told == [[run["id"]], []]
         assert seen_first.events == seen_second.events
         assert seen_first.seqs == list(range(1, len(seen_first.seqs) + 1))
         assert seen_first.final["state"] == "completed", seen_first.final
@@ -126,7 +108,7 @@ async def test_remote_runs_queue_and_cancel_and_bad_paths_are_refused_by_the_age
     )
     server = servers.start(FAKE_AGENT, record_spawns=False)
     async with await connect(server) as client:
-        await linked_agent(server, client, agents, bundled_claude_bin, claude_env, remote_root)
+        await linked_agent(server, client, agents, bundled_claude_bin.path, claude_env, remote_root)
         outside = tmp_path / "elsewhere"
         outside.mkdir()
         for path, code in (
@@ -179,7 +161,7 @@ async def test_a_prompt_to_an_offline_agents_project_waits_for_the_agent(
     server = servers.start(FAKE_AGENT, record_spawns=False)
     async with await connect(server) as client:
         agent = await linked_agent(
-            server, client, agents, bundled_claude_bin, claude_env, remote_root
+            server, client, agents, bundled_claude_bin.path, claude_env, remote_root
         )
         project = await client.add_project(str(remote_root / "app"), None, "laptop")
         await client.subscribe(project["id"])
@@ -209,36 +191,7 @@ async def linked_again(
     """Start the agent laptop once more, with a new token (the old one revoked)."""
     [old] = [t for t in (await client.request("token.list"))["tokens"] if t["name"] == "laptop"]
     await client.request("token.revoke", token=old["id"])
-    await linked_agent(server, client, agents, claude, claude_env, root)
-
-
-def result_spooled(spool: Path) -> bool:
-    """Whether the agent's spool holds a CLI ``result`` line for the hub."""
-    if not spool.exists():
-        return False
-    with contextlib.closing(sqlite3.connect(spool)) as db:
-        bodies = [str(row[0]) for row in db.execute("SELECT body FROM outbox")]
-    return any('\\"type\\":\\"result\\"' in body for body in bodies)
-
-
-def stored_view(seen: Followed, run_id: str) -> list[tuple[str, ...]]:
-    """What a run's stored events say, without what differs between two runs of one
-    script (ids, times, costs): each event's kind and type, and the text it carries."""
-    view: list[tuple[str, ...]] = []
-    for event in seen.events:
-        if event["run"] != run_id:
-            continue
-        data = event["data"]
-        if event["kind"] == "run":
-            view.append(("run", data["state"]))
-        elif event["kind"] == "cli" and data["type"] == "assistant":
-            texts = [b.get("text", "") for b in data["message"]["content"]]
-            view.append(("cli", "assistant", *texts))
-        elif event["kind"] == "cli" and data["type"] == "result":
-            view.append(("cli", "result", data["subtype"], str(data.get("result"))))
-        else:
-            view.append((event["kind"], str(data.get("type"))))
-    return view
+    await linked_agent(server, client, agents, claude.path, claude_env, root)
 
 
 async def test_a_run_goes_on_through_a_silent_network_cut_and_loses_nothing(

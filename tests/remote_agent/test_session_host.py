@@ -205,3 +205,29 @@ def test_the_spool_numbers_keeps_and_forgets_in_order(tmp_path: Path) -> None:
     again.ack(10_000)
     assert again.size == 0
     assert again.put({"type": "output", "session": "c", "events": []}) > second  # never reused
+
+
+async def test_a_hub_that_restarted_adopts_a_process_and_hears_its_question_again(
+    tmp_path: Path,
+) -> None:
+    hub = Hub()
+    host = SessionHost(EchoDriver(), (tmp_path.resolve(),), Spool(tmp_path / "spool", 1 << 20))
+    link = hub.link(host, 64 * 1024)
+    (tmp_path / "app").mkdir()
+    app = str((tmp_path / "app").resolve())
+    await hub.reply(host, 1, "launch", session="s1", args={"cwd": app})
+    await hub.reply(host, 2, "prompt", session="s1", args={"text": "ask first"})
+    async with asyncio.timeout(10):
+        while not any(m["type"] == "ask" for m in hub.sent):
+            hub.arrived.clear()
+            await hub.arrived.wait()
+    [asked] = [m for m in hub.sent if m["type"] == "ask"]
+    adopted = await hub.reply(host, 3, "adopt", session="s1")
+    assert adopted["result"] == {"asks": 1}
+    again = [m for m in hub.sent if m["type"] == "ask"]
+    assert len(again) == 2 and again[1]["ask"] == asked["ask"]  # the same question
+    assert again[1]["seq"] > asked["seq"]  # numbered anew: the hub takes it
+    unknown = await hub.reply(host, 4, "adopt", session="s9")
+    assert unknown["error"]["code"] == "unknown_session"
+    link.cancel()
+    await host.close_all()

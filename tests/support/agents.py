@@ -31,12 +31,14 @@ async def agents(tmp_path: Path) -> AsyncIterator[Callable[..., asyncio.subproce
         url: str | None = None,
         prefix: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
+        home: Path | None = None,
     ) -> asyncio.subprocess.Process:
         """An agent of ``server`` (reached at ``url``, by default its own), its command
         run after ``prefix`` (e.g. ``ip netns exec NS``), with ``env`` on top of ours
-        (its HOME is its own all the same)."""
-        home = tmp_path / f"agent-home-{len(started)}"
-        home.mkdir()
+        and a HOME of its own (``home``: that one, as an agent started again has)."""
+        if home is None:
+            home = tmp_path / f"agent-home-{len(started)}"
+        home.mkdir(exist_ok=True)
         environment = {
             **os.environ,
             **(env or {}),

@@ -154,6 +154,16 @@ class EchoAgent:
     def kill_now(self) -> None:
         self._exit(-9)
 
+    @property
+    def lost(self) -> bool:
+        return False
+
+    def leave(self) -> bool:
+        return False
+
+    def resume_mark(self, handled: int) -> str | None:
+        return None
+
 
 class EchoDriver:
     """Starts :class:`EchoAgent` s and keeps them for the test to look at."""
@@ -171,6 +181,10 @@ class EchoDriver:
         agent = EchoAgent(spec, handler)
         self.launched.append(agent)
         return agent
+
+    async def resume(self, mark: str, handler: AskHandler | None) -> None:
+        """Echo agents end with the hub."""
+        return
 
     async def list_sessions(self, cwd: Path) -> list[StoredSession]:
         return []

@@ -4,6 +4,9 @@ A browser that reconnects to a server that is down gets "connection refused", wh
 Chromium reports as a console error. Behind this proxy (like behind a reverse proxy or
 socket activation in production) the reconnect attempt is accepted and held until the
 server is back, so a test can insist on a clean console while the server restarts.
+
+And an HTTP proxy that only tunnels (``CONNECT``), the kind a client reaches the
+internet through, which notes where it tunnelled to.
 """
 
 import asyncio
@@ -11,6 +14,8 @@ import contextlib
 from collections.abc import AsyncIterator
 
 HOLD_SECONDS = 120.0  # longer than a restart plus a whole run on a busy machine
+HEAD_LIMIT = 16 * 1024
+"""Bytes a CONNECT request's head may take (request line and headers)."""
 
 
 class HoldingProxy:
@@ -98,3 +103,100 @@ async def _pipe(
     finally:
         with contextlib.suppress(OSError, RuntimeError):
             sink.close()
+
+
+class ConnectProxy:
+    """An HTTP proxy that only tunnels (``CONNECT host:port``, as proxies do for
+    ``ws://`` and ``wss://``), noting each ``host:port`` it tunnelled to in ``targets``."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.targets: list[str] = []
+        self._tunnels: set[asyncio.Task[None]] = set()
+
+    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Serve a client in a task of our own (that closing the proxy cancels)."""
+        tunnel = asyncio.create_task(self._tunnel(reader, writer))
+        self._tunnels.add(tunnel)
+        tunnel.add_done_callback(self._tunnels.discard)
+
+    async def _tunnel(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await self._serve(reader, writer)
+        finally:
+            with contextlib.suppress(OSError, RuntimeError):
+                writer.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Read the request head; answer a refusal, or tunnel until either side closes."""
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")  # the reader's limit: HEAD_LIMIT
+        except (asyncio.LimitOverrunError, asyncio.IncompleteReadError, OSError):
+            return
+        request = _parse_head(head)
+        if request is None:
+            await _answer(writer, "400 Bad Request")
+            return
+        method, target = request
+        if method != "CONNECT":
+            await _answer(writer, "405 Method Not Allowed", "Allow: CONNECT\r\n")
+            return
+        host, _, port = target.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            await _answer(writer, "400 Bad Request")
+            return
+        try:
+            up_reader, up_writer = await asyncio.open_connection(host.strip("[]"), int(port))
+        except OSError:
+            await _answer(writer, "502 Bad Gateway")
+            return
+        self.targets.append(target)
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        flowing = asyncio.Event()
+        flowing.set()
+        await asyncio.gather(
+            _pipe(reader, up_writer, flowing),
+            _pipe(up_reader, writer, flowing),
+            return_exceptions=True,
+        )
+
+
+@contextlib.asynccontextmanager
+async def connect_proxy() -> AsyncIterator[ConnectProxy]:
+    """A :class:`ConnectProxy` listening on 127.0.0.1; afterwards its listener, its
+    connections and their tasks are closed."""
+    proxy = ConnectProxy()
+    server = await asyncio.start_server(proxy._accept, "127.0.0.1", 0, limit=HEAD_LIMIT)
+    proxy.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        yield proxy
+    finally:
+        server.close()
+        tunnels = list(proxy._tunnels)
+        for tunnel in tunnels:
+            tunnel.cancel()
+        await asyncio.gather(*tunnels, return_exceptions=True)
+        await server.wait_closed()
+
+
+def _parse_head(head: bytes) -> tuple[str, str] | None:
+    """The method and target of an HTTP/1.x request head, or None if it is malformed
+    (its headers too)."""
+    request_line, *headers = head.decode("latin-1").split("\r\n")[:-2]
+    parts = request_line.split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        return None
+    for line in headers:
+        name, colon, _ = line.partition(":")
+        if not colon or not name or name != name.strip():
+            return None
+    return parts[0], parts[1]
+
+
+async def _answer(writer: asyncio.StreamWriter, status: str, headers: str = "") -> None:
+    """Answer with ``status`` and no body (the caller then closes)."""
+    writer.write(
+        f"HTTP/1.1 {status}\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n".encode()
+    )
+    with contextlib.suppress(OSError):
+        await writer.drain()

@@ -112,5 +112,9 @@ const ENDINGS: Record<string, string> = {
 /** A ``confirmation_expired`` in words. */
 export function expiryLine(reason: string, fallback: string): string {
   const ending = ENDINGS[reason] ?? `No answer (${reason})`;
-  return `${ending}: ${fallback === "let_claude" ? "Claude decides" : "denied"}`;
+  const outcome: Record<string, string> = {
+    let_claude: "Claude decides",
+    asked_again: "asked again below",
+  };
+  return `${ending}: ${outcome[fallback] ?? "denied"}`;
 }

@@ -909,9 +909,9 @@ export interface ConfirmationAnswered {
 export interface ConfirmationExpired {
   confirmation_id: string;
   /**
-   * What the asker got: deny (Claude), let_claude (skills).
+   * What the asker got: deny (Claude), let_claude (skills); asked_again: the question stands and comes again as a new confirmation (the server restarted while its run went on on a remote agent).
    */
-  fallback?: "deny" | "let_claude";
+  fallback?: "deny" | "let_claude" | "asked_again";
   reason: "timeout" | "cancelled" | "withdrawn" | "ended" | "server_restart";
   type?: "confirmation_expired";
 }
@@ -976,7 +976,8 @@ export interface LinkCommand {
     | "kill"
     | "follow_up_started"
     | "list_sessions"
-    | "read_session";
+    | "read_session"
+    | "adopt";
   session?: string | null;
   type?: "command";
 }

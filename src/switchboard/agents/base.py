@@ -248,6 +248,25 @@ class AgentConnection(Protocol):
     def kill_now(self) -> None:
         """SIGKILL at once (a forced server exit)."""
 
+    @property
+    def lost(self) -> bool:
+        """It ended with no exit of its own: the machine it ran on, or the link to that
+        machine, went away. A turn it had is interrupted rather than failed."""
+        ...
+
+    def leave(self) -> bool:
+        """The hub stops while the process works: let it go on without this hub, for
+        the next to take back (:meth:`AgentDriver.resume`); nothing is reported here
+        any more. False: a process that cannot outlive the hub (stop it instead)."""
+        ...
+
+    def resume_mark(self, handled: int) -> str | None:
+        """How far its output is stored once the first ``handled`` events of the batch
+        last yielded are (0 before any batch): kept with those events, so that a hub
+        restarted can take the process back from there (:meth:`AgentDriver.resume`).
+        None: a process that ends with the hub."""
+        ...
+
 
 class AgentDriver(Protocol):
     """Starts the processes of one kind of agent CLI, and reads what it stored."""
@@ -263,6 +282,11 @@ class AgentDriver(Protocol):
 
     async def launch(self, spec: LaunchSpec, handler: AskHandler | None) -> AgentConnection:
         """Start a process. Raises :class:`~switchboard.exceptions.AgentError`."""
+        ...
+
+    async def resume(self, mark: str, handler: AskHandler | None) -> AgentConnection | None:
+        """Take back a process an earlier hub left running, from the mark its output
+        was last stored with; None where processes do not outlive the hub."""
         ...
 
     async def list_sessions(self, cwd: Path) -> list[StoredSession]: ...

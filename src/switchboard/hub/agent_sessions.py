@@ -67,6 +67,18 @@ class AgentSessions:
         self.send_ack: Callable[[int], None] | None = None
         """Acknowledges over the current link (None while there is none)."""
         self._expiry: asyncio.TimerHandle | None = None
+        self._adopting: set[str] = set()
+        """Processes an earlier hub left, taken back: the agent's next link adopts them."""
+
+    def adopt(self, connection: RemoteConnection) -> None:
+        """A process an earlier hub launched, taken back at start (before any link
+        comes in): it waits for the agent for the grace period, like one whose link
+        dropped."""
+        self.by_key[connection.session] = connection
+        self._adopting.add(connection.session)
+        if self.send_ack is None and self._expiry is None:
+            loop = asyncio.get_running_loop()
+            self._expiry = loop.call_later(self.grace, self._expire)
 
     def finisher(self, seq: int) -> Callable[[], None]:
         """What to call once the message ``seq`` is stored or handled."""
@@ -78,10 +90,13 @@ class AgentSessions:
 
         return finished
 
-    def linked(self, spool: str, held: list[str], send_ack: Callable[[int], None]) -> list[str]:
+    def linked(
+        self, spool: str, held: list[str], send_ack: Callable[[int], None]
+    ) -> tuple[list[str], list[str]]:
         """The agent is back; ``held``: the sessions it still has. Processes it no
-        longer has end now (it restarted); returns the keys it has that the hub does
-        not know (to be stopped on the agent)."""
+        longer has are lost now (it restarted). Returns the keys it has that the hub
+        does not know (to be stopped on the agent), and those taken back after a hub
+        restart (to be adopted)."""
         if self._expiry is not None:
             self._expiry.cancel()
             self._expiry = None
@@ -93,7 +108,9 @@ class AgentSessions:
                 connection.on_exited(None, f"the agent {self.agent!r} no longer has it")
         if self.receipts.frontier:
             send_ack(self.receipts.frontier)
-        return [key for key in held if key not in self.by_key]
+        adopted = sorted(self._adopting & kept)
+        self._adopting.clear()
+        return [key for key in held if key not in self.by_key], adopted
 
     def unlinked(self) -> None:
         """The link dropped: its processes may go on for the grace period."""

@@ -32,6 +32,8 @@ class _Presence:
     last_seen: float | None = None
     version: str | None = None
     allowed_roots: list[str] = field(default_factory=list)
+    told_work: tuple[list[str], list[str]] | None = None
+    """Its projects and runs under way as clients last heard them."""
 
 
 class AgentRoster:
@@ -144,6 +146,12 @@ class AgentRoster:
         """An agent token was created."""
         self._notify(name)
 
+    def work_changed(self, name: str) -> None:
+        """A project of the agent changed (a run began or ended, the project came or
+        went): tell clients if what the agent works on is not what they last heard."""
+        if name in self.names() and self._of(name).told_work != self.work_of(name):
+            self._notify(name)
+
     def add_listener(self, listener: AgentListener) -> None:
         self._listeners.add(listener)
 
@@ -154,6 +162,8 @@ class AgentRoster:
         self._tell(AgentStatus(agent=self.info(name)))
 
     def _tell(self, status: AgentStatus) -> None:
+        agent = status.agent
+        self._of(agent.name).told_work = (agent.projects, agent.running_runs)
         frame = encode(status)
         for listener in tuple(self._listeners):
             listener(status, frame)

@@ -78,14 +78,15 @@ class EventBus:
         return len(self._fanout.listeners(project_id))
 
     async def append(
-        self, project_id: str, epoch: int, items: Sequence[NewEvent]
+        self, project_id: str, epoch: int, items: Sequence[NewEvent], mark: str | None = None
     ) -> list[WireEvent]:
-        """Persist ``items``, then publish them (and any earlier ones now in order).
+        """Persist ``items`` (and ``mark``, the project's resume mark, with them), then
+        publish them (and any earlier ones now in order).
 
         Once called, it completes even if the caller is cancelled: the seqs are taken
         at once, and a seq that is never published would hold up every later one.
         """
-        task = asyncio.ensure_future(self._append(project_id, epoch, items))
+        task = asyncio.ensure_future(self._append(project_id, epoch, items, mark))
         self._appending.add(task)
         task.add_done_callback(self._appended)
         return await asyncio.shield(task)
@@ -96,10 +97,10 @@ class EventBus:
             log.debug("append failed: %s", task.exception())
 
     async def _append(
-        self, project_id: str, epoch: int, items: Sequence[NewEvent]
+        self, project_id: str, epoch: int, items: Sequence[NewEvent], mark: str | None
     ) -> list[WireEvent]:
         topic = self._fanout.topic(project_id)  # before the log takes the seqs
-        stored = await self.log.append(project_id, epoch, items)
+        stored = await self.log.append(project_id, epoch, items, mark)
         wire = [to_wire(event) for event in stored]
         topic.publish(wire)
         return wire

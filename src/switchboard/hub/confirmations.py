@@ -316,6 +316,13 @@ class ConfirmationBook:
             total, since = total + now - since, None
         self._waited[run_id] = (total, since)
 
+    def leave_open(self, run_id: str) -> None:
+        """Shutdown, with the run going on elsewhere (on a remote agent): its questions
+        stay unanswered for the next hub, which asks them again."""
+        for confirmation in list(self._pending.values()):
+            if confirmation.run_id == run_id:
+                self._settle(confirmation, "left open")
+
     def forget_run(self, run_id: str) -> None:
         self._waited.pop(run_id, None)
         self._waiting_count.pop(run_id, None)

@@ -2,6 +2,7 @@
 in :mod:`switchboard.hub.hub` is what the server sees)."""
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,11 +26,20 @@ from switchboard.hub.restart import RestartRecovery
 from switchboard.hub.retention import Retention
 from switchboard.hub.run_lifecycle import RunLifecycle, RunTimes
 from switchboard.hub.scheduler import Scheduler
-from switchboard.hub.session import ProjectSession, SessionServices, SessionSettings
+from switchboard.hub.session import ProjectSession
+from switchboard.hub.session_services import SessionServices, SessionSettings
 from switchboard.hub.skill_api import SkillApi
-from switchboard.protocol.messages import AgentStatus, ConfirmationEvent, PermissionMode
+from switchboard.protocol.messages import (
+    AgentStatus,
+    ConfirmationEvent,
+    PermissionMode,
+    ProjectRemoved,
+    ProjectStatus,
+)
 from switchboard.store.ports import Stores
 from switchboard.store.records import NewEvent, ProjectRecord, RetentionPolicy
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +98,7 @@ class HubParts:
             stores.projects, self.events, self.retention, self.agents.is_online
         )
         self.agents.add_listener(self._agent_changed)
+        self.registry.add_listener(self._project_changed)
         self._notifier = (
             ConfirmationNotifier(list(limits.on_confirmation)) if limits.on_confirmation else None
         )
@@ -141,9 +152,12 @@ class HubParts:
         if project.agent is None:
             return self._agents
         name, local = project.agent, self._agents
-        sessions = self.agents.sessions(name).by_key
         return RemoteDriver(
-            local.name, local.permission_modes, name, lambda: self.agents.link(name), sessions
+            local.name,
+            local.permission_modes,
+            name,
+            lambda: self.agents.link(name),
+            self.agents.sessions(name),
         )
 
     def _work_of(self, agent: str) -> tuple[list[str], list[str]]:
@@ -162,6 +176,14 @@ class HubParts:
         """A project on a remote agent runs only while the agent is online."""
         record = self.registry.records.find(project_id)
         return record is None or record.agent is None or self.agents.is_online(record.agent)
+
+    def _project_changed(self, message: ProjectStatus | ProjectRemoved, _frame: str) -> None:
+        """A run began or ended, or a project went: its agent's work may have changed."""
+        if isinstance(message, ProjectRemoved):
+            for name in self.agents.names():
+                self.agents.work_changed(name)
+        elif message.project.agent is not None:
+            self.agents.work_changed(message.project.agent)
 
     def _agent_changed(self, status: AgentStatus, _frame: str) -> None:
         """An agent came or went: its projects' ``agent_online`` changed, and their
@@ -200,6 +222,7 @@ class HubParts:
             lifecycle=self.lifecycle,
             record_confirmation=self._record_confirmation,
             fail_skill=self.skill_api.publish,
+            driver_for=self.driver_for,
         )
         await recovery.reopen()
         self._trimming = asyncio.create_task(
@@ -208,7 +231,8 @@ class HubParts:
 
     async def close(self) -> None:
         """Stop every CLI (running runs become ``interrupted``), then the store. Queued
-        runs stay queued in the database and run after the next start."""
+        runs stay queued in the database and run after the next start; a run under way
+        on a remote agent goes on there, for the next start to take back."""
         self.registry.accepting = False
         self.lifecycle.closing = True
         self.confirmations.close()
@@ -217,10 +241,16 @@ class HubParts:
                 self._trimming.cancel()
                 await asyncio.gather(self._trimming, return_exceptions=True)
             states = self.registry.states()
+            left: set[str] = set()
             for state in states:
                 state.wake.set()
+                run = state.session.leave_working()  # on an agent: it goes on
+                if run is not None:
+                    self.confirmations.leave_open(run.id)
+                    left.add(state.id)
+                    log.info("run %s goes on on its agent, for the next start", run.id)
             await asyncio.gather(*(state.session.close() for state in states))
-            await asyncio.gather(*(state.stop_tasks() for state in states))
+            await asyncio.gather(*(state.stop_tasks(state.id in left) for state in states))
             await self.confirmations.expire_where("ended")  # skills waiting in this process
             await self.processes.close()
             if self._notifier is not None:

@@ -11,17 +11,11 @@ that left the group: Bash commands, daemons), and forgets the rows.
 
 import asyncio
 import logging
-import os
-import signal
 import time
 
-from switchboard.agents.containment import (
-    Confinement,
-    Containment,
-    open_containment,
-    stop_leftover,
-)
-from switchboard.agents.process import group_members, start_ticks
+from switchboard.agents.containment import Confinement, Containment, open_containment
+from switchboard.agents.leftovers import kill_leftover
+from switchboard.agents.process import start_ticks
 from switchboard.store.ports import ProcessTable
 from switchboard.store.records import Leftover
 
@@ -76,7 +70,13 @@ class ProcessRegistry:
         """Kill the groups other instances recorded and forget them; returns them."""
         leftovers = await self._table.of_others(self.instance)
         for leftover in leftovers:
-            killed = await asyncio.to_thread(_kill_leftover, leftover)
+            killed = await asyncio.to_thread(
+                kill_leftover,
+                leftover.pgid,
+                leftover.start_ticks,
+                leftover.marker,
+                leftover.cgroup,
+            )
             if killed:
                 log.warning(
                     "stopped %d process(es) of a previous server (group %d, project %s)",
@@ -86,23 +86,3 @@ class ProcessRegistry:
                 )
         await self._table.remove_others(self.instance)
         return leftovers
-
-
-def _kill_leftover(leftover: Leftover) -> int:
-    """SIGKILL what is left of a recorded CLI; returns how many processes were hit.
-
-    Linux reuses a number as a PID only once no process group has it as its id, so
-    while members of the old group live, the number is still theirs. If a process
-    with that PID exists but started at another time, the old group is gone and the
-    number was reused: leave it alone. The cgroup and the marker name that CLI alone.
-    """
-    hit: set[int] = set()
-    leader_started = start_ticks(leftover.pgid)
-    if leader_started is None or leader_started == leftover.start_ticks:
-        for pid in group_members(leftover.pgid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                continue
-            hit.add(pid)
-    return len(hit | stop_leftover(leftover.marker, leftover.cgroup))

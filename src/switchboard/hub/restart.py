@@ -1,7 +1,10 @@
 """Restart recovery: what a previous server left behind when it stopped or died.
 
 - A run it was executing ends ``interrupted``, and the confirmations that run had open
-  are closed (``server_restart``: a CLI that asked is gone).
+  are closed (``server_restart``: a CLI that asked is gone). A run on a remote agent
+  whose process can be taken back goes on instead: its driver resumes the process from
+  the mark its output was last stored with, and its open questions are asked again
+  (the old confirmations close with the fallback ``asked_again``).
 - A run still queued stays queued and runs in turn.
 - Questions skills asked, and skills that started and never ended (their producers went
   with the server), are closed and failed in their producers' names.
@@ -16,6 +19,8 @@ from typing import TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
+from switchboard.agents.base import AgentDriver
+from switchboard.hub.project_state import ProjectState
 from switchboard.hub.registry import ProjectRegistry
 from switchboard.hub.run_lifecycle import RunLifecycle
 from switchboard.hub.runs import Run
@@ -25,10 +30,11 @@ from switchboard.protocol.messages import (
     ConfirmationEvent,
     ConfirmationExpired,
     ConfirmationRequired,
+    Fallback,
 )
 from switchboard.protocol.skills import SkillCompleted, SkillEvent, SkillFailed, SkillStarted
 from switchboard.store.ports import RunStore
-from switchboard.store.records import StoredEvent
+from switchboard.store.records import ProjectRecord, StoredEvent
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +60,9 @@ class RestartRecovery:
         lifecycle: RunLifecycle,
         record_confirmation: RecordConfirmation,
         fail_skill: FailSkill,
+        driver_for: Callable[[ProjectRecord], AgentDriver],
     ) -> None:
+        self._driver_for = driver_for
         self._registry = registry
         self._runs = runs
         self._scheduler = scheduler
@@ -73,6 +81,8 @@ class RestartRecovery:
             state = self._registry.state(run.project_id)
             if state is None:
                 continue
+            if run.state == "running" and await self._take_back(state, run):
+                continue
             if run.state == "running":
                 await self._close_open_confirmations(run.project_id, run.id)
                 run.state = "interrupted"
@@ -82,8 +92,27 @@ class RestartRecovery:
             else:
                 self._scheduler.requeue(state, run)
 
+    async def _take_back(self, state: ProjectState, run: Run) -> bool:
+        """Resume the process working on ``run`` where it outlives the hub (on a remote
+        agent), and have the worker see the run through; False where it cannot be."""
+        record = self._registry.records.get(run.project_id)
+        mark = await self._registry.bus.log.resume_mark(run.project_id)
+        if mark is None:
+            return False
+        process = await self._driver_for(record).resume(mark, state.session)
+        if process is None:
+            return False
+        await self._close_open_confirmations(run.project_id, run.id, fallback="asked_again")
+        self._scheduler.resume(state, run, state.session.adopt(run, process))
+        log.info("run %s goes on: its process on %s was taken back", run.id, record.agent)
+        return True
+
     async def _close_open_confirmations(
-        self, project_id: str, run_id: str | None, logged: list[StoredEvent] | None = None
+        self,
+        project_id: str,
+        run_id: str | None,
+        logged: list[StoredEvent] | None = None,
+        fallback: Fallback | None = None,
     ) -> None:
         """Say that the confirmations a previous server left unanswered are closed:
         those of a run, or with ``run_id`` None those skills asked. ``logged``: the
@@ -104,7 +133,7 @@ class RestartRecovery:
             closed = ConfirmationExpired(
                 confirmation_id=confirmation_id,
                 reason="server_restart",
-                fallback="deny" if run_id is not None else "let_claude",
+                fallback=fallback or ("deny" if run_id is not None else "let_claude"),
             )
             await self._record_confirmation(project_id, run_id, closed)
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +96,12 @@ class RunLifecycle:
         turn = asyncio.create_task(state.session.execute(run, project), name=f"run-{run.id}")
         await self._supervise(state, run, turn)
 
+    async def resume(self, state: ProjectState, run: Run, ended: Awaitable[TurnOutcome]) -> None:
+        """See a run an earlier hub left under way (on a remote agent) to its end: it
+        is ``running`` already; its turn ends when ``ended`` does."""
+        turn = asyncio.ensure_future(ended)
+        await self._supervise(state, run, turn)
+
     async def start_follow_up(self, state: ProjectState) -> Run | None:
         """The CLI began a turn by itself (its background work finished): record a run
         for it, owned by a task that sees it to its end like any other run."""
@@ -135,7 +142,11 @@ class RunLifecycle:
         its time is up, and record how it ended."""
         cancelled = asyncio.create_task(run.cancel_requested.wait())
         try:
-            done = await self._wait_within_run_timeout(run, {turn, cancelled})
+            try:
+                done = await self._wait_within_run_timeout(run, {turn, cancelled})
+            except asyncio.CancelledError:  # the hub stops, the run goes on without it
+                turn.cancel()
+                raise
             timed_out = not done
             if turn not in done:
                 reason: ExpiryReason = "cancelled" if run.cancel_requested.is_set() else "ended"
@@ -204,6 +215,8 @@ class RunLifecycle:
             run.state, run.error = "interrupted", "the server shut down during this run"
         elif run.cancel_requested.is_set():
             run.state, run.error = "cancelled", "cancelled by a client"
+        elif outcome.interrupted and ended is None:
+            run.state, run.error = "interrupted", outcome.error
         elif timed_out:
             run.state = "failed"
             run.error = f"timed out after {self._times.run_timeout:g} s; claude was stopped"

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from switchboard.exceptions import StoreError
 from switchboard.hub.project_state import ProjectState
@@ -19,6 +19,7 @@ from switchboard.hub.registry import HubError, ProjectRegistry
 from switchboard.hub.run_lifecycle import STORE_RETRY_SECONDS, RunLifecycle
 from switchboard.hub.runs import Run
 from switchboard.hub.session import ProjectSession
+from switchboard.hub.turn import TurnOutcome
 from switchboard.protocol.messages import RunOptions
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,12 @@ class Scheduler:
     def requeue(self, state: ProjectState, run: Run) -> None:
         """A queued run an earlier server left: it runs in turn."""
         state.queue.append(run)
+        state.wake.set()
+
+    def resume(self, state: ProjectState, run: Run, ended: Awaitable[TurnOutcome]) -> None:
+        """A run an earlier server left under way on a remote agent, taken back: the
+        project's worker sees it to its end (``ended``) before the queue."""
+        state.running, state.resumed = run, ended
         state.wake.set()
 
     async def submit(self, key: str, text: str, options: RunOptions) -> Run:
@@ -105,6 +112,9 @@ class Scheduler:
             if state.follow_task is not None:  # a turn Claude began goes first
                 await asyncio.wait({state.follow_task})
                 continue
+            if state.resumed is not None:  # taken back at start: its agent may be away
+                await self._take(state)
+                continue
             if state.store_error is not None:  # its log failed: wait for room first
                 await self._wait_for_room(state)
                 continue
@@ -112,24 +122,35 @@ class Scheduler:
                 state.wake.clear()
                 await state.wake.wait()
                 continue
-            unrecorded: StoreError | None = None
-            async with self._slots:
-                if stopping(state) or not state.queue or not self._ready(state.id):
-                    continue
+            await self._take(state)
+
+    async def _take(self, state: ProjectState) -> None:
+        """Once a slot is free, see the run taken back at start, or else the next
+        queued one, to its end; record how it ended even when that breaks."""
+        unrecorded: StoreError | None = None
+        async with self._slots:
+            resumed, run = state.resumed, state.running
+            if resumed is not None and run is not None:
+                state.resumed = None
+                running = self._lifecycle.resume(state, run, resumed)
+            elif self._registry.stopping(state) or not state.queue or not self._ready(state.id):
+                return
+            else:
                 run = state.running = state.queue.popleft()
-                try:
-                    await self._lifecycle.execute(state, run)
-                except StoreError as exc:
-                    unrecorded = exc
-                except Exception:
-                    log.exception("run %s failed unexpectedly", run.id)
-                    await self._lifecycle.fail_quietly(state, run)
-                finally:
-                    state.running = None
-            if unrecorded is not None:  # the slot is free for other projects meanwhile
-                self._lifecycle.log_failed(state, unrecorded)
-                await self._lifecycle.record_once_the_store_can(state, run, unrecorded)
-            self._registry.notify_status(state.id)
+                running = self._lifecycle.execute(state, run)
+            try:
+                await running
+            except StoreError as exc:
+                unrecorded = exc
+            except Exception:
+                log.exception("run %s failed unexpectedly", run.id)
+                await self._lifecycle.fail_quietly(state, run)
+            finally:
+                state.running = None
+        if unrecorded is not None:  # the slot is free for other projects meanwhile
+            self._lifecycle.log_failed(state, unrecorded)
+            await self._lifecycle.record_once_the_store_can(state, run, unrecorded)
+        self._registry.notify_status(state.id)
 
     async def _wait_for_room(self, state: ProjectState) -> None:
         """After its log failed, the project's next run starts once the data dir has

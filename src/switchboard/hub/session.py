@@ -22,31 +22,27 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable
 
 from switchboard.agents.base import (
     AgentConnection,
-    AgentDriver,
     AskAnswer,
     LaunchSpec,
     PermissionAsk,
 )
 from switchboard.exceptions import AgentError, AgentGoneError, AgentSpawnError, StoreError
-from switchboard.hub.bus import EventBus
 from switchboard.hub.confirmation import Decision
-from switchboard.hub.confirmations import ConfirmationBook
-from switchboard.hub.processes import ProcessRegistry
+from switchboard.hub.idle_stop import IdleStop
+from switchboard.hub.process_reuse import MODE_SWITCH_SECONDS, reusable, within
 from switchboard.hub.runs import Run
 from switchboard.hub.session_output import OutputTaker
+from switchboard.hub.session_services import SessionServices, SessionSettings
 from switchboard.hub.turn import LiveAgent, OptionsKey, Turn, TurnOutcome
 from switchboard.project_paths import (
     ProjectPathError,
     directory_cwd,
     open_project_directory,
 )
-from switchboard.store.ports import ProjectStore
 from switchboard.store.records import ProjectRecord
 
 log = logging.getLogger(__name__)
@@ -56,35 +52,6 @@ STDIN_EOF_GRACE = 3.0
 STDERR_SHOWN = 2000
 UNRECORDED = "the project's event log could not be written"
 """How a run whose output could not be stored (disk full, I/O error) fails."""
-MODE_SWITCH_SECONDS = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class SessionSettings:
-    kill_grace: float
-    interrupt_grace: float
-    idle_timeout: float
-    background_timeout: float
-    process_containment: str
-    """How agents are confined (auto, cgroup, marker): see ``--process-containment``."""
-
-
-FollowUpStarter = Callable[[], Awaitable[Run | None]]
-"""Records a run for a turn the CLI began by itself; None when the hub is closing."""
-
-
-@dataclass(frozen=True, slots=True)
-class SessionServices:
-    """The parts of the hub a session works with."""
-
-    agents: AgentDriver
-    bus: EventBus
-    projects: ProjectStore
-    registry: ProcessRegistry
-    confirmations: ConfirmationBook
-    follow_up: FollowUpStarter
-    changed: Callable[[], None] = lambda: None
-    """Something clients see changed (the number of background tasks)."""
 
 
 class ProjectSession:
@@ -104,8 +71,14 @@ class ProjectSession:
         self._follow_ups: dict[str, asyncio.Future[TurnOutcome]] = {}
         self._starting_follow_up: asyncio.Future[Turn | None] | None = None
         self._closed = False
-        self._idle_timer: asyncio.TimerHandle | None = None
-        self._idle_stop: asyncio.Task[None] | None = None
+        self._idle = IdleStop(
+            project_id,
+            settings.idle_timeout,
+            settings.background_timeout,
+            watched=lambda: None if self._closed else self._process,
+            in_turn=lambda: self.turn is not None,
+            stop=self._stop_gracefully,
+        )
         self._output = OutputTaker(self, services.bus, services.projects)
 
     @property
@@ -128,7 +101,7 @@ class ProjectSession:
         if self._process is not None:
             self._process.retired = True
         if self.turn is None:
-            self._schedule_idle_stop(0)
+            self._idle.schedule(0)
 
     def is_current(self, agent: AgentConnection) -> bool:
         """``agent`` is the process of the project's session (not a retired one)."""
@@ -137,9 +110,8 @@ class ProjectSession:
 
     async def execute(self, run: Run, project: ProjectRecord) -> TurnOutcome:
         """Run one turn. Raises AgentError if no agent could start."""
-        self._cancel_idle_stop()
-        if self._idle_stop is not None:
-            await self._idle_stop
+        self._idle.cancel()
+        await self._idle.finished()
         agent = None
         while not run.cancel_requested.is_set() and (agent is None or self.turn is not None):
             await self._turn_ended.wait()  # a follow-up turn the agent began goes first
@@ -156,6 +128,21 @@ class ProjectSession:
         finally:
             self._end_turn(turn)
 
+    def adopt(self, run: Run, agent: AgentConnection) -> Awaitable[TurnOutcome]:
+        """Take back the process an earlier hub left working on ``run`` (on a remote
+        agent; see :meth:`AgentDriver.resume`): its output from here on is the run's.
+        Returns the end of the run's turn."""
+        key: OptionsKey = (run.options.model, run.options.permission_mode)
+        process = self._process = LiveAgent(agent, key, local=False)
+        process.pump = asyncio.create_task(self._pump(process), name=f"pump-{run.id}")
+        return self._until_ended(self._begin_turn(run, agent))
+
+    async def _until_ended(self, turn: Turn) -> TurnOutcome:
+        try:
+            return await turn.outcome
+        finally:
+            self._end_turn(turn)
+
     async def follow(self, run: Run) -> TurnOutcome:
         """Wait for the end of a follow-up turn (one the CLI began by itself)."""
         outcome = self._follow_ups.pop(run.id, None)
@@ -168,7 +155,7 @@ class ProjectSession:
         process = self._process
         if process is None or not process.agent.turn_running:
             return False
-        if not await _within(MODE_SWITCH_SECONDS, process.agent.set_permission_mode(mode)):
+        if not await within(MODE_SWITCH_SECONDS, process.agent.set_permission_mode(mode)):
             return False
         process.options_key = (process.options_key[0], mode)
         return True
@@ -184,17 +171,33 @@ class ProjectSession:
         if self._process is not None:
             await self._process.agent.close(self.settings.kill_grace)
 
+    def leave_working(self) -> Run | None:
+        """Shutdown: a process that outlives the hub (on a remote agent) and is in a
+        turn goes on, for the next hub to take back; the session lets go of it. Returns
+        the turn's run (left ``running``), or None if there was none to leave."""
+        process, turn = self._process, self.turn
+        if process is None or turn is None or turn.agent is not process.agent:
+            return None
+        if process.local or not process.agent.leave():
+            return None
+        self._closed = True
+        self._idle.cancel()
+        process.left = True
+        self._process = None
+        if process.pump is not None:
+            process.pump.cancel()
+        return turn.run
+
     async def close(self) -> None:
         """Stop the process for good (shutdown, project removal); wait for its output."""
         self._closed = True
-        self._cancel_idle_stop()
+        self._idle.cancel()
         process = self._process
         if process is not None:
             await process.agent.close(self.settings.kill_grace)
             if process.pump is not None:
                 await process.pump
-        if self._idle_stop is not None:
-            await self._idle_stop
+        await self._idle.finished()
 
     def kill_now(self) -> None:
         if self._process is not None:
@@ -203,7 +206,7 @@ class ProjectSession:
     # -- turns ----------------------------------------------------------------------
 
     def _begin_turn(self, run: Run, agent: AgentConnection) -> Turn:
-        self._cancel_idle_stop()
+        self._idle.cancel()
         turn = Turn(run, agent, asyncio.get_running_loop().create_future())
         self.turn = turn
         self._turn_ended.clear()
@@ -224,7 +227,7 @@ class ProjectSession:
             if process is not None and process.agent is turn.agent:
                 process.idle_since = time.monotonic()
             retired = process is not None and process.retired
-            self._schedule_idle_stop(0 if retired else self.settings.idle_timeout)
+            self._idle.schedule(0 if retired else self.settings.idle_timeout)
 
     async def start_follow_up(self, agent: AgentConnection) -> Turn | None:
         """The agent began a turn by itself: the hub records a run for it. Called by the
@@ -277,7 +280,7 @@ class ProjectSession:
         open here; None: on the project's remote agent)."""
         key: OptionsKey = (run.options.model, run.options.permission_mode)
         process = self._process
-        if process is not None and await self._reusable(process, key):
+        if process is not None and await reusable(process, key):
             return process.agent
         await self._stop_gracefully()
         local = directory is not None
@@ -292,37 +295,13 @@ class ProjectSession:
         )
         agent = await self._services.agents.launch(spec, self)
         process = self._process = LiveAgent(agent, key, local=local)
+        mark = agent.resume_mark(0)
+        if mark is not None:  # a process a restarted hub can take back: from its start
+            await self._services.bus.log.keep_mark(project.id, mark)
         if local:
             await registry.record(agent.pid, project.id, run.id, spec.confinement)
         process.pump = asyncio.create_task(self._pump(process), name=f"pump-{agent.pid}")
         return agent
-
-    async def _reusable(self, process: LiveAgent, key: OptionsKey) -> bool:
-        """Whether ``process`` can serve a run with options ``key``: it is alive, of the
-        project's session, and has these options, or can switch to them in place
-        (only tried while background work would die with a restart)."""
-        if process.agent.returncode is not None or process.retired:
-            return False
-        if key == process.options_key:
-            return True
-        if not process.agent.background_pending():
-            return False
-        return await self._switch_in_place(process, key)
-
-    async def _switch_in_place(self, process: LiveAgent, key: OptionsKey) -> bool:
-        (model, mode), (had_model, had_mode) = key, process.options_key
-        if (model is None and had_model is not None) or (mode is None and had_mode is not None):
-            return False  # "the agent's default" cannot be asked for in place
-        agent = process.agent
-        if model != had_model and not await _within(MODE_SWITCH_SECONDS, agent.set_model(model)):
-            return False
-        if mode != had_mode and not await _within(
-            MODE_SWITCH_SECONDS, agent.set_permission_mode(str(mode))
-        ):
-            return False
-        process.options_key = key
-        log.info("switched agent pid=%s to %s in place (background work)", agent.pid, key)
-        return True
 
     async def _pump(self, process: LiveAgent) -> None:
         """Append everything the agent prints; end turns; clean up when it exits."""
@@ -340,25 +319,35 @@ class ProjectSession:
         except Exception:
             log.exception("recording %s's output failed; stopping it", name)
         finally:
-            if self._process is process:
-                self._process = None  # from now on, a new run starts a new process
-            returncode = await agent.close(self.settings.kill_grace)
-            turn = self.turn
-            if turn is not None and turn.agent is agent:
-                stderr = agent.stderr_text.strip()[-STDERR_SHOWN:]
-                why = f"{name} exited with status {returncode} before finishing the run"
-                if unrecorded is not None:
-                    why = f"{UNRECORDED}: {unrecorded}; {name} was stopped"
-                    stderr = ""
-                why = f"{why}: {stderr}" if stderr else why
-                self.end_turn_with(turn, TurnOutcome(None, why, store_error=unrecorded))
-            if agent.background_pending():
-                self._services.changed()
-            if process.local:
-                try:
-                    await self._services.registry.forget(agent.pid)
-                except Exception as exc:  # the store is closed or failing: nothing to clean
-                    log.warning("could not forget process %s: %s", agent.pid, exc)
+            if not process.left:
+                await self._after_exit(process, unrecorded)
+
+    async def _after_exit(self, process: LiveAgent, unrecorded: StoreError | None) -> None:
+        """The process's output ended: stop it for good, end its turn, forget it."""
+        agent = process.agent
+        name = self._services.agents.name
+        if self._process is process:
+            self._process = None  # from now on, a new run starts a new process
+        returncode = await agent.close(self.settings.kill_grace)
+        turn = self.turn
+        if turn is not None and turn.agent is agent and agent.lost:
+            why = agent.stderr_text.strip()[-STDERR_SHOWN:] or f"{name} was lost"
+            self.end_turn_with(turn, TurnOutcome(None, why, interrupted=True))
+        elif turn is not None and turn.agent is agent:
+            stderr = agent.stderr_text.strip()[-STDERR_SHOWN:]
+            why = f"{name} exited with status {returncode} before finishing the run"
+            if unrecorded is not None:
+                why = f"{UNRECORDED}: {unrecorded}; {name} was stopped"
+                stderr = ""
+            why = f"{why}: {stderr}" if stderr else why
+            self.end_turn_with(turn, TurnOutcome(None, why, store_error=unrecorded))
+        if agent.background_pending():
+            self._services.changed()
+        if process.local:
+            try:
+                await self._services.registry.forget(agent.pid)
+            except Exception as exc:  # the store is closed or failing: nothing to clean
+                log.warning("could not forget process %s: %s", agent.pid, exc)
 
     def background_changed(self, process: LiveAgent) -> None:
         """The agent's pending background work changed: tell clients, and when it has
@@ -366,50 +355,7 @@ class ProjectSession:
         self._services.changed()
         if self.turn is None and not process.agent.background_pending():
             process.idle_since = time.monotonic()
-            self._schedule_idle_stop(self.settings.idle_timeout)
-
-    # -- stopping when idle -----------------------------------------------------------
-
-    def _schedule_idle_stop(self, delay: float) -> None:
-        self._cancel_idle_stop()
-        if self._process is None or self._closed:
-            return
-        loop = asyncio.get_running_loop()
-        self._idle_timer = loop.call_later(delay, self._begin_idle_stop)
-
-    def _cancel_idle_stop(self) -> None:
-        if self._idle_timer is not None:
-            self._idle_timer.cancel()
-            self._idle_timer = None
-
-    def _begin_idle_stop(self) -> None:
-        self._idle_timer = None
-        process = self._process
-        if self.turn is not None or self._idle_stop is not None or process is None:
-            return
-        now = time.monotonic()
-        pending = process.agent.background_pending()
-        if pending and not process.retired:
-            idle_for = now - process.idle_since
-            left = self.settings.background_timeout - idle_for
-            if left > 0:
-                self._schedule_idle_stop(min(self.settings.idle_timeout, left))
-                return
-            log.warning(
-                "stopping the agent of project %s with %d background tasks still pending "
-                "after %.0f s without a turn (--background-timeout)",
-                self.project_id,
-                pending,
-                idle_for,
-            )
-        self._idle_stop = asyncio.create_task(self._run_idle_stop(), name="idle-stop")
-
-    async def _run_idle_stop(self) -> None:
-        try:
-            log.info("stopping the idle agent of project %s", self.project_id)
-            await self._stop_gracefully()
-        finally:
-            self._idle_stop = None
+            self._idle.schedule(self.settings.idle_timeout)
 
     async def _stop_gracefully(self) -> None:
         """End the agent's input so that it exits by itself; stop it if it does not."""
@@ -444,12 +390,3 @@ class ProjectSession:
         await self._services.confirmations.expire_where(
             "withdrawn", request_id=request_id, project_id=self.project_id
         )
-
-
-async def _within(seconds: float, switching: Coroutine[Any, Any, bool]) -> bool:
-    """Whether the agent switched within ``seconds`` (no answer in time: it did not)."""
-    try:
-        async with asyncio.timeout(seconds):
-            return await switching
-    except TimeoutError:
-        return False

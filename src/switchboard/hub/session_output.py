@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING
 
 from switchboard.agents.base import (
+    AgentConnection,
     AgentEvent,
     BackgroundChanged,
     BadOutput,
@@ -42,17 +43,17 @@ class OutputTaker:
         agent = process.agent
         session_id: str | None = None
         background_changed = False
-        for event in batch:
+        for index, event in enumerate(batch):
             turn = session.turn if session.turn and session.turn.agent is agent else None
             if type(event) is OutputLine or type(event) is Delta:
                 if turn is None and event.starts_turn:
-                    await self._flush()
+                    await self._flush(agent, index)
                     turn = await session.start_follow_up(agent)
                 run_id = turn.run.id if turn is not None else None
                 if type(event) is OutputLine:
                     self._pending.append(NewEvent("cli", event.text, run_id))
                 else:
-                    await self._flush()
+                    await self._flush(agent, index)
                     frame = delta_frame(session.project_id, run_id, event.text)
                     self._bus.publish_delta(session.project_id, frame)
             elif isinstance(event, BadOutput):
@@ -61,23 +62,26 @@ class OutputTaker:
                 self._pending.append(NewEvent("cli_error", body, run_id))
             elif isinstance(event, TurnEnded):
                 if turn is not None:  # a turn's end outside any turn changes nothing
-                    await self._flush()
+                    await self._flush(agent, index)
                     session.end_turn_with(turn, TurnOutcome(event))
             elif isinstance(event, SessionIdentified):
                 session_id = event.session_id
             elif isinstance(event, BackgroundChanged):
                 background_changed = True
-        await self._flush()
+        await self._flush(agent, len(batch))
         if session_id is not None and session.is_current(agent):
             await self._remember_session(session_id)
         if background_changed:
             session.background_changed(process)
 
-    async def _flush(self) -> None:
+    async def _flush(self, agent: AgentConnection, handled: int) -> None:
+        """Store the pending lines: the first ``handled`` events of the batch are then
+        done with (the agent's resume mark, stored with them, says so)."""
         if self._pending:
             items, self._pending = self._pending, []
             project = self._projects.get(self._session.project_id)
-            await self._bus.append(self._session.project_id, project.epoch, items)
+            mark = agent.resume_mark(handled)
+            await self._bus.append(self._session.project_id, project.epoch, items, mark)
 
     async def _remember_session(self, session_id: str) -> None:
         projects = self._projects

@@ -18,6 +18,9 @@ class TurnOutcome:
     error: str | None = None
     store_error: StoreError | None = None
     """The project's log refused the turn's output, so the agent was stopped."""
+    interrupted: bool = False
+    """The agent's process was lost with its machine or the link to it (``error``
+    says how): the run is interrupted, not failed."""
 
 
 @dataclass(slots=True)
@@ -45,3 +48,5 @@ class LiveAgent:
     """Replaced (session.new / session.use): its session is no longer the project's."""
     local: bool = True
     """It runs on this machine (recorded in the process registry); False: on an agent."""
+    left: bool = False
+    """Left working at shutdown, for the next hub to take back (it is not closed)."""

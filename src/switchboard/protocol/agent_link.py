@@ -92,7 +92,10 @@ LinkOp = Literal[
     "follow_up_started",
     "list_sessions",
     "read_session",
+    "adopt",
 ]
+"""``adopt``: a hub that restarted takes a process back; the agent asks again what
+that process still waits to have answered."""
 SessionKey = Annotated[str, Field(min_length=1, max_length=64)]
 Seq = Annotated[int, Field(ge=1)]
 """A message's number in the agent's spool: kept until the hub acknowledges it."""

@@ -502,12 +502,20 @@ class ConfirmationAnswered(_Message):
     )
 
 
+Fallback = Literal["deny", "let_claude", "asked_again"]
+
+
 class ConfirmationExpired(_Message):
     type: Literal["confirmation_expired"] = "confirmation_expired"
     confirmation_id: str
     reason: Literal["timeout", "cancelled", "withdrawn", "ended", "server_restart"]
-    fallback: Literal["deny", "let_claude"] = Field(
-        default="deny", description="What the asker got: deny (Claude), let_claude (skills)."
+    fallback: Fallback = Field(
+        default="deny",
+        description=(
+            "What the asker got: deny (Claude), let_claude (skills); asked_again: the "
+            "question stands and comes again as a new confirmation (the server restarted "
+            "while its run went on on a remote agent)."
+        ),
     )
 
 

@@ -11,13 +11,17 @@ from pathlib import Path
 
 from switchboard.agents.claude.driver import ClaudeDriver, ClaudeSettings
 from switchboard.agents.claude.process import DEFAULT_MAX_LINE_BYTES
+from switchboard.agents.containment import MODES
 from switchboard.exceptions import ConfigError
 from switchboard.remote_agent.link import AgentConfig, LinkRefused, run_agent
+from switchboard.remote_agent.processes import LocalProcesses
 from switchboard.remote_agent.spool import Spool
 
 TOKEN_ENV = "SWITCHBOARD_AGENT_TOKEN"  # noqa: S105 (a variable name, not a secret)
 SERVER_ENV = "SWITCHBOARD_SERVER"
 SPOOL_FILE = "spool.sqlite"
+PROCESSES_FILE = "processes.sqlite"
+"""The CLIs the agent runs, so that its next start stops those a crash left."""
 SPOOL_MAX_BYTES = 256 * 1024 * 1024
 
 
@@ -60,6 +64,14 @@ def add_agent_command(commands: "argparse._SubParsersAction[argparse.ArgumentPar
         "on PATH, then the one bundled with claude-agent-sdk)",
     )
     agent.add_argument(
+        "--process-containment",
+        choices=MODES,
+        default="auto",
+        help="how the CLIs and everything they start are kept findable, to be stopped: "
+        "cgroup (cgroup v2, where the agent may create cgroups), marker (an environment "
+        "variable), or auto (cgroup where it works, else marker) (default auto)",
+    )
+    agent.add_argument(
         "--allowed-root",
         action="append",
         type=Path,
@@ -100,6 +112,8 @@ def config_from(args: argparse.Namespace) -> AgentConfig:
         spool=Spool(data_dir / SPOOL_FILE, args.spool_max_bytes),
         name=args.name,
         allowed_roots=tuple(root.expanduser().resolve() for root in roots),
+        processes=LocalProcesses(data_dir / PROCESSES_FILE),
+        containment=args.process_containment,
     )
 
 

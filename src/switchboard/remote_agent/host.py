@@ -15,7 +15,6 @@ down longer than the hub's ``link_grace``, every process is stopped.
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -26,7 +25,6 @@ from typing import Any
 from switchboard.agents.base import (
     AgentConnection,
     AgentDriver,
-    BadOutput,
     LaunchSpec,
     PermissionAsk,
 )
@@ -44,6 +42,8 @@ from switchboard.project_paths import (
     open_project_directory,
 )
 from switchboard.protocol.agent_link import LinkCommand, LinkFailure
+from switchboard.remote_agent.fitting import chunks, fit, newest_fitting
+from switchboard.remote_agent.processes import LocalProcesses
 from switchboard.remote_agent.spool import Spool, SpoolFull
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,6 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 SendText = Callable[[str], Awaitable[None]]
 DEFAULT_MAX_BYTES = 1024 * 1024
 """The hub's message limit until its ``welcome`` says (its own default)."""
-ENVELOPE_BYTES = 4096
-"""Room kept in each message for what surrounds the events."""
 CLOSE_GRACE = 2.0
 STDERR_SENT = 10_000
 
@@ -76,6 +74,9 @@ class _Hosted:
 
     async def asked(self, agent: AgentConnection, ask: PermissionAsk) -> None:
         self.asks[ask.request_id] = ask
+        self.tell(ask)
+
+    def tell(self, ask: PermissionAsk) -> None:
         self.host.emit({"type": "ask", "session": self.key, "ask": ask_to_wire(ask)})
 
     async def withdrawn(self, agent: AgentConnection, request_id: str) -> None:
@@ -91,11 +92,14 @@ class SessionHost:
         driver: AgentDriver,
         allowed_roots: tuple[Path, ...],
         spool: Spool,
+        processes: LocalProcesses | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self._driver = driver
         self._roots = allowed_roots
         self._spool = spool
+        self._processes = processes
+        """Where the CLIs are confined and recorded (None: neither, in tests)."""
         self._max_bytes = max_bytes
         self._send: Send | None = None
         self._queued = asyncio.Event()
@@ -192,7 +196,7 @@ class SessionHost:
             history = await self._driver.read_session(cwd, str(args["session_id"]))
             if history is None:
                 return {"history": None}
-            lines, omitted = self._fitting(history.lines, history.omitted)
+            lines, omitted = newest_fitting(history.lines, history.omitted, self._max_bytes)
             return {"history": {"lines": lines, "omitted": omitted, "too_long": history.too_long}}
         if command.session is None:
             raise CommandFailed("bad_command", f"{command.op} needs a session")
@@ -215,6 +219,8 @@ class SessionHost:
         cwd = self._inside(args["cwd"])
         hosted = self._sessions[key] = _Hosted(key, self)
         directory = open_project_directory(cwd)
+        processes = self._processes
+        confinement = processes.confine() if processes is not None else None
         try:
             spec = LaunchSpec(
                 cwd=cwd,
@@ -223,6 +229,7 @@ class SessionHost:
                 model=_optional(args, "model"),
                 permission_mode=_optional(args, "permission_mode"),
                 ask_permissions=bool(args.get("ask_permissions", True)),
+                confinement=confinement,
             )
             connection = await self._driver.launch(spec, hosted)
         except BaseException:
@@ -230,6 +237,8 @@ class SessionHost:
             raise
         finally:
             os.close(directory)
+        if processes is not None and confinement is not None:
+            processes.record(connection.pid, confinement)
         hosted.connection = connection
         hosted.pump = asyncio.create_task(self._pump(hosted, connection), name=f"pump-{key}")
         log.info("launched %s pid %s in %s for the hub", self._driver.name, connection.pid, cwd)
@@ -272,6 +281,10 @@ class SessionHost:
             case "follow_up_started":
                 connection.follow_up_started()
                 return {}
+            case "adopt":  # a hub that restarted: what it had open went with it
+                for ask in list(hosted.asks.values()):
+                    hosted.tell(ask)
+                return {"asks": len(hosted.asks)}
         raise CommandFailed("bad_command", f"unknown op {op!r}")
 
     async def _pump(self, hosted: _Hosted, connection: AgentConnection) -> None:
@@ -279,8 +292,8 @@ class SessionHost:
         limit; then that it exited."""
         try:
             async for batch in connection.batches():
-                events = [self._fit(event_to_wire(event)) for event in batch]
-                for chunk in self._chunks(events):
+                events = [fit(event_to_wire(event), self._max_bytes) for event in batch]
+                for chunk in chunks(events, self._max_bytes):
                     self.emit(
                         {
                             "type": "output",
@@ -291,48 +304,21 @@ class SessionHost:
                         }
                     )
             returncode = await connection.wait()
-            self._sessions.pop(hosted.key, None)
+            self._forget(hosted, connection)
             stderr = connection.stderr_text[-STDERR_SENT:]
             exited = {"type": "exited", "session": hosted.key, "returncode": returncode}
             self.emit({**exited, "stderr": stderr})
         except SpoolFull as exc:  # its output could not be kept: it must not go on unseen
             log.error("stopping session %s: %s", hosted.key, exc)
-            self._sessions.pop(hosted.key, None)
             with contextlib.suppress(Exception):
                 await connection.close(CLOSE_GRACE)
+            self._forget(hosted, connection)
 
-    def _fit(self, event: dict[str, Any]) -> dict[str, Any]:
-        """An event too large for one message becomes an error in its place."""
-        size = len(json.dumps(event))
-        if size + ENVELOPE_BYTES <= self._max_bytes:
-            return event
-        preview = str(event.get("text", ""))[:200]
-        error = f"a line of {size} bytes is more than the link to the hub carries"
-        return event_to_wire(BadOutput(error, preview))
-
-    def _chunks(self, events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-        chunks: list[list[dict[str, Any]]] = [[]]
-        used = 0
-        for event in events:
-            size = len(json.dumps(event)) + 2
-            if chunks[-1] and used + size + ENVELOPE_BYTES > self._max_bytes:
-                chunks.append([])
-                used = 0
-            chunks[-1].append(event)
-            used += size
-        return chunks
-
-    def _fitting(self, lines: list[str], omitted: int) -> tuple[list[str], int]:
-        """The newest lines that fit one message; the rest are counted as omitted."""
-        budget = self._max_bytes - ENVELOPE_BYTES
-        kept: list[str] = []
-        for line in reversed(lines):
-            budget -= len(json.dumps(line)) + 2
-            if budget < 0:
-                break
-            kept.append(line)
-        kept.reverse()
-        return kept, omitted + len(lines) - len(kept)
+    def _forget(self, hosted: _Hosted, connection: AgentConnection) -> None:
+        """The process has ended: nothing of it is left to stop at the next start."""
+        self._sessions.pop(hosted.key, None)
+        if self._processes is not None:
+            self._processes.forget(connection.pid)
 
     async def close_all(self) -> None:
         """Stop every process, and the commands under way (the hub stayed away past

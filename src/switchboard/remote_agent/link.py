@@ -2,11 +2,12 @@
 with heartbeats, and dial again whenever it drops, forever.
 
 Retries wait a bounded, jittered backoff (so that many agents cut off together do not
-dial back in step). Three refusals end the program instead, since retrying cannot help:
-a token the hub does not know (HTTP 401/403), a revoked token (4003), and a hello the
-hub refused (1008: another agent's name). The connection goes through the HTTP(S)
-proxy the environment names (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``), as
-``websockets`` does by default.
+dial back in step). Some refusals end the program instead, since retrying cannot help:
+a token the hub does not know (HTTP 401/403), a revoked token (4003), a hello the hub
+refused (1008: another agent's name), and a proxy that cannot be used. The connection
+goes through the HTTP(S) proxy the environment names (``HTTPS_PROXY``, ``HTTP_PROXY``,
+``NO_PROXY``), as ``websockets`` does by default (a hub on loopback too, unless
+``NO_PROXY`` names it).
 """
 
 import asyncio
@@ -22,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import websockets
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidProxy, InvalidStatus
 
 from switchboard import __version__
 from switchboard.agents.base import AgentDriver
@@ -39,6 +40,7 @@ from switchboard.protocol.agent_link import (
 )
 from switchboard.protocol.close_codes import CloseCode
 from switchboard.remote_agent.host import SessionHost
+from switchboard.remote_agent.processes import LocalProcesses
 from switchboard.remote_agent.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,10 @@ class AgentConfig:
     """Keeps what the processes say until the hub has it."""
     name: str | None = None
     allowed_roots: tuple[Path, ...] = ()
+    processes: LocalProcesses | None = None
+    """Confines and records the CLIs (None: neither, as in tests of the link alone)."""
+    containment: str = "auto"
+    """How the CLIs are confined (``--process-containment``)."""
 
 
 def agent_url(server: str) -> str:
@@ -101,11 +107,16 @@ class LinkState:
 async def run_agent(config: AgentConfig, state: LinkState | None = None) -> None:
     """Keep the agent linked to the hub until cancelled. Raises :class:`LinkRefused`."""
     state = state if state is not None else LinkState()
-    host = SessionHost(config.driver, config.allowed_roots, config.spool)
+    processes = config.processes
+    if processes is not None:  # what an earlier run of the agent left goes first
+        await processes.open(config.containment)
+    host = SessionHost(config.driver, config.allowed_roots, config.spool, processes)
     try:
         await _dial_forever(config, state, host)
     finally:
         await host.close_all()
+        if processes is not None:
+            await asyncio.to_thread(processes.close)
 
 
 async def _dial_forever(config: AgentConfig, state: LinkState, host: SessionHost) -> None:
@@ -144,6 +155,8 @@ async def _one_link(config: AgentConfig, state: LinkState, host: SessionHost) ->
         if status in (401, 403):
             raise LinkRefused(f"the hub refused the token (HTTP {status})") from exc
         raise
+    except (InvalidProxy, ImportError) as exc:  # ImportError: SOCKS without python-socks
+        raise LinkRefused(f"cannot use the proxy: {exc}") from exc
     async with connection:
         hello = LinkHello(
             type="hello",

@@ -156,10 +156,11 @@ class AgentLink:
             ).model_dump_json()
         )
         sessions = self.hub.agent_sessions(self.name)
-        for stranger in sessions.linked(hello.spool, hello.sessions, self._send_ack):
-            task = asyncio.ensure_future(self._stop_stranger(stranger))
-            self._acks.add(task)
-            task.add_done_callback(self._acks.discard)
+        strangers, adopted = sessions.linked(hello.spool, hello.sessions, self._send_ack)
+        for key in strangers:
+            self._background(self._command_quietly("close", {"grace": 2.0}, key))
+        for key in adopted:
+            self._background(self._command_quietly("adopt", {}, key))
         tasks = [
             asyncio.create_task(self._read(), name=f"agent-{self.name}-reader"),
             asyncio.create_task(self._beat(), name=f"agent-{self.name}-heartbeat"),
@@ -241,6 +242,7 @@ class AgentLink:
             match incoming:
                 case LinkOutput():
                     connection.on_output(
+                        incoming.seq,
                         incoming.events,
                         incoming.background_pending,
                         incoming.turn_running,
@@ -321,18 +323,22 @@ class AgentLink:
             task.cancel()
 
     def _send_ack(self, seq: int) -> None:
-        task = asyncio.ensure_future(self._quietly(LinkAck(seq=seq).model_dump_json()))
-        self._acks.add(task)
-        task.add_done_callback(self._acks.discard)
+        self._background(self._quietly(LinkAck(seq=seq).model_dump_json()))
 
     async def _quietly(self, frame: str) -> None:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
             await self._send(frame)
 
-    async def _stop_stranger(self, session: str) -> None:
-        """A process the agent kept for a hub that has since restarted: stop it."""
+    async def _command_quietly(self, op: str, args: dict[str, Any], session: str) -> None:
+        """A command about a process the agent kept while the hub restarted: stop one
+        the hub does not know, adopt one it took back."""
         with contextlib.suppress(AgentError):
-            await self.call("close", {"grace": 2.0}, session)
+            await self.call(op, args, session)
+
+    def _background(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._acks.add(task)
+        task.add_done_callback(self._acks.discard)
 
     def _on_revoked(self, token_id: str) -> None:
         if token_id == self.grant.token_id:

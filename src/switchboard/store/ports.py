@@ -53,8 +53,20 @@ class EventLog(Protocol):
         ...
 
     async def append(
-        self, project_id: str, epoch: int, items: Sequence[NewEvent]
-    ) -> list[StoredEvent]: ...
+        self, project_id: str, epoch: int, items: Sequence[NewEvent], mark: str | None = None
+    ) -> list[StoredEvent]:
+        """``mark``, if given, becomes the project's resume mark in the same
+        transaction as the events (see :meth:`resume_mark`)."""
+        ...
+
+    async def resume_mark(self, project_id: str) -> str | None:
+        """The project's resume mark: how far the output of its process on a remote
+        agent is stored, as that process's driver put it (None: no mark kept)."""
+        ...
+
+    async def keep_mark(self, project_id: str, mark: str) -> None:
+        """Set the project's resume mark (a process was started: nothing stored yet)."""
+        ...
 
     async def read(self, project_id: str, after: int, limit: int) -> list[StoredEvent]:
         """Up to ``limit`` stored events of ``project_id`` with ``seq > after``, in order."""

@@ -105,6 +105,10 @@ class ClaudeDriver:
         await connection.start()
         return connection
 
+    async def resume(self, mark: str, handler: AskHandler | None) -> None:
+        """A local process ends with the hub: nothing to take back."""
+        return
+
     async def list_sessions(self, cwd: Path) -> list[StoredSession]:
         return await asyncio.to_thread(transcripts.list_sessions, cwd, self.settings.env)
 
@@ -233,6 +237,16 @@ class ClaudeConnection:
 
     def kill_now(self) -> None:
         self._claude.kill_now()
+
+    @property
+    def lost(self) -> bool:
+        return False
+
+    def leave(self) -> bool:
+        return False
+
+    def resume_mark(self, handled: int) -> str | None:
+        return None
 
     async def _asked(self, request: PermissionRequest) -> None:
         assert self._handler is not None

@@ -13,6 +13,7 @@ period), the process "exits" for the hub with no status and the run fails saying
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, MutableMapping
@@ -62,9 +63,25 @@ class LinkChannel(Protocol):
 ChannelOf = Callable[[], LinkChannel | None]
 """The agent's link now, or None while it is offline."""
 Finished = Callable[[], None]
+Position = tuple[int, int]
+"""(seq of an output message of the agent, events of it stored): how far a process's
+output is stored, in the agent's numbering."""
 MAX_PENDING_CHARS = 8 * 1024 * 1024
 """Output of one process the hub has taken but not yet stored; past it, the link stops
 reading until the project's log catches up (the agent's spool holds the rest)."""
+
+
+class AgentProcesses(Protocol):
+    """The processes the hub launched on one agent, which outlive its links."""
+
+    @property
+    def by_key(self) -> MutableMapping[str, "RemoteConnection"]:
+        """By session key: where the agent's link finds them."""
+        ...
+
+    def adopt(self, connection: "RemoteConnection") -> None:
+        """Keep a process taken back after a hub restart, for the agent's next link
+        to adopt (or to find it gone)."""
 
 
 class RemoteDriver:
@@ -76,14 +93,14 @@ class RemoteDriver:
         permission_modes: tuple[str, ...],
         agent: str,
         channel: ChannelOf,
-        sessions: MutableMapping[str, "RemoteConnection"],
+        processes: "AgentProcesses",
     ) -> None:
         self.name = name
         self.permission_modes = permission_modes
         self.agent = agent
         self._channel = channel
-        self._sessions = sessions
-        """The agent's processes by session key, where its link finds them."""
+        self._processes = processes
+        self._sessions = processes.by_key
 
     def _link(self) -> LinkChannel:
         link = self._channel()
@@ -114,6 +131,20 @@ class RemoteDriver:
         connection.pid = int(launched.get("pid") or 0)
         return connection
 
+    async def resume(self, mark: str, handler: AskHandler | None) -> AgentConnection | None:
+        """The process the mark names, taken back: its output goes on from where the
+        mark says it was stored. Whether the agent still has it shows when its link
+        comes back (if it does not, the process is lost)."""
+        try:
+            found = json.loads(mark)
+            session, position = str(found["session"]), (int(found["seq"]), int(found["handled"]))
+        except (ValueError, KeyError, TypeError):
+            log.warning("resume mark %r is not one of this driver's", mark[:200])
+            return None
+        connection = RemoteConnection(self._channel, session, handler, self._sessions, position)
+        self._processes.adopt(connection)
+        return connection
+
     async def list_sessions(self, cwd: Path) -> list[StoredSession]:
         result = await self._link().call("list_sessions", {"cwd": str(cwd)})
         return [session_from_wire(item) for item in result.get("sessions", [])]
@@ -141,15 +172,22 @@ class RemoteConnection:
         session: str,
         handler: AskHandler | None,
         sessions: MutableMapping[str, "RemoteConnection"],
+        stored: Position = (0, 0),
     ) -> None:
         self._channel = channel
         self._sessions = sessions
         self.session = session
         self._handler = handler
         self.pid = 0
+        self._stored = stored
+        """Output up to here was stored by an earlier hub: what is sent again is dropped."""
+        self._yielded = stored
+        """The batch last yielded: its seq, and how many of its events came before it."""
         self._returncode: int | None = None
+        self._lost = False
+        self._left = False
         self._exited = asyncio.get_running_loop().create_future()
-        self._batches: asyncio.Queue[tuple[list[AgentEvent], int, Finished] | None] = (
+        self._batches: asyncio.Queue[tuple[Position, list[AgentEvent], int, Finished] | None] = (
             asyncio.Queue()
         )
         self._pending_chars = 0
@@ -165,20 +203,27 @@ class RemoteConnection:
 
     def on_output(
         self,
+        seq: int,
         events: list[dict[str, Any]],
         background: int,
         turn_running: bool,
         finished: Finished,
     ) -> None:
-        """A batch the process printed; ``finished`` once the hub has stored it."""
-        batch = [event_from_wire(event) for event in events]
+        """A batch the process printed (the agent's message ``seq``); ``finished`` once
+        the hub has stored it."""
+        done_seq, done_events = self._stored
+        if seq < done_seq or (seq == done_seq and done_events >= len(events)):
+            finished()  # stored before the hub restarted
+            return
+        skipped = done_events if seq == done_seq else 0
+        batch = [event_from_wire(event) for event in events[skipped:]]
         chars = sum(len(getattr(event, "text", "")) for event in batch)
         self._background = background
         self._turn_running = turn_running
         self._pending_chars += chars
         if self._pending_chars > MAX_PENDING_CHARS:
             self._room.clear()
-        self._batches.put_nowait((batch, chars, finished))
+        self._batches.put_nowait(((seq, skipped), batch, chars, finished))
 
     async def room(self) -> None:
         """Wait while more than ``MAX_PENDING_CHARS`` of output waits to be stored."""
@@ -186,7 +231,7 @@ class RemoteConnection:
 
     def on_ask(self, data: dict[str, Any]) -> None:
         ask = ask_from_wire(data)
-        if self._handler is not None:
+        if self._handler is not None and ask.request_id not in self._asks:  # (asked again)
             self._asks[ask.request_id] = ask
             self._spawn(self._handler.asked(self, ask))
 
@@ -199,6 +244,7 @@ class RemoteConnection:
         """The process ended, or (``returncode`` None) the link to it did."""
         if self._exited.done():
             return
+        self._lost = returncode is None
         self._returncode = returncode if returncode is not None else -1
         self._stderr = stderr
         self._turn_running = False
@@ -226,6 +272,25 @@ class RemoteConnection:
     def stderr_text(self) -> str:
         return self._stderr
 
+    @property
+    def lost(self) -> bool:
+        return self._lost
+
+    def leave(self) -> bool:
+        """The process goes on on the agent; for this hub it is over (the agent keeps
+        its output until the next hub takes the process back)."""
+        self._left = True
+        self._sessions.pop(self.session, None)
+        if not self._exited.done():
+            self._exited.set_result(-1)
+        self._room.set()
+        self._batches.put_nowait(None)
+        return True
+
+    def resume_mark(self, handled: int) -> str | None:
+        seq, before = self._yielded
+        return json.dumps({"session": self.session, "seq": seq, "handled": before + handled})
+
     def background_pending(self) -> int:
         return self._background
 
@@ -234,7 +299,7 @@ class RemoteConnection:
 
     async def batches(self) -> AsyncIterator[list[AgentEvent]]:
         while (item := await self._batches.get()) is not None:
-            batch, chars, finished = item
+            self._yielded, batch, chars, finished = item
             yield batch
             finished()  # the consumer came back for more: it has stored this one
             self._pending_chars -= chars
@@ -276,6 +341,8 @@ class RemoteConnection:
         return int(await asyncio.shield(self._exited))
 
     async def close(self, grace: float) -> int | None:
+        if self._left:  # it goes on without this hub
+            return None
         if not self._exited.done():
             await self._quietly("close", {"grace": grace})
             with contextlib.suppress(TimeoutError):

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from switchboard.exceptions import StoreError
 from switchboard.store.records import NewEvent, StoredEvent
+from switchboard.store.sqlite.marks import ResumeMarks
 from switchboard.store.sqlite.schema import events
 from switchboard.store.sqlite.writer import Writer
 
@@ -85,6 +86,7 @@ class SqliteEventLog:
         self._appended: dict[str, int] = {}  # characters appended since start
         self._insert = _CompiledInsert(engine)
         self._last_seq = _CompiledLastSeq(engine)
+        self._marks = ResumeMarks(engine, writer)
 
     async def load_heads(self) -> None:
         """Read the first and last ``seq`` of every project."""
@@ -118,9 +120,10 @@ class SqliteEventLog:
             table.pop(project_id, None)
 
     async def append(
-        self, project_id: str, epoch: int, items: Sequence[NewEvent]
+        self, project_id: str, epoch: int, items: Sequence[NewEvent], mark: str | None = None
     ) -> list[StoredEvent]:
         """Persist ``items`` as the next events of ``project_id``; return them with seqs.
+        ``mark`` (if given) becomes the project's resume mark in the same transaction.
 
         If the database refuses the write, :class:`StoreError` is raised, and so it is
         for the project's writes already queued behind it (the database refuses any
@@ -141,7 +144,7 @@ class SqliteEventLog:
             StoredEvent(project_id, first + i, epoch, item.run_id, item.kind, item.body, now)
             for i, item in enumerate(items)
         ]
-        compiled, last_seq = self._insert, self._last_seq
+        compiled, last_seq, write_mark = self._insert, self._last_seq, self._marks.write
 
         def write(connection: Connection) -> None:  # on the writer thread
             last = last_seq(connection, project_id)
@@ -151,6 +154,8 @@ class SqliteEventLog:
                     "(an earlier write failed)"
                 )
             connection.exec_driver_sql(compiled.sql, compiled.parameters(stored))
+            if mark is not None:
+                write_mark(connection, project_id, mark)
 
         try:
             await self._writer.submit(write)
@@ -160,6 +165,12 @@ class SqliteEventLog:
             self._failed[project_id] = exc
             raise StoreError(f"could not persist events of {project_id}: {exc}") from exc
         return stored
+
+    async def resume_mark(self, project_id: str) -> str | None:
+        return await self._marks.read(project_id)
+
+    async def keep_mark(self, project_id: str, mark: str) -> None:
+        await self._marks.keep(project_id, mark)
 
     async def _resync(self, project_id: str) -> None:
         """After a failed write: read the last stored seq (behind every write queued

@@ -103,6 +103,21 @@ agent_processes = Table(
 those a crash left behind (``start_ticks``, from /proc, guards against PID reuse), with
 the environment marker and cgroup that find the processes which left the group."""
 
+resume_marks = Table(
+    "resume_marks",
+    metadata,
+    Column(
+        "project_id",
+        String(64),
+        ForeignKey("projects.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("mark", Text, nullable=False),
+)
+"""How far the output of a project's process on a remote agent is stored: an opaque
+mark from its driver, written in the same transaction as those events, from which a
+hub restarted takes the process back."""
+
 permission_rules = Table(
     "permission_rules",
     metadata,

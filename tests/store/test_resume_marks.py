@@ -1,0 +1,47 @@
+"""Resume marks: written in the transaction that stores the events they describe."""
+
+import pytest
+from sqlalchemy import Engine, delete, text
+
+from switchboard.exceptions import StoreError
+from switchboard.store.records import NewEvent
+from switchboard.store.sqlite.events import SqliteEventLog
+from switchboard.store.sqlite.schema import projects
+
+
+async def test_a_mark_is_kept_with_its_events_and_replaced_by_the_next(
+    event_log: SqliteEventLog,
+) -> None:
+    assert await event_log.resume_mark("alpha") is None
+    await event_log.keep_mark("alpha", "launched")
+    assert await event_log.resume_mark("alpha") == "launched"
+    await event_log.append("alpha", 1, [NewEvent("cli", "{}")], mark="after one")
+    await event_log.append("alpha", 1, [NewEvent("cli", "{}")])  # no mark: left as it was
+    assert await event_log.resume_mark("alpha") == "after one"
+    await event_log.append("alpha", 1, [NewEvent("cli", "{}")], mark="after three")
+    assert await event_log.resume_mark("alpha") == "after three"
+    assert await event_log.resume_mark("beta") is None  # per project
+
+
+async def test_a_refused_append_keeps_no_mark(event_log: SqliteEventLog, engine: Engine) -> None:
+    await event_log.append("alpha", 1, [NewEvent("cli", "{}")], mark="stored")
+    with engine.begin() as connection:  # another writer got ahead: the log refuses
+        connection.execute(
+            text(
+                "INSERT INTO events (project_id, seq, epoch, kind, body, created_at) "
+                "VALUES ('alpha', 2, 1, 'cli', '{}', 0)"
+            )
+        )
+    with pytest.raises(StoreError, match="could not persist"):
+        await event_log.append("alpha", 1, [NewEvent("cli", "{}")], mark="never stored")
+    assert await event_log.resume_mark("alpha") == "stored"
+
+
+async def test_a_removed_project_takes_its_mark_along(
+    event_log: SqliteEventLog, engine: Engine
+) -> None:
+    await event_log.keep_mark("beta", "launched")
+    with engine.begin() as connection:
+        connection.execute(text("PRAGMA foreign_keys=ON"))
+        connection.execute(delete(projects).where(projects.c.id == "beta"))
+    assert await event_log.resume_mark("beta") is None
