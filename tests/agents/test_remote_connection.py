@@ -98,7 +98,9 @@ async def test_a_driver_takes_back_only_marks_it_can_read() -> None:
     connection = await driver.resume(mark, None)
     assert connection is not None and sessions.by_key == {"s1": connection}
     strangers, adopted = sessions.linked("spool-1", ["s1", "s9"], lambda _seq: None)
-    assert (strangers, adopted) == (["s9"], ["s1"])  # adopted once, on the first link
+    assert (strangers, adopted) == (["s9"], ["s1"])
+    assert sessions.linked("spool-1", ["s1"], lambda _seq: None) == ([], ["s1"])  # not yet
+    sessions.adopted("s1")  # the agent took it
     assert sessions.linked("spool-1", ["s1"], lambda _seq: None) == ([], [])
 
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from switchboard.agents.base import AgentEvent, OutputLine
+from switchboard.agents.base import AgentEvent, AskAnswer, OutputLine
+from switchboard.agents.remote.codec import answer_to_wire
 from switchboard.protocol.agent_link import LinkCommand, LinkOp
 from switchboard.remote_agent.host import SessionHost
 from switchboard.remote_agent.spool import Spool, SpoolFull
@@ -229,5 +230,13 @@ async def test_a_hub_that_restarted_adopts_a_process_and_hears_its_question_agai
     assert again[1]["seq"] > asked["seq"]  # numbered anew: the hub takes it
     unknown = await hub.reply(host, 4, "adopt", session="s9")
     assert unknown["error"]["code"] == "unknown_session"
+    request_id = asked["ask"]["request_id"]
+    allow = answer_to_wire(AskAnswer(allow=True))
+    args = {"request_id": request_id, "answer": allow}
+    answered = await hub.reply(host, 5, "answer", session="s1", args=args)
+    assert answered["result"] == {"delivered": True}
+    closed = [m for m in hub.sent if m["type"] == "withdrawn"]  # for a hub that hears the
+    assert [m["request_id"] for m in closed] == [request_id]  # ask again from the spool
+    assert (await hub.reply(host, 6, "adopt", session="s1"))["result"] == {"asks": 0}
     link.cancel()
     await host.close_all()

@@ -13,13 +13,15 @@ async def test_a_mark_is_kept_with_its_events_and_replaced_by_the_next(
     event_log: SqliteEventLog,
 ) -> None:
     assert await event_log.resume_mark("alpha") is None
-    await event_log.keep_mark("alpha", "launched")
-    assert await event_log.resume_mark("alpha") == "launched"
+    await event_log.keep_mark("alpha", "launched", "run-1")
+    assert await event_log.resume_mark("alpha") == ("launched", "run-1")
     await event_log.append("alpha", 1, [NewEvent("cli", "{}")], mark="after one")
     await event_log.append("alpha", 1, [NewEvent("cli", "{}")])  # no mark: left as it was
-    assert await event_log.resume_mark("alpha") == "after one"
+    assert await event_log.resume_mark("alpha") == ("after one", "run-1")  # still its run
     await event_log.append("alpha", 1, [NewEvent("cli", "{}")], mark="after three")
-    assert await event_log.resume_mark("alpha") == "after three"
+    assert await event_log.resume_mark("alpha") == ("after three", "run-1")
+    await event_log.keep_mark("alpha", "after three", "run-2")  # the next run's turn
+    assert await event_log.resume_mark("alpha") == ("after three", "run-2")
     assert await event_log.resume_mark("beta") is None  # per project
 
 
@@ -34,13 +36,13 @@ async def test_a_refused_append_keeps_no_mark(event_log: SqliteEventLog, engine:
         )
     with pytest.raises(StoreError, match="could not persist"):
         await event_log.append("alpha", 1, [NewEvent("cli", "{}")], mark="never stored")
-    assert await event_log.resume_mark("alpha") == "stored"
+    assert await event_log.resume_mark("alpha") == ("stored", None)
 
 
 async def test_a_removed_project_takes_its_mark_along(
     event_log: SqliteEventLog, engine: Engine
 ) -> None:
-    await event_log.keep_mark("beta", "launched")
+    await event_log.keep_mark("beta", "launched", None)
     with engine.begin() as connection:
         connection.execute(text("PRAGMA foreign_keys=ON"))
         connection.execute(delete(projects).where(projects.c.id == "beta"))

@@ -96,7 +96,8 @@ class AgentSessions:
         """The agent is back; ``held``: the sessions it still has. Processes it no
         longer has are lost now (it restarted). Returns the keys it has that the hub
         does not know (to be stopped on the agent), and those taken back after a hub
-        restart (to be adopted)."""
+        restart (to be adopted: see :meth:`adopted`). Acknowledges nothing yet (the
+        link's ``welcome`` goes first: see :meth:`acknowledge`)."""
         if self._expiry is not None:
             self._expiry.cancel()
             self._expiry = None
@@ -106,11 +107,17 @@ class AgentSessions:
         for key, connection in list(self.by_key.items()):
             if key not in kept:
                 connection.on_exited(None, f"the agent {self.agent!r} no longer has it")
-        if self.receipts.frontier:
-            send_ack(self.receipts.frontier)
-        adopted = sorted(self._adopting & kept)
-        self._adopting.clear()
-        return [key for key in held if key not in self.by_key], adopted
+        self._adopting &= kept
+        return [key for key in held if key not in self.by_key], sorted(self._adopting)
+
+    def acknowledge(self) -> None:
+        """Tell the agent (again) what the hub has, as a link comes up."""
+        if self.receipts.frontier and self.send_ack is not None:
+            self.send_ack(self.receipts.frontier)
+
+    def adopted(self, key: str) -> None:
+        """The agent took the adoption of ``key`` (else the next link tries again)."""
+        self._adopting.discard(key)
 
     def unlinked(self) -> None:
         """The link dropped: its processes may go on for the grace period."""

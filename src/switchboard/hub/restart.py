@@ -96,10 +96,10 @@ class RestartRecovery:
         """Resume the process working on ``run`` where it outlives the hub (on a remote
         agent), and have the worker see the run through; False where it cannot be."""
         record = self._registry.records.get(run.project_id)
-        mark = await self._registry.bus.log.resume_mark(run.project_id)
-        if mark is None:
+        found = await self._registry.bus.log.resume_mark(run.project_id)
+        if found is None or found[1] != run.id:  # its turn had not begun in that process
             return False
-        process = await self._driver_for(record).resume(mark, state.session)
+        process = await self._driver_for(record).resume(found[0], state.session)
         if process is None:
             return False
         await self._close_open_confirmations(run.project_id, run.id, fallback="asked_again")

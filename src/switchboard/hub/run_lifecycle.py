@@ -73,6 +73,8 @@ class RunLifecycle:
             await self._runs.save(run.record())
         event = NewEvent("run", run.info().model_dump_json(), run.id)
         await self._registry.append(state.id, event)
+        if run.finished:
+            run.end_recorded.set()
         if notify:
             self._registry.notify_status(state.id, while_stopping=True)
 

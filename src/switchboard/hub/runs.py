@@ -29,6 +29,9 @@ class Run:
     session_id: str | None = None
     error: str | None = None
     cancel_requested: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    end_recorded: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    """Set once the run's end is stored (a remote agent hears that the line which ended
+    its turn is stored only then: a hub that died before must get that line again)."""
     mode_from_project: bool = False
     """The permission mode came from the project when the run started (so a change of
     the project's mode applies to it too)."""

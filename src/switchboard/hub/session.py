@@ -120,6 +120,7 @@ class ProjectSession:
             return TurnOutcome(None, "stopped before it started")
         turn = self._begin_turn(run, agent)
         try:
+            await self._mark_turn(turn)
             try:
                 await agent.send_prompt(run.prompt)
             except AgentGoneError:
@@ -212,6 +213,14 @@ class ProjectSession:
         self._turn_ended.clear()
         return turn
 
+    async def _mark_turn(self, turn: Turn) -> None:
+        """A process that outlives the hub (on a remote agent) begins a turn: store its
+        resume mark as it stands, naming the run, so that a hub restarted takes back
+        this run (and no earlier one) from there."""
+        mark = self._output.handled_mark(turn.agent)
+        if mark is not None:
+            await self._services.bus.log.keep_mark(self.project_id, mark, turn.run.id)
+
     def end_turn_with(self, turn: Turn, outcome: TurnOutcome) -> None:
         """The turn is over (its result came, or its process went): later lines belong
         to no run until the next turn."""
@@ -243,6 +252,7 @@ class ProjectSession:
             if run is not None:
                 turn = self._begin_turn(run, agent)
                 self._follow_ups[run.id] = turn.outcome
+                await self._mark_turn(turn)
                 if self._process is not None:
                     self._process.agent.follow_up_started()
         finally:
@@ -295,9 +305,6 @@ class ProjectSession:
         )
         agent = await self._services.agents.launch(spec, self)
         process = self._process = LiveAgent(agent, key, local=local)
-        mark = agent.resume_mark(0)
-        if mark is not None:  # a process a restarted hub can take back: from its start
-            await self._services.bus.log.keep_mark(project.id, mark)
         if local:
             await registry.record(agent.pid, project.id, run.id, spec.confinement)
         process.pump = asyncio.create_task(self._pump(process), name=f"pump-{agent.pid}")

@@ -81,6 +81,10 @@ class _Hosted:
 
     async def withdrawn(self, agent: AgentConnection, request_id: str) -> None:
         self.asks.pop(request_id, None)
+        self.closed(request_id)
+
+    def closed(self, request_id: str) -> None:
+        """The ask is no longer open (answered or withdrawn)."""
         self.host.emit({"type": "withdrawn", "session": self.key, "request_id": request_id})
 
 
@@ -261,8 +265,11 @@ class SessionHost:
                 ask = hosted.asks.pop(str(args["request_id"]), None)
                 if ask is None:
                     return {"delivered": False}
-                answer = answer_from_wire(args["answer"])
-                return {"delivered": await connection.answer(ask, answer)}
+                delivered = await connection.answer(ask, answer_from_wire(args["answer"]))
+                # Answered: a hub that restarted before it heard of the ask again (it
+                # comes again from the spool if unacknowledged) must close it too.
+                hosted.closed(ask.request_id)
+                return {"delivered": delivered}
             case "cancel":
                 grace = float(args["interrupt_grace"]), float(args["kill_grace"])
                 return {"interrupted": await connection.cancel(*grace)}

@@ -140,6 +140,9 @@ class AgentLink:
         return message
 
     async def _serve(self, hello: LinkHello) -> None:
+        # Its processes first: once it is online, runs may launch new ones.
+        sessions = self.hub.agent_sessions(self.name)
+        strangers, adopted = sessions.linked(hello.spool, hello.sessions, self._send_ack)
         replaced = self.hub.agent_online(self.name, self, hello.version, hello.allowed_roots)
         if isinstance(replaced, AgentLink):
             replaced._end(CloseCode.AGENT_REPLACED, "replaced by a newer link of this agent")
@@ -155,12 +158,11 @@ class AgentLink:
                 link_grace=settings.agent_link_grace,
             ).model_dump_json()
         )
-        sessions = self.hub.agent_sessions(self.name)
-        strangers, adopted = sessions.linked(hello.spool, hello.sessions, self._send_ack)
+        sessions.acknowledge()
         for key in strangers:
             self._background(self._command_quietly("close", {"grace": 2.0}, key))
         for key in adopted:
-            self._background(self._command_quietly("adopt", {}, key))
+            self._background(self._adopt(key))
         tasks = [
             asyncio.create_task(self._read(), name=f"agent-{self.name}-reader"),
             asyncio.create_task(self._beat(), name=f"agent-{self.name}-heartbeat"),
@@ -334,6 +336,13 @@ class AgentLink:
         the hub does not know, adopt one it took back."""
         with contextlib.suppress(AgentError):
             await self.call(op, args, session)
+
+    async def _adopt(self, key: str) -> None:
+        """Have the agent adopt a process the hub took back after restarting (it asks
+        again what the process waits for)."""
+        with contextlib.suppress(AgentError):
+            await self.call("adopt", {}, key)
+            self.hub.agent_sessions(self.name).adopted(key)
 
     def _background(self, work: Any) -> None:
         task = asyncio.ensure_future(work)

@@ -59,13 +59,14 @@ class EventLog(Protocol):
         transaction as the events (see :meth:`resume_mark`)."""
         ...
 
-    async def resume_mark(self, project_id: str) -> str | None:
-        """The project's resume mark: how far the output of its process on a remote
-        agent is stored, as that process's driver put it (None: no mark kept)."""
+    async def resume_mark(self, project_id: str) -> tuple[str, str | None] | None:
+        """The project's resume mark (how far the output of its process on a remote
+        agent is stored, as that process's driver put it) and the run whose turn
+        began last in that process; None: no mark kept."""
         ...
 
-    async def keep_mark(self, project_id: str, mark: str) -> None:
-        """Set the project's resume mark (a process was started: nothing stored yet)."""
+    async def keep_mark(self, project_id: str, mark: str, run_id: str | None) -> None:
+        """Set the project's resume mark as a turn of ``run_id`` begins."""
         ...
 
     async def read(self, project_id: str, after: int, limit: int) -> list[StoredEvent]:

@@ -166,11 +166,11 @@ class SqliteEventLog:
             raise StoreError(f"could not persist events of {project_id}: {exc}") from exc
         return stored
 
-    async def resume_mark(self, project_id: str) -> str | None:
+    async def resume_mark(self, project_id: str) -> tuple[str, str | None] | None:
         return await self._marks.read(project_id)
 
-    async def keep_mark(self, project_id: str, mark: str) -> None:
-        await self._marks.keep(project_id, mark)
+    async def keep_mark(self, project_id: str, mark: str, run_id: str | None) -> None:
+        await self._marks.keep(project_id, mark, run_id)
 
     async def _resync(self, project_id: str) -> None:
         """After a failed write: read the last stored seq (behind every write queued

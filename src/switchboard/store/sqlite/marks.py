@@ -4,7 +4,7 @@ event the log lacks, nor misses one it has."""
 
 import asyncio
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from switchboard.store.sqlite.schema import resume_marks
@@ -18,22 +18,33 @@ class ResumeMarks:
 
     @staticmethod
     def write(connection: Connection, project_id: str, mark: str) -> None:
-        """Set the project's mark (on the writer thread, within a write job)."""
+        """Move the project's mark (on the writer thread, within a write job); the run
+        it belongs to stays as it was."""
         where = resume_marks.c.project_id == project_id
         changed = connection.execute(update(resume_marks).where(where).values(mark=mark))
         if changed.rowcount == 0:
             connection.execute(insert(resume_marks).values(project_id=project_id, mark=mark))
 
-    async def keep(self, project_id: str, mark: str) -> None:
-        write = self.write
-        await self._writer.submit(lambda connection: write(connection, project_id, mark))
+    async def keep(self, project_id: str, mark: str, run_id: str | None) -> None:
+        """Set the project's mark, and the run whose turn begins."""
 
-    async def read(self, project_id: str) -> str | None:
-        query = select(resume_marks.c.mark).where(resume_marks.c.project_id == project_id)
+        def write(connection: Connection) -> None:
+            where = resume_marks.c.project_id == project_id
+            connection.execute(delete(resume_marks).where(where))
+            row = {"project_id": project_id, "mark": mark, "run_id": run_id}
+            connection.execute(insert(resume_marks).values(**row))
 
-        def read() -> str | None:
+        await self._writer.submit(write)
+
+    async def read(self, project_id: str) -> tuple[str, str | None] | None:
+        columns = (resume_marks.c.mark, resume_marks.c.run_id)
+        query = select(*columns).where(resume_marks.c.project_id == project_id)
+
+        def read() -> tuple[str, str | None] | None:
             with self._engine.connect() as connection:
-                found = connection.execute(query).scalar()
-            return None if found is None else str(found)
+                found = connection.execute(query).first()
+            if found is None:
+                return None
+            return str(found[0]), None if found[1] is None else str(found[1])
 
         return await asyncio.to_thread(read)

@@ -113,10 +113,11 @@ resume_marks = Table(
         primary_key=True,
     ),
     Column("mark", Text, nullable=False),
+    Column("run_id", String(64)),
 )
 """How far the output of a project's process on a remote agent is stored: an opaque
 mark from its driver, written in the same transaction as those events, from which a
-hub restarted takes the process back."""
+hub restarted takes the process back; ``run_id``: the run whose turn began last."""
 
 permission_rules = Table(
     "permission_rules",

@@ -25,6 +25,7 @@ def upgrade() -> None:
             primary_key=True,
         ),
         sa.Column("mark", sa.Text, nullable=False),
+        sa.Column("run_id", sa.String(64)),
     )
 
 
