@@ -29,11 +29,14 @@ class Process:
 class Log:
     def __init__(self) -> None:
         self.appended: list[tuple[list[str], str | None]] = []
+        self.two_appends = asyncio.Event()
 
     async def append(
         self, project_id: str, epoch: int, items: list[NewEvent], mark: str | None = None
     ) -> list[Any]:
         self.appended.append(([item.body for item in items], mark))
+        if len(self.appended) == 2:
+            self.two_appends.set()
         return []
 
     def publish_delta(self, project_id: str, frame: str) -> None:
@@ -82,10 +85,12 @@ async def test_a_turns_end_is_done_with_only_once_its_run_is_recorded() -> None:
     taker, session, log, process, run = taker_for(remote=True)
     batch: list[AgentEvent] = [OutputLine("a"), OutputLine("result"), ENDED, OutputLine("b")]
     taking = asyncio.ensure_future(taker.take(process, batch))
-    await asyncio.sleep(0.05)
+    async with asyncio.timeout(5):
+        await log.two_appends.wait()
     assert [o.ended for o in session.ended] == [ENDED]  # the turn is over at once
     assert log.appended == [(["a", "result"], "2"), (["b"], "4")]  # marks as stored
-    assert not taking.done()  # but the agent may not forget the batch yet
+    done, _ = await asyncio.wait({taking}, timeout=0.2)
+    assert not done  # but the agent may not forget the batch yet
     run.end_recorded.set()
     async with asyncio.timeout(5):
         await taking

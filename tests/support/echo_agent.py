@@ -17,6 +17,7 @@ from switchboard.agents.base import (
     AgentEvent,
     AskAnswer,
     AskHandler,
+    EndsWithTheHub,
     LaunchSpec,
     OutputLine,
     PermissionAsk,
@@ -35,7 +36,7 @@ def line(**fields: object) -> str:
     return json.dumps({"agent": "echo", **fields}, separators=(",", ":"))
 
 
-class EchoAgent:
+class EchoAgent(EndsWithTheHub):
     """One echo "process": a session of its own, one turn at a time."""
 
     def __init__(self, spec: LaunchSpec, handler: AskHandler | None) -> None:
@@ -153,16 +154,6 @@ class EchoAgent:
 
     def kill_now(self) -> None:
         self._exit(-9)
-
-    @property
-    def lost(self) -> bool:
-        return False
-
-    def leave(self) -> bool:
-        return False
-
-    def resume_mark(self, handled: int) -> str | None:
-        return None
 
 
 class EchoDriver:

@@ -268,6 +268,21 @@ class AgentConnection(Protocol):
         ...
 
 
+class EndsWithTheHub:
+    """The part of :class:`AgentConnection` of a process that is the hub's own child:
+    it never outlives the hub, so there is nothing to leave, mark or lose."""
+
+    @property
+    def lost(self) -> bool:
+        return False
+
+    def leave(self) -> bool:
+        return False
+
+    def resume_mark(self, handled: int) -> str | None:
+        return None
+
+
 class AgentDriver(Protocol):
     """Starts the processes of one kind of agent CLI, and reads what it stored."""
 

@@ -82,7 +82,7 @@ class OutputTaker:
         self._handled = (agent, len(batch))
         if background_changed:
             session.background_changed(process)
-        if ended and agent.resume_mark(0) is not None:
+        if ended and not process.local:  # its agent forgets what the consumer took
             await _until_recorded(ended)
 
     async def _take_line(

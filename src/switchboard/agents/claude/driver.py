@@ -20,6 +20,7 @@ from switchboard.agents.base import (
     BackgroundChanged,
     BadOutput,
     Delta,
+    EndsWithTheHub,
     LaunchSpec,
     OutputLine,
     PermissionAsk,
@@ -125,7 +126,7 @@ class ClaudeDriver:
         )
 
 
-class ClaudeConnection:
+class ClaudeConnection(EndsWithTheHub):
     """One CLI process, reported in neutral events."""
 
     def __init__(
@@ -237,16 +238,6 @@ class ClaudeConnection:
 
     def kill_now(self) -> None:
         self._claude.kill_now()
-
-    @property
-    def lost(self) -> bool:
-        return False
-
-    def leave(self) -> bool:
-        return False
-
-    def resume_mark(self, handled: int) -> str | None:
-        return None
 
     async def _asked(self, request: PermissionRequest) -> None:
         assert self._handler is not None

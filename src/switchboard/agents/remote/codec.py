@@ -2,6 +2,7 @@
 objects, for the link between the hub and a remote agent. Both ends use it, so what
 one writes the other reads; anything else raises ``ValueError``."""
 
+from dataclasses import asdict
 from typing import Any
 
 from switchboard.agents.base import (
@@ -29,17 +30,9 @@ def event_to_wire(event: AgentEvent) -> dict[str, Any]:
         case BadOutput():
             return {"kind": "bad", "error": event.error, "preview": event.preview}
         case TurnEnded():
-            m = event.metrics
-            metrics = {
-                "duration_ms": m.duration_ms,
-                "num_turns": m.num_turns,
-                "cost_usd": m.cost_usd,
-                "usage": m.usage,
-                "session_id": m.session_id,
-            }
             return {
                 "kind": "turn_ended",
-                "metrics": metrics,
+                "metrics": asdict(event.metrics),
                 "failure": event.failure,
                 "lost_session": event.lost_session,
             }
@@ -74,16 +67,7 @@ def event_from_wire(data: dict[str, Any]) -> AgentEvent:
 
 
 def ask_to_wire(ask: PermissionAsk) -> dict[str, Any]:
-    return {
-        "request_id": ask.request_id,
-        "kind": ask.kind,
-        "tool_name": ask.tool_name,
-        "input": ask.input,
-        "suggestions": ask.suggestions,
-        "rule_keys": [list(key) for key in ask.rule_keys],
-        "questions": [{"text": q.text, "options": list(q.options)} for q in ask.questions],
-        "plan": ask.plan,
-    }
+    return asdict(ask)  # its questions as {"text", "options"}; tuples travel as lists
 
 
 def ask_from_wire(data: dict[str, Any]) -> PermissionAsk:
@@ -109,12 +93,7 @@ def ask_from_wire(data: dict[str, Any]) -> PermissionAsk:
 
 
 def answer_to_wire(answer: AskAnswer) -> dict[str, Any]:
-    return {
-        "allow": answer.allow,
-        "updated_input": answer.updated_input,
-        "answers": answer.answers,
-        "message": answer.message,
-    }
+    return asdict(answer)
 
 
 def answer_from_wire(data: dict[str, Any]) -> AskAnswer:
@@ -127,12 +106,7 @@ def answer_from_wire(data: dict[str, Any]) -> AskAnswer:
 
 
 def session_to_wire(session: StoredSession) -> dict[str, Any]:
-    return {
-        "id": session.id,
-        "first_prompt": session.first_prompt,
-        "started_at": session.started_at,
-        "updated_at": session.updated_at,
-    }
+    return asdict(session)
 
 
 def session_from_wire(data: dict[str, Any]) -> StoredSession:
