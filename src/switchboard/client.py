@@ -215,6 +215,21 @@ class SwitchboardClient:
     async def new_session(self, project: str) -> dict[str, Any]:
         return dict((await self.request("session.new", project=project))["project"])
 
+    async def publish_diagnostics(
+        self, project: str, path: str, diagnostics: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Replace the diagnostics of one file of the project (LSP-shaped; an empty
+        list clears them); returns the file's diagnostics as stored."""
+        ack = await self.request(
+            "diagnostics.publish", project=project, path=path, diagnostics=diagnostics
+        )
+        return dict(ack["diagnostics"][0])
+
+    async def set_back_channel(self, project: str, enabled: bool) -> dict[str, Any]:
+        """Turn the project's back-channel on or off; returns the project."""
+        ack = await self.request("project.back_channel", project=project, enabled=enabled)
+        return dict(ack["project"])
+
     async def answer(self, confirmation_id: str, response: str, **fields: Any) -> dict[str, Any]:
         """Answer a confirmation (``fields``: message, updated_input, answers, remember);
         returns the ack."""

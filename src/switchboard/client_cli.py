@@ -19,11 +19,12 @@ from typing import Any, TextIO
 
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
+from switchboard.back_channel_lines import activity_line
 from switchboard.client import ConnectionLost, RequestError, SwitchboardClient
 from switchboard.client_confirmations import ConfirmationAnswerer
 from switchboard.client_export import export_log
 from switchboard.config import default_data_dir
-from switchboard.event_lines import describe, run_summary
+from switchboard.event_lines import describe, printable, run_summary
 from switchboard.exceptions import ConfigError
 from switchboard.program import program
 from switchboard.protocol.close_codes import CloseCode
@@ -428,6 +429,8 @@ async def tail_command(args: argparse.Namespace) -> int:
                         since = int(message["seq"])
                         for line in describe(message):
                             print(f"{message['seq']:>6}  {line}", flush=True)
+                    elif message["type"] == "activity":  # live only: no seq
+                        print(f"{'':>6}  {printable(activity_line(message))}", flush=True)
             except ConnectionLost as exc:
                 if not _resumable(exc):
                     raise

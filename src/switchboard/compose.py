@@ -98,6 +98,7 @@ def hub_limits(settings: Settings) -> HubLimits:
         plan_timeout=settings.plan_timeout,
         allow_bypass_permissions=settings.allow_bypass_permissions,
         on_confirmation=settings.on_confirmation,
+        on_notification=settings.on_notification,
         retention=RetentionPolicy(settings.retention_max_age, settings.retention_max_bytes),
         retention_interval=settings.retention_interval,
         min_free_disk=settings.min_free_disk,

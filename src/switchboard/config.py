@@ -72,6 +72,7 @@ class Settings:
     plan_timeout: float = 600.0
     allow_bypass_permissions: bool = False
     on_confirmation: tuple[str, ...] = ()
+    on_notification: tuple[str, ...] = ()
     retention_max_age: float | None = None
     """Seconds an event is kept in its project's log; None: no age limit."""
     retention_max_bytes: int | None = None
@@ -419,6 +420,12 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         _command,
         "Command run (no shell) for every new confirmation, its JSON on stdin: for desktop "
         "notifications or sounds. Failures are logged, never block.",
+    ),
+    Option(
+        "on-notification",
+        _command,
+        "Command run (no shell) for every notification Claude sends (the back-channel's "
+        "notify_user), its JSON on stdin. Failures are logged, never block.",
     ),
     Option(
         "retention-max-age",

@@ -4,6 +4,14 @@ import json
 import re
 from typing import Any
 
+from switchboard.back_channel_lines import (
+    approval_lines,
+    diagnostics_lines,
+    diff_preview_lines,
+    notification_lines,
+    task_lines,
+)
+
 TOOL_INPUT_SHOWN = 120
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -81,6 +89,8 @@ def _confirmation_lines(data: dict[str, Any]) -> list[str]:
             f"  confirmation {confirmation.get('id')} ({options}), "
             f"{confirmation.get('timeout_seconds', 0):g} s to answer"
         )
+        if confirmation.get("kind") == "approval":
+            return approval_lines(confirmation, how)
         skill = confirmation.get("skill")
         if isinstance(skill, dict):
             hint = skill.get("claude_suggestion")
@@ -132,6 +142,14 @@ def _skill_line(data: dict[str, Any]) -> str:
     return lines.get(kind, f"· {kind}")
 
 
+BACK_CHANNEL_KINDS = {
+    "task": task_lines,
+    "diff_preview": diff_preview_lines,
+    "notification": notification_lines,
+    "diagnostics": diagnostics_lines,
+}
+
+
 def describe(event: dict[str, Any]) -> list[str]:
     """What to print for one ``event`` message (nothing for bookkeeping lines)."""
     try:
@@ -162,6 +180,9 @@ def _describe(event: dict[str, Any]) -> list[str]:
         return _confirmation_lines(data)
     if kind == "skill":
         return [_skill_line(data)]
+    back_channel = BACK_CHANNEL_KINDS.get(str(kind))
+    if back_channel is not None:
+        return back_channel(data)
     if data.get("type") in ("assistant", "user"):
         return _content_lines(data)
     if data.get("type") == "system":

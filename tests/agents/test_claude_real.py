@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from switchboard.agents.claude.control import PermissionRequest
-from switchboard.agents.claude.process import ClaudeOptions, ClaudeProcess
+from switchboard.agents.claude.launch import ClaudeOptions
+from switchboard.agents.claude.process import ClaudeProcess
 from switchboard.agents.claude.stream_json import BadLine, CliMessage
 from switchboard.scripted_model import Script, ScriptedModelServer
 from tests.conftest import ClaudeBinary

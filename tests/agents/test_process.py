@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from switchboard.agents.claude.process import ClaudeOptions, ClaudeProcess
+from switchboard.agents.claude.launch import ClaudeOptions
+from switchboard.agents.claude.process import ClaudeProcess
 from switchboard.agents.claude.stream_json import BadLine, CliMessage
 from switchboard.agents.process import AgentProcess, BoundedTail
 from switchboard.exceptions import AgentGoneError, AgentSpawnError

@@ -1,16 +1,27 @@
 """The hub's side of a process on a remote agent, without a link: what the agent sends
 comes out in order, is acknowledged once the consumer has taken it, and no more than
 ``MAX_PENDING_CHARS`` of it waits at once (the link stops reading past that). A process
-taken back after a hub restart goes on from its resume mark."""
+taken back after a hub restart goes on from its resume mark. Its back-channel tool
+calls reach the session's handler once, and their results go back as commands."""
 
 import asyncio
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from switchboard.agents.base import OutputLine
+from switchboard.agents.base import (
+    AgentConnection,
+    FileState,
+    LaunchSpec,
+    OutputLine,
+    PermissionAsk,
+    ToolCall,
+    ToolResult,
+)
+from switchboard.agents.remote.codec import call_to_wire
 from switchboard.agents.remote.driver import MAX_PENDING_CHARS, RemoteConnection, RemoteDriver
 from switchboard.hub.agent_sessions import AgentSessions
 
@@ -122,3 +133,115 @@ async def test_a_process_taken_back_is_lost_when_its_agent_stays_away() -> None:
     async with asyncio.timeout(5):
         assert await connection.wait() == -1
     assert connection.lost and "stayed away" in connection.stderr_text
+
+
+class Channel:
+    """An agent's link that records each command, and answers as the agent would."""
+
+    def __init__(self, **results: dict[str, Any]) -> None:
+        self.commands: list[tuple[str, dict[str, Any], str | None]] = []
+        self._results = results
+
+    async def call(
+        self, op: str, args: dict[str, Any], session: str | None = None
+    ) -> dict[str, Any]:
+        self.commands.append((op, json.loads(json.dumps(args)), session))
+        return self._results.get(op, {})
+
+
+class Handler:
+    """The hub's session, as a remote process's asks and tool calls reach it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[AgentConnection, ToolCall]] = []
+        self.withdrawn_ids: list[str] = []
+        self.heard = asyncio.Event()
+
+    async def asked(self, agent: AgentConnection, ask: PermissionAsk) -> None:
+        raise AssertionError("no ask here")
+
+    async def withdrawn(self, agent: AgentConnection, request_id: str) -> None:
+        self.withdrawn_ids.append(request_id)
+        self.heard.set()
+
+    async def tool_called(self, agent: AgentConnection, call: ToolCall) -> None:
+        self.calls.append((agent, call))
+        self.heard.set()
+
+
+async def settle(handler: Handler) -> None:
+    async with asyncio.timeout(5):
+        await handler.heard.wait()
+    handler.heard.clear()
+    await asyncio.sleep(0)
+
+
+async def test_a_tool_call_from_the_agent_reaches_the_handler_once_and_its_result_goes_back() -> (
+    None
+):
+    channel = Channel(tool_result={"delivered": True})
+    handler = Handler()
+    connection = RemoteConnection(lambda: channel, "s1", handler, {})
+    agent: AgentConnection = connection  # the hub's session sees just a connection
+    call = ToolCall(
+        "req-7",
+        "request_approval",
+        {"summary": "s", "changes": [{"path": "a.txt", "new_content": "x\n"}]},
+        {"a.txt": FileState(None)},
+    )
+    connection.on_tool_call(call_to_wire(call))
+    await settle(handler)
+    assert handler.calls == [(connection, call)]
+    connection.on_tool_call(call_to_wire(call))  # told again (an adopt sent twice): once
+    await asyncio.sleep(0.01)
+    assert len(handler.calls) == 1
+
+    assert await agent.tool_result("req-7", ToolResult("approved", is_error=False))
+    result = {"text": "approved", "is_error": False}
+    assert channel.commands == [("tool_result", {"call_id": "req-7", "result": result}, "s1")]
+    connection.on_withdrawn("req-7")  # the agent closes what it delivered
+    await settle(handler)
+    assert handler.withdrawn_ids == ["req-7"]
+
+    with pytest.raises(ValueError, match="tool call"):
+        connection.on_tool_call({"call_id": "x"})
+
+
+async def test_a_tool_call_withdrawn_by_the_agent_is_withdrawn_for_the_handler() -> None:
+    handler = Handler()
+    connection = RemoteConnection(lambda: None, "s1", handler, {})
+    connection.on_tool_call(call_to_wire(ToolCall("req-1", "get_diagnostics", {})))
+    await settle(handler)
+    connection.on_withdrawn("req-1")
+    await settle(handler)
+    assert handler.withdrawn_ids == ["req-1"]
+    assert not await connection.tool_result("req-1", ToolResult("late"))  # offline: not sent
+
+
+async def test_without_a_handler_a_tool_call_is_answered_with_an_error_at_once() -> None:
+    channel = Channel(tool_result={"delivered": True})
+    connection = RemoteConnection(lambda: channel, "s1", None, {})
+    connection.on_tool_call(call_to_wire(ToolCall("req-1", "notify_user", {"message": "hi"})))
+    async with asyncio.timeout(5):
+        while not channel.commands:
+            await asyncio.sleep(0.01)
+    [(op, args, session)] = channel.commands
+    assert (op, args["call_id"], args["result"]["is_error"], session) == (
+        "tool_result",
+        "req-1",
+        True,
+        "s1",
+    )
+
+
+async def test_a_launch_on_the_agent_says_whether_the_cli_gets_the_back_channel(
+    tmp_path: Path,
+) -> None:
+    channel = Channel(launch={"pid": 42})
+    sessions = AgentSessions("laptop", grace=60)
+    driver = RemoteDriver("claude", ("default",), "laptop", lambda: channel, sessions)
+    for back_channel in (True, False):
+        spec = LaunchSpec(cwd=tmp_path, back_channel=back_channel)
+        connection = await driver.launch(spec, Handler())
+        assert connection.pid == 42
+    assert [args["back_channel"] for op, args, _ in channel.commands] == [True, False]

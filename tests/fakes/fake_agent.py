@@ -37,11 +37,24 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 
 def emit(obj: dict[str, object]) -> None:
     sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
     sys.stdout.flush()
+
+
+def user_lines() -> Iterator[str]:
+    """The user messages on stdin: a host's own control requests (``initialize``, which
+    Switchboard sends to register its hooks) are answered as the real CLI would."""
+    for line in sys.stdin:
+        if '"control_request"' in line:
+            request_id = json.loads(line).get("request_id")
+            response = {"subtype": "success", "request_id": request_id, "response": {}}
+            emit({"type": "control_response", "response": response})
+            continue
+        yield line
 
 
 def forever() -> None:
@@ -112,7 +125,7 @@ def ask() -> int:
 
 def turns(count: int, init: dict[str, object]) -> int:
     gate = os.environ.get("FAKE_AGENT_GATE")
-    for number, _line in enumerate(sys.stdin):
+    for number, _line in enumerate(user_lines()):
         emit(init)
         if gate:
             with open(gate) as fifo:  # blocks until the test opens the gate
@@ -127,7 +140,7 @@ def turns(count: int, init: dict[str, object]) -> int:
 
 
 def scripted_lines(path: str) -> int:
-    for _line in sys.stdin:
+    for _line in user_lines():
         with open(path, "rb") as file:  # read again for each: a test may change it
             sys.stdout.buffer.write(file.read())
         sys.stdout.flush()
@@ -142,7 +155,7 @@ def main() -> int:
     param = int(os.environ.get("FAKE_AGENT_N") or (args[1] if len(args) > 1 else 1000))
     init = {"type": "system", "subtype": "init", "session_id": "fake", "pid": os.getpid()}
     if mode == "ok":
-        line = sys.stdin.readline()
+        line = next(user_lines(), "")
         prompt = json.loads(line)["message"]["content"] if line.strip() else ""
         emit(init)
         emit({"type": "assistant", "message": {"content": [{"type": "text", "text": prompt}]}})

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from switchboard.hub.notify import ConfirmationNotifier
+from switchboard.hub.notify import CommandNotifier
 from switchboard.protocol.messages import ConfirmationInfo
 
 INFO = ConfirmationInfo(
@@ -27,7 +27,7 @@ INFO = ConfirmationInfo(
 async def test_a_command_that_hangs_is_killed_after_the_timeout(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    notifier = ConfirmationNotifier(["sleep", "30"], timeout=0.3)
+    notifier = CommandNotifier(["sleep", "30"], timeout=0.3)
     started = time.monotonic()
     with caplog.at_level(logging.WARNING):
         notifier.notify(INFO)
@@ -39,7 +39,7 @@ async def test_a_command_that_hangs_is_killed_after_the_timeout(
 async def test_a_failing_command_is_logged_with_its_stderr(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    notifier = ConfirmationNotifier(["sh", "-c", "cat >/dev/null; echo oops >&2; exit 3"])
+    notifier = CommandNotifier(["sh", "-c", "cat >/dev/null; echo oops >&2; exit 3"])
     with caplog.at_level(logging.WARNING):
         notifier.notify(INFO)
         await notifier.aclose()

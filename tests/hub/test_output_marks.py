@@ -78,7 +78,8 @@ def taker_for(remote: bool) -> tuple[OutputTaker, Session, Log, LiveAgent, Run]:
     future: asyncio.Future[TurnOutcome] = asyncio.get_running_loop().create_future()
     session = Session(Turn(run, process.agent, future))
     log = Log()
-    return OutputTaker(session, log, Projects()), session, log, process, run  # type: ignore[arg-type]
+    taker = OutputTaker(session, log, Projects(), None)  # type: ignore[arg-type]
+    return taker, session, log, process, run
 
 
 async def test_a_turns_end_is_done_with_only_once_its_run_is_recorded() -> None:

@@ -7,6 +7,8 @@ import pytest
 from switchboard.agents.claude.control import (
     ControlProtocol,
     ControlResult,
+    HookCallback,
+    McpMessage,
     PermissionRequest,
     RequestCancelled,
     UnsupportedRequest,
@@ -166,7 +168,7 @@ def test_cancelled_request_is_not_answered() -> None:
     assert protocol.data_to_send() == []
 
 
-@pytest.mark.parametrize("subtype", ["hook_callback", "mcp_message", "something_new"])
+@pytest.mark.parametrize("subtype", ["something_new", "elicitation"])
 def test_unsupported_inbound_requests_get_an_error_reply(subtype: str) -> None:
     protocol = ControlProtocol()
     event = protocol.receive(
@@ -184,6 +186,26 @@ def test_unsupported_inbound_requests_get_an_error_reply(subtype: str) -> None:
         }
     ]
     assert protocol.pending_inbound == {}
+
+
+def test_mcp_messages_and_hook_callbacks_wait_for_an_answer() -> None:
+    protocol = ControlProtocol()
+    mcp = {"subtype": "mcp_message", "server_name": "switchboard", "message": {"id": 1}}
+    hook = {"subtype": "hook_callback", "callback_id": "hook_0", "input": {"tool_name": "Bash"}}
+    first = protocol.receive(
+        message({"type": "control_request", "request_id": "m1", "request": mcp})
+    )
+    second = protocol.receive(
+        message({"type": "control_request", "request_id": "h1", "request": hook})
+    )
+    assert first == McpMessage("m1", "switchboard", {"id": 1})
+    assert second == HookCallback("h1", "hook_0", {"tool_name": "Bash"})
+    assert protocol.pending_inbound == {"m1": "mcp_message", "h1": "hook_callback"}
+    assert sent(protocol) == [], "nothing is answered for them"
+    odd = {"subtype": "mcp_message", "server_name": 7, "message": "text"}
+    assert protocol.receive(
+        message({"type": "control_request", "request_id": "m2", "request": odd})
+    ) == McpMessage("m2", "", {})
 
 
 @pytest.mark.parametrize("build", ["npm", "bundled"])

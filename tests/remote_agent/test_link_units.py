@@ -1,7 +1,15 @@
 """The agent program's pure parts: where it dials, how long it waits between dials,
 and how the hub reads what it sends."""
 
-from switchboard.protocol.agent_link import LinkError, LinkHello, parse_from_agent
+from switchboard.protocol.agent_link import (
+    LinkCommand,
+    LinkError,
+    LinkHello,
+    LinkToolCall,
+    LinkWithdrawn,
+    parse_from_agent,
+    parse_from_hub,
+)
 from switchboard.remote_agent.link import BACKOFF_FIRST, BACKOFF_MAX, agent_url, backoff
 
 
@@ -38,3 +46,24 @@ def test_the_hub_reads_an_agents_messages_or_says_what_is_wrong() -> None:
         error = parse_from_agent(text)
         assert isinstance(error, LinkError), text
         assert error.code == code, (text, error)
+
+
+def test_tool_calls_and_their_results_travel_the_link() -> None:
+    call = '{"type":"tool_call","seq":3,"session":"s1","call":{"call_id":"r1"}}'
+    told = parse_from_agent(call)
+    assert isinstance(told, LinkToolCall) and told.call == {"call_id": "r1"}
+    closed = parse_from_agent('{"type":"withdrawn","seq":4,"session":"s1","request_id":"r1"}')
+    assert isinstance(closed, LinkWithdrawn)
+    for bad in (
+        '{"type":"tool_call","seq":3,"session":"s1"}',
+        '{"type":"tool_call","seq":0,"session":"s1","call":{}}',
+        '{"type":"tool_call","seq":3,"session":"","call":{}}',
+        '{"type":"tool_call","seq":3,"session":"s1","call":[]}',
+    ):
+        error = parse_from_agent(bad)
+        assert isinstance(error, LinkError) and error.code == "bad_message", bad
+    result = parse_from_hub(
+        '{"type":"command","id":9,"op":"tool_result","session":"s1",'
+        '"args":{"call_id":"r1","result":{"text":"ok","is_error":false}}}'
+    )
+    assert isinstance(result, LinkCommand) and result.op == "tool_result"

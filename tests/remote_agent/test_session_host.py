@@ -1,7 +1,7 @@
-"""The agent's side of remote sessions, on the in-memory echo driver: it runs only what
-the hub asks inside its allowed roots, answers every command, and fits what it sends to
-the hub's message limit. (The real CLI across real processes is in
-tests/e2e/test_remote_runs_real.py.)"""
+"""The agent's side of remote sessions, on the in-memory echo driver (its back-channel
+kind, :mod:`tests.remote_agent.calling_agent`): it runs only what the hub asks inside
+its allowed roots, answers every command, and fits what it sends to the hub's message
+limit. (The real CLI across real processes is in tests/e2e/test_remote_runs_real.py.)"""
 
 import asyncio
 import json
@@ -15,7 +15,7 @@ from switchboard.agents.remote.codec import answer_to_wire
 from switchboard.protocol.agent_link import LinkCommand, LinkOp
 from switchboard.remote_agent.host import SessionHost
 from switchboard.remote_agent.spool import Spool, SpoolFull
-from tests.support.echo_agent import EchoDriver
+from tests.remote_agent.calling_agent import CallingDriver
 
 
 class Hub:
@@ -71,7 +71,7 @@ async def test_the_host_runs_only_inside_its_roots_and_answers_every_command(
     (root / "app").mkdir(parents=True)
     (tmp_path / "other").mkdir()
     hub = Hub()
-    host = SessionHost(EchoDriver(), (root.resolve(),), Spool(tmp_path / "spool", 1 << 20))
+    host = SessionHost(CallingDriver(), (root.resolve(),), Spool(tmp_path / "spool", 1 << 20))
     link = hub.link(host, 64 * 1024)
     app = str((root / "app").resolve())
 
@@ -105,7 +105,7 @@ async def test_output_is_split_to_fit_and_a_line_too_big_becomes_an_error(
 ) -> None:
     hub = Hub()
     limit = 16 * 1024
-    driver = EchoDriver()
+    driver = CallingDriver()
     host = SessionHost(driver, (tmp_path.resolve(),), Spool(tmp_path / "spool", 1 << 20))
     link = hub.link(host, limit)
     (tmp_path / "app").mkdir()
@@ -134,7 +134,7 @@ async def test_output_waits_in_the_spool_while_the_link_is_down_and_comes_once(
 ) -> None:
     hub = Hub()
     spool = Spool(tmp_path / "spool", 1 << 20)
-    driver = EchoDriver()
+    driver = CallingDriver()
     host = SessionHost(driver, (tmp_path.resolve(),), spool)
     (tmp_path / "app").mkdir()
     app = str((tmp_path / "app").resolve())
@@ -166,7 +166,7 @@ async def test_a_full_spool_stops_the_process_that_would_go_on_unrecorded(
     """The hub is away and the spool is at its bound: the process is stopped, and what
     the spool holds stays for the hub."""
     spool = Spool(tmp_path / "spool", 4096)
-    driver = EchoDriver()
+    driver = CallingDriver()
     host = SessionHost(driver, (tmp_path.resolve(),), spool)
     (tmp_path / "app").mkdir()
     hub = Hub()
@@ -212,7 +212,7 @@ async def test_a_hub_that_restarted_adopts_a_process_and_hears_its_question_agai
     tmp_path: Path,
 ) -> None:
     hub = Hub()
-    host = SessionHost(EchoDriver(), (tmp_path.resolve(),), Spool(tmp_path / "spool", 1 << 20))
+    host = SessionHost(CallingDriver(), (tmp_path.resolve(),), Spool(tmp_path / "spool", 1 << 20))
     link = hub.link(host, 64 * 1024)
     (tmp_path / "app").mkdir()
     app = str((tmp_path / "app").resolve())
@@ -224,7 +224,7 @@ async def test_a_hub_that_restarted_adopts_a_process_and_hears_its_question_agai
             await hub.arrived.wait()
     [asked] = [m for m in hub.sent if m["type"] == "ask"]
     adopted = await hub.reply(host, 3, "adopt", session="s1")
-    assert adopted["result"] == {"asks": 1}
+    assert adopted["result"] == {"asks": 1, "tool_calls": 0}
     again = [m for m in hub.sent if m["type"] == "ask"]
     assert len(again) == 2 and again[1]["ask"] == asked["ask"]  # the same question
     assert again[1]["seq"] > asked["seq"]  # numbered anew: the hub takes it
@@ -237,6 +237,6 @@ async def test_a_hub_that_restarted_adopts_a_process_and_hears_its_question_agai
     assert answered["result"] == {"delivered": True}
     closed = [m for m in hub.sent if m["type"] == "withdrawn"]  # for a hub that hears the
     assert [m["request_id"] for m in closed] == [request_id]  # ask again from the spool
-    assert (await hub.reply(host, 6, "adopt", session="s1"))["result"] == {"asks": 0}
+    assert (await hub.reply(host, 6, "adopt", session="s1"))["result"]["asks"] == 0
     link.cancel()
     await host.close_all()

@@ -24,6 +24,7 @@ from switchboard.agents.base import (
     SessionHistory,
     SessionIdentified,
     StoredSession,
+    ToolResult,
     TurnEnded,
     TurnMetrics,
 )
@@ -117,6 +118,9 @@ class EchoAgent(EndsWithTheHub):
             return False
         waiting.set_result(answer)
         return True
+
+    async def tool_result(self, call_id: str, result: ToolResult) -> bool:
+        return False  # it calls no back-channel tool
 
     async def set_permission_mode(self, mode: str) -> bool:
         return self.turn_running

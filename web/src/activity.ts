@@ -1,12 +1,13 @@
 // What is happening in the open project right now, in one line: Claude thinking,
-// writing, running a tool, the CLI retrying the API, an approval waiting, a run
-// waiting in the queue, background work Claude will carry on after, or nothing.
-// Derived from what the page receives anyway (the run's CLI events and token deltas,
-// run events, the pending confirmations, the project's status): the server is never
-// asked.
+// writing, running a tool (in the words of the back-channel's ``activity`` frames when
+// the server sends them: "Editing src/app.py"), the CLI retrying the API, an approval
+// waiting, a run waiting in the queue, background work Claude will carry on after, or
+// nothing. Derived from what the page receives anyway (the run's CLI events, token
+// deltas and activity frames, run events, the pending confirmations, the project's
+// status): the server is never asked.
 
 import { clip, h } from "./dom";
-import { FINISHED, type ConfirmationInfo, type EventMessage, type RunInfo } from "./wire";
+import { FINISHED, type ActivityFrame, type ConfirmationInfo, type EventMessage, type RunInfo } from "./wire";
 import { toolSummary } from "./tools";
 
 export type ActivityKind = "offline" | "approval" | "retrying" | "tool" | "thinking" | "writing" | "working" | "queued" | "background" | "idle";
@@ -30,6 +31,7 @@ export interface ApiRetry {
 type Signal =
   | { kind: "working" | "thinking" | "writing" }
   | { kind: "tool"; name: string; detail: string }
+  | { kind: "doing"; summary: string }
   | { kind: "retrying"; retry: ApiRetry };
 
 const WORKING: Signal = { kind: "working" };
@@ -56,11 +58,14 @@ export class ActivityTracker {
   private signal: Signal = WORKING;
   /** Tools Claude called whose results have not come back, by tool_use id. */
   private readonly tools = new Map<string, { name: string; detail: string }>();
+  /** What the tool under way does, in words (an ``activity`` frame that started). */
+  private doing: string | null = null;
 
   reset(): void {
     this.run = null;
     this.signal = WORKING;
     this.tools.clear();
+    this.doing = null;
   }
 
   /** An event of the project's log, in seq order (a replayed history included). */
@@ -89,6 +94,7 @@ export class ActivityTracker {
         if (block?.type === "tool_result") this.tools.delete(String(block.tool_use_id));
       }
       this.signal = this.afterTools();
+      this.doing = null;
     } else if (data.type === "system" && data.subtype === "status") {
       this.signal = this.afterTools();
     }
@@ -110,12 +116,22 @@ export class ActivityTracker {
       else if (type === "text_delta") this.signal = { kind: "writing" };
     } else if (event.type === "message_start") {
       this.signal = WORKING;
+      this.doing = null;
     }
   }
 
-  /** What the run does, if it is ``run``: null when nothing is known of it. */
+  /** A live ``activity`` frame: a tool of Claude's started or ended (its hooks). */
+  onActivity(frame: ActivityFrame): void {
+    if (frame.run !== null && frame.run !== this.run) this.begin(frame.run);
+    this.doing = frame.phase === "started" && frame.summary ? frame.summary : null;
+  }
+
+  /** What the run does, if it is ``run``: null when nothing is known of it. A tool's
+   *  activity in words says more than its name and input. */
   signalOf(run: string): Signal | null {
-    return run === this.run ? this.signal : null;
+    if (run !== this.run) return null;
+    if (this.doing !== null && (this.signal.kind === "tool" || this.signal.kind === "working")) return { kind: "doing", summary: this.doing };
+    return this.signal;
   }
 
   private begin(run: string): void {
@@ -167,6 +183,8 @@ function describeSignal(signal: Signal, now: number): Activity {
       return { kind: "writing", text: "Claude is writing…" };
     case "tool":
       return { kind: "tool", text: signal.detail ? `Running ${signal.name}: ${clip(signal.detail, 80)}` : `Preparing ${signal.name}…` };
+    case "doing":
+      return { kind: "tool", text: clip(signal.summary.charAt(0).toUpperCase() + signal.summary.slice(1), 100) };
     case "retrying": {
       const { retry } = signal;
       const left = Math.max(0, Math.ceil((retry.delayMs - (now - retry.receivedAt)) / 1000));
@@ -184,6 +202,8 @@ function waitingFor(asked: ConfirmationInfo): string {
       return "Waiting for your answer to Claude's question";
     case "plan":
       return "Waiting for your approval of Claude's plan";
+    case "approval":
+      return "Waiting for your approval of Claude's changes";
     case "skill":
       return `Waiting for your answer: ${asked.skill?.skill_id ?? "a skill"} asks ${clip(asked.skill?.prompt ?? "", 80)}`;
     default: {

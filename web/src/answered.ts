@@ -1,6 +1,7 @@
 // Who answered a confirmation, in plain words: "You allowed this", "Allowed by rule",
-// "Allowed from another device", and the same for denials, questions, plans and
-// skills' questions; and how one that nobody answered ended.
+// "Allowed from another device", and the same for denials, questions, plans, skills'
+// questions and Claude's changes (request_approval); and how one that nobody answered
+// ended.
 //
 // "You" is this browser: it remembers the confirmations it answered (in local storage,
 // the newest few hundred), so that its other tabs, and this one after a reload, still
@@ -71,7 +72,8 @@ type Who = "you" | "rule" | "other";
 export function answerLine(kind: Kind | undefined, answer: Answered, mine: boolean): string {
   const who: Who = answer.by === "rule" ? "rule" : mine ? "you" : "other";
   const reason = answer.message ? `: ${answer.message}` : "";
-  const line = words(kind ?? "tool_permission", answer.response, who);
+  const guessed = answer.response === "approve" || answer.response === "reject" ? "approval" : "tool_permission";
+  const line = words(kind ?? guessed, answer.response, who);
   const remembered = answer.remembered?.length ? ", and remembered for this project" : "";
   return `${line}${remembered}${reason}`;
 }
@@ -87,6 +89,11 @@ function words(kind: Kind, response: string, who: Who): string {
     return denied
       ? by(who, "You rejected the plan", "Plan rejected by rule", "Plan rejected from another device")
       : by(who, "You approved the plan", "Plan approved by rule", "Plan approved from another device");
+  }
+  if (kind === "approval") {
+    return response === "reject" || denied
+      ? by(who, "You rejected the changes", "Changes rejected by rule", "Changes rejected from another device")
+      : by(who, "You approved the changes", "Changes approved by rule", "Changes approved from another device");
   }
   if (kind === "skill") {
     if (response === "let_claude") return by(who, "You let Claude decide", "Left to Claude by rule", "Left to Claude from another device");
@@ -109,12 +116,12 @@ const ENDINGS: Record<string, string> = {
   server_restart: "The server restarted before an answer",
 };
 
-/** A ``confirmation_expired`` in words. */
-export function expiryLine(reason: string, fallback: string): string {
+/** A ``confirmation_expired`` in words; ``kind`` is the confirmation's (when known). */
+export function expiryLine(reason: string, fallback: string, kind?: Kind): string {
   const ending = ENDINGS[reason] ?? `No answer (${reason})`;
   const outcome: Record<string, string> = {
     let_claude: "Claude decides",
     asked_again: "asked again below",
   };
-  return `${ending}: ${outcome[fallback] ?? "denied"}`;
+  return `${ending}: ${outcome[fallback] ?? (kind === "approval" ? "the changes are rejected" : "denied")}`;
 }

@@ -1,5 +1,6 @@
 // The application: projects on the left, the open project's approvals, conversation,
-// queue and prompt box on the right.
+// queue and prompt box on the right; beside the conversation, what Claude reports
+// through the back-channel (its task list) and the project's diagnostics.
 //
 // Every project is followed live (subscribed from its head) so that its status and
 // approvals are known; the open one is subscribed from 0 for its whole history. A
@@ -16,13 +17,16 @@ import { ActivityLine, describeActivity } from "./activity";
 import { renderAgents } from "./agents";
 import { AnsweredHere } from "./answered";
 import { ApprovalCard, type Answer } from "./approvals";
+import { BackChannel } from "./backchannel";
 import { Connection, RequestFailed, type ConnectionState } from "./connection";
 import { Conversation } from "./conversation";
+import { renderDiagnostics } from "./diagnostics";
 import { clear, h } from "./dom";
 import { renderHeader } from "./header";
 import { Notifier } from "./notify";
 import { SessionPicker } from "./sessions";
 import { firstProject, openConversation, pendingOf, sortedProjects, Store, type Draft } from "./state";
+import { renderTasks } from "./tasks";
 import {
   permissionMode,
   type Ack,
@@ -30,6 +34,7 @@ import {
   type ConfirmationInfo,
   type Connected,
   type EventMessage,
+  type NotificationEvent,
   type ProjectInfo,
   type RequestFields,
   type RequestType,
@@ -65,6 +70,7 @@ export class App {
   private readonly announced = new Set<string>();
   private readonly cards = new Map<string, ApprovalCard>();
   private readonly notifier = new Notifier();
+  private readonly backChannel = new BackChannel();
   private everConnected = false;
   private failures = 0;
   private toastTimer: number | null = null;
@@ -75,6 +81,9 @@ export class App {
   private readonly header = h("div", { class: "project-header" });
   private readonly approvals = h("div", { class: "approvals", "aria-live": "polite" });
   private readonly scroller = h("div", { class: "scroller" });
+  private readonly taskSection = h("section", { class: "tasks", "aria-label": "Tasks", hidden: true });
+  private readonly diagnosticsSection = h("section", { class: "diagnostics", "aria-label": "Diagnostics", hidden: true });
+  private readonly side = h("aside", { class: "project-side", hidden: true }, this.taskSection, this.diagnosticsSection);
   private readonly activity = new ActivityLine();
   private readonly queue = h("div", { class: "queue" });
   private readonly promptText = h("textarea", { rows: 3, placeholder: "Ask Claude… (Ctrl+Enter sends)", "aria-label": "Prompt" }) as HTMLTextAreaElement;
@@ -108,6 +117,7 @@ export class App {
     store.view(["selected", "pending"], () => this.renderApprovals());
     store.view(["clock"], () => this.cards.forEach((card) => card.tick()));
     store.view(["selected"], () => this.renderConversation());
+    store.view(["selected", "open.tasks", "open.diagnostics"], () => this.renderSide());
     store.view(["selected", "open.project", "open.runs", "open.loaded"], () => this.renderQueue());
     store.view(
       ["connection", "pending", "selected", "open.project", "open.runs", "open.events", "open.loaded", "clock"], // "clock": a retry's countdown
@@ -172,7 +182,7 @@ export class App {
         { class: "main" },
         this.header,
         this.approvals,
-        this.scroller,
+        h("div", { class: "work" }, this.scroller, this.side),
         this.activity.element,
         this.queue,
         h(
@@ -212,6 +222,7 @@ export class App {
       draft.setProjects(snapshot.projects);
       draft.setPermissionModes(snapshot.permission_modes);
       draft.setAgents(snapshot.agents);
+      this.backChannel.snapshot(draft, snapshot);
       draft.clearPending();
       for (const confirmation of snapshot.pending_confirmations) this.setPending(draft, confirmation, reconnected);
       for (const id of [...state.conversations.keys()]) {
@@ -258,6 +269,7 @@ export class App {
     this.store.update((draft) => {
       draft.dropPending(projectId);
       for (const confirmation of ack.pending_confirmations ?? []) this.setPending(draft, confirmation, true);
+      this.backChannel.subscribed(draft, projectId, ack);
     });
   }
 
@@ -309,11 +321,22 @@ export class App {
         break;
       }
       case "project_removed":
+        this.backChannel.forget(message.project);
         this.store.update((draft) => {
           draft.removeProject(message.project);
           if (draft.current.selected === message.project) draft.select(firstProject(draft.current));
         });
         break;
+      case "activity": {
+        const conversation = this.store.state.conversations.get(message.project);
+        if (conversation !== undefined && !conversation.awaitingAck && conversation.caughtUp) {
+          this.store.update((draft) => {
+            conversation.activity.onActivity(message);
+            draft.conversationChanged(message.project, "events");
+          });
+        }
+        break;
+      }
       case "agent_status":
         this.store.update((draft) => draft.setAgent(message.agent, message.removed));
         break;
@@ -333,6 +356,8 @@ export class App {
     const live = conversation === undefined || event.seq > conversation.ackHead;
     this.store.update((draft) => {
       if (event.kind === "confirmation" && live) this.onConfirmationEvent(draft, event.data as ConfirmationEvent);
+      if (event.kind === "notification" && live) this.tell(event);
+      this.backChannel.event(draft, event);
       if (conversation?.caughtUp) {
         if (event.kind === "run") draft.conversationChanged(event.project, "runs", "events");
         else draft.conversationChanged(event.project, "events");
@@ -349,6 +374,15 @@ export class App {
     } else {
       draft.deletePending(data.confirmation_id);
     }
+  }
+
+  /** Claude's notification, live: a browser notification (when allowed), unless the
+   *  open conversation shows it in a visible tab. */
+  private tell(event: EventMessage): void {
+    const state = this.store.state;
+    const shownHere = event.project === state.selected && openConversation(state)?.caughtUp === true;
+    const name = state.projects.get(event.project)?.name ?? "";
+    this.notifier.tell(event.data as NotificationEvent, name, `${event.project}:${event.seq}`, shownHere);
   }
 
   // -- actions ------------------------------------------------------------------------
@@ -498,6 +532,16 @@ export class App {
       this.scroller.replaceChildren(conversation.element);
       this.scroller.scrollTop = this.scroller.scrollHeight;
     }
+  }
+
+  /** Beside the conversation: the open project's task list and diagnostics, when it
+   *  has any. */
+  private renderSide(): void {
+    const { selected, tasks, progress, diagnostics } = this.store.state;
+    const none = selected === null;
+    renderTasks(this.taskSection, none ? [] : [...(tasks.get(selected)?.values() ?? [])], none ? null : (progress.get(selected) ?? null));
+    renderDiagnostics(this.diagnosticsSection, none ? [] : [...(diagnostics.get(selected)?.values() ?? [])]);
+    this.side.hidden = this.taskSection.hidden && this.diagnosticsSection.hidden;
   }
 
   private renderQueue(): void {

@@ -1,7 +1,8 @@
 // A pending confirmation as a card: what is asked (a tool with its input or diff, a
-// question with options, a plan, a skill's question), the answers, "remember", and the
-// countdown with pause and resume.
+// question with options, a plan, a skill's question, Claude's changes with their
+// diffs), the answers, "remember", and the countdown with pause and resume.
 
+import { unifiedDiffView } from "./diffview";
 import { append, h } from "./dom";
 import { markdown } from "./markdown";
 import type { ConfirmationInfo } from "./wire";
@@ -87,6 +88,8 @@ function title(confirmation: ConfirmationInfo): string {
       return "Claude asks";
     case "plan":
       return "Claude has a plan";
+    case "approval":
+      return "Claude asks you to approve its changes";
     case "skill":
       return `Skill ${confirmation.skill?.skill_id ?? ""} asks`;
     default:
@@ -111,6 +114,20 @@ function body(confirmation: ConfirmationInfo): HTMLElement {
   }
   if (confirmation.kind === "question") {
     return h("div", { class: "asked" });
+  }
+  if (confirmation.kind === "approval") {
+    const approval = confirmation.approval;
+    const changes = approval?.changes ?? [];
+    return h(
+      "div",
+      { class: "asked" },
+      approval?.summary ? markdown(approval.summary) : h("p", { class: "hint" }, "Claude did not say what the changes are."),
+      h(
+        "div",
+        { class: "changes" },
+        ...changes.map((change) => unifiedDiffView(change.path, change.diff, { newFile: change.new_file, truncated: change.truncated })),
+      ),
+    );
   }
   const tool = confirmation.tool_name ?? "";
   return h(
@@ -159,6 +176,17 @@ function answers(confirmation: ConfirmationInfo, actions: ApprovalActions): HTML
       );
     }
     box.appendChild(h("label", { class: "remember" }, remember, " Remember"));
+    return box;
+  }
+  if (confirmation.kind === "approval") {
+    const comment = h("input", { type: "text", class: "reason comment", placeholder: "Comment for Claude (optional)", "aria-label": "Comment for Claude" }) as HTMLInputElement;
+    const send = (response: "approve" | "reject") => actions.answer(confirmation, { response, message: comment.value.trim() || undefined });
+    append(
+      box,
+      h("button", { type: "button", class: "allow approve", onclick: () => send("approve") }, "Approve"),
+      h("button", { type: "button", class: "deny reject", onclick: () => send("reject") }, "Reject"),
+      comment,
+    );
     return box;
   }
   const remember = h("input", { type: "checkbox" }) as HTMLInputElement;

@@ -19,7 +19,8 @@ import { appendAssistant, applyToolResults } from "./content";
 import { h } from "./dom";
 import { ImportedHistory } from "./imported";
 import { apiErrorText, carriedOnLine, confirmationLine, isApiErrorMessage, retryLine, skillLine } from "./notes";
-import { FINISHED, type ConfirmationInfo, type EventMessage, type RunInfo } from "./wire";
+import { diffPreviewBlock, notificationNote } from "./reports";
+import { FINISHED, type ConfirmationInfo, type DiffPreview, type EventMessage, type NotificationEvent, type RunInfo } from "./wire";
 import type { ToolCard } from "./tools";
 
 /** Runs built in full when a replay has caught up; older ones wait until scrolled near. */
@@ -283,7 +284,13 @@ export class Conversation {
       case "skill":
         this.note(event, "skill", skillLine(data));
         break;
-      default:
+      case "diff_preview":
+        this.bodyOf(event.run).appendChild(diffPreviewBlock(data as DiffPreview, event.seq));
+        break;
+      case "notification":
+        this.bodyOf(event.run).appendChild(notificationNote(data as NotificationEvent, event.seq));
+        break;
+      default: // task and diagnostics: the panels beside the conversation show them
         break;
     }
   }
@@ -392,12 +399,13 @@ export class Conversation {
       this.asked.set(asked.id, asked.kind);
       this.note(event, "confirmation", `? ${confirmationLine(asked)}`).dataset.confirmation = asked.id;
     } else if (data.type === "confirmation_answered") {
-      const denied = data.response === "deny";
+      const denied = data.response === "deny" || data.response === "reject";
       const line = answerLine(this.asked.get(data.confirmation_id), data, this.answeredHere.has(data.confirmation_id));
       const note = this.note(event, denied ? "denied" : "answered", `${denied ? "✗" : "✓"} ${line}`);
       note.dataset.confirmation = data.confirmation_id;
     } else if (data.type === "confirmation_expired") {
-      this.note(event, "denied", `✗ ${expiryLine(data.reason, data.fallback)}`).dataset.confirmation = data.confirmation_id;
+      const line = expiryLine(data.reason, data.fallback, this.asked.get(data.confirmation_id));
+      this.note(event, "denied", `✗ ${line}`).dataset.confirmation = data.confirmation_id;
     }
   }
 

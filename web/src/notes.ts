@@ -16,6 +16,8 @@ export function confirmationLine(asked: ConfirmationInfo): string {
       return "Claude asks a question";
     case "plan":
       return "Claude asks to approve its plan";
+    case "approval":
+      return `Claude asks to approve its changes: ${clip(asked.approval?.summary ?? "", 100)}`;
     default:
       return `Claude asks to use ${asked.tool_name}: ${clip(toolSummary(asked.tool_name ?? "", asked.input ?? {}), 100)}`;
   }

@@ -28,8 +28,18 @@ export type ClientMessage =
   | ConfirmationWithdraw
   | TokenCreate
   | TokenList
-  | TokenRevoke;
+  | TokenRevoke
+  | DiagnosticsPublish
+  | ProjectBackChannel;
 export type ConfirmationEvent = ConfirmationRequired | ConfirmationAnswered | ConfirmationExpired | ConfirmationTimer;
+export type Type = "diagnostics";
+export type At = number;
+export type Title = string | null;
+export type Type1 = "diff_preview";
+export type At1 = number;
+export type Level = "info" | "success" | "warning" | "error";
+export type Message = string;
+export type Type2 = "notification";
 export type ServerMessage =
   | Connected
   | Ack
@@ -41,7 +51,8 @@ export type ServerMessage =
   | ProjectRemoved
   | AgentStatus
   | HeartbeatAck
-  | ConfirmationResult;
+  | ConfirmationResult
+  | Activity;
 export type SkillEvent =
   | SkillStarted
   | SkillCompleted
@@ -57,13 +68,25 @@ export type SkillEvent =
 
 export interface Protocol {
   agent_to_hub?:
-    LinkHello | LinkHeartbeat | LinkHeartbeatAck | LinkReply | LinkOutput | LinkAsk | LinkWithdrawn | LinkExited;
+    | LinkHello
+    | LinkHeartbeat
+    | LinkHeartbeatAck
+    | LinkReply
+    | LinkOutput
+    | LinkAsk
+    | LinkToolCall
+    | LinkWithdrawn
+    | LinkExited;
   client_to_server: ClientMessage;
   confirmation_event_data: ConfirmationEvent;
+  diagnostics_event_data?: DiagnosticsPublished;
+  diff_preview_event_data?: DiffPreview;
   hub_to_agent?: LinkWelcome | LinkHeartbeat | LinkHeartbeatAck | LinkError | LinkCommand | LinkAck;
+  notification_event_data?: Notification;
   permission_mode_event_data: PermissionModeChanged;
   server_to_client: ServerMessage;
   skill_event_data: SkillEvent;
+  task_event_data?: TaskChanged | TaskRemoved | ProgressReported;
 }
 /**
  * Agent → hub, first: who it is and where it may run things.
@@ -167,6 +190,25 @@ export interface LinkAsk {
   type: "ask";
 }
 /**
+ * Agent → hub: a session's process called one of Switchboard's own tools (the
+ * back-channel), with the files it names as the agent found them. Answered by a
+ * ``tool_result`` command.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LinkToolCall".
+ */
+export interface LinkToolCall {
+  call: {
+    [k: string]: unknown;
+  };
+  seq: number;
+  session: string;
+  type: "tool_call";
+}
+/**
+ * Agent → hub: the process no longer waits for that ask or tool call (the CLI
+ * withdrew it, or it was answered).
+ *
  * This interface was referenced by `Protocol`'s JSON-Schema
  * via the `definition` "LinkWithdrawn".
  */
@@ -808,6 +850,85 @@ export interface TokenRevoke {
   type: "token.revoke";
 }
 /**
+ * Replace the diagnostics of one file of a project (an empty list clears them).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "DiagnosticsPublish".
+ */
+export interface DiagnosticsPublish {
+  /**
+   * @maxItems 1000
+   */
+  diagnostics: Diagnostic[];
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  /**
+   * The file, relative to the project (or inside it).
+   */
+  path: string;
+  project: string;
+  type: "diagnostics.publish";
+}
+/**
+ * One diagnostic, shaped like LSP's ``Diagnostic``.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Diagnostic".
+ */
+export interface Diagnostic {
+  code?: string | number | null;
+  message: string;
+  range: Range;
+  /**
+   * 1 error, 2 warning, 3 information, 4 hint (LSP).
+   */
+  severity?: number | null;
+  /**
+   * What found it (mypy, ruff, tsc, …).
+   */
+  source?: string | null;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Range".
+ */
+export interface Range {
+  end: Position;
+  start: Position;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Position".
+ */
+export interface Position {
+  /**
+   * 0-based, as in LSP.
+   */
+  character: number;
+  /**
+   * 0-based, as in LSP.
+   */
+  line: number;
+}
+/**
+ * Turn the project's back-channel (the switchboard MCP tools, task mirroring and
+ * activity) on or off; a CLI already up keeps its setting until it is restarted.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ProjectBackChannel".
+ */
+export interface ProjectBackChannel {
+  enabled: boolean;
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  project: string;
+  type: "project.back_channel";
+}
+/**
  * ``event`` data (kind ``confirmation``): Claude asks; clients may answer.
  *
  * This interface was referenced by `Protocol`'s JSON-Schema
@@ -824,6 +945,10 @@ export interface ConfirmationRequired {
  * via the `definition` "ConfirmationInfo".
  */
 export interface ConfirmationInfo {
+  /**
+   * kind approval (request_approval): the summary and each file's diff.
+   */
+  approval?: ApprovalInfo | null;
   created_at: number;
   id: string;
   /**
@@ -832,7 +957,7 @@ export interface ConfirmationInfo {
   input: {
     [k: string]: unknown;
   };
-  kind: "tool_permission" | "question" | "plan" | "skill";
+  kind: "tool_permission" | "question" | "plan" | "skill" | "approval";
   options: string[];
   paused: boolean;
   /**
@@ -858,6 +983,40 @@ export interface ConfirmationInfo {
    * null (or absent) for kind skill.
    */
   tool_name?: string | null;
+}
+/**
+ * A ``request_approval`` confirmation: what Claude wants approved.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ApprovalInfo".
+ */
+export interface ApprovalInfo {
+  changes: FileDiff[];
+  summary: string;
+}
+/**
+ * One file's proposed change, as a unified diff against the file as it is now.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "FileDiff".
+ */
+export interface FileDiff {
+  /**
+   * Unified diff (empty: no change).
+   */
+  diff: string;
+  /**
+   * The file does not exist yet.
+   */
+  new_file: boolean;
+  /**
+   * As Claude named it, relative to the project.
+   */
+  path: string;
+  /**
+   * The diff was cut to the size limit.
+   */
+  truncated?: boolean;
 }
 /**
  * What a skill asks a person (the skill API's ``request_confirmation``).
@@ -926,6 +1085,37 @@ export interface ConfirmationTimer {
   type?: "confirmation_timer";
 }
 /**
+ * ``event`` data (kind ``diagnostics``): a file's diagnostics were replaced.
+ */
+export interface DiagnosticsPublished {
+  file: DiagnosticsInfo;
+  type?: Type;
+}
+/**
+ * The latest diagnostics published for one file of a project.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "DiagnosticsInfo".
+ */
+export interface DiagnosticsInfo {
+  /**
+   * The token that published them.
+   */
+  by?: string | null;
+  diagnostics: Diagnostic[];
+  path: string;
+  published_at: number;
+}
+/**
+ * ``event`` data (kind ``diff_preview``): Claude shows a change (``show_diff``).
+ */
+export interface DiffPreview {
+  at: At;
+  change: FileDiff;
+  title?: Title;
+  type?: Type1;
+}
+/**
  * Hub → agent: the link is up.
  *
  * This interface was referenced by `Protocol`'s JSON-Schema
@@ -977,7 +1167,8 @@ export interface LinkCommand {
     | "follow_up_started"
     | "list_sessions"
     | "read_session"
-    | "adopt";
+    | "adopt"
+    | "tool_result";
   session?: string | null;
   type?: "command";
 }
@@ -990,6 +1181,15 @@ export interface LinkCommand {
 export interface LinkAck {
   seq: number;
   type?: "ack";
+}
+/**
+ * ``event`` data (kind ``notification``): Claude asks that a person be told.
+ */
+export interface Notification {
+  at: At1;
+  level: Level;
+  message: Message;
+  type?: Type2;
 }
 /**
  * ``event`` data (kind ``permission_mode``).
@@ -1028,6 +1228,10 @@ export interface Connected {
    */
   scope: "full" | "produce";
   server_version: string;
+  /**
+   * Every project's task list (see back-channel).
+   */
+  tasks?: TaskInfo[];
   type?: "connected";
 }
 /**
@@ -1073,6 +1277,10 @@ export interface ProjectInfo {
    * Whether that agent's link is up (null: no agent).
    */
   agent_online?: boolean | null;
+  /**
+   * Claude gets the switchboard tools (tasks, approvals, diffs, diagnostics, notifications), and its todo list and activity are mirrored.
+   */
+  back_channel?: boolean;
   /**
    * Background work the project's CLI reports as still running (commands, agents, monitors, scheduled wake-ups); it keeps the CLI up.
    */
@@ -1171,11 +1379,41 @@ export interface SkillState {
   total_steps: number;
 }
 /**
+ * One task of a project's task list.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "TaskInfo".
+ */
+export interface TaskInfo {
+  id: string;
+  /**
+   * Claude's latest word on it.
+   */
+  note?: string | null;
+  origin: "switchboard" | "todo" | "task";
+  /**
+   * report_progress: 0 to 100.
+   */
+  percent?: number | null;
+  project: string;
+  /**
+   * The run that last changed it.
+   */
+  run?: string | null;
+  status: "pending" | "in_progress" | "completed" | "blocked" | "failed";
+  title: string;
+  updated_at: number;
+}
+/**
  * This interface was referenced by `Protocol`'s JSON-Schema
  * via the `definition` "Ack".
  */
 export interface Ack {
   confirmation?: ConfirmationInfo | null;
+  /**
+   * subscribe, diagnostics.publish: the project's latest diagnostics, per file.
+   */
+  diagnostics?: DiagnosticsInfo[] | null;
   /**
    * subscribe: the head seq when it began.
    */
@@ -1201,6 +1439,10 @@ export interface Ack {
    * session.list: newest first.
    */
   sessions?: StoredSessionInfo[] | null;
+  /**
+   * subscribe: the project's task list.
+   */
+  tasks?: TaskInfo[] | null;
   token?: TokenInfo | null;
   tokens?: TokenInfo[] | null;
   type?: "ack";
@@ -1302,6 +1544,7 @@ export interface Error {
     | "shutting_down"
     | "unknown_agent"
     | "agent_offline"
+    | "limit_reached"
     | "internal";
   /**
    * history_trimmed: the oldest seq the project keeps.
@@ -1325,7 +1568,19 @@ export interface Event {
     [k: string]: unknown;
   };
   epoch: number;
-  kind: "cli" | "cli_error" | "run" | "session" | "confirmation" | "permission_mode" | "skill" | "imported";
+  kind:
+    | "cli"
+    | "cli_error"
+    | "run"
+    | "session"
+    | "confirmation"
+    | "permission_mode"
+    | "skill"
+    | "imported"
+    | "task"
+    | "diff_preview"
+    | "notification"
+    | "diagnostics";
   project: string;
   run: string | null;
   seq: number;
@@ -1407,4 +1662,55 @@ export interface ConfirmationResult {
    */
   response: string;
   type?: "confirmation_result";
+}
+/**
+ * A live-only frame: Claude started or finished a tool (its hooks).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Activity".
+ */
+export interface Activity {
+  at: number;
+  phase: "started" | "finished" | "failed";
+  project: string;
+  run: string | null;
+  /**
+   * What it does, in words: "editing src/app.py".
+   */
+  summary: string;
+  tool: string;
+  type?: "activity";
+}
+/**
+ * ``event`` data (kind ``task``): a task was added or changed.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "TaskChanged".
+ */
+export interface TaskChanged {
+  task: TaskInfo;
+  type?: "task_changed";
+}
+/**
+ * ``event`` data (kind ``task``): a task left the list (Claude deleted it, or
+ * rewrote its todo list without it).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "TaskRemoved".
+ */
+export interface TaskRemoved {
+  task_id: string;
+  type?: "task_removed";
+}
+/**
+ * ``event`` data (kind ``task``): report_progress without a task.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ProgressReported".
+ */
+export interface ProgressReported {
+  at: number;
+  message: string;
+  percent?: number | null;
+  type?: "progress";
 }

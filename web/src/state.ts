@@ -13,7 +13,7 @@
 import type { Pending } from "./approvals";
 import type { ConnectionState } from "./connection";
 import type { Conversation } from "./conversation";
-import type { AgentInfo, ConfirmationInfo, PermissionMode, ProjectInfo } from "./wire";
+import type { AgentInfo, ConfirmationInfo, DiagnosticsInfo, PermissionMode, ProjectInfo, TaskInfo } from "./wire";
 
 export type Part =
   /** The connection's state (and, offline, the delay of the next attempt). */
@@ -38,11 +38,24 @@ export type Part =
   | "open.events"
   /** The open project's conversation began loading a history, or has built it. */
   | "open.loaded"
+  /** The open project's task list, or Claude's latest progress in it. */
+  | "open.tasks"
+  /** The open project's diagnostics. */
+  | "open.diagnostics"
   /** A second went by (countdowns). */
   | "clock";
 
 /** What a change may say about a project's conversation. */
 export type ConversationPart = "runs" | "events" | "loaded";
+
+/** What Claude last said it is doing (report_progress without a task), and the seq of
+ *  the event that said it. */
+export interface Progress {
+  message: string;
+  percent: number | null;
+  at: number;
+  seq: number;
+}
 
 export interface State {
   readonly connection: ConnectionState;
@@ -59,6 +72,12 @@ export interface State {
   readonly permissionModes: readonly PermissionMode[];
   /** The remote agents, by name. */
   readonly agents: ReadonlyMap<string, AgentInfo>;
+  /** Each project's task list (by project, then task id, in the order they came). */
+  readonly tasks: ReadonlyMap<string, ReadonlyMap<string, TaskInfo>>;
+  /** Each project's latest progress report. */
+  readonly progress: ReadonlyMap<string, Progress>;
+  /** Each project's latest diagnostics (by project, then path; files with none left out). */
+  readonly diagnostics: ReadonlyMap<string, ReadonlyMap<string, DiagnosticsInfo>>;
 }
 
 interface MutableState {
@@ -71,6 +90,9 @@ interface MutableState {
   selected: string | null;
   permissionModes: PermissionMode[];
   agents: Map<string, AgentInfo>;
+  tasks: Map<string, Map<string, TaskInfo>>;
+  progress: Map<string, Progress>;
+  diagnostics: Map<string, Map<string, DiagnosticsInfo>>;
 }
 
 /** The projects, by name. */
@@ -154,6 +176,9 @@ export class Draft {
     this.state.projects.delete(projectId);
     this.mark("projects");
     this.forget(projectId);
+    this.state.tasks.delete(projectId);
+    this.state.progress.delete(projectId);
+    this.state.diagnostics.delete(projectId);
   }
 
   /** Stop following a project: its conversation and its approvals. */
@@ -217,8 +242,63 @@ export class Draft {
     for (const part of parts) this.mark(`open.${part}`);
   }
 
+  /** Every project's task list (a snapshot). */
+  setAllTasks(tasks: readonly TaskInfo[]): void {
+    this.state.tasks.clear();
+    for (const task of tasks) this.tasksOf(task.project).set(task.id, task);
+    this.mark("open.tasks");
+  }
+
+  /** A project's whole task list. */
+  setTasks(projectId: string, tasks: readonly TaskInfo[]): void {
+    this.state.tasks.set(projectId, new Map(tasks.map((task) => [task.id, task])));
+    this.markOpen(projectId, "open.tasks");
+  }
+
+  /** A task added or changed (a changed one keeps its place). */
+  setTask(task: TaskInfo): void {
+    this.tasksOf(task.project).set(task.id, task);
+    this.markOpen(task.project, "open.tasks");
+  }
+
+  removeTask(projectId: string, taskId: string): void {
+    if (this.state.tasks.get(projectId)?.delete(taskId)) this.markOpen(projectId, "open.tasks");
+  }
+
+  /** Claude's progress report, if it is newer than the one known. */
+  setProgress(projectId: string, progress: Progress): void {
+    if ((this.state.progress.get(projectId)?.seq ?? -1) >= progress.seq) return;
+    this.state.progress.set(projectId, progress);
+    this.markOpen(projectId, "open.tasks");
+  }
+
+  /** A project's diagnostics, every file's (a snapshot). */
+  setDiagnostics(projectId: string, files: readonly DiagnosticsInfo[]): void {
+    this.state.diagnostics.set(projectId, new Map(files.filter((file) => file.diagnostics.length > 0).map((file) => [file.path, file])));
+    this.markOpen(projectId, "open.diagnostics");
+  }
+
+  /** One file's diagnostics replaced (none: the file is left out). */
+  setFileDiagnostics(projectId: string, file: DiagnosticsInfo): void {
+    let files = this.state.diagnostics.get(projectId);
+    if (files === undefined) this.state.diagnostics.set(projectId, (files = new Map()));
+    if (file.diagnostics.length === 0) files.delete(file.path);
+    else files.set(file.path, file);
+    this.markOpen(projectId, "open.diagnostics");
+  }
+
   tick(): void {
     this.mark("clock");
+  }
+
+  private tasksOf(projectId: string): Map<string, TaskInfo> {
+    let tasks = this.state.tasks.get(projectId);
+    if (tasks === undefined) this.state.tasks.set(projectId, (tasks = new Map()));
+    return tasks;
+  }
+
+  private markOpen(projectId: string, part: Part): void {
+    if (projectId === this.state.selected) this.mark(part);
   }
 }
 
@@ -238,6 +318,9 @@ export class Store {
     selected: null,
     permissionModes: [],
     agents: new Map(),
+    tasks: new Map(),
+    progress: new Map(),
+    diagnostics: new Map(),
   };
   private readonly draft: Draft;
   private readonly views: View[] = [];

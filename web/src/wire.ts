@@ -24,6 +24,26 @@ export type PermissionMode = Connected["permission_modes"][number];
 /** The ``data`` of an event of kind ``confirmation``. */
 export type ConfirmationEvent = Sent<wire.ConfirmationEvent>;
 
+// The back-channel: what Claude reports through Switchboard's tools, and the
+// diagnostics clients publish.
+export type TaskInfo = Sent<wire.TaskInfo>;
+export type TaskStatus = TaskInfo["status"];
+/** The ``data`` of an event of kind ``task``. */
+export type TaskEvent = Sent<wire.TaskChanged> | Sent<wire.TaskRemoved> | Sent<wire.ProgressReported>;
+export type ProgressReported = Sent<wire.ProgressReported>;
+/** One file's proposed change, as a unified diff. */
+export type FileDiff = Sent<wire.FileDiff>;
+/** The ``data`` of an event of kind ``diff_preview``. */
+export type DiffPreview = Sent<wire.DiffPreview>;
+/** The ``data`` of an event of kind ``notification``. */
+export type NotificationEvent = Sent<wire.Notification>;
+export type DiagnosticsInfo = Sent<wire.DiagnosticsInfo>;
+export type Diagnostic = Sent<wire.Diagnostic>;
+/** The ``data`` of an event of kind ``diagnostics``. */
+export type DiagnosticsEvent = Sent<wire.DiagnosticsPublished>;
+/** A live-only ``activity`` frame: Claude started or finished a tool. */
+export type ActivityFrame = Sent<wire.Activity>;
+
 /** An ``event``: its ``data`` is a CLI line or an event body, any JSON object, which
  *  the UI reads field by field. */
 export type EventMessage = Omit<Sent<wire.Event>, "data"> & { data: any };

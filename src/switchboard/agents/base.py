@@ -54,6 +54,9 @@ class LaunchSpec:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     ask_permissions: bool = True
     """Questions go to the :class:`AskHandler` (False: the agent decides by itself)."""
+    back_channel: bool = True
+    """The agent gets Switchboard's own tools (see :mod:`switchboard.agents.back_channel`),
+    and reports its task list and activity."""
 
 
 # -- what an agent prints (AgentConnection.batches) ------------------------------------
@@ -109,7 +112,45 @@ class BackgroundChanged:
     """The agent's pending background work changed (see ``background_pending``)."""
 
 
-AgentEvent = OutputLine | BadOutput | Delta | TurnEnded | SessionIdentified | BackgroundChanged
+@dataclass(frozen=True, slots=True)
+class TaskReported:
+    """The agent's own task tools changed one task (``status`` ``deleted``: it went)."""
+
+    task_id: str
+    title: str | None
+    """None: unchanged."""
+    status: str | None
+    """pending, in_progress, completed, deleted; None: unchanged."""
+
+
+@dataclass(frozen=True, slots=True)
+class TodoListReported:
+    """The agent rewrote its todo list: these items, in order, replace the last list."""
+
+    items: tuple[tuple[str, str], ...]
+    """(title, status) of each item."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolActivity:
+    """The agent started or finished a tool (shown live, never stored)."""
+
+    phase: Literal["started", "finished", "failed"]
+    tool: str
+    summary: str
+
+
+AgentEvent = (
+    OutputLine
+    | BadOutput
+    | Delta
+    | TurnEnded
+    | SessionIdentified
+    | BackgroundChanged
+    | TaskReported
+    | TodoListReported
+    | ToolActivity
+)
 
 
 # -- what an agent asks (AskHandler) ------------------------------------------------------
@@ -153,12 +194,47 @@ class AskAnswer:
     """Why it was denied."""
 
 
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """The agent called one of Switchboard's own tools (the back-channel)."""
+
+    call_id: str
+    tool: str
+    arguments: dict[str, Any]
+    files: dict[str, "FileState"] = field(default_factory=dict)
+    """The files the call names (request_approval, show_diff), as they are now where the
+    agent runs: read there, since the hub may be on another machine."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """A file a tool call names, as the agent's side found it."""
+
+    content: str | None
+    """Its text (None: it does not exist, or could not be read: see ``problem``)."""
+    problem: str | None = None
+    """Why it cannot be used: outside the project, not text, too large."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """What a back-channel tool returns to the agent."""
+
+    text: str
+    is_error: bool = False
+
+
 class AskHandler(Protocol):
-    """Where an agent's questions go. Register and return: never wait for a person."""
+    """Where an agent's questions and back-channel calls go. Register and return: never
+    wait for a person."""
 
     async def asked(self, agent: "AgentConnection", ask: PermissionAsk) -> None: ...
 
-    async def withdrawn(self, agent: "AgentConnection", request_id: str) -> None: ...
+    async def withdrawn(self, agent: "AgentConnection", request_id: str) -> None:
+        """The agent no longer waits for an ask or a tool call of that id."""
+
+    async def tool_called(self, agent: "AgentConnection", call: ToolCall) -> None:
+        """Answer later through :meth:`AgentConnection.tool_result`."""
 
 
 # -- stored sessions -------------------------------------------------------------------
@@ -221,6 +297,10 @@ class AgentConnection(Protocol):
 
     async def answer(self, ask: PermissionAsk, answer: AskAnswer) -> bool:
         """Answer an ask; False if the agent no longer waits for it."""
+        ...
+
+    async def tool_result(self, call_id: str, result: ToolResult) -> bool:
+        """Return a back-channel call's result; False if the agent no longer waits."""
         ...
 
     async def set_permission_mode(self, mode: str) -> bool:

@@ -9,10 +9,12 @@ from typing import Any, Literal
 
 from switchboard.agents.base import PermissionAsk
 from switchboard.exceptions import RequestRefused
+from switchboard.protocol.back_channel import ApprovalInfo
 from switchboard.protocol.messages import ConfirmationEvent, ConfirmationInfo, ConfirmationKind
 from switchboard.protocol.skills import SkillQuestion
 
 TOOL_OPTIONS = ["allow", "deny"]
+APPROVAL_OPTIONS = ["approve", "reject"]
 DENY = "deny"
 
 ExpiryReason = Literal["timeout", "cancelled", "withdrawn", "ended", "server_restart"]
@@ -48,11 +50,14 @@ class Confirmation:
     id: str
     project_id: str
     run_id: str | None
-    request: PermissionAsk | None  # None: a skill asks
+    request: PermissionAsk | None  # None: a skill asks, or Claude's request_approval
     deliver: Deliver
     timeout_seconds: float
     skill: SkillQuestion | None = None
     skill_options: tuple[str, ...] = ()
+    approval: ApprovalInfo | None = None
+    call_id: str | None = None
+    """request_approval: the agent's id of the tool call (its withdrawal names it)."""
     created_at: float = field(default_factory=time.time)
     remaining: float = 0.0  # seconds left, as of ``since`` (loop time)
     since: float = 0.0
@@ -61,12 +66,16 @@ class Confirmation:
 
     @property
     def kind(self) -> ConfirmationKind:
+        if self.approval is not None:
+            return "approval"
         return "skill" if self.request is None else self.request.kind
 
     @property
     def options(self) -> list[str]:
         """What a client may answer: allow/deny, or the first question's option labels
         (free text is accepted for questions too, and ``deny`` declines); a skill's own."""
+        if self.approval is not None:
+            return APPROVAL_OPTIONS
         if self.request is None:
             return list(self.skill_options)
         if self.kind != "question" or not self.request.questions:
@@ -91,6 +100,7 @@ class Confirmation:
             suggestions=request.suggestions if request is not None else [],
             skill=self.skill,
             plan=request.plan if request is not None else None,
+            approval=self.approval,
             options=self.options,
             timeout_seconds=self.timeout_seconds,
             remaining_seconds=round(self.remaining_now(), 3),

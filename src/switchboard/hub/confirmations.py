@@ -9,6 +9,8 @@ before anything is awaited, so a second answer finds it gone.
 
 Skills ask too (the skill API's ``request_confirmation``): such a confirmation has kind
 ``skill``, the producer's options, and falls back to ``let_claude`` instead of deny.
+So does Claude through the back-channel's ``request_approval``: kind ``approval``, with
+the proposed changes as diffs, answered ``approve`` or ``reject`` (with a comment).
 """
 
 import asyncio
@@ -22,6 +24,7 @@ from typing import Any, Literal
 
 from switchboard.agents.base import PermissionAsk
 from switchboard.hub.confirmation import (
+    APPROVAL_OPTIONS,
     DENY,
     TOOL_OPTIONS,
     Confirmation,
@@ -32,6 +35,7 @@ from switchboard.hub.confirmation import (
     Record,
     chosen_answers,
 )
+from switchboard.protocol.back_channel import ApprovalInfo
 from switchboard.protocol.messages import (
     ConfirmationAnswered,
     ConfirmationExpired,
@@ -126,6 +130,29 @@ class ConfirmationBook:
             self._on_open(confirmation.info())
         return confirmation
 
+    async def open_approval(
+        self,
+        project_id: str,
+        run_id: str | None,
+        call_id: str,
+        approval: ApprovalInfo,
+        deliver: Deliver,
+    ) -> Confirmation:
+        """Register Claude's request_approval (answers: approve or reject)."""
+        confirmation = Confirmation(
+            uuid.uuid4().hex[:16],
+            project_id,
+            run_id,
+            None,
+            deliver,
+            self._timeouts["approval"],
+            approval=approval,
+            call_id=call_id,
+        )
+        if await self._begin(confirmation) and self._on_open is not None:
+            self._on_open(confirmation.info())
+        return confirmation
+
     async def _begin(self, confirmation: Confirmation) -> bool:
         """Make it pending, start its countdown, log it; False if it ended meanwhile."""
         confirmation.remaining = confirmation.timeout_seconds
@@ -161,6 +188,8 @@ class ConfirmationBook:
         """
         confirmation = self.get(confirmation_id)
         request = confirmation.request
+        if confirmation.approval is not None:
+            return await self._answer_approval(confirmation, response, message)
         if request is None:
             return await self._answer_skill(confirmation, response, remember, message)
         chosen: dict[str, str] | None = None
@@ -216,6 +245,27 @@ class ConfirmationBook:
         await self._record(confirmation.project_id, confirmation.run_id, body)
         return confirmation
 
+    async def _answer_approval(
+        self, confirmation: Confirmation, response: str, message: str | None
+    ) -> Confirmation:
+        if response not in APPROVAL_OPTIONS:
+            options = ", ".join(APPROVAL_OPTIONS)
+            raise ConfirmationError("invalid_option", f"answer with one of: {options}")
+        self._settle(confirmation, "answered")
+        approved = response == APPROVAL_OPTIONS[0]
+        await self._deliver(
+            confirmation, Decision(approved, message=message or "", response=response)
+        )
+        body = ConfirmationAnswered(
+            confirmation_id=confirmation.id,
+            response=response,
+            by="client",
+            at=time.time(),
+            message=message or None,
+        )
+        await self._record(confirmation.project_id, confirmation.run_id, body)
+        return confirmation
+
     async def set_paused(self, confirmation_id: str, paused: bool) -> Confirmation:
         """Pause or resume a countdown for everyone (the skill API's pause/resume_timer)."""
         confirmation = self.get(confirmation_id)
@@ -245,7 +295,7 @@ class ConfirmationBook:
             return
         self._settle(confirmation, "expired")
         fallback: Literal["deny", "let_claude"] = (
-            "let_claude" if confirmation.request is None else "deny"
+            "let_claude" if confirmation.kind == "skill" else "deny"
         )
         if tell_cli:
             waited = f"{confirmation.timeout_seconds:g} s"
@@ -274,7 +324,8 @@ class ConfirmationBook:
             if run_id is not None and confirmation.run_id != run_id:
                 continue
             asked = confirmation.request
-            if request_id is not None and (asked is None or asked.request_id != request_id):
+            asked_id = asked.request_id if asked is not None else confirmation.call_id
+            if request_id is not None and asked_id != request_id:
                 continue
             if project_id is not None and confirmation.project_id != project_id:
                 continue

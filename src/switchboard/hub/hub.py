@@ -27,6 +27,7 @@ from switchboard.hub.confirmation import Confirmation, Deliver
 from switchboard.hub.parts import HubParts
 from switchboard.hub.registry import HubError, StatusListener
 from switchboard.hub.runs import Run
+from switchboard.protocol.back_channel import Diagnostic, DiagnosticsInfo, TaskInfo
 from switchboard.protocol.messages import (
     AgentInfo,
     ConfirmationInfo,
@@ -61,6 +62,7 @@ class Hub:
         self._access = parts.access
         self._agents = parts.agents
         self._skill_api = parts.skill_api
+        self._back_channel = parts.back_channel
         self._allowed_roots = parts.allowed_roots
         self.events = parts.events
         """The event feed: the log, and its live fan-out (subscriptions read both)."""
@@ -135,6 +137,14 @@ class Hub:
     def pending_confirmations(self, project_id: str | None = None) -> list[ConfirmationInfo]:
         return self._confirmations.pending(project_id)
 
+    def tasks(self, project_id: str | None = None) -> list[TaskInfo]:
+        """A project's task list (None: every project's)."""
+        return self._back_channel.tasks.tasks(project_id)
+
+    def diagnostics(self, project_id: str) -> list[DiagnosticsInfo]:
+        """The latest diagnostics clients published for the project, per file."""
+        return self._back_channel.diagnostics.of_project(project_id)
+
     def running_skills(self, project_id: str | None = None) -> list[SkillState]:
         return self._skill_api.board.running(project_id)
 
@@ -181,6 +191,7 @@ class Hub:
             await self._confirmations.expire_where("ended", project_id=record.id)
             removed = await self._registry.records.remove(record.id)
             self._settings.forget_project(record.id)
+            self._back_channel.forget_project(record.id)
             self._skill_api.board.forget_project(record.id)
         self._registry.forget(record.id)
         self._registry.notify(ProjectRemoved(project=record.id))
@@ -220,6 +231,18 @@ class Hub:
     ) -> ProjectInfo:
         """The project's own retention policy (None: the server's; 0: no limit)."""
         return await self._settings.set_retention(key, max_age_seconds, max_bytes)
+
+    async def set_back_channel(self, key: str, enabled: bool) -> ProjectInfo:
+        """Turn the project's back-channel on or off (for its next CLI)."""
+        return await self._settings.set_back_channel(key, enabled)
+
+    async def publish_diagnostics(
+        self, key: str, path: str, diagnostics: list[Diagnostic], by: str | None
+    ) -> DiagnosticsInfo:
+        """Replace the diagnostics of one file of the project (empty: clear them)."""
+        self._registry.refuse_when_closing()
+        async with self._registry.changing(key) as (record, _state):
+            return await self._back_channel.diagnostics.publish(record, path, diagnostics, by)
 
     def rules_of(self, key: str) -> list[PermissionRuleInfo]:
         return self._settings.rules_of(key)

@@ -14,10 +14,12 @@ from switchboard.agents.remote.driver import RemoteDriver
 from switchboard.exceptions import ConfigError
 from switchboard.hub.access import Access
 from switchboard.hub.agents import AgentRoster
+from switchboard.hub.back_channel import BackChannel
 from switchboard.hub.bus import EventBus
 from switchboard.hub.confirmations import ConfirmationBook
+from switchboard.hub.diagnostics import DiagnosticsBoard
 from switchboard.hub.fanout import Broadcaster
-from switchboard.hub.notify import ConfirmationNotifier
+from switchboard.hub.notify import CommandNotifier
 from switchboard.hub.processes import ProcessRegistry
 from switchboard.hub.project_settings import ProjectSettings
 from switchboard.hub.project_state import ProjectState
@@ -29,6 +31,7 @@ from switchboard.hub.scheduler import Scheduler
 from switchboard.hub.session import ProjectSession
 from switchboard.hub.session_services import SessionServices, SessionSettings
 from switchboard.hub.skill_api import SkillApi
+from switchboard.hub.tasks import TaskBoard
 from switchboard.protocol.messages import (
     AgentStatus,
     ConfirmationEvent,
@@ -56,6 +59,7 @@ class HubLimits:
     plan_timeout: float
     allow_bypass_permissions: bool
     on_confirmation: tuple[str, ...]
+    on_notification: tuple[str, ...]
     retention: RetentionPolicy
     """The server's retention policy (``--retention-max-age``, ``--retention-max-bytes``)."""
     retention_interval: float
@@ -100,7 +104,7 @@ class HubParts:
         self.agents.add_listener(self._agent_changed)
         self.registry.add_listener(self._project_changed)
         self._notifier = (
-            ConfirmationNotifier(list(limits.on_confirmation)) if limits.on_confirmation else None
+            CommandNotifier(list(limits.on_confirmation)) if limits.on_confirmation else None
         )
         self.confirmations = ConfirmationBook(
             self._record_confirmation,
@@ -108,9 +112,23 @@ class HubParts:
                 "tool_permission": limits.permission_timeout,
                 "question": limits.question_timeout,
                 "plan": limits.plan_timeout,
+                "approval": limits.permission_timeout,
             },
             stores.rules,
             self._notifier.notify if self._notifier is not None else None,
+        )
+        self._notification_command = (
+            CommandNotifier(list(limits.on_notification), option="--on-notification")
+            if limits.on_notification
+            else None
+        )
+        self.back_channel = BackChannel(
+            stores.back_channel,
+            TaskBoard(stores.back_channel, self.registry.append),
+            DiagnosticsBoard(stores.back_channel, self.registry.append),
+            self.confirmations,
+            self.registry.append,
+            notifier=self._notification_command,
         )
         self.access = Access(stores.tokens, self.registry)
         self.skill_api = SkillApi(self.registry, self.confirmations)
@@ -202,6 +220,7 @@ class HubParts:
             self.registry.records,
             self.processes,
             self.confirmations,
+            self.back_channel,
             follow_up=lambda: self.lifecycle.start_follow_up(state),
             changed=lambda: self.registry.notify_status(state.id),
         )
@@ -211,7 +230,13 @@ class HubParts:
         """Load state, clean up after a previous instance, resume queued runs."""
         stores = self._stores
         await self.events.log.load_heads()
-        for loaded in (stores.projects, stores.rules, stores.tokens, stores.retention):
+        for loaded in (
+            stores.projects,
+            stores.rules,
+            stores.tokens,
+            stores.retention,
+            stores.back_channel,
+        ):
             await loaded.load()
         await self.processes.open(self._session_settings.process_containment)
         await self.processes.stop_leftovers()
@@ -253,8 +278,9 @@ class HubParts:
             await asyncio.gather(*(state.stop_tasks(state.id in left) for state in states))
             await self.confirmations.expire_where("ended")  # skills waiting in this process
             await self.processes.close()
-            if self._notifier is not None:
-                await self._notifier.aclose()
+            for notifier in (self._notifier, self._notification_command):
+                if notifier is not None:
+                    await notifier.aclose()
             self._stores.close()
         finally:
             for closed in self.on_closed:

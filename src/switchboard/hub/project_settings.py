@@ -90,6 +90,17 @@ class ProjectSettings:
         self._registry.notify(ProjectStatus(project=info))
         return info
 
+    async def set_back_channel(self, key: str, enabled: bool) -> ProjectInfo:
+        """Turn the project's back-channel on or off: the CLI up now is stopped once
+        idle, and the next run's CLI starts with the new setting."""
+        async with self._registry.changing(key) as (record, state):
+            if record.back_channel != enabled:
+                await self._registry.records.set_back_channel(record.id, enabled)
+                state.session.retire()
+            info = self._registry.info(record.id)
+        self._registry.notify(ProjectStatus(project=info))
+        return info
+
     def rules_of(self, key: str) -> list[PermissionRuleInfo]:
         return [rule_info(rule) for rule in self._rules.of_project(self._registry.project(key).id)]
 

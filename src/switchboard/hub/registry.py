@@ -127,6 +127,7 @@ class ProjectRegistry:
             store_error=state.store_error,
             agent=record.agent,
             agent_online=self._agent_online(record.agent) if record.agent is not None else None,
+            back_channel=record.back_channel,
         )
 
     def infos(self) -> list[ProjectInfo]:

@@ -29,6 +29,8 @@ from switchboard.agents.base import (
     AskAnswer,
     LaunchSpec,
     PermissionAsk,
+    ToolCall,
+    ToolResult,
 )
 from switchboard.exceptions import AgentError, AgentGoneError, AgentSpawnError, StoreError
 from switchboard.hub.confirmation import Decision
@@ -79,7 +81,7 @@ class ProjectSession:
             in_turn=lambda: self.turn is not None,
             stop=self._stop_gracefully,
         )
-        self._output = OutputTaker(self, services.bus, services.projects)
+        self._output = OutputTaker(self, services.bus, services.projects, services.back_channel)
 
     @property
     def process_alive(self) -> bool:
@@ -302,6 +304,7 @@ class ProjectSession:
             model=run.options.model,
             permission_mode=run.options.permission_mode,
             confinement=registry.confine() if local else None,
+            back_channel=project.back_channel,
         )
         agent = await self._services.agents.launch(spec, self)
         process = self._process = LiveAgent(agent, key, local=local)
@@ -387,11 +390,27 @@ class ProjectSession:
             )
             return await agent.answer(ask, answer)
 
-        turn = self.turn
-        if turn is None or turn.agent is not agent:  # a turn the agent began by itself
-            turn = await self.start_follow_up(agent)
-        run_id = turn.run.id if turn is not None else None
+        run_id = await self._run_asking(agent)
         await self._services.confirmations.open(self.project_id, run_id, ask, deliver)
+
+    async def tool_called(self, agent: AgentConnection, call: ToolCall) -> None:
+        """The agent called a back-channel tool: the hub answers (now, or once a person
+        approved)."""
+
+        async def reply(result: ToolResult) -> bool:
+            return await agent.tool_result(call.call_id, result)
+
+        run_id = await self._run_asking(agent)
+        project = self._services.projects.get(self.project_id)
+        await self._services.back_channel.call(project, run_id, call, reply)
+
+    async def _run_asking(self, agent: AgentConnection) -> str | None:
+        """The run of the turn under way in ``agent`` (one the agent began by itself
+        gets its run now)."""
+        turn = self.turn
+        if turn is None or turn.agent is not agent:
+            turn = await self.start_follow_up(agent)
+        return turn.run.id if turn is not None else None
 
     async def withdrawn(self, agent: AgentConnection, request_id: str) -> None:
         await self._services.confirmations.expire_where(

@@ -8,6 +8,7 @@ are stored. Token deltas are published live only.
 
 import asyncio
 import json
+import time
 from typing import TYPE_CHECKING
 
 from switchboard.agents.base import (
@@ -18,11 +19,16 @@ from switchboard.agents.base import (
     Delta,
     OutputLine,
     SessionIdentified,
+    TaskReported,
+    TodoListReported,
+    ToolActivity,
     TurnEnded,
 )
+from switchboard.hub.back_channel import BackChannel
 from switchboard.hub.bus import EventBus
 from switchboard.hub.runs import Run
 from switchboard.hub.turn import LiveAgent, Turn, TurnOutcome
+from switchboard.protocol.back_channel import Activity
 from switchboard.protocol.messages import delta_frame
 from switchboard.store.ports import ProjectStore
 from switchboard.store.records import NewEvent
@@ -37,10 +43,17 @@ END_RECORD_SECONDS = 30.0
 class OutputTaker:
     """Takes a session's agent output batch by batch (the session's pump calls it)."""
 
-    def __init__(self, session: "ProjectSession", bus: EventBus, projects: ProjectStore) -> None:
+    def __init__(
+        self,
+        session: "ProjectSession",
+        bus: EventBus,
+        projects: ProjectStore,
+        back_channel: BackChannel,
+    ) -> None:
         self._session = session
         self._bus = bus
         self._projects = projects
+        self._back_channel = back_channel
         self._pending: list[NewEvent] = []
         self._handled: tuple[AgentConnection | None, int] = (None, 0)
         """Events of the batch an agent yielded last that are stored or done with."""
@@ -76,6 +89,12 @@ class OutputTaker:
                 session_id = event.session_id
             elif isinstance(event, BackgroundChanged):
                 background_changed = True
+            elif isinstance(event, TaskReported | TodoListReported):
+                await self._flush(agent, index)  # the task follows the lines before it
+                run_id = turn.run.id if turn is not None else None
+                await self._back_channel.tasks_reported(session.project_id, run_id, event)
+            elif isinstance(event, ToolActivity):
+                self._publish_activity(turn, event)
         if session_id is not None and session.is_current(agent):
             await self._remember_session(session_id)  # before the mark passes it
         await self._flush(agent, len(batch))
@@ -101,6 +120,18 @@ class OutputTaker:
             await self._flush(agent, index)
             frame = delta_frame(session.project_id, run_id, event.text)
             self._bus.publish_delta(session.project_id, frame)
+
+    def _publish_activity(self, turn: Turn | None, event: ToolActivity) -> None:
+        project_id = self._session.project_id
+        activity = Activity(
+            project=project_id,
+            run=turn.run.id if turn is not None else None,
+            phase=event.phase,
+            tool=event.tool,
+            summary=event.summary,
+            at=time.time(),
+        )
+        self._bus.publish_delta(project_id, activity.model_dump_json())
 
     async def _flush(self, agent: AgentConnection, handled: int) -> None:
         """Store the pending lines: the first ``handled`` events of the batch are then

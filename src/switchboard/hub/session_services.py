@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from switchboard.agents.base import AgentDriver
+from switchboard.hub.back_channel import BackChannel
 from switchboard.hub.bus import EventBus
 from switchboard.hub.confirmations import ConfirmationBook
 from switchboard.hub.processes import ProcessRegistry
@@ -34,6 +35,7 @@ class SessionServices:
     projects: ProjectStore
     registry: ProcessRegistry
     confirmations: ConfirmationBook
+    back_channel: BackChannel
     follow_up: FollowUpStarter
     changed: Callable[[], None] = lambda: None
     """Something clients see changed (the number of background tasks)."""

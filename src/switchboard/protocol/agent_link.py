@@ -93,9 +93,11 @@ LinkOp = Literal[
     "list_sessions",
     "read_session",
     "adopt",
+    "tool_result",
 ]
 """``adopt``: a hub that restarted takes a process back; the agent asks again what
-that process still waits to have answered."""
+that process still waits to have answered (its asks and its tool calls).
+``tool_result``: the answer to a back-channel ``tool_call``."""
 SessionKey = Annotated[str, Field(min_length=1, max_length=64)]
 Seq = Annotated[int, Field(ge=1)]
 """A message's number in the agent's spool: kept until the hub acknowledges it."""
@@ -146,7 +148,21 @@ class LinkAsk(_Message):
     ask: dict[str, Any]
 
 
+class LinkToolCall(_Message):
+    """Agent → hub: a session's process called one of Switchboard's own tools (the
+    back-channel), with the files it names as the agent found them. Answered by a
+    ``tool_result`` command."""
+
+    type: Literal["tool_call"]
+    seq: Seq
+    session: SessionKey
+    call: dict[str, Any]
+
+
 class LinkWithdrawn(_Message):
+    """Agent → hub: the process no longer waits for that ask or tool call (the CLI
+    withdrew it, or it was answered)."""
+
     type: Literal["withdrawn"]
     seq: Seq
     session: SessionKey
@@ -177,12 +193,23 @@ AgentToHub = Annotated[
     | LinkReply
     | LinkOutput
     | LinkAsk
+    | LinkToolCall
     | LinkWithdrawn
     | LinkExited,
     Field(discriminator="type"),
 ]
 AGENT_TYPES = frozenset(
-    {"hello", "heartbeat", "heartbeat_ack", "reply", "output", "ask", "withdrawn", "exited"}
+    {
+        "hello",
+        "heartbeat",
+        "heartbeat_ack",
+        "reply",
+        "output",
+        "ask",
+        "tool_call",
+        "withdrawn",
+        "exited",
+    }
 )
 HubToAgent = Annotated[
     LinkWelcome | LinkHeartbeat | LinkHeartbeatAck | LinkError | LinkCommand | LinkAck,

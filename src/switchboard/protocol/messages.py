@@ -24,6 +24,19 @@ from pydantic import (
     ValidationError,
 )
 
+from switchboard.protocol.back_channel import (
+    MAX_DIAGNOSTICS_PER_PATH,
+    Activity,
+    ApprovalInfo,
+    Diagnostic,
+    DiagnosticPath,
+    DiagnosticsInfo,
+    DiagnosticsPublished,
+    DiffPreview,
+    Notification,
+    TaskEvent,
+    TaskInfo,
+)
 from switchboard.protocol.json_text import (
     MAX_NESTING,
     holds_lone_surrogate,
@@ -75,6 +88,7 @@ ErrorCode = Literal[
     "shutting_down",
     "unknown_agent",
     "agent_offline",
+    "limit_reached",
     "internal",
 ]
 """Every ``error.code`` the server sends (docs/protocol.md explains each)."""
@@ -286,6 +300,24 @@ class ConfirmationWithdraw(_Request):
     confirmation_id: Annotated[str, Field(min_length=1, max_length=64)]
 
 
+class DiagnosticsPublish(_Request):
+    """Replace the diagnostics of one file of a project (an empty list clears them)."""
+
+    type: Literal["diagnostics.publish"]
+    project: ProjectKey
+    path: DiagnosticPath = Field(description="The file, relative to the project (or inside it).")
+    diagnostics: Annotated[list[Diagnostic], Field(max_length=MAX_DIAGNOSTICS_PER_PATH)]
+
+
+class ProjectBackChannel(_Request):
+    """Turn the project's back-channel (the switchboard MCP tools, task mirroring and
+    activity) on or off; a CLI already up keeps its setting until it is restarted."""
+
+    type: Literal["project.back_channel"]
+    project: ProjectKey
+    enabled: bool
+
+
 TokenScope = Literal["produce", "agent"]
 
 
@@ -335,7 +367,9 @@ ClientMessage = Annotated[
     | ConfirmationWithdraw
     | TokenCreate
     | TokenList
-    | TokenRevoke,
+    | TokenRevoke
+    | DiagnosticsPublish
+    | ProjectBackChannel,
     Field(discriminator="type"),
 ]
 CLIENT_TYPES = frozenset(
@@ -364,6 +398,8 @@ CLIENT_TYPES = frozenset(
         "token.create",
         "token.list",
         "token.revoke",
+        "diagnostics.publish",
+        "project.back_channel",
     }
 )
 
@@ -422,6 +458,11 @@ class ProjectInfo(_Message):
     agent_online: bool | None = Field(
         default=None, description="Whether that agent's link is up (null: no agent)."
     )
+    back_channel: bool = Field(
+        default=True,
+        description="Claude gets the switchboard tools (tasks, approvals, diffs, "
+        "diagnostics, notifications), and its todo list and activity are mirrored.",
+    )
 
 
 class RunInfo(_Message):
@@ -453,7 +494,7 @@ class StoredSessionInfo(_Message):
     current: bool = Field(description="It is the project's session.")
 
 
-ConfirmationKind = Literal["tool_permission", "question", "plan", "skill"]
+ConfirmationKind = Literal["tool_permission", "question", "plan", "skill", "approval"]
 
 
 class ConfirmationInfo(_Message):
@@ -471,6 +512,10 @@ class ConfirmationInfo(_Message):
         default=None,
         description="kind plan: the plan to approve, from the tool's input or (CLI builds "
         "that ask with an empty input) the plan file Claude wrote.",
+    )
+    approval: ApprovalInfo | None = Field(
+        default=None,
+        description="kind approval (request_approval): the summary and each file's diff.",
     )
     options: list[str]
     timeout_seconds: float
@@ -601,6 +646,9 @@ class Connected(_Message):
     agents: list[AgentInfo] = Field(
         default_factory=list, description="The remote agents (one per agent token)."
     )
+    tasks: list[TaskInfo] = Field(
+        default_factory=list, description="Every project's task list (see back-channel)."
+    )
 
 
 class Ack(_Message):
@@ -615,6 +663,13 @@ class Ack(_Message):
     )
     running_skills: list[SkillState] | None = Field(
         default=None, description="subscribe: the project's skills under way."
+    )
+    tasks: list[TaskInfo] | None = Field(
+        default=None, description="subscribe: the project's task list."
+    )
+    diagnostics: list[DiagnosticsInfo] | None = Field(
+        default=None,
+        description="subscribe, diagnostics.publish: the project's latest diagnostics, per file.",
     )
     confirmation: ConfirmationInfo | None = None
     rules: list[PermissionRuleInfo] | None = None
@@ -688,7 +743,18 @@ class Event(_Message):
     epoch: int
     run: str | None
     kind: Literal[
-        "cli", "cli_error", "run", "session", "confirmation", "permission_mode", "skill", "imported"
+        "cli",
+        "cli_error",
+        "run",
+        "session",
+        "confirmation",
+        "permission_mode",
+        "skill",
+        "imported",
+        "task",
+        "diff_preview",
+        "notification",
+        "diagnostics",
     ]
     data: Any = Field(
         description="kind cli: the CLI's stream-json line, unchanged; kind imported: a "
@@ -716,7 +782,8 @@ ServerMessage = Annotated[
     | ProjectRemoved
     | AgentStatus
     | HeartbeatAck
-    | ConfirmationResult,
+    | ConfirmationResult
+    | Activity,
     Field(discriminator="type"),
 ]
 
@@ -804,11 +871,19 @@ def json_schema() -> dict[str, Any]:
     confirmation = TypeAdapter(ConfirmationEvent).json_schema(ref_template="#/$defs/{model}")
     mode = PermissionModeChanged.model_json_schema(ref_template="#/$defs/{model}")
     skill = TypeAdapter(SkillEvent).json_schema(ref_template="#/$defs/{model}")
+    task = TypeAdapter(TaskEvent).json_schema(ref_template="#/$defs/{model}")
+    diff = DiffPreview.model_json_schema(ref_template="#/$defs/{model}")
+    notification = Notification.model_json_schema(ref_template="#/$defs/{model}")
+    diagnostics = DiagnosticsPublished.model_json_schema(ref_template="#/$defs/{model}")
     defs = {
         **client.pop("$defs", {}),
         **server.pop("$defs", {}),
         **confirmation.pop("$defs", {}),
         **skill.pop("$defs", {}),
+        **task.pop("$defs", {}),
+        **diff.pop("$defs", {}),
+        **notification.pop("$defs", {}),
+        **diagnostics.pop("$defs", {}),
     }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -820,5 +895,9 @@ def json_schema() -> dict[str, Any]:
             "confirmation_event_data": confirmation,
             "permission_mode_event_data": mode,
             "skill_event_data": skill,
+            "task_event_data": task,
+            "diff_preview_event_data": diff,
+            "notification_event_data": notification,
+            "diagnostics_event_data": diagnostics,
         },
     }

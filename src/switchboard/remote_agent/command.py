@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from switchboard.agents.claude.driver import ClaudeDriver, ClaudeSettings
-from switchboard.agents.claude.process import DEFAULT_MAX_LINE_BYTES
+from switchboard.agents.claude.launch import DEFAULT_MAX_LINE_BYTES
 from switchboard.agents.containment import MODES
 from switchboard.exceptions import ConfigError
 from switchboard.remote_agent.link import AgentConfig, LinkRefused, run_agent

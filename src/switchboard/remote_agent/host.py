@@ -1,10 +1,12 @@
 """The agent's side of sessions: the agent processes this machine runs for the hub.
 
-The hub sends commands (``launch``, ``prompt``, ``answer``, ``cancel``, …) over the
-link; each is done with the same driver the hub uses for its own projects, and what
-the processes print goes back as neutral events. The agent runs only what the hub
-asks, and only inside its own allowed roots: every directory the hub names is checked
-here, as a project of this machine would be checked by the hub.
+The hub sends commands (``launch``, ``prompt``, ``answer``, ``tool_result``,
+``cancel``, …) over the link; each is done with the same driver the hub uses for its
+own projects, and what the processes print goes back as neutral events. What one
+process asks a person, or asks of Switchboard's own tools, is kept and told to the
+hub by its :class:`~switchboard.remote_agent.hosted.Hosted`. The agent runs only what
+the hub asks, and only inside its own allowed roots: every directory the hub names is
+checked here, as a project of this machine would be checked by the hub.
 
 What the processes say for the hub goes through the agent's spool
 (:mod:`switchboard.remote_agent.spool`): numbered, kept on disk until the hub has
@@ -18,22 +20,11 @@ import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from switchboard.agents.base import (
-    AgentConnection,
-    AgentDriver,
-    LaunchSpec,
-    PermissionAsk,
-)
-from switchboard.agents.remote.codec import (
-    answer_from_wire,
-    ask_to_wire,
-    event_to_wire,
-    session_to_wire,
-)
+from switchboard.agents.base import AgentConnection, AgentDriver
+from switchboard.agents.remote.codec import event_to_wire, launch_from_wire, session_to_wire
 from switchboard.exceptions import AgentError
 from switchboard.project_paths import (
     ProjectPathError,
@@ -43,6 +34,7 @@ from switchboard.project_paths import (
 )
 from switchboard.protocol.agent_link import LinkCommand, LinkFailure
 from switchboard.remote_agent.fitting import chunks, fit, newest_fitting
+from switchboard.remote_agent.hosted import CommandFailed, Hosted
 from switchboard.remote_agent.processes import LocalProcesses
 from switchboard.remote_agent.spool import Spool, SpoolFull
 
@@ -54,38 +46,6 @@ DEFAULT_MAX_BYTES = 1024 * 1024
 """The hub's message limit until its ``welcome`` says (its own default)."""
 CLOSE_GRACE = 2.0
 STDERR_SENT = 10_000
-
-
-class CommandFailed(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass(eq=False)
-class _Hosted:
-    """One process the hub launched, and the questions it has open."""
-
-    key: str
-    host: "SessionHost"
-    connection: AgentConnection | None = None
-    asks: dict[str, PermissionAsk] = field(default_factory=dict)
-    pump: "asyncio.Task[None] | None" = None
-
-    async def asked(self, agent: AgentConnection, ask: PermissionAsk) -> None:
-        self.asks[ask.request_id] = ask
-        self.tell(ask)
-
-    def tell(self, ask: PermissionAsk) -> None:
-        self.host.emit({"type": "ask", "session": self.key, "ask": ask_to_wire(ask)})
-
-    async def withdrawn(self, agent: AgentConnection, request_id: str) -> None:
-        self.asks.pop(request_id, None)
-        self.closed(request_id)
-
-    def closed(self, request_id: str) -> None:
-        """The ask is no longer open (answered or withdrawn)."""
-        self.host.emit({"type": "withdrawn", "session": self.key, "request_id": request_id})
 
 
 class SessionHost:
@@ -108,11 +68,15 @@ class SessionHost:
         self._send: Send | None = None
         self._queued = asyncio.Event()
         self._grace_timer: asyncio.TimerHandle | None = None
-        self._sessions: dict[str, _Hosted] = {}
+        self._sessions: dict[str, Hosted] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         for key in sorted(spool.sessions()):  # of an earlier run of this agent: gone
             gone = "the agent restarted; its process is gone"
             spool.put({"type": "exited", "session": key, "returncode": None, "stderr": gone})
+
+    @property
+    def max_bytes(self) -> int:
+        return self._max_bytes
 
     # -- the link ------------------------------------------------------------------------
 
@@ -206,7 +170,7 @@ class SessionHost:
             raise CommandFailed("bad_command", f"{command.op} needs a session")
         if command.op == "launch":
             return await self._launch(command.session, args)
-        return await self._in_session(self._session(command.session), command.op, args)
+        return await self._session(command.session).command(command.op, args)
 
     def _inside(self, raw: object) -> Path:
         """A directory the hub names: it must be a project directory here (within the
@@ -221,20 +185,12 @@ class SessionHost:
         if key in self._sessions:
             raise CommandFailed("bad_command", f"session {key} exists")
         cwd = self._inside(args["cwd"])
-        hosted = self._sessions[key] = _Hosted(key, self)
+        hosted = self._sessions[key] = Hosted(key, self)
         directory = open_project_directory(cwd)
         processes = self._processes
         confinement = processes.confine() if processes is not None else None
         try:
-            spec = LaunchSpec(
-                cwd=cwd,
-                spawn_cwd=directory_cwd(directory, cwd),
-                resume=_optional(args, "resume"),
-                model=_optional(args, "model"),
-                permission_mode=_optional(args, "permission_mode"),
-                ask_permissions=bool(args.get("ask_permissions", True)),
-                confinement=confinement,
-            )
+            spec = launch_from_wire(args, cwd, directory_cwd(directory, cwd), confinement)
             connection = await self._driver.launch(spec, hosted)
         except BaseException:
             del self._sessions[key]
@@ -248,53 +204,13 @@ class SessionHost:
         log.info("launched %s pid %s in %s for the hub", self._driver.name, connection.pid, cwd)
         return {"pid": connection.pid}
 
-    def _session(self, key: str) -> _Hosted:
+    def _session(self, key: str) -> Hosted:
         hosted = self._sessions.get(key)
         if hosted is None or hosted.connection is None:
             raise CommandFailed("unknown_session", f"no session {key}")
         return hosted
 
-    async def _in_session(self, hosted: _Hosted, op: str, args: dict[str, Any]) -> dict[str, Any]:
-        connection = hosted.connection
-        assert connection is not None  # _session checked
-        match op:
-            case "prompt":
-                await connection.send_prompt(str(args["text"]))
-                return {}
-            case "answer":
-                ask = hosted.asks.pop(str(args["request_id"]), None)
-                if ask is None:
-                    return {"delivered": False}
-                delivered = await connection.answer(ask, answer_from_wire(args["answer"]))
-                # Answered: a hub that restarted before it heard of the ask again (it
-                # comes again from the spool if unacknowledged) must close it too.
-                hosted.closed(ask.request_id)
-                return {"delivered": delivered}
-            case "cancel":
-                grace = float(args["interrupt_grace"]), float(args["kill_grace"])
-                return {"interrupted": await connection.cancel(*grace)}
-            case "set_mode":
-                return {"switched": await connection.set_permission_mode(str(args["mode"]))}
-            case "set_model":
-                return {"switched": await connection.set_model(_optional(args, "model"))}
-            case "end_input":
-                connection.end_input()
-                return {}
-            case "close":
-                return {"returncode": await connection.close(float(args["grace"]))}
-            case "kill":
-                connection.kill_now()
-                return {}
-            case "follow_up_started":
-                connection.follow_up_started()
-                return {}
-            case "adopt":  # a hub that restarted: what it had open went with it
-                for ask in list(hosted.asks.values()):
-                    hosted.tell(ask)
-                return {"asks": len(hosted.asks)}
-        raise CommandFailed("bad_command", f"unknown op {op!r}")
-
-    async def _pump(self, hosted: _Hosted, connection: AgentConnection) -> None:
+    async def _pump(self, hosted: Hosted, connection: AgentConnection) -> None:
         """Keep everything the process prints for the hub, in messages that fit its
         limit; then that it exited."""
         try:
@@ -321,7 +237,7 @@ class SessionHost:
                 await connection.close(CLOSE_GRACE)
             self._forget(hosted, connection)
 
-    def _forget(self, hosted: _Hosted, connection: AgentConnection) -> None:
+    def _forget(self, hosted: Hosted, connection: AgentConnection) -> None:
         """The process has ended: nothing of it is left to stop at the next start."""
         self._sessions.pop(hosted.key, None)
         if self._processes is not None:
@@ -343,8 +259,3 @@ class SessionHost:
                 session.pump.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await session.pump
-
-
-def _optional(args: dict[str, Any], key: str) -> str | None:
-    value = args.get(key)
-    return None if value is None else str(value)

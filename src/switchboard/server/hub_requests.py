@@ -21,6 +21,7 @@ from switchboard.protocol.messages import (
     ConfirmationResponse,
     ConfirmationWithdraw,
     Connected,
+    DiagnosticsPublish,
     Error,
     Heartbeat,
     HeartbeatAck,
@@ -30,6 +31,7 @@ from switchboard.protocol.messages import (
     PermissionsList,
     PermissionsRemove,
     ProjectAdd,
+    ProjectBackChannel,
     ProjectList,
     ProjectRemove,
     ProjectRetention,
@@ -50,7 +52,13 @@ from switchboard.server.security import Grant
 from switchboard.server.subscription_set import SubscriptionSet
 
 PRODUCER_REQUESTS = frozenset(
-    {"heartbeat", "skill.event", "confirmation.request", "confirmation.withdraw"}
+    {
+        "heartbeat",
+        "skill.event",
+        "confirmation.request",
+        "confirmation.withdraw",
+        "diagnostics.publish",
+    }
 )
 """What a ``produce`` token may send."""
 
@@ -111,6 +119,7 @@ def snapshot(hub: Hub, settings: Settings, grant: Grant) -> Connected:
         # the hub's list holds only modes the protocol knows (checked at startup)
         permission_modes=cast(list[PermissionMode], hub.permission_modes()),
         agents=hub.agent_infos() if full else [],
+        tasks=hub.tasks() if full else [],
     )
 
 
@@ -180,6 +189,23 @@ async def _session_list(c: Requester, request: SessionList) -> Reply:
 
 async def _session_use(c: Requester, request: SessionUse) -> Reply:
     return Ack(id=request.id, project=await c.hub.use_session(request.project, request.session))
+
+
+async def _back_channel(c: Requester, request: ProjectBackChannel) -> Reply:
+    info = await c.hub.set_back_channel(request.project, request.enabled)
+    return Ack(id=request.id, project=info)
+
+
+async def _diagnostics(c: Requester, request: DiagnosticsPublish) -> Reply:
+    """An IDE extension or a script shares a file's diagnostics (a ``produce`` token
+    may, for its projects)."""
+    project = c.hub.project(request.project)
+    grant = c.grant
+    if grant.scope != "full" and not grant.covers(project.id):
+        raise HubError("forbidden", f"this token may not publish to {project.name!r}")
+    by = grant.name if grant.scope != "full" else None
+    file = await c.hub.publish_diagnostics(project.id, request.path, request.diagnostics, by)
+    return Ack(id=request.id, diagnostics=[file])
 
 
 # -- confirmations and rules -------------------------------------------------------------
@@ -262,5 +288,7 @@ HANDLERS: dict[type[Any], Handler] = {
     SkillEventPublish: _skill_event,
     ConfirmationRequest: _confirmation_request,
     ConfirmationWithdraw: _confirmation_withdraw,
+    ProjectBackChannel: _back_channel,
+    DiagnosticsPublish: _diagnostics,
 }
 """Every client message type, and what it does."""

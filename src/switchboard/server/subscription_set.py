@@ -50,6 +50,8 @@ class SubscriptionSet:
             head=head,
             pending_confirmations=hub.pending_confirmations(project.id),
             running_skills=hub.running_skills(project.id),
+            tasks=hub.tasks(project.id),
+            diagnostics=hub.diagnostics(project.id),
         )
         reply(ack)  # before the first event of the replay
         subscription = Subscription(project.id, request.since, hub.events, self._outbox)

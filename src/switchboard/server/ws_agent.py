@@ -32,6 +32,7 @@ from switchboard.protocol.agent_link import (
     LinkHello,
     LinkOutput,
     LinkReply,
+    LinkToolCall,
     LinkWelcome,
     LinkWithdrawn,
     parse_from_agent,
@@ -46,8 +47,8 @@ log = logging.getLogger(__name__)
 CLOSE_SECONDS = 10.0
 COMMAND_SECONDS = 120.0
 """How long a command to the agent may take (a launch starts a CLI) before it fails."""
-SESSION_TRAFFIC = (LinkReply, LinkOutput, LinkAsk, LinkWithdrawn, LinkExited)
-SessionMessage = LinkReply | LinkOutput | LinkAsk | LinkWithdrawn | LinkExited
+SESSION_TRAFFIC = (LinkReply, LinkOutput, LinkAsk, LinkToolCall, LinkWithdrawn, LinkExited)
+SessionMessage = LinkReply | LinkOutput | LinkAsk | LinkToolCall | LinkWithdrawn | LinkExited
 ControlMessage = LinkHello | LinkHeartbeat | LinkHeartbeatAck | LinkError
 
 
@@ -215,9 +216,7 @@ class AgentLink:
                 continue
             await self._take(incoming)
 
-    def _route(
-        self, incoming: "LinkReply | LinkOutput | LinkAsk | LinkWithdrawn | LinkExited"
-    ) -> RemoteConnection | None:
+    def _route(self, incoming: SessionMessage) -> RemoteConnection | None:
         """A reply to a command, or news of a process the hub launched on the agent;
         returns the process whose output was taken (to wait for room in it)."""
         if isinstance(incoming, LinkReply):
@@ -253,6 +252,8 @@ class AgentLink:
                     return connection  # finished once the project's log holds it
                 case LinkAsk():
                     connection.on_ask(incoming.ask)
+                case LinkToolCall():
+                    connection.on_tool_call(incoming.call)
                 case LinkWithdrawn():
                     connection.on_withdrawn(incoming.request_id)
                 case LinkExited():
@@ -262,9 +263,7 @@ class AgentLink:
         finished()
         return None
 
-    async def _take(
-        self, incoming: "LinkHello | LinkHeartbeat | LinkHeartbeatAck | LinkError"
-    ) -> None:
+    async def _take(self, incoming: ControlMessage) -> None:
         match incoming:
             case LinkHeartbeat():
                 await self._send(LinkHeartbeatAck(sent_at=incoming.sent_at).model_dump_json())

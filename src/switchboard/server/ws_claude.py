@@ -234,6 +234,7 @@ class ClaudeSocketConnection:
             extra_env={"SWITCHBOARD_META": meta},
             confinement=self.registry.confine() if self.registry is not None else None,
             ask_permissions=False,
+            back_channel=False,  # one prompt, the CLI's own lines: no hub to talk back to
         )
 
     async def _run_claude(self, prompt: str, meta: str) -> RunOutcome | None:

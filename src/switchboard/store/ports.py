@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from switchboard.protocol.back_channel import DiagnosticsInfo, TaskInfo
 from switchboard.store.records import (
     Leftover,
     NewEvent,
@@ -136,6 +137,8 @@ class ProjectStore(Protocol):
         """Remember the session the next run resumes (None: start a fresh one)."""
         ...
 
+    async def set_back_channel(self, project_id: str, enabled: bool) -> ProjectRecord: ...
+
 
 class RunStore(Protocol):
     """Runs, as they change state."""
@@ -244,6 +247,31 @@ class ProcessTable(Protocol):
         ...
 
 
+class BackChannelStore(Protocol):
+    """Each project's task list, and the latest diagnostics published per file."""
+
+    async def load(self) -> None: ...
+
+    def tasks(self, project_id: str | None = None) -> list[TaskInfo]:
+        """A project's tasks (None: every project's), oldest change first."""
+        ...
+
+    async def put_task(self, task: TaskInfo) -> None: ...
+
+    async def remove_tasks(self, project_id: str, task_ids: Sequence[str]) -> None: ...
+
+    def diagnostics(self, project_id: str) -> list[DiagnosticsInfo]:
+        """The project's files with diagnostics, by path."""
+        ...
+
+    async def put_diagnostics(self, project_id: str, file: DiagnosticsInfo) -> None:
+        """Replace one file's diagnostics (an empty list: the file has none now)."""
+        ...
+
+    def forget_project(self, project_id: str) -> None:
+        """The project is gone (its rows went with it, by cascade)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Stores:
     """Every store the hub uses, and what it needs to end them."""
@@ -255,6 +283,7 @@ class Stores:
     tokens: TokenStore
     retention: RetentionStore
     processes: ProcessTable
+    back_channel: BackChannelStore
     close: Callable[[], None]
     """Finish the writes under way and release the database. Call once, at the end."""
     free_bytes: Callable[[], int | None]

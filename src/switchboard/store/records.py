@@ -45,6 +45,8 @@ class ProjectRecord:
     """The default of the project's runs (a prompt may ask for another)."""
     agent: str | None = None
     """The remote agent it lives on (its ``path`` is on that machine); None: here."""
+    back_channel: bool = True
+    """Its CLI gets Switchboard's tools, and reports its tasks and activity."""
 
 
 # -- runs -------------------------------------------------------------------------------

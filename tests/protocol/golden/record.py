@@ -18,7 +18,8 @@ from typing import Any
 
 from switchboard.agents.claude.control import PermissionRequest
 from switchboard.agents.claude.discovery import bundled_claude
-from switchboard.agents.claude.process import ClaudeOptions, ClaudeProcess
+from switchboard.agents.claude.launch import ClaudeOptions
+from switchboard.agents.claude.process import ClaudeProcess
 from switchboard.agents.claude.stream_json import CliMessage
 from switchboard.scripted_model import Script, ScriptedModelServer
 

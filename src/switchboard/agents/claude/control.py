@@ -4,9 +4,10 @@ Both directions share stdin/stdout with the ordinary stream-json messages:
 
 * host → CLI requests (``initialize``, ``interrupt``, ``set_permission_mode``,
   ``set_model``) get a ``control_response`` carrying the same ``request_id``;
-* CLI → host requests (``can_use_tool``; also ``hook_callback`` and ``mcp_message``,
-  which Switchboard does not register and so answers with an error) need a reply on
-  stdin, unless the CLI withdraws them with ``control_cancel_request``.
+* CLI → host requests (``can_use_tool``, ``hook_callback`` for the hooks registered
+  with ``initialize``, ``mcp_message`` for the in-process MCP server) need a reply on
+  stdin, unless the CLI withdraws them with ``control_cancel_request``; other subtypes
+  are answered with an error.
 
 Feed every decoded stdout message to :meth:`ControlProtocol.receive`; write whatever
 :meth:`ControlProtocol.data_to_send` returns to the CLI's stdin.
@@ -21,7 +22,7 @@ from typing import Any
 from switchboard.agents.claude.stream_json import CliMessage
 from switchboard.exceptions import ControlProtocolError
 
-SUPPORTED_INBOUND = frozenset({"can_use_tool"})
+SUPPORTED_INBOUND = frozenset({"can_use_tool", "mcp_message", "hook_callback"})
 PERMISSION_MODES = frozenset({"default", "acceptEdits", "plan", "bypassPermissions"})
 
 
@@ -65,7 +66,32 @@ class UnsupportedRequest:
     subtype: str
 
 
-ControlEvent = ControlResult | PermissionRequest | RequestCancelled | UnsupportedRequest
+@dataclass(frozen=True, slots=True)
+class McpMessage:
+    """``mcp_message``: a JSON-RPC message for one of the host's in-process MCP servers."""
+
+    request_id: str
+    server_name: str
+    message: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class HookCallback:
+    """``hook_callback``: a hook registered with ``initialize`` fired."""
+
+    request_id: str
+    callback_id: str
+    input: dict[str, Any]
+
+
+ControlEvent = (
+    ControlResult
+    | PermissionRequest
+    | McpMessage
+    | HookCallback
+    | RequestCancelled
+    | UnsupportedRequest
+)
 
 
 def _line(payload: dict[str, Any]) -> bytes:
@@ -195,6 +221,14 @@ class ControlProtocol:
             self._queue_error(request_id, f"Unsupported control request subtype: {subtype}")
             return UnsupportedRequest(request_id, subtype)
         self._theirs[request_id] = subtype
+        if subtype == "mcp_message":
+            return McpMessage(
+                request_id, _text(request, "server_name"), _object(request, "message")
+            )
+        if subtype == "hook_callback":
+            return HookCallback(
+                request_id, _text(request, "callback_id"), _object(request, "input")
+            )
         tool_input = request.get("input")
         suggestions = request.get("permission_suggestions")
         tool_use_id = request.get("tool_use_id")
@@ -206,3 +240,13 @@ class ControlProtocol:
             suggestions=suggestions if isinstance(suggestions, list) else [],
             request=request,
         )
+
+
+def _text(request: dict[str, Any], name: str) -> str:
+    value = request.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _object(request: dict[str, Any], name: str) -> dict[str, Any]:
+    value = request.get(name)
+    return value if isinstance(value, dict) else {}

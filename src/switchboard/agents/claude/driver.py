@@ -5,6 +5,12 @@ reads the CLI's stream-json lines into neutral events: it keeps each process's b
 (a turn's own cost, background work, the last plan file Claude wrote), says which line
 begins a turn the CLI started by itself, and turns ``can_use_tool`` requests into
 :class:`~switchboard.agents.base.PermissionAsk`.
+
+With the back-channel on, it also serves Switchboard's tools to the CLI
+(:mod:`~switchboard.agents.claude.mcp`), mirrors Claude's task lists
+(:mod:`~switchboard.agents.claude.tasks`) and reports its hooks as activity
+(:mod:`~switchboard.agents.claude.hooks`). That plumbing (``mcp_message`` and
+``hook_callback`` requests, the answer to ``initialize``) is not kept in the log.
 """
 
 import asyncio
@@ -13,6 +19,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from switchboard import __version__
+from switchboard.agents.back_channel import read_named_files
 from switchboard.agents.base import (
     AgentEvent,
     AskAnswer,
@@ -27,17 +35,21 @@ from switchboard.agents.base import (
     SessionHistory,
     SessionIdentified,
     StoredSession,
+    ToolCall,
+    ToolResult,
     TurnEnded,
 )
-from switchboard.agents.claude import transcripts
+from switchboard.agents.claude import hooks, mcp, transcripts
 from switchboard.agents.claude.asks import answered_input, ask_from
 from switchboard.agents.claude.background import BackgroundWork
-from switchboard.agents.claude.control import PermissionRequest
+from switchboard.agents.claude.control import McpMessage, PermissionRequest
 from switchboard.agents.claude.discovery import find_claude
+from switchboard.agents.claude.launch import ClaudeOptions
 from switchboard.agents.claude.metrics import TurnAccounting, starts_a_turn
 from switchboard.agents.claude.plans import plan_file_written, plan_for, plans_directory
-from switchboard.agents.claude.process import ClaudeOptions, ClaudeProcess
+from switchboard.agents.claude.process import ClaudeProcess
 from switchboard.agents.claude.stream_json import BadLine, CliMessage
+from switchboard.agents.claude.tasks import TaskMirror
 from switchboard.exceptions import AgentGoneError
 
 MAX_IMPORTED_LINES = 5000
@@ -99,8 +111,11 @@ class ClaudeDriver:
             permission_mode=spec.permission_mode,
             model=spec.model,
             max_line_bytes=settings.max_line_bytes,
-            extra_env=spec.extra_env,
+            extra_env=_with_todo_tools(spec.extra_env, settings.env)
+            if spec.back_channel
+            else spec.extra_env,
             confinement=spec.confinement,
+            back_channel=spec.back_channel,
         )
         connection = ClaudeConnection(options, handler, self._plans)
         await connection.start()
@@ -126,6 +141,17 @@ class ClaudeDriver:
         )
 
 
+TODO_TOOLS = "CLAUDE_CODE_ENABLE_TODO_TOOLS"
+"""Some CLI builds (2.1.330) leave their task tools out of a piped session unless this
+is set; with the back-channel on, they are turned on (unless the environment says)."""
+
+
+def _with_todo_tools(extra: Mapping[str, str], env: Mapping[str, str]) -> dict[str, str]:
+    if TODO_TOOLS in env or TODO_TOOLS in extra:
+        return dict(extra)
+    return {**extra, TODO_TOOLS: "1"}
+
+
 class ClaudeConnection(EndsWithTheHub):
     """One CLI process, reported in neutral events."""
 
@@ -133,11 +159,16 @@ class ClaudeConnection(EndsWithTheHub):
         self, options: ClaudeOptions, handler: AskHandler | None, plans: Path | None
     ) -> None:
         self._handler = handler
+        self._cwd = options.cwd
         self._claude = ClaudeProcess(
             options,
             on_permission=self._asked if handler is not None else None,
             on_withdrawn=self._withdrawn if handler is not None else None,
+            on_mcp=self._mcp if options.back_channel else None,
         )
+        self._tasks = TaskMirror() if options.back_channel else None
+        self._calls: dict[str, object] = {}
+        """Tool calls the hub has yet to answer: request id → JSON-RPC id."""
         self._books = TurnAccounting(options.binary)
         self._background = BackgroundWork()
         self._plans = plans
@@ -183,11 +214,15 @@ class ClaudeConnection(EndsWithTheHub):
                 continue
             data = item.data
             kind = item.type
+            if self._plumbing(item, events):
+                continue
             background_changed |= self._background.observe(data, now)
             if kind == "stream_event":
                 events.append(Delta(item.text, starts_a_turn(data)))
                 continue
             events.append(OutputLine(item.text, starts_a_turn(data)))
+            if self._tasks is not None:
+                events += self._tasks.observe(kind, data)
             if kind == "assistant":
                 self._plan_file = plan_file_written(data, self._plans) or self._plan_file
                 self._books.observe(data)
@@ -203,6 +238,26 @@ class ClaudeConnection(EndsWithTheHub):
             events.append(BackgroundChanged())
         return events
 
+    def _plumbing(self, item: CliMessage, events: list[AgentEvent]) -> bool:
+        """The back-channel's own traffic: not a line of the log (a hook's report
+        becomes activity). True if ``item`` is such."""
+        data = item.data
+        if item.type == "control_response":
+            response = data.get("response")
+            request_id = response.get("request_id") if isinstance(response, dict) else None
+            return request_id is not None and request_id == self._claude.initialize_id
+        if item.type != "control_request":
+            return False
+        request = data.get("request")
+        subtype = request.get("subtype") if isinstance(request, dict) else None
+        if subtype == "hook_callback" and isinstance(request, dict):
+            hook_input = request.get("input")
+            activity = hooks.activity_of(hook_input) if isinstance(hook_input, dict) else None
+            if activity is not None:
+                events.append(activity)
+            return True
+        return subtype == "mcp_message" and self._claude.options.back_channel
+
     async def send_prompt(self, text: str) -> None:
         await self._claude.send_user(text)
 
@@ -210,6 +265,17 @@ class ClaudeConnection(EndsWithTheHub):
         return await self._claude.answer_permission(
             ask.request_id, answer.allow, answered_input(ask, answer), answer.message
         )
+
+    async def tool_result(self, call_id: str, result: ToolResult) -> bool:
+        message_id = self._calls.pop(call_id, None)
+        if message_id is None:
+            return False
+        try:
+            return await self._claude.respond(
+                call_id, {"mcp_response": mcp.tool_response(message_id, result)}
+            )
+        except AgentGoneError:
+            return False
 
     async def set_permission_mode(self, mode: str) -> bool:
         return await self._request(self._claude.control.set_permission_mode(mode))
@@ -246,4 +312,20 @@ class ClaudeConnection(EndsWithTheHub):
 
     async def _withdrawn(self, request_id: str) -> None:
         assert self._handler is not None
+        self._calls.pop(request_id, None)
         await self._handler.withdrawn(self, request_id)
+
+    async def _mcp(self, event: McpMessage) -> None:
+        """A message for Switchboard's MCP server: answered here, or (a tool call)
+        handed to the hub, which answers through :meth:`tool_result`."""
+        reply = mcp.handle(event.request_id, event.server_name, event.message, __version__)
+        if not isinstance(reply, ToolCall):
+            self._claude.control.respond(event.request_id, {"mcp_response": reply})
+            return
+        self._calls[event.request_id] = event.message.get("id")
+        if self._handler is None:
+            result = ToolResult("Switchboard has no hub to take this call", is_error=True)
+            await self.tool_result(event.request_id, result)
+            return
+        call = await asyncio.to_thread(read_named_files, self._cwd, reply)
+        await self._handler.tool_called(self, call)

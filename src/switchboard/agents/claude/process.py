@@ -9,16 +9,22 @@ its owner unchanged. Timeouts and cancellation policy belong to the owner.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from switchboard.agents.claude import hooks
 from switchboard.agents.claude.control import (
     ControlProtocol,
     ControlResult,
+    HookCallback,
+    McpMessage,
     PermissionRequest,
     RequestCancelled,
+)
+from switchboard.agents.claude.launch import (
+    ClaudeOptions,
+    build_argv,
+    build_env,
 )
 from switchboard.agents.claude.stream_json import (
     CONTROL_TYPES,
@@ -28,7 +34,6 @@ from switchboard.agents.claude.stream_json import (
     encode_user_message,
     too_long,
 )
-from switchboard.agents.containment import Confinement
 from switchboard.agents.output_buffer import OutputBuffer
 from switchboard.agents.process import AgentProcess
 from switchboard.exceptions import AgentGoneError, ControlProtocolError
@@ -36,9 +41,6 @@ from switchboard.printable import printable
 from switchboard.protocol.lines import LineSplitter
 
 log = logging.getLogger(__name__)
-
-DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
-"""The CLI prints whole tool results on one line; 16 MiB leaves room for big ones."""
 
 OUTPUT_BUFFER_BYTES = 4 * 1024 * 1024
 """Decoded stdout held for a slow consumer before the reader pauses (and the CLI with it)."""
@@ -48,75 +50,9 @@ PermissionHandler = Callable[[PermissionRequest], Awaitable[None]]
 """Called in the reader task: answer at once, or register and answer later through
 :meth:`ClaudeProcess.answer_permission` (never wait for a person here)."""
 WithdrawnHandler = Callable[[str], Awaitable[None]]
-
-# Not passed to the CLI: CLAUDECODE would make it think it runs inside another Claude
-# Code; SWITCHBOARD_* holds our settings, the token among them, which the CLI's tools
-# (and a prompt-injected command) have no business reading.
-_STRIPPED_ENV = ("CLAUDECODE",)
-_STRIPPED_PREFIXES = ("SWITCHBOARD_",)
-ENTRYPOINT = "switchboard"
-"""What the CLI records as the ``entrypoint`` of its sessions. Left unset, a piped CLI
-records ``sdk-cli`` (so does ``cli``, which it rewrites), and the ``claude --resume``
-picker leaves ``sdk-*`` sessions out; with this name (checked with 2.1.197 and 2.1.330)
-a project's session can be opened in a terminal."""
-
-
-@dataclass(frozen=True, slots=True)
-class ClaudeOptions:
-    """How to start the CLI for one process."""
-
-    binary: Path
-    cwd: Path
-    env: Mapping[str, str]
-    spawn_cwd: Path | None = None
-    """Where the process is started when not at ``cwd`` itself: a path to the same
-    directory that no swapped-in symlink can redirect (``/proc/self/fd/N``, see
-    :func:`~switchboard.project_paths.directory_cwd`). ``PWD`` stays ``cwd``."""
-    resume: str | None = None
-    permission_prompt: bool = False
-    """Route permission questions to us (``--permission-prompt-tool stdio``)."""
-    partial_messages: bool = False
-    permission_mode: str | None = None
-    model: str | None = None
-    extra_args: tuple[str, ...] = ()
-    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
-    stderr_limit: int = 64 * 1024
-    extra_env: Mapping[str, str] = field(default_factory=dict)
-    confinement: Confinement | None = None
-    """Where every process of the CLI is kept (see :mod:`switchboard.agents.containment`);
-    None: its process group only."""
-
-
-def build_argv(options: ClaudeOptions) -> list[str]:
-    """The CLI's argument vector: stream-json both ways, prompt on stdin."""
-    argv = [str(options.binary), "--output-format", "stream-json", "--verbose"]
-    if options.resume:
-        argv.append(f"--resume={options.resume}")
-    if options.permission_prompt:
-        argv += ["--permission-prompt-tool", "stdio"]
-    if options.permission_mode:
-        argv += ["--permission-mode", options.permission_mode]
-    if options.model:
-        argv += ["--model", options.model]
-    if options.partial_messages:
-        argv.append("--include-partial-messages")
-    argv += options.extra_args
-    argv += ["--input-format", "stream-json"]
-    return argv
-
-
-def build_env(options: ClaudeOptions) -> dict[str, str]:
-    """The child's environment: ours, minus nesting markers, plus our entrypoint,
-    ``extra_env`` and ``PWD``."""
-    env = {
-        k: v
-        for k, v in options.env.items()
-        if k not in _STRIPPED_ENV and not k.startswith(_STRIPPED_PREFIXES)
-    }
-    env["CLAUDE_CODE_ENTRYPOINT"] = ENTRYPOINT
-    env.update(options.extra_env)
-    env["PWD"] = str(options.cwd)
-    return env
+McpHandler = Callable[[McpMessage], Awaitable[None]]
+"""Called in the reader task for each ``mcp_message``: answer at once, or later through
+:meth:`ClaudeProcess.respond` (never wait for the hub here)."""
 
 
 class ClaudeProcess:
@@ -127,11 +63,15 @@ class ClaudeProcess:
         options: ClaudeOptions,
         on_permission: PermissionHandler | None = None,
         on_withdrawn: WithdrawnHandler | None = None,
+        on_mcp: McpHandler | None = None,
     ) -> None:
         self.options = options
         self.control = ControlProtocol()
         self._on_permission = on_permission or self._deny_without_handler
         self._on_withdrawn = on_withdrawn
+        self._on_mcp = on_mcp
+        self.initialize_id: str | None = None
+        """The ``initialize`` request sent at start, if any (its answer is plumbing)."""
         self._process: AgentProcess | None = None
         self._reader: asyncio.Task[None] | None = None
         self._pending: dict[str, asyncio.Future[ControlResult]] = {}
@@ -156,6 +96,9 @@ class ClaudeProcess:
             confinement=self.options.confinement,
         )
         self._reader = asyncio.create_task(self._read_stdout(), name=f"claude-{self.pid}")
+        if self.options.back_channel:  # the hooks are registered before any prompt
+            self.initialize_id = self.control.initialize(hooks.registration())
+            await self._flush_control()
         log.info("started claude pid=%s cwd=%s", self._process.pid, printable(self.options.cwd))
 
     @property
@@ -233,6 +176,13 @@ class ClaudeProcess:
             answered = self.control.allow(request_id, updated_input)
         else:
             answered = self.control.deny(request_id, message)
+        await self._flush_control()
+        return answered
+
+    async def respond(self, request_id: str, response: dict[str, Any]) -> bool:
+        """Answer a CLI request later (an ``mcp_message``); False if it is no longer
+        pending. Raises :class:`AgentGoneError` if the CLI cannot take it any more."""
+        answered = self.control.respond(request_id, response)
         await self._flush_control()
         return answered
 
@@ -317,6 +267,10 @@ class ClaudeProcess:
             except Exception:
                 log.exception("permission handler failed; denying %s", event.tool_name)
                 self.control.deny(event.request_id, "Switchboard failed to ask for approval")
+        elif isinstance(event, HookCallback):
+            self.control.respond(event.request_id, {})  # no decision: go on as without
+        elif isinstance(event, McpMessage):
+            await self._mcp(event)
         elif isinstance(event, RequestCancelled):
             log.info("claude withdrew control request %s", event.request_id)
             if self._on_withdrawn is not None:
@@ -328,6 +282,16 @@ class ClaudeProcess:
             await self._flush_control()
         except AgentGoneError:
             log.info("claude exited before our control reply could be written")
+
+    async def _mcp(self, event: McpMessage) -> None:
+        if self._on_mcp is None:
+            self.control.respond_error(event.request_id, "no MCP server is served here")
+            return
+        try:
+            await self._on_mcp(event)
+        except Exception:
+            log.exception("the MCP handler failed")
+            self.control.respond_error(event.request_id, "Switchboard's MCP server failed")
 
     def close_stdin(self) -> None:
         self.process.close_stdin()

@@ -1,8 +1,10 @@
 """The hub's driver for projects that live on a remote agent (``switchboard agent``).
 
 Each call of :class:`~switchboard.agents.base.AgentConnection` becomes a command on the
-agent's link, and what the agent's process prints comes back as neutral events, so the
-hub's session works with a process on another machine exactly as with a local one.
+agent's link, and what the agent's process prints comes back as neutral events (its
+asks and back-channel tool calls go to the session's handler), so the hub's session
+works with a process on another machine exactly as with a local one: see
+:class:`~switchboard.agents.remote.connection.RemoteConnection`.
 
 While the link is down nothing can be launched (``AgentSpawnError``: the agent is
 offline), and commands fail at once; a process already running goes on on the agent,
@@ -11,32 +13,38 @@ and its output arrives when the link is back (the hub keeps the connections in
 period), the process "exits" for the hub with no status and the run fails saying so.
 """
 
-import asyncio
-import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, MutableMapping
+from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from switchboard.agents.base import (
     AgentConnection,
-    AgentEvent,
-    AskAnswer,
     AskHandler,
     LaunchSpec,
-    PermissionAsk,
     SessionHistory,
     StoredSession,
 )
-from switchboard.agents.remote.codec import (
-    answer_to_wire,
-    ask_from_wire,
-    event_from_wire,
-    session_from_wire,
+from switchboard.agents.remote.codec import launch_to_wire, session_from_wire
+from switchboard.agents.remote.connection import (
+    MAX_PENDING_CHARS,
+    ChannelOf,
+    LinkChannel,
+    RemoteConnection,
 )
-from switchboard.exceptions import AgentError, AgentGoneError, AgentSpawnError
+from switchboard.exceptions import AgentError, AgentSpawnError
+
+__all__ = [
+    "MAX_PENDING_CHARS",
+    "AgentCommandFailed",
+    "AgentProcesses",
+    "ChannelOf",
+    "LinkChannel",
+    "RemoteConnection",
+    "RemoteDriver",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,37 +57,15 @@ class AgentCommandFailed(AgentError):
         self.failure = failure
 
 
-class LinkChannel(Protocol):
-    """An agent's link, as the driver uses it."""
-
-    async def call(
-        self, op: str, args: dict[str, Any], session: str | None = None
-    ) -> dict[str, Any]:
-        """Send a command and wait for its result. Raises :class:`AgentError` when the
-        agent refuses it or the link drops first."""
-        ...
-
-
-ChannelOf = Callable[[], LinkChannel | None]
-"""The agent's link now, or None while it is offline."""
-Finished = Callable[[], None]
-Position = tuple[int, int]
-"""(seq of an output message of the agent, events of it stored): how far a process's
-output is stored, in the agent's numbering."""
-MAX_PENDING_CHARS = 8 * 1024 * 1024
-"""Output of one process the hub has taken but not yet stored; past it, the link stops
-reading until the project's log catches up (the agent's spool holds the rest)."""
-
-
 class AgentProcesses(Protocol):
     """The processes the hub launched on one agent, which outlive its links."""
 
     @property
-    def by_key(self) -> MutableMapping[str, "RemoteConnection"]:
+    def by_key(self) -> MutableMapping[str, RemoteConnection]:
         """By session key: where the agent's link finds them."""
         ...
 
-    def adopt(self, connection: "RemoteConnection") -> None:
+    def adopt(self, connection: RemoteConnection) -> None:
         """Keep a process taken back after a hub restart, for the agent's next link
         to adopt (or to find it gone)."""
 
@@ -113,13 +99,7 @@ class RemoteDriver:
 
     async def launch(self, spec: LaunchSpec, handler: AskHandler | None) -> AgentConnection:
         link = self._link()
-        args = {
-            "cwd": str(spec.cwd),
-            "resume": spec.resume,
-            "model": spec.model,
-            "permission_mode": spec.permission_mode,
-            "ask_permissions": spec.ask_permissions and handler is not None,
-        }
+        args = launch_to_wire(spec, spec.ask_permissions and handler is not None)
         session = uuid.uuid4().hex
         connection = RemoteConnection(self._channel, session, handler, self._sessions)
         self._sessions[session] = connection
@@ -161,211 +141,3 @@ class RemoteDriver:
             int(history["omitted"]),
             int(history.get("too_long", 0)),
         )
-
-
-class RemoteConnection:
-    """One process on the agent, as the hub's session sees it."""
-
-    def __init__(
-        self,
-        channel: ChannelOf,
-        session: str,
-        handler: AskHandler | None,
-        sessions: MutableMapping[str, "RemoteConnection"],
-        stored: Position = (0, 0),
-    ) -> None:
-        self._channel = channel
-        self._sessions = sessions
-        self.session = session
-        self._handler = handler
-        self.pid = 0
-        self._stored = stored
-        """Output up to here was stored by an earlier hub: what is sent again is dropped."""
-        self._yielded = stored
-        """The batch last yielded: its seq, and how many of its events came before it."""
-        self._returncode: int | None = None
-        self._lost = False
-        self._left = False
-        self._exited = asyncio.get_running_loop().create_future()
-        self._batches: asyncio.Queue[tuple[Position, list[AgentEvent], int, Finished] | None] = (
-            asyncio.Queue()
-        )
-        self._pending_chars = 0
-        self._room = asyncio.Event()
-        self._room.set()
-        self._turn_running = False
-        self._background = 0
-        self._stderr = ""
-        self._asks: dict[str, PermissionAsk] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
-
-    # -- what the link delivers -----------------------------------------------------------
-
-    def on_output(
-        self,
-        seq: int,
-        events: list[dict[str, Any]],
-        background: int,
-        turn_running: bool,
-        finished: Finished,
-    ) -> None:
-        """A batch the process printed (the agent's message ``seq``); ``finished`` once
-        the hub has stored it."""
-        done_seq, done_events = self._stored
-        if seq < done_seq or (seq == done_seq and done_events >= len(events)):
-            finished()  # stored before the hub restarted
-            return
-        skipped = done_events if seq == done_seq else 0
-        batch = [event_from_wire(event) for event in events[skipped:]]
-        chars = sum(len(getattr(event, "text", "")) for event in batch)
-        self._background = background
-        self._turn_running = turn_running
-        self._pending_chars += chars
-        if self._pending_chars > MAX_PENDING_CHARS:
-            self._room.clear()
-        self._batches.put_nowait(((seq, skipped), batch, chars, finished))
-
-    async def room(self) -> None:
-        """Wait while more than ``MAX_PENDING_CHARS`` of output waits to be stored."""
-        await self._room.wait()
-
-    def on_ask(self, data: dict[str, Any]) -> None:
-        ask = ask_from_wire(data)
-        if self._handler is not None and ask.request_id not in self._asks:  # (asked again)
-            self._asks[ask.request_id] = ask
-            self._spawn(self._handler.asked(self, ask))
-
-    def on_withdrawn(self, request_id: str) -> None:
-        self._asks.pop(request_id, None)
-        if self._handler is not None:
-            self._spawn(self._handler.withdrawn(self, request_id))
-
-    def on_exited(self, returncode: int | None, stderr: str) -> None:
-        """The process ended, or (``returncode`` None) the link to it did."""
-        if self._exited.done():
-            return
-        self._lost = returncode is None
-        self._returncode = returncode if returncode is not None else -1
-        self._stderr = stderr
-        self._turn_running = False
-        self._exited.set_result(self._returncode)
-        self._room.set()
-        self._batches.put_nowait(None)
-        self._sessions.pop(self.session, None)
-
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    # -- AgentConnection -----------------------------------------------------------------
-
-    @property
-    def returncode(self) -> int | None:
-        return self._returncode
-
-    @property
-    def turn_running(self) -> bool:
-        return self._turn_running
-
-    @property
-    def stderr_text(self) -> str:
-        return self._stderr
-
-    @property
-    def lost(self) -> bool:
-        return self._lost
-
-    def leave(self) -> bool:
-        """The process goes on on the agent; for this hub it is over (the agent keeps
-        its output until the next hub takes the process back)."""
-        self._left = True
-        self._sessions.pop(self.session, None)
-        if not self._exited.done():
-            self._exited.set_result(-1)
-        self._room.set()
-        self._batches.put_nowait(None)
-        return True
-
-    def resume_mark(self, handled: int) -> str | None:
-        seq, before = self._yielded
-        return json.dumps({"session": self.session, "seq": seq, "handled": before + handled})
-
-    def background_pending(self) -> int:
-        return self._background
-
-    def follow_up_started(self) -> None:
-        self._spawn(self._quietly("follow_up_started", {}))
-
-    async def batches(self) -> AsyncIterator[list[AgentEvent]]:
-        while (item := await self._batches.get()) is not None:
-            self._yielded, batch, chars, finished = item
-            yield batch
-            finished()  # the consumer came back for more: it has stored this one
-            self._pending_chars -= chars
-            if self._pending_chars <= MAX_PENDING_CHARS:
-                self._room.set()
-
-    async def send_prompt(self, text: str) -> None:
-        if self._exited.done():
-            raise AgentGoneError("the agent's process has exited")
-        link = self._channel()
-        if link is None:
-            raise AgentGoneError("the agent is offline")
-        self._turn_running = True
-        try:
-            await link.call("prompt", {"text": text}, self.session)
-        except AgentError as exc:
-            self._turn_running = False
-            raise AgentGoneError(str(exc)) from exc
-
-    async def answer(self, ask: PermissionAsk, answer: AskAnswer) -> bool:
-        self._asks.pop(ask.request_id, None)
-        args = {"request_id": ask.request_id, "answer": answer_to_wire(answer)}
-        return bool((await self._call_or_empty("answer", args)).get("delivered"))
-
-    async def set_permission_mode(self, mode: str) -> bool:
-        return bool((await self._call_or_empty("set_mode", {"mode": mode})).get("switched"))
-
-    async def set_model(self, model: str | None) -> bool:
-        return bool((await self._call_or_empty("set_model", {"model": model})).get("switched"))
-
-    async def cancel(self, interrupt_grace: float, kill_grace: float) -> bool:
-        args = {"interrupt_grace": interrupt_grace, "kill_grace": kill_grace}
-        return bool((await self._call_or_empty("cancel", args)).get("interrupted"))
-
-    def end_input(self) -> None:
-        self._spawn(self._quietly("end_input", {}))
-
-    async def wait(self) -> int:
-        return int(await asyncio.shield(self._exited))
-
-    async def close(self, grace: float) -> int | None:
-        if self._left:  # it goes on without this hub
-            return None
-        if not self._exited.done():
-            await self._quietly("close", {"grace": grace})
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(grace + 10):
-                    await asyncio.shield(self._exited)
-        if not self._exited.done():  # the agent never said: count it gone
-            self.on_exited(None, "the agent did not report the process's end")
-        return self._returncode
-
-    def kill_now(self) -> None:
-        self._spawn(self._quietly("kill", {}))
-
-    async def _call_or_empty(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
-        """The command's result; empty if the agent or its link failed it."""
-        link = self._channel()
-        if link is None:
-            log.info("%s not sent: the agent is offline", op)
-            return {}
-        try:
-            return await link.call(op, args, self.session)
-        except AgentError as exc:
-            log.info("%s on the agent failed: %s", op, exc)
-            return {}
-
-    async def _quietly(self, op: str, args: dict[str, Any]) -> None:
-        await self._call_or_empty(op, args)

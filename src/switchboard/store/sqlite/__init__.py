@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from switchboard.store.ports import Stores
+from switchboard.store.sqlite.back_channel import SqliteBackChannelStore
 from switchboard.store.sqlite.events import SqliteEventLog
 from switchboard.store.sqlite.processes import SqliteProcessTable
 from switchboard.store.sqlite.projects import SqliteProjectStore
@@ -35,6 +36,7 @@ def open_stores(engine: Engine) -> Stores:
         tokens=SqliteTokenStore(engine, writer),
         retention=SqliteRetentionStore(engine, writer),
         processes=SqliteProcessTable(engine, writer),
+        back_channel=SqliteBackChannelStore(engine, writer),
         close=close,
         free_bytes=lambda: free_bytes(engine),
     )

@@ -150,6 +150,18 @@ class SqliteProjectStore:
         self._by_id[project_id] = record
         return record
 
+    async def set_back_channel(self, project_id: str, enabled: bool) -> ProjectRecord:
+        record = replace(self._by_id[project_id], back_channel=enabled)
+
+        def write(connection: Connection) -> None:
+            connection.execute(
+                update(projects).where(projects.c.id == project_id).values(back_channel=enabled)
+            )
+
+        await self._writer.submit(write)
+        self._by_id[project_id] = record
+        return record
+
     async def set_session(self, project_id: str, session_id: str | None) -> ProjectRecord:
         """Remember the Claude session the next run resumes (None: start a fresh one)."""
         record = replace(self._by_id[project_id], session_id=session_id)

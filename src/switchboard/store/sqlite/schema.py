@@ -1,6 +1,7 @@
 """The schema, as SQLAlchemy Core tables: the one definition migrations are checked against."""
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 metadata = MetaData()
@@ -27,6 +29,7 @@ projects = Table(
     Column("created_at", Float, nullable=False),
     Column("permission_mode", String(32)),
     Column("agent", String(200), nullable=False, server_default=""),
+    Column("back_channel", Boolean, nullable=False, server_default=true()),
     UniqueConstraint("agent", "path", name="uq_projects_agent_path"),
 )
 """Registered projects. ``epoch`` changes only if the project's history is reset.
@@ -118,6 +121,28 @@ resume_marks = Table(
 """How far the output of a project's process on a remote agent is stored: an opaque
 mark from its driver, written in the same transaction as those events, from which a
 hub restarted takes the process back; ``run_id``: the run whose turn began last."""
+
+project_tasks = Table(
+    "project_tasks",
+    metadata,
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("task_id", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    PrimaryKeyConstraint("project_id", "task_id"),
+)
+"""Each project's task list (the back-channel): one row per task, its TaskInfo as JSON."""
+
+project_diagnostics = Table(
+    "project_diagnostics",
+    metadata,
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    PrimaryKeyConstraint("project_id", "path"),
+)
+"""The latest diagnostics clients published, per file of a project (DiagnosticsInfo as
+JSON); a file's row is replaced by the next publish."""
 
 permission_rules = Table(
     "permission_rules",
