@@ -13,6 +13,9 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench.stdin_prompts import prompts
+
 SESSION = "b3f1c0de-0000-4000-8000-00000000be7c"
 INIT = (
     '{"type":"system","subtype":"init","cwd":%s,"session_id":"' + SESSION + '",'
@@ -48,9 +51,7 @@ def main() -> None:
     write = sys.stdout.write
     cwd = json.dumps(os.getcwd())
     counter = 0
-    for message in sys.stdin:
-        if not message.strip():
-            continue
+    for message in prompts():
         events = lines_wanted(message)
         write(INIT % (cwd, counter))
         counter += 1

@@ -13,6 +13,9 @@ import os
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench.stdin_prompts import prompts
+
 SESSION = "5ta3f000-0000-4000-8000-00000000be7c"
 INIT = (
     '{"type":"system","subtype":"init","cwd":%s,"session_id":"' + SESSION + '",'
@@ -47,9 +50,7 @@ def main() -> None:
     write, flush = sys.stdout.write, sys.stdout.flush
     cwd = json.dumps(os.getcwd())
     counter = 0
-    for message in sys.stdin:
-        if not message.strip():
-            continue
+    for message in prompts():
         count, rate = asked(message)
         write(INIT % (cwd, counter))
         counter += 1

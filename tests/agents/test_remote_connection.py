@@ -245,3 +245,28 @@ async def test_a_launch_on_the_agent_says_whether_the_cli_gets_the_back_channel(
         connection = await driver.launch(spec, Handler())
         assert connection.pid == 42
     assert [args["back_channel"] for op, args, _ in channel.commands] == [True, False]
+
+
+async def test_a_result_given_while_the_link_is_down_goes_once_the_link_is_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A person's decision is not lost with the link: it is sent again when the link
+    returns (the CLI waits meanwhile), once."""
+    monkeypatch.setattr("switchboard.agents.remote.connection.REDELIVERY_DELAYS", (0.01,))
+    channel = Channel(tool_result={"delivered": True})
+    linked: list[Channel | None] = [None]
+    handler = Handler()
+    connection = RemoteConnection(lambda: linked[0], "s1", handler, {})
+    connection.on_tool_call(call_to_wire(ToolCall("req-1", "request_approval", {})))
+    await settle(handler)
+    assert await connection.tool_result("req-1", ToolResult('{"decision": "approved"}'))
+    await asyncio.sleep(0.05)
+    assert channel.commands == [], "nothing can be sent while the link is down"
+    linked[0] = channel
+    async with asyncio.timeout(5):
+        while not channel.commands:
+            await asyncio.sleep(0.01)
+    [(op, args, _session)] = channel.commands
+    assert (op, args["call_id"]) == ("tool_result", "req-1")
+    await asyncio.sleep(0.05)
+    assert len(channel.commands) == 1, "sent once"

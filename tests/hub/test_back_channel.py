@@ -8,15 +8,16 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from switchboard.agents.back_channel import ReportProgress, UpdateTaskStatus
+from switchboard.agents.back_channel import ReportProgress, UpdateTaskStatus, read_named_files
 from switchboard.agents.base import FileState, TaskReported, TodoListReported, ToolCall, ToolResult
-from switchboard.exceptions import RequestRefused
+from switchboard.exceptions import RequestRefused, StoreError
 from switchboard.hub import diffs, tasks
 from switchboard.hub.back_channel import BackChannel
 from switchboard.hub.back_channel_errors import ToolError
 from switchboard.hub.confirmations import ConfirmationBook
 from switchboard.hub.diagnostics import DiagnosticsBoard, project_path
 from switchboard.hub.diffs import file_diff
+from switchboard.hub.notify import CommandNotifier
 from switchboard.hub.tasks import TaskBoard
 from switchboard.protocol.back_channel import Diagnostic
 from switchboard.store.records import NewEvent, ProjectRecord
@@ -198,3 +199,72 @@ async def test_a_call_with_bad_arguments_gets_an_error_result(
 
 async def _nothing() -> None:
     return None
+
+
+async def test_refusals_the_review_found(
+    store: SqliteBackChannelStore, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Changes that are not objects, a store that fails, a diagnostics budget, a mirrored
+    task updated by the tool, the diffs' budgets, and what --on-notification is told."""
+    log = Log()
+    told = tmp_path / "told.json"
+    notifier = CommandNotifier(["sh", "-c", f"cat > {told}"], option="--on-notification")
+    board = TaskBoard(store, log.append)
+    diagnostics = DiagnosticsBoard(store, log.append)
+    book = ConfirmationBook(lambda *_: _nothing(), {"approval": 60.0})
+    channel = BackChannel(store, board, diagnostics, book, log.append, notifier=notifier)
+    replies: list[ToolResult] = []
+
+    async def reply(result: ToolResult) -> bool:
+        replies.append(result)
+        return True
+
+    odd = ToolCall("c1", "request_approval", {"summary": "s", "changes": ["a.py"]})
+    await channel.call(PROJECT, None, read_named_files(tmp_path, odd), reply)
+    assert replies[-1].text.startswith("error bad_arguments: changes.0:")
+
+    await board.todo_list("alpha", None, TodoListReported((("Read", "pending"),)))
+    await channel.call(
+        PROJECT,
+        None,
+        ToolCall("c2", "update_task_status", {"task_id": "todo-1", "status": "completed"}),
+        reply,
+    )
+    [task] = board.tasks("alpha")
+    assert (task.origin, task.status) == ("todo", "completed"), "it stays Claude's todo"
+
+    await channel.call(PROJECT, "r1", ToolCall("c3", "notify_user", {"message": "hi"}), reply)
+    await notifier.aclose()
+    payload = json.loads(told.read_text())
+    assert (payload["project"], payload["project_name"], payload["run"]) == ("alpha", "alpha", "r1")
+    assert (payload["message"], payload["level"]) == ("hi", "info")
+
+    async def failing(project_id: str, event: NewEvent) -> None:
+        raise StoreError("disk full")
+
+    broken = BackChannel(store, TaskBoard(store, failing), diagnostics, book, failing)
+    await broken.call(PROJECT, None, ToolCall("c4", "notify_user", {"message": "x"}), reply)
+    assert replies[-1].is_error and replies[-1].text.startswith("error internal: ")
+
+    monkeypatch.setattr("switchboard.hub.diagnostics.MAX_DIAGNOSTIC_CHARS", 700)
+    await diagnostics.publish(PROJECT, "a.py", [diagnostic("x" * 100)], None)
+    with pytest.raises(RequestRefused) as refused:
+        await diagnostics.publish(PROJECT, "b.py", [diagnostic("y" * 600)], None)
+    assert refused.value.code == "limit_reached"
+    await diagnostics.publish(PROJECT, "a.py", [diagnostic("z" * 120)], None)  # replaces
+    monkeypatch.setattr("switchboard.hub.back_channel.MAX_RESULT_CHARS", 10)
+    await diagnostics.publish(PROJECT, "c.py", [diagnostic("c")], None)
+    await channel.call(PROJECT, None, ToolCall("c5", "get_diagnostics", {}), reply)
+    answer = json.loads(replies[-1].text)
+    assert [f["path"] for f in answer["files"]] == ["a.py"] and answer["omitted_files"] == 1
+
+
+def test_diff_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(diffs, "MAX_DIFFED_LINES", 3)
+    whole = file_diff("a.txt", FileState("a\nb\nc\nd\n"), "a\nb\nc\nD\n", None)
+    assert "-a\n-b\n-c\n-d\n+a\n+b\n+c\n+D\n" in whole.diff, "past the line limit: all out, all in"
+    monkeypatch.setattr(diffs, "MAX_APPROVAL_DIFF_CHARS", 30)
+    big = [file_diff(f"{n}.txt", FileState(None), "0123456789\n", None) for n in range(3)]
+    fitted = diffs.within_budget(big)
+    assert sum(len(c.diff) for c in fitted) <= 30
+    assert [c.truncated for c in fitted] == [True, True, True] or fitted[-1].diff == ""

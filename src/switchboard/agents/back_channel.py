@@ -131,8 +131,8 @@ def named_paths(tool: str, arguments: dict[str, Any]) -> list[str]:
         return [arguments["path"]]
     if tool != "request_approval" or not isinstance(arguments.get("changes"), list):
         return []
-    paths = [change.get("path") for change in arguments["changes"][:MAX_CHANGES]]
-    return [path for path in paths if isinstance(path, str)]
+    changes = [c for c in arguments["changes"][:MAX_CHANGES] if isinstance(c, dict)]
+    return [c["path"] for c in changes if isinstance(c.get("path"), str)]
 
 
 def read_named_files(cwd: Path, call: ToolCall) -> ToolCall:
@@ -160,6 +160,10 @@ def read_file(cwd: Path, path: str) -> FileState:
         return FileState(None, "a directory, not a file")
     except OSError as exc:
         return FileState(None, f"cannot be read: {exc.strerror or exc}")
+    opened = os.path.realpath(f"/proc/self/fd/{descriptor}")
+    if opened != target and not opened.startswith(root + os.sep):  # swapped since checked
+        os.close(descriptor)
+        return FileState(None, "the path is outside the project directory")
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):
         os.close(descriptor)
         return FileState(None, "not a regular file")

@@ -2,10 +2,11 @@
 
 An :class:`AgentDriver` starts agent processes; each is an :class:`AgentConnection`
 that serves one project's session, one turn at a time. The hub and ``/ws/claude`` work
-with these two interfaces and the neutral events below only. Everything one CLI means
-by its lines (the Claude Code CLI's stream-json and control protocol, its permission
-suggestions, its stored transcripts) stays inside that CLI's driver, in
-``agents/<name>/``.
+with these two interfaces and the neutral events (:mod:`~switchboard.agents.events`)
+and asks (:mod:`~switchboard.agents.asks`) only; this module re-exports them.
+Everything one CLI means by its lines (the Claude Code CLI's stream-json and control
+protocol, its permission suggestions, its stored transcripts) stays inside that CLI's
+driver, in ``agents/<name>/``.
 
 What an agent prints comes as batches of :data:`AgentEvent` from
 :meth:`AgentConnection.batches`, in order. Questions for a person come outside that
@@ -16,25 +17,61 @@ their answers while it goes on printing.
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Protocol
 
+from switchboard.agents.asks import (
+    AskAnswer,
+    AskKind,
+    FileState,
+    PermissionAsk,
+    Question,
+    RuleKey,
+    ToolCall,
+    ToolResult,
+)
 from switchboard.agents.containment import Confinement
+from switchboard.agents.events import (
+    AgentEvent,
+    BackgroundChanged,
+    BadOutput,
+    Delta,
+    OutputLine,
+    SessionIdentified,
+    TaskReported,
+    TodoListReported,
+    ToolActivity,
+    TurnEnded,
+    TurnMetrics,
+)
 
-AskKind = Literal["tool_permission", "question", "plan"]
-RuleKey = tuple[str, str | None, str | None]
-"""What a remembered allow rule matches: (tool name, rule content, input as canonical
-JSON); one of the last two is set."""
-
-
-@dataclass(frozen=True, slots=True)
-class TurnMetrics:
-    """One turn's own figures."""
-
-    duration_ms: int | None
-    num_turns: int | None
-    cost_usd: float | None
-    usage: dict[str, Any] | None
-    session_id: str | None
+__all__ = [
+    "AgentConnection",
+    "AgentDriver",
+    "AgentEvent",
+    "AskAnswer",
+    "AskHandler",
+    "AskKind",
+    "BackgroundChanged",
+    "BadOutput",
+    "Delta",
+    "EndsWithTheHub",
+    "FileState",
+    "LaunchSpec",
+    "OutputLine",
+    "PermissionAsk",
+    "Question",
+    "RuleKey",
+    "SessionHistory",
+    "SessionIdentified",
+    "StoredSession",
+    "TaskReported",
+    "TodoListReported",
+    "ToolActivity",
+    "ToolCall",
+    "ToolResult",
+    "TurnEnded",
+    "TurnMetrics",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,171 +94,6 @@ class LaunchSpec:
     back_channel: bool = True
     """The agent gets Switchboard's own tools (see :mod:`switchboard.agents.back_channel`),
     and reports its task list and activity."""
-
-
-# -- what an agent prints (AgentConnection.batches) ------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class OutputLine:
-    """A line the agent printed, kept as it is in the project's log."""
-
-    text: str
-    starts_turn: bool = False
-    """Printed while no turn is under way, the line means the agent began one by itself
-    (a follow-up turn, after its background work finished)."""
-
-
-@dataclass(frozen=True, slots=True)
-class BadOutput:
-    """A line that is not a message (not JSON, too long, too deep): kept as an error."""
-
-    error: str
-    preview: str
-
-
-@dataclass(frozen=True, slots=True)
-class Delta:
-    """A token delta: shown live, never stored. ``text`` is the agent's line."""
-
-    text: str
-    starts_turn: bool = False
-    """As for :class:`OutputLine`."""
-
-
-@dataclass(frozen=True, slots=True)
-class TurnEnded:
-    """The line before it ended the turn under way, with the turn's own figures."""
-
-    metrics: TurnMetrics
-    failure: str | None
-    """Why the turn failed, in words a user can act on (None: it did not)."""
-    lost_session: bool
-    """The session to resume was not found: the next turn must start a new one."""
-
-
-@dataclass(frozen=True, slots=True)
-class SessionIdentified:
-    """The agent named the session it works in."""
-
-    session_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class BackgroundChanged:
-    """The agent's pending background work changed (see ``background_pending``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class TaskReported:
-    """The agent's own task tools changed one task (``status`` ``deleted``: it went)."""
-
-    task_id: str
-    title: str | None
-    """None: unchanged."""
-    status: str | None
-    """pending, in_progress, completed, deleted; None: unchanged."""
-
-
-@dataclass(frozen=True, slots=True)
-class TodoListReported:
-    """The agent rewrote its todo list: these items, in order, replace the last list."""
-
-    items: tuple[tuple[str, str], ...]
-    """(title, status) of each item."""
-
-
-@dataclass(frozen=True, slots=True)
-class ToolActivity:
-    """The agent started or finished a tool (shown live, never stored)."""
-
-    phase: Literal["started", "finished", "failed"]
-    tool: str
-    summary: str
-
-
-AgentEvent = (
-    OutputLine
-    | BadOutput
-    | Delta
-    | TurnEnded
-    | SessionIdentified
-    | BackgroundChanged
-    | TaskReported
-    | TodoListReported
-    | ToolActivity
-)
-
-
-# -- what an agent asks (AskHandler) ------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Question:
-    """One question of a ``question`` ask, with the labels of its options."""
-
-    text: str
-    options: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PermissionAsk:
-    """The agent asks a person: may a tool run, which answer to a question, is a plan
-    approved."""
-
-    request_id: str
-    kind: AskKind
-    tool_name: str
-    input: dict[str, Any]
-    suggestions: list[Any]
-    """What the agent offers to remember (shown to clients as it is)."""
-    rule_keys: tuple[RuleKey, ...]
-    """The remembered rules that would allow it; those an ``allow`` may remember."""
-    questions: tuple[Question, ...] = ()
-    plan: str | None = None
-    """The plan a ``plan`` ask wants approved, when it could be found."""
-
-
-@dataclass(frozen=True, slots=True)
-class AskAnswer:
-    """A person's answer (or the server's, on expiry), for the agent."""
-
-    allow: bool
-    updated_input: dict[str, Any] | None = None
-    answers: dict[str, str] | None = None
-    """For a question: each question's text and the answer chosen."""
-    message: str = ""
-    """Why it was denied."""
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCall:
-    """The agent called one of Switchboard's own tools (the back-channel)."""
-
-    call_id: str
-    tool: str
-    arguments: dict[str, Any]
-    files: dict[str, "FileState"] = field(default_factory=dict)
-    """The files the call names (request_approval, show_diff), as they are now where the
-    agent runs: read there, since the hub may be on another machine."""
-
-
-@dataclass(frozen=True, slots=True)
-class FileState:
-    """A file a tool call names, as the agent's side found it."""
-
-    content: str | None
-    """Its text (None: it does not exist, or could not be read: see ``problem``)."""
-    problem: str | None = None
-    """Why it cannot be used: outside the project, not text, too large."""
-
-
-@dataclass(frozen=True, slots=True)
-class ToolResult:
-    """What a back-channel tool returns to the agent."""
-
-    text: str
-    is_error: bool = False
 
 
 class AskHandler(Protocol):

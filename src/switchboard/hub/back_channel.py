@@ -8,6 +8,7 @@ once; that one opens a confirmation of kind ``approval`` and answers when a clie
 approves or rejects it (or it expires).
 """
 
+import asyncio
 import json
 import logging
 import time
@@ -31,18 +32,34 @@ from switchboard.hub.back_channel_errors import ToolError
 from switchboard.hub.confirmation import Decision
 from switchboard.hub.confirmations import ConfirmationBook
 from switchboard.hub.diagnostics import DiagnosticsBoard, project_path
-from switchboard.hub.diffs import check_total, file_diff
+from switchboard.hub.diffs import check_total, file_diff, within_budget
 from switchboard.hub.notify import CommandNotifier
 from switchboard.hub.tasks import TaskBoard
-from switchboard.protocol.back_channel import ApprovalInfo, DiffPreview, Notification
+from switchboard.protocol.back_channel import ApprovalInfo, DiffPreview, FileDiff, Notification
+from switchboard.protocol.model_base import Model
 from switchboard.store.ports import BackChannelStore
 from switchboard.store.records import NewEvent, ProjectRecord
 
 log = logging.getLogger(__name__)
 
+MAX_RESULT_CHARS = 200_000
+"""get_diagnostics answers with the files that fit in this much (the rest are counted)."""
+
 Reply = Callable[[ToolResult], Awaitable[bool]]
 """Send a call's result to the agent; False if it no longer waits."""
 Append = Callable[[str, NewEvent], Awaitable[None]]
+
+
+class NotificationTold(Model):
+    """What ``--on-notification`` gets on stdin: the notification, and where from."""
+
+    type: str
+    message: str
+    level: str
+    at: float
+    project: str
+    project_name: str
+    run: str | None
 
 
 class BackChannel:
@@ -73,12 +90,16 @@ class BackChannel:
             result = exc.result()
         except ValidationError as exc:
             result = ToolError("bad_arguments", _problems(exc)).result()
+        except Exception as exc:  # the store failed, the project went: Claude must hear
+            log.exception("the %s call of project %s failed", call.tool, project.name)
+            result = ToolError("internal", f"Switchboard failed to do it: {exc}").result()
         if result is not None and not await reply(result):
             log.info("the agent no longer waited for its %s call", call.tool)
 
     def forget_project(self, project_id: str) -> None:
         """The project was removed (its tasks and diagnostics went with its rows)."""
         self._store.forget_project(project_id)
+        self.diagnostics.forget_project(project_id)
 
     async def tasks_reported(
         self, project_id: str, run_id: str | None, event: TaskReported | TodoListReported
@@ -106,7 +127,8 @@ class BackChannel:
             await self._request_approval(project, run_id, call, args, reply)
             return None
         if isinstance(args, ShowDiff):
-            change = file_diff(args.path, call.files.get(args.path), args.new_content, None)
+            state = call.files.get(args.path)
+            change = await asyncio.to_thread(file_diff, args.path, state, args.new_content, None)
             preview = DiffPreview(title=args.title, change=change, at=time.time())
             event = NewEvent("diff_preview", preview.model_dump_json(), run_id)
             await self._append(project.id, event)
@@ -118,7 +140,13 @@ class BackChannel:
         body = notification.model_dump_json()
         await self._append(project.id, NewEvent("notification", body, run_id))
         if self._notifier is not None:
-            self._notifier.send(notification, f"a notification of {project.name}")
+            told = NotificationTold(
+                **notification.model_dump(),
+                project=project.id,
+                project_name=project.name,
+                run=run_id,
+            )
+            self._notifier.send(told, f"a notification of {project.name}")
         return _ok({"sent": True})
 
     async def _request_approval(
@@ -130,10 +158,15 @@ class BackChannel:
         reply: Reply,
     ) -> None:
         check_total([len(c.new_content or c.diff or "") for c in args.changes])
-        changes = [
-            file_diff(c.path, call.files.get(c.path), c.new_content, c.diff) for c in args.changes
-        ]
-        approval = ApprovalInfo(summary=args.summary, changes=changes)
+
+        def diffs() -> list[FileDiff]:
+            made = [
+                file_diff(c.path, call.files.get(c.path), c.new_content, c.diff)
+                for c in args.changes
+            ]
+            return within_budget(made)
+
+        approval = ApprovalInfo(summary=args.summary, changes=await asyncio.to_thread(diffs))
 
         async def deliver(decision: Decision) -> bool:
             answer: dict[str, Any] = {"decision": "approved" if decision.allow else "rejected"}
@@ -152,16 +185,15 @@ class BackChannel:
                 path = project_path(project, args.path)
             except RequestRefused as exc:
                 raise ToolError("bad_path", str(exc)) from None
+        shown: list[dict[str, Any]] = []
+        size = 0
         files = self.diagnostics.of_project(project.id, path)
-        shown = [
-            {
-                "path": file.path,
-                "diagnostics": [
-                    d.model_dump(mode="json", exclude_none=True) for d in file.diagnostics
-                ],
-            }
-            for file in files
-        ]
+        for file in files:
+            found = [d.model_dump(mode="json", exclude_none=True) for d in file.diagnostics]
+            size += len(json.dumps(found))
+            if size > MAX_RESULT_CHARS and shown:
+                return _ok({"files": shown, "omitted_files": len(files) - len(shown)})
+            shown.append({"path": file.path, "diagnostics": found})
         return _ok({"files": shown})
 
 

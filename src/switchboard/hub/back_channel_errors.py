@@ -1,7 +1,8 @@
 """How a back-channel tool call is refused: a code Claude is told, with the reason.
 
 The codes (docs/back-channel.md lists them): ``bad_arguments``, ``unknown_task``,
-``too_many_tasks``, ``content_too_large``, ``bad_path``.
+``too_many_tasks``, ``content_too_large``, ``bad_path``, ``internal`` (the hub failed:
+its store, say).
 """
 
 from typing import Literal
@@ -9,7 +10,7 @@ from typing import Literal
 from switchboard.agents.base import ToolResult
 
 ToolErrorCode = Literal[
-    "bad_arguments", "unknown_task", "too_many_tasks", "content_too_large", "bad_path"
+    "bad_arguments", "unknown_task", "too_many_tasks", "content_too_large", "bad_path", "internal"
 ]
 
 

@@ -35,6 +35,7 @@ from switchboard.hub.confirmation import (
     Record,
     chosen_answers,
 )
+from switchboard.hub.confirmation_waits import WaitClock
 from switchboard.protocol.back_channel import ApprovalInfo
 from switchboard.protocol.messages import (
     ConfirmationAnswered,
@@ -70,8 +71,7 @@ class ConfirmationBook:
         self._pending: dict[str, Confirmation] = {}
         self._resolved: OrderedDict[str, str] = OrderedDict()  # id → how it ended
         self._expiring: set[asyncio.Future[None]] = set()
-        self._waited: dict[str, tuple[float, float | None]] = {}  # run → (total, since)
-        self._waiting_count: dict[str, int] = {}
+        self._waits = WaitClock()
 
     def pending(self, project_id: str | None = None) -> list[ConfirmationInfo]:
         return [
@@ -159,7 +159,7 @@ class ConfirmationBook:
         confirmation.since = asyncio.get_running_loop().time()
         self._pending[confirmation.id] = confirmation
         self._arm(confirmation)
-        self._note_waiting(confirmation.run_id, +1)
+        self._waits.note(confirmation.run_id, +1)
         body = ConfirmationRequired(confirmation=confirmation.info())
         try:
             await self._record(confirmation.project_id, confirmation.run_id, body)
@@ -345,27 +345,10 @@ class ConfirmationBook:
 
     def person_seconds(self, run_id: str) -> float:
         """How long the run has had a confirmation waiting for a person (so far)."""
-        total, since = self._waited.get(run_id, (0.0, None))
-        if since is not None:
-            total += asyncio.get_running_loop().time() - since
-        return total
+        return self._waits.seconds(run_id)
 
     def has_pending(self, run_id: str) -> bool:
         return any(c.run_id == run_id for c in self._pending.values())
-
-    def _note_waiting(self, run_id: str | None, change: int) -> None:
-        """Keep the time each run spends with at least one confirmation pending."""
-        if run_id is None:
-            return
-        now = asyncio.get_running_loop().time()
-        total, since = self._waited.get(run_id, (0.0, None))
-        count = self._waiting_count.get(run_id, 0) + change
-        self._waiting_count[run_id] = count
-        if count > 0 and since is None:
-            since = now
-        elif count == 0 and since is not None:
-            total, since = total + now - since, None
-        self._waited[run_id] = (total, since)
 
     def leave_open(self, run_id: str) -> None:
         """Shutdown, with the run going on elsewhere (on a remote agent): its questions
@@ -375,12 +358,11 @@ class ConfirmationBook:
                 self._settle(confirmation, "left open")
 
     def forget_run(self, run_id: str) -> None:
-        self._waited.pop(run_id, None)
-        self._waiting_count.pop(run_id, None)
+        self._waits.forget(run_id)
 
     def _settle(self, confirmation: Confirmation, how: str) -> None:
         del self._pending[confirmation.id]
-        self._note_waiting(confirmation.run_id, -1)
+        self._waits.note(confirmation.run_id, -1)
         if confirmation.timer is not None:
             confirmation.timer.cancel()
         self._resolved[confirmation.id] = how

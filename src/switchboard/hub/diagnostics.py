@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from switchboard.exceptions import RequestRefused
 from switchboard.project_paths import refuse_unsafe_characters
 from switchboard.protocol.back_channel import (
+    MAX_DIAGNOSTIC_CHARS,
     MAX_DIAGNOSTIC_PATHS,
     Diagnostic,
     DiagnosticsInfo,
@@ -39,6 +40,18 @@ class DiagnosticsBoard:
     def __init__(self, store: BackChannelStore, append: Append) -> None:
         self._store = store
         self._append = append
+        self._sizes: dict[str, dict[str, int]] = {}
+        """Per project: each file's diagnostics, in characters of JSON (built when first
+        needed)."""
+
+    def _sizes_of(self, project_id: str) -> dict[str, int]:
+        if project_id not in self._sizes:
+            files = self._store.diagnostics(project_id)
+            self._sizes[project_id] = {f.path: len(f.model_dump_json()) for f in files}
+        return self._sizes[project_id]
+
+    def forget_project(self, project_id: str) -> None:
+        self._sizes.pop(project_id, None)
 
     def of_project(self, project_id: str, path: str | None = None) -> list[DiagnosticsInfo]:
         files = self._store.diagnostics(project_id)
@@ -57,7 +70,20 @@ class DiagnosticsBoard:
                 "clear some (publish an empty list) first",
             )
         file = DiagnosticsInfo(path=name, diagnostics=diagnostics, published_at=time.time(), by=by)
+        sizes = self._sizes_of(project.id)
+        size = len(file.model_dump_json()) if diagnostics else 0
+        total = sum(sizes.values()) - sizes.get(name, 0) + size
+        if size and total > MAX_DIAGNOSTIC_CHARS:
+            raise RequestRefused(
+                "limit_reached",
+                f"the project's diagnostics would take {total} characters, over the "
+                f"{MAX_DIAGNOSTIC_CHARS} kept; clear some (publish an empty list) first",
+            )
         await self._store.put_diagnostics(project.id, file)
+        if size:
+            sizes[name] = size
+        else:
+            sizes.pop(name, None)
         body = DiagnosticsPublished(file=file).model_dump_json(exclude_none=True)
         await self._append(project.id, NewEvent("diagnostics", body))
         return file

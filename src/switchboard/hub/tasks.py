@@ -65,8 +65,9 @@ class TaskBoard:
                 task_id=args.task_id,
                 title=title,
                 status=args.status,
-                origin="switchboard",
+                origin=task.origin if task is not None else "switchboard",
                 note=note,
+                percent=task.percent if task is not None else None,
             )
 
     async def progress(self, project_id: str, run_id: str | None, args: ReportProgress) -> None:
@@ -102,15 +103,15 @@ class TaskBoard:
             title = event.title or (task.title if task else f"Task {task_id}")
             status = CLAUDE_STATUSES.get(event.status or "", task.status if task else "pending")
             if task is None or (task.title, task.status) != (title, status):
-                note = task.note if task else None
                 await self._put(
                     project_id,
                     run_id,
                     task_id=task_id,
                     title=title,
                     status=status,
-                    origin="task",
-                    note=note,
+                    origin=task.origin if task else "task",
+                    note=task.note if task else None,
+                    percent=task.percent if task else None,
                 )
 
     async def todo_list(self, project_id: str, run_id: str | None, event: TodoListReported) -> None:
@@ -130,6 +131,8 @@ class TaskBoard:
                         title=title,
                         status=status,
                         origin="todo",
+                        note=task.note if task else None,
+                        percent=task.percent if task else None,
                     )
             gone = [
                 task.id

@@ -13,9 +13,11 @@ Besides, ``activity`` frames (live only, like deltas) say what Claude is doing n
 each tool it starts and finishes.
 """
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import Field, StrictInt
+
+from switchboard.protocol.model_base import Model
 
 TaskStatus = Literal["pending", "in_progress", "completed", "blocked", "failed"]
 TaskOrigin = Literal["switchboard", "todo", "task"]
@@ -30,12 +32,14 @@ MAX_NOTE = 4000
 MAX_DIAGNOSTICS_PER_PATH = 1000
 MAX_DIAGNOSTIC_PATHS = 2000
 """Paths with diagnostics kept per project; past it, a publish for a new path is refused."""
+MAX_DIAGNOSTIC_CHARS = 1_000_000
+"""The diagnostics of one project together, in characters of JSON: they come whole in
+every subscribe ack."""
 MAX_DIAGNOSTIC_MESSAGE = 4000
 MAX_PATH = 4096
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Body = Model
 
 
 # -- tasks ---------------------------------------------------------------------------
@@ -181,7 +185,3 @@ class Activity(_Body):
     tool: str
     summary: str = Field(description='What it does, in words: "editing src/app.py".')
     at: float
-
-
-def dump(body: BaseModel) -> dict[str, Any]:
-    return body.model_dump(mode="json")

@@ -73,11 +73,11 @@ class Hosted:
         """Tell the hub of the call; what keeps it from the hub, if anything."""
         message = fit_call(call, self.host.max_bytes)
         if message is None:
-            return "Switchboard cannot take this call: it is too large to reach the hub"
+            return "error content_too_large: the call is too large to reach the hub"
         try:
             self.host.emit({"type": "tool_call", "session": self.key, "call": message})
         except SpoolFull as exc:
-            return f"Switchboard cannot take this call now: {exc}"
+            return f"error unavailable: the hub cannot take this call now: {exc}"
         return None
 
     async def withdrawn(self, agent: AgentConnection, request_id: str) -> None:

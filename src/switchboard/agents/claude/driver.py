@@ -14,6 +14,7 @@ With the back-channel on, it also serves Switchboard's tools to the CLI
 """
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -47,10 +48,13 @@ from switchboard.agents.claude.discovery import find_claude
 from switchboard.agents.claude.launch import ClaudeOptions
 from switchboard.agents.claude.metrics import TurnAccounting, starts_a_turn
 from switchboard.agents.claude.plans import plan_file_written, plan_for, plans_directory
+from switchboard.agents.claude.plumbing import is_plumbing
 from switchboard.agents.claude.process import ClaudeProcess
 from switchboard.agents.claude.stream_json import BadLine, CliMessage
 from switchboard.agents.claude.tasks import TaskMirror
 from switchboard.exceptions import AgentGoneError
+
+log = logging.getLogger(__name__)
 
 MAX_IMPORTED_LINES = 5000
 """The newest lines of a stored session that ``session.use`` imports."""
@@ -168,7 +172,9 @@ class ClaudeConnection(EndsWithTheHub):
         )
         self._tasks = TaskMirror() if options.back_channel else None
         self._calls: dict[str, object] = {}
-        """Tool calls the hub has yet to answer: request id → JSON-RPC id."""
+        """Tool calls the hub has yet to answer: request id → JSON-RPC id (may be None)."""
+        self._handing: set[asyncio.Task[None]] = set()
+        """Tool calls being handed to the hub, off the stdout reader."""
         self._books = TurnAccounting(options.binary)
         self._background = BackgroundWork()
         self._plans = plans
@@ -214,7 +220,10 @@ class ClaudeConnection(EndsWithTheHub):
                 continue
             data = item.data
             kind = item.type
-            if self._plumbing(item, events):
+            if is_plumbing(item, self._claude.initialize_id, self._claude.options.back_channel):
+                activity = hooks.activity_in(item)
+                if activity is not None:
+                    events.append(activity)
                 continue
             background_changed |= self._background.observe(data, now)
             if kind == "stream_event":
@@ -238,26 +247,6 @@ class ClaudeConnection(EndsWithTheHub):
             events.append(BackgroundChanged())
         return events
 
-    def _plumbing(self, item: CliMessage, events: list[AgentEvent]) -> bool:
-        """The back-channel's own traffic: not a line of the log (a hook's report
-        becomes activity). True if ``item`` is such."""
-        data = item.data
-        if item.type == "control_response":
-            response = data.get("response")
-            request_id = response.get("request_id") if isinstance(response, dict) else None
-            return request_id is not None and request_id == self._claude.initialize_id
-        if item.type != "control_request":
-            return False
-        request = data.get("request")
-        subtype = request.get("subtype") if isinstance(request, dict) else None
-        if subtype == "hook_callback" and isinstance(request, dict):
-            hook_input = request.get("input")
-            activity = hooks.activity_of(hook_input) if isinstance(hook_input, dict) else None
-            if activity is not None:
-                events.append(activity)
-            return True
-        return subtype == "mcp_message" and self._claude.options.back_channel
-
     async def send_prompt(self, text: str) -> None:
         await self._claude.send_user(text)
 
@@ -267,9 +256,9 @@ class ClaudeConnection(EndsWithTheHub):
         )
 
     async def tool_result(self, call_id: str, result: ToolResult) -> bool:
-        message_id = self._calls.pop(call_id, None)
-        if message_id is None:
+        if call_id not in self._calls:
             return False
+        message_id = self._calls.pop(call_id)
         try:
             return await self._claude.respond(
                 call_id, {"mcp_response": mcp.tool_response(message_id, result)}
@@ -300,7 +289,11 @@ class ClaudeConnection(EndsWithTheHub):
         return await self._claude.wait()
 
     async def close(self, grace: float) -> int | None:
-        return await self._claude.aclose(grace)
+        try:
+            return await self._claude.aclose(grace)
+        finally:
+            for handing in list(self._handing):
+                handing.cancel()
 
     def kill_now(self) -> None:
         self._claude.kill_now()
@@ -323,9 +316,21 @@ class ClaudeConnection(EndsWithTheHub):
             self._claude.control.respond(event.request_id, {"mcp_response": reply})
             return
         self._calls[event.request_id] = event.message.get("id")
+        # Off the reader: the hub may store, and the answer may be large; the CLI's
+        # output must go on being read meanwhile.
+        handing = asyncio.create_task(self._hand_over(reply), name=f"tool-{reply.tool}")
+        self._handing.add(handing)
+        handing.add_done_callback(self._handing.discard)
+
+    async def _hand_over(self, call: ToolCall) -> None:
         if self._handler is None:
-            result = ToolResult("Switchboard has no hub to take this call", is_error=True)
-            await self.tool_result(event.request_id, result)
+            result = ToolResult("error unavailable: no hub takes this call", is_error=True)
+            await self.tool_result(call.call_id, result)
             return
-        call = await asyncio.to_thread(read_named_files, self._cwd, reply)
-        await self._handler.tool_called(self, call)
+        try:
+            call = await asyncio.to_thread(read_named_files, self._cwd, call)
+            await self._handler.tool_called(self, call)
+        except Exception:
+            log.exception("handing the %s call to the hub failed", call.tool)
+            result = ToolResult("error internal: Switchboard failed to take the call", True)
+            await self.tool_result(call.call_id, result)

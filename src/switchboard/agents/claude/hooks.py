@@ -9,6 +9,7 @@ says becomes a :class:`~switchboard.agents.base.ToolActivity` ("editing src/app.
 from typing import Any, Literal
 
 from switchboard.agents.base import ToolActivity
+from switchboard.agents.claude.stream_json import CliMessage
 
 PHASES: dict[str, Literal["started", "finished", "failed"]] = {
     "PreToolUse": "started",
@@ -25,6 +26,17 @@ def registration() -> dict[str, Any]:
         event: [{"matcher": None, "hookCallbackIds": [callback]}]
         for event, callback in CALLBACK_IDS.items()
     }
+
+
+def activity_in(item: CliMessage) -> ToolActivity | None:
+    """The activity a ``hook_callback`` request reports (None for any other line)."""
+    request = item.data.get("request")
+    if item.type != "control_request" or not isinstance(request, dict):
+        return None
+    hook_input = request.get("input")
+    if request.get("subtype") != "hook_callback" or not isinstance(hook_input, dict):
+        return None
+    return activity_of(hook_input)
 
 
 def activity_of(hook_input: dict[str, Any]) -> ToolActivity | None:

@@ -5,6 +5,7 @@ exit) is delivered here by the link, under the process's session key."""
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, MutableMapping
@@ -30,6 +31,14 @@ from switchboard.exceptions import AgentError, AgentGoneError
 log = logging.getLogger(__name__)
 
 
+class AgentCommandFailed(AgentError):
+    """The agent refused a command; ``failure`` is its code for why."""
+
+    def __init__(self, failure: str, message: str) -> None:
+        super().__init__(message)
+        self.failure = failure
+
+
 class LinkChannel(Protocol):
     """An agent's link, as the driver uses it."""
 
@@ -47,6 +56,9 @@ Finished = Callable[[], None]
 Position = tuple[int, int]
 """(seq of an output message of the agent, events of it stored): how far a process's
 output is stored, in the agent's numbering."""
+REDELIVERY_DELAYS = (0.5, 1.0, 2.0, 5.0)
+"""Waits between attempts to deliver a person's answer while the link is down (the
+last repeats until the process ends)."""
 MAX_PENDING_CHARS = 8 * 1024 * 1024
 """Output of one process the hub has taken but not yet stored; past it, the link stops
 reading until the project's log catches up (the agent's spool holds the rest)."""
@@ -131,7 +143,7 @@ class RemoteConnection:
         would a local process's), and answers through :meth:`tool_result`."""
         call = call_from_wire(data)
         if self._handler is None:  # as a local process without a hub to take it
-            result = ToolResult("Switchboard has no hub to take this call", is_error=True)
+            result = ToolResult("error unavailable: no hub takes this call", is_error=True)
             self._spawn(self.tool_result(call.call_id, result))
         elif call.call_id not in self._calls:  # (else called again: the handler has it)
             self._calls[call.call_id] = call
@@ -224,14 +236,50 @@ class RemoteConnection:
             raise AgentGoneError(str(exc)) from exc
 
     async def answer(self, ask: PermissionAsk, answer: AskAnswer) -> bool:
-        self._asks.pop(ask.request_id, None)
+        waiting = self._asks.pop(ask.request_id, None) is not None
         args = {"request_id": ask.request_id, "answer": answer_to_wire(answer)}
-        return bool((await self._call_or_empty("answer", args)).get("delivered"))
+        return await self._deliver("answer", args, keep=waiting)
 
     async def tool_result(self, call_id: str, result: ToolResult) -> bool:
-        self._calls.pop(call_id, None)
+        waiting = self._calls.pop(call_id, None) is not None or self._handler is None
         args = {"call_id": call_id, "result": result_to_wire(result)}
-        return bool((await self._call_or_empty("tool_result", args)).get("delivered"))
+        return await self._deliver("tool_result", args, keep=waiting)
+
+    async def _deliver(self, op: str, args: dict[str, Any], *, keep: bool) -> bool:
+        """A decision the CLI waits for (``keep``: it still does, as far as this hub
+        knows). While the link is down such a one is kept and sent again once the link
+        is back (True: it will be), until the process ends; the CLI goes on waiting
+        meanwhile. One the agent had taken already comes back undelivered, harmlessly."""
+        delivered = await self._try_delivering(op, args)
+        if delivered is None and not keep:
+            return False
+        if delivered is None:
+            self._spawn(self._redeliver(op, args))
+            return True
+        return delivered
+
+    async def _try_delivering(self, op: str, args: dict[str, Any]) -> bool | None:
+        """Whether the agent delivered it; None: the link is down (try again)."""
+        link = self._channel()
+        if link is None:
+            return None
+        try:
+            return bool((await link.call(op, args, self.session)).get("delivered"))
+        except AgentCommandFailed as exc:
+            log.info("%s refused by the agent: %s", op, exc)
+            return False
+        except AgentError as exc:
+            log.info("%s not delivered, will try again: %s", op, exc)
+            return None
+
+    async def _redeliver(self, op: str, args: dict[str, Any]) -> None:
+        for attempt in itertools.count():
+            delay = REDELIVERY_DELAYS[min(attempt, len(REDELIVERY_DELAYS) - 1)]
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await asyncio.shield(self._exited)
+            if self._exited.done() or await self._try_delivering(op, args) is not None:
+                return
 
     async def set_permission_mode(self, mode: str) -> bool:
         return bool((await self._call_or_empty("set_mode", {"mode": mode})).get("switched"))

@@ -30,11 +30,12 @@ from switchboard.agents.base import (
 from switchboard.agents.remote.codec import launch_to_wire, session_from_wire
 from switchboard.agents.remote.connection import (
     MAX_PENDING_CHARS,
+    AgentCommandFailed,
     ChannelOf,
     LinkChannel,
     RemoteConnection,
 )
-from switchboard.exceptions import AgentError, AgentSpawnError
+from switchboard.exceptions import AgentSpawnError
 
 __all__ = [
     "MAX_PENDING_CHARS",
@@ -47,14 +48,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-class AgentCommandFailed(AgentError):
-    """The agent refused a command; ``failure`` is its code for why."""
-
-    def __init__(self, failure: str, message: str) -> None:
-        super().__init__(message)
-        self.failure = failure
 
 
 class AgentProcesses(Protocol):
