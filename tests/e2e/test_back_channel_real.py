@@ -25,10 +25,18 @@ def told_the_model(model: ScriptedModelServer) -> str:
     return "\n".join(request.text() for request in model.conversation_requests)
 
 
-async def prompt_once(server: RunningServer, project_dir: Path) -> tuple[str, Followed]:
-    """Add the project, prompt it once, and follow the run to its end."""
+async def prompt_once(
+    server: RunningServer, project_dir: Path, *diagnostics: dict[str, Any]
+) -> tuple[str, Followed]:
+    """Add the project, publish ``diagnostics`` for src/app.py (as ./src/app.py), prompt
+    it once, and follow the run to its end."""
     async with await connect(server) as client:
         project = await add_and_watch(client, project_dir)
+        if diagnostics:
+            stored = await client.publish_diagnostics(
+                project["id"], "./src/app.py", list(diagnostics)
+            )
+            assert stored["path"] == "src/app.py"
         run = await client.prompt(project["id"], "go")
         return project["id"], await follow(client, run["id"])
 
@@ -172,13 +180,7 @@ async def test_get_diagnostics_returns_what_a_client_published(
             {"text": "Done."},
         )
     )
-    server = servers.start(claude_bin.path)
-    async with await connect(server) as client:
-        project = await add_and_watch(client, project_dir)
-        stored = await client.publish_diagnostics(project["id"], "./src/app.py", [DIAGNOSTIC])
-        assert stored["path"] == "src/app.py"
-        run = await client.prompt(project["id"], "check")
-        seen = await follow(client, run["id"])
+    _, seen = await prompt_once(servers.start(claude_bin.path), project_dir, DIAGNOSTIC)
     assert seen.final["state"] == "completed"
     first, second = (r.text() for r in scripted_model.conversation_requests[1:3])
     assert "undefined name 'foo'" in first and "src/app.py" in first and "F821" in first

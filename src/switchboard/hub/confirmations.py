@@ -229,39 +229,36 @@ class ConfirmationBook:
     async def _answer_skill(
         self, confirmation: Confirmation, response: str, remember: bool, message: str | None
     ) -> Confirmation:
-        if response not in confirmation.skill_options:
-            options = ", ".join(confirmation.skill_options)
-            raise ConfirmationError("invalid_option", f"answer with one of: {options}")
-        self._settle(confirmation, "answered")
-        await self._deliver(confirmation, Decision(True, response=response, remember=remember))
-        body = ConfirmationAnswered(
-            confirmation_id=confirmation.id,
-            response=response,
-            by="client",
-            at=time.time(),
-            message=message or None,
-            remember=remember,
-        )
-        await self._record(confirmation.project_id, confirmation.run_id, body)
-        return confirmation
+        decision = Decision(True, response=response, remember=remember)
+        return await self._answer_option(confirmation, decision, message, remember)
 
     async def _answer_approval(
         self, confirmation: Confirmation, response: str, message: str | None
     ) -> Confirmation:
-        if response not in APPROVAL_OPTIONS:
-            options = ", ".join(APPROVAL_OPTIONS)
+        approved = response == APPROVAL_OPTIONS[0]
+        decision = Decision(approved, message=message or "", response=response)
+        return await self._answer_option(confirmation, decision, message, None)
+
+    async def _answer_option(
+        self,
+        confirmation: Confirmation,
+        decision: Decision,
+        message: str | None,
+        remember: bool | None,
+    ) -> Confirmation:
+        """Answer with one of the confirmation's own options (a skill's, an approval's)."""
+        if decision.response not in confirmation.options:
+            options = ", ".join(confirmation.options)
             raise ConfirmationError("invalid_option", f"answer with one of: {options}")
         self._settle(confirmation, "answered")
-        approved = response == APPROVAL_OPTIONS[0]
-        await self._deliver(
-            confirmation, Decision(approved, message=message or "", response=response)
-        )
+        await self._deliver(confirmation, decision)
         body = ConfirmationAnswered(
             confirmation_id=confirmation.id,
-            response=response,
+            response=decision.response,
             by="client",
             at=time.time(),
             message=message or None,
+            remember=remember,
         )
         await self._record(confirmation.project_id, confirmation.run_id, body)
         return confirmation
