@@ -8,13 +8,11 @@ database (creating or migrating it), the hub, and serves (``switchboard serve``)
 
 import asyncio
 import fcntl
-import logging
 import os
 import socket
-import sys
 from pathlib import Path
 
-from switchboard import __version__, demo
+from switchboard import __version__, demo, log_format
 from switchboard.agents.base import AgentDriver
 from switchboard.agents.claude.driver import ClaudeDriver, ClaudeSettings
 from switchboard.config import Settings
@@ -134,11 +132,7 @@ async def open_hub(settings: Settings, agents: AgentDriver | None = None) -> Hub
 def serve(settings: Settings) -> int:
     """Run until a signal asks us to stop. Returns the process exit code."""
     early_signals = record_early_signals()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    log_format.configure(settings.log_level, settings.log_format)
     raise_open_files(settings)
     token, created = load_or_create_token(settings.data_dir, settings.token)
     sock = bind_socket(settings.host, settings.port)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from switchboard.exceptions import ConfigError
+from switchboard.log_format import LogFormat
 
 
 def default_data_dir(environ: Mapping[str, str]) -> Path:
@@ -48,6 +49,7 @@ class Settings:
     kill_grace: float = 0.5
     process_containment: str = "auto"
     log_level: str = "info"
+    log_format: LogFormat = "text"
     max_concurrent_runs: int = 4
     max_queued_runs: int = 16
     idle_timeout: float = 300.0
@@ -156,6 +158,12 @@ def _size(text: str) -> int:
     if value <= 0:
         raise ValueError("must be positive (a count, or a number with K, M or G)")
     return value
+
+
+def _log_format(text: str) -> LogFormat:
+    if text not in ("text", "json"):
+        raise ValueError("text or json")
+    return "json" if text == "json" else "text"
 
 
 def _log_level(text: str) -> str:
@@ -292,6 +300,12 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "variable, read in /proc), or 'auto' (cgroup where possible).",
     ),
     Option("log-level", _log_level, "debug, info, warning or error."),
+    Option(
+        "log-format",
+        _log_format,
+        "text (one line per entry), or json: one JSON object per line, with the project, "
+        "run and connection it is about where known.",
+    ),
     Option(
         "max-concurrent-runs",
         _positive_int,

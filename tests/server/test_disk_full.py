@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from switchboard.client import RequestError, SwitchboardClient
@@ -141,6 +142,11 @@ async def test_a_full_disk_stops_the_project_and_it_recovers_when_space_returns(
             status = await stopped(client, flooded["id"])
         assert "full" in status["store_error"], status
         assert "--min-free-disk" in status["store_error"]
+        ready = httpx.get(f"{server.url}/readyz", timeout=10)
+        assert ready.status_code == 503, ready.text
+        reasons = ready.json()["reasons"]
+        assert any(f"project {flooded['id']} cannot be written" in r for r in reasons), reasons
+        assert all("full" in r for r in reasons), reasons
         assert "project's event log" in server.log() or "refuses writes" in server.log()
 
         # The server is up; what is stored can be read and replayed.
@@ -184,5 +190,7 @@ async def test_a_full_disk_stops_the_project_and_it_recovers_when_space_returns(
         async with await connect(server) as client:
             [now] = [p for p in client.snapshot["projects"] if p["id"] == flooded["id"]]
         assert now["store_error"] is None and now["head"] == seen.seqs[-1]
+        ready = httpx.get(f"{server.url}/readyz", timeout=10)
+        assert (ready.status_code, ready.json()["status"]) == (200, "ready")
     finally:
         server.stop()  # before the tmpfs is unmounted

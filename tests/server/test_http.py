@@ -18,6 +18,12 @@ def test_healthz_needs_no_token(servers: ServerFactory) -> None:
     assert response.json()["status"] == "ok"
 
 
+def test_readyz_needs_no_token_and_says_ready(servers: ServerFactory) -> None:
+    server = servers.start(FAKE_AGENT, record_spawns=False)
+    response = httpx.get(f"{server.url}/readyz", timeout=5)
+    assert (response.status_code, response.json()["status"]) == (200, "ready")
+
+
 def test_demo_page_needs_the_token(servers: ServerFactory) -> None:
     server = servers.start(FAKE_AGENT, record_spawns=False)
     refused = httpx.get(f"{server.url}/ws-demo.html", timeout=5)

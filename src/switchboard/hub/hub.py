@@ -130,6 +130,10 @@ class Hub:
         """The oldest seq retention kept."""
         return self.events.first(project_id)
 
+    async def readiness(self) -> list[str]:
+        """Why the hub cannot serve now (``/readyz``); empty when it can."""
+        return await self._parts.readiness()
+
     def permission_modes(self) -> list[str]:
         """The modes the agent knows and this server allows, as clients offer them."""
         return self._settings.permission_modes()

@@ -286,6 +286,15 @@ class HubParts:
             for closed in self.on_closed:
                 closed()
 
+    async def readiness(self) -> list[str]:
+        found = [] if self.registry.accepting else ["the server is shutting down"]
+        found += [
+            f"the event log of project {state.id} cannot be written: {state.store_error}"
+            for state in self.registry.states()
+            if state.store_error is not None
+        ]
+        return found + await asyncio.to_thread(self._stores.problems)
+
     def stop_accepting(self) -> None:
         self.registry.accepting = False
         self.lifecycle.closing = True

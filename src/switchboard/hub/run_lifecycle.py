@@ -15,6 +15,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
+from switchboard import log_format
 from switchboard.exceptions import AgentError, StoreError
 from switchboard.hub.confirmation import ExpiryReason
 from switchboard.hub.confirmations import ConfirmationBook
@@ -85,6 +86,10 @@ class RunLifecycle:
 
     async def execute(self, state: ProjectState, run: Run) -> None:
         """Run a prompt's turn to its end (the worker took it from the queue)."""
+        with log_format.bound(run=run.id):
+            await self._execute(state, run)
+
+    async def _execute(self, state: ProjectState, run: Run) -> None:
         run.state = "running"
         run.started_at = time.time()
         await self.record(state, run)
@@ -101,8 +106,9 @@ class RunLifecycle:
     async def resume(self, state: ProjectState, run: Run, ended: Awaitable[TurnOutcome]) -> None:
         """See a run an earlier hub left under way (on a remote agent) to its end: it
         is ``running`` already; its turn ends when ``ended`` does."""
-        turn = asyncio.ensure_future(ended)
-        await self._supervise(state, run, turn)
+        with log_format.bound(run=run.id):
+            turn = asyncio.ensure_future(ended)
+            await self._supervise(state, run, turn)
 
     async def start_follow_up(self, state: ProjectState) -> Run | None:
         """The CLI began a turn by itself (its background work finished): record a run
@@ -114,10 +120,11 @@ class RunLifecycle:
         await self._runs.insert(run.record())
         state.follow_up = run  # counted as under way in the status that follows
         await self.record(state, run, saved=True)
-        turn = asyncio.create_task(state.session.follow(run), name=f"run-{run.id}")
-        state.follow_task = asyncio.create_task(
-            self._see_follow_up_through(state, run, turn), name=f"follow-up-{run.id}"
-        )
+        with log_format.bound(project=state.id, run=run.id, connection=None):  # for its tasks
+            turn = asyncio.create_task(state.session.follow(run), name=f"run-{run.id}")
+            state.follow_task = asyncio.create_task(
+                self._see_follow_up_through(state, run, turn), name=f"follow-up-{run.id}"
+            )
         return run
 
     async def _see_follow_up_through(

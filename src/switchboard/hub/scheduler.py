@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from switchboard import log_format
 from switchboard.exceptions import StoreError
 from switchboard.hub.project_state import ProjectState
 from switchboard.hub.registry import HubError, ProjectRegistry
@@ -107,6 +108,7 @@ class Scheduler:
 
     async def _work(self, state: ProjectState) -> None:
         """Take the project's runs one at a time, when a slot is free."""
+        log_format.bind(project=state.id, run=None, connection=None)  # not its opener's
         stopping = self._registry.stopping
         while not stopping(state):
             if state.follow_task is not None:  # a turn Claude began goes first

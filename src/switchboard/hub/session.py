@@ -24,6 +24,7 @@ import os
 import time
 from collections.abc import Awaitable
 
+from switchboard import log_format
 from switchboard.agents.base import (
     AgentConnection,
     AskAnswer,
@@ -315,6 +316,8 @@ class ProjectSession:
 
     async def _pump(self, process: LiveAgent) -> None:
         """Append everything the agent prints; end turns; clean up when it exits."""
+        # It outlives the run (and the connection) it began in.
+        log_format.bind(project=self.project_id, run=None, connection=None)
         agent = process.agent
         name = self._services.agents.name
         unrecorded: StoreError | None = None

@@ -67,11 +67,23 @@ def create_app(
         code = 200 if tracker.accepting else 503
         return JSONResponse({"status": status, "version": __version__}, status_code=code)
 
+    async def readyz(request: Request) -> Response:
+        """Ready to serve: the database reachable and current, its writes going through."""
+        reasons = await hub.readiness()
+        if reasons:
+            return JSONResponse({"status": "not_ready", "reasons": reasons}, status_code=503)
+        return JSONResponse({"status": "ready", "version": __version__})
+
     async def demo(request: Request) -> Response:
         return HTMLResponse(demo_page, headers={"Cache-Control": "no-store"})
 
     app = Starlette(
-        routes=[Route("/healthz", healthz), Route("/ws-demo.html", demo), *web_routes(token)]
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/ws-demo.html", demo),
+            *web_routes(token),
+        ]
     )
     endpoints: dict[str, ASGIApp] = {
         "/ws/claude": ClaudeEndpoint(settings, tracker, ws_claude_agents, hub.processes),

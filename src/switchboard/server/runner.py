@@ -22,6 +22,7 @@ import uvicorn
 from switchboard.agents.base import AgentDriver
 from switchboard.config import Settings
 from switchboard.hub.hub import Hub
+from switchboard.log_format import uvicorn_formatters
 from switchboard.server import log_redaction
 from switchboard.server.acceptor import Acceptor, open_files_shortfall, raise_open_files_limit
 from switchboard.server.app import create_app
@@ -207,7 +208,7 @@ def build_server(
         ws_per_message_deflate=settings.ws_compression,
         lifespan="off",
         log_level=settings.log_level,
-        log_config=log_redaction.uvicorn_log_config(),
+        log_config=uvicorn_formatters(log_redaction.uvicorn_log_config(), settings.log_format),
         timeout_graceful_shutdown=int(DRAIN_TIMEOUT),
     )
     return SwitchboardServer(

@@ -32,7 +32,7 @@ from switchboard.exceptions import ConfigError
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARD_BINDS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 (recognised, not bound)
-EXEMPT_PATHS = frozenset({"/healthz"})
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
 PAGE_PATHS = frozenset({"/", "/api/token/check"})
 APP_PROTOCOL = "switchboard"
 """The WebSocket subprotocol the server accepts, so a client may offer its token as a

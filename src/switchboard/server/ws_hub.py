@@ -21,11 +21,13 @@ confirmations, for the projects its token names; the rest is ``forbidden``.
 """
 
 import asyncio
+import itertools
 import logging
 
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from switchboard import log_format
 from switchboard.exceptions import RequestRefused, StoreError
 from switchboard.hub.hub import HubError
 from switchboard.protocol.close_codes import CloseCode
@@ -52,6 +54,16 @@ log = logging.getLogger(__name__)
 WRITE_SLICE = 64 * 1024
 CLOSE_SECONDS = 30.0
 """How long the closing frame may wait for a client that has stopped reading."""
+
+
+_CONNECTIONS = itertools.count(1)
+
+
+def connection_id(scope: Scope) -> str:
+    """A name for the connection in log lines: ``ws-N`` and the client's address."""
+    client = scope.get("client")
+    where = f"@{client[0]}:{client[1]}" if client else ""
+    return f"ws-{next(_CONNECTIONS)}{where}"
 
 
 class HubEndpoint(HubSocketEndpoint):
@@ -133,6 +145,7 @@ class HubConnection:
     # -- the connection -----------------------------------------------------------------
 
     async def run(self) -> None:
+        log_format.bind(connection=connection_id(self.ws.scope))
         if not self.tracker.accepting:
             await self.ws.close(CloseCode.GOING_AWAY, "server shutting down")
             return

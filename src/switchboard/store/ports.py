@@ -289,3 +289,6 @@ class Stores:
     free_bytes: Callable[[], int | None]
     """Bytes free where the database keeps its files (None: not known, e.g. a server).
     It may block: call it off the event loop."""
+    problems: Callable[[], list[str]]
+    """Why the store cannot serve now (unreachable, its schema behind, its writes
+    failing); empty when it can. It blocks: call it off the event loop."""

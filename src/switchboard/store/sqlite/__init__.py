@@ -12,6 +12,7 @@ from switchboard.store.sqlite.back_channel import SqliteBackChannelStore
 from switchboard.store.sqlite.events import SqliteEventLog
 from switchboard.store.sqlite.processes import SqliteProcessTable
 from switchboard.store.sqlite.projects import SqliteProjectStore
+from switchboard.store.sqlite.readiness import problems
 from switchboard.store.sqlite.retention import SqliteRetentionStore
 from switchboard.store.sqlite.rules import SqliteRuleStore
 from switchboard.store.sqlite.runs import SqliteRunStore
@@ -39,6 +40,7 @@ def open_stores(engine: Engine) -> Stores:
         back_channel=SqliteBackChannelStore(engine, writer),
         close=close,
         free_bytes=lambda: free_bytes(engine),
+        problems=lambda: problems(engine, writer),
     )
 
 

@@ -58,6 +58,8 @@ class Writer:
         self._closed = False
         self.commits = 0
         """Transactions committed so far (for tests and metrics)."""
+        self.last_error: str | None = None
+        """Why the last write failed, until a write goes through again."""
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
         self._thread.start()
 
@@ -72,6 +74,15 @@ class Writer:
         future: asyncio.Future[T] = loop.create_future()
         self._jobs.put(_Job(work, future, loop))
         return future
+
+    def problems(self) -> list[str]:
+        """Why writes cannot go through now (empty: they can)."""
+        if self._closed:
+            return ["the store is closed"]
+        found = [] if self._thread.is_alive() else ["the store's writer thread stopped"]
+        if self.last_error is not None:
+            found.append(f"the last write failed: {self.last_error}")
+        return found
 
     def close(self) -> None:
         """Commit what is queued, then stop the thread. Idempotent."""
@@ -108,12 +119,14 @@ class Writer:
             if len(group) == 1:
                 error = as_store_error(exc)
                 log.error("store write failed: %s", error)
+                self.last_error = str(error)
                 group[0].settle(error=error)
                 return
             for job in group:  # find the one that fails
                 self._commit([job])
             return
         self.commits += 1
+        self.last_error = None
         for job, result in zip(group, results, strict=True):
             job.settle(result)
 
