@@ -1,12 +1,20 @@
 """Whether the database can serve (``/readyz``): reachable, its schema at the newest
 migration, and its writer alive with its last write through."""
 
+import functools
+
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 
 from switchboard.store.sqlite.migrate import alembic_config
 from switchboard.store.sqlite.writer import Writer
+
+
+@functools.cache
+def newest_migration() -> str | None:
+    """The head revision of the migrations shipped (read once: they do not change)."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def problems(engine: Engine, writer: Writer) -> list[str]:
@@ -19,7 +27,7 @@ def problems(engine: Engine, writer: Writer) -> list[str]:
     except Exception as exc:
         reason = getattr(exc, "orig", None) or exc
         return [*found, f"the database cannot be reached: {reason}"]
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = newest_migration()
     if current != head:
         found.append(f"the database schema is at migration {current}, not {head}")
     return found
