@@ -260,13 +260,11 @@ async def test_a_result_given_while_the_link_is_down_goes_once_the_link_is_back(
     connection.on_tool_call(call_to_wire(ToolCall("req-1", "request_approval", {})))
     await settle(handler)
     assert await connection.tool_result("req-1", ToolResult('{"decision": "approved"}'))
-    await asyncio.sleep(0.05)
-    assert channel.commands == [], "nothing can be sent while the link is down"
-    linked[0] = channel
+    linked[0] = channel  # the link comes back
     async with asyncio.timeout(5):
         while not channel.commands:
             await asyncio.sleep(0.01)
     [(op, args, _session)] = channel.commands
     assert (op, args["call_id"]) == ("tool_result", "req-1")
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # five more retry periods: none may send it again
     assert len(channel.commands) == 1, "sent once"

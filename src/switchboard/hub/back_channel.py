@@ -36,7 +36,7 @@ from switchboard.hub.diffs import check_total, file_diff, within_budget
 from switchboard.hub.notify import CommandNotifier
 from switchboard.hub.tasks import TaskBoard
 from switchboard.protocol.back_channel import ApprovalInfo, DiffPreview, FileDiff, Notification
-from switchboard.protocol.model_base import Model
+from switchboard.protocol.model_base import Model, problems
 from switchboard.store.ports import BackChannelStore
 from switchboard.store.records import NewEvent, ProjectRecord
 
@@ -89,7 +89,7 @@ class BackChannel:
         except ToolError as exc:
             result = exc.result()
         except ValidationError as exc:
-            result = ToolError("bad_arguments", _problems(exc)).result()
+            result = ToolError("bad_arguments", problems(exc, "arguments", most=10)).result()
         except Exception as exc:  # the store failed, the project went: Claude must hear
             log.exception("the %s call of project %s failed", call.tool, project.name)
             result = ToolError("internal", f"Switchboard failed to do it: {exc}").result()
@@ -199,10 +199,3 @@ class BackChannel:
 
 def _ok(value: dict[str, Any]) -> ToolResult:
     return ToolResult(json.dumps(value))
-
-
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in error['loc']) or 'arguments'}: {error['msg']}"
-        for error in exc.errors()[:10]
-    )

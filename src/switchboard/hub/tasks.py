@@ -50,7 +50,7 @@ class TaskBoard:
     async def update(self, project_id: str, run_id: str | None, args: UpdateTaskStatus) -> TaskInfo:
         """update_task_status. Raises :class:`ToolError` for an unknown task without a title."""
         async with self._changing:
-            task = self._find(project_id, args.task_id)
+            task = self._store.task(project_id, args.task_id)
             if task is None and args.title is None:
                 known = ", ".join(t.id for t in self.tasks(project_id)[-20:]) or "none"
                 raise ToolError(
@@ -77,7 +77,7 @@ class TaskBoard:
                 body = ProgressReported(message=args.message, percent=args.percent, at=time.time())
                 await self._append(project_id, NewEvent("task", body.model_dump_json(), run_id))
                 return
-            task = self._find(project_id, args.task_id)
+            task = self._store.task(project_id, args.task_id)
             if task is None:
                 raise ToolError("unknown_task", f"no task {args.task_id!r}")
             await self._put(
@@ -95,7 +95,7 @@ class TaskBoard:
         """Claude's TaskCreate / TaskUpdate."""
         task_id = event.task_id[:MAX_TASK_ID]
         async with self._changing:
-            task = self._find(project_id, task_id)
+            task = self._store.task(project_id, task_id)
             if event.status == "deleted":
                 if task is not None:
                     await self._remove(project_id, run_id, [task.id])
@@ -122,7 +122,7 @@ class TaskBoard:
                 task_id = f"{TODO_PREFIX}{index}"
                 ids.append(task_id)
                 status = CLAUDE_STATUSES.get(claude_status, "pending")
-                task = self._find(project_id, task_id)
+                task = self._store.task(project_id, task_id)
                 if task is None or (task.title, task.status) != (title[:MAX_TITLE], status):
                     await self._put(
                         project_id,
@@ -141,9 +141,6 @@ class TaskBoard:
             ]
             await self._remove(project_id, run_id, gone)
 
-    def _find(self, project_id: str, task_id: str) -> TaskInfo | None:
-        return next((t for t in self.tasks(project_id) if t.id == task_id), None)
-
     async def _put(
         self,
         project_id: str,
@@ -156,7 +153,7 @@ class TaskBoard:
         note: str | None = None,
         percent: float | None = None,
     ) -> TaskInfo:
-        if self._find(project_id, task_id) is None:
+        if self._store.task(project_id, task_id) is None:
             await self._make_room(project_id, run_id, strict=origin == "switchboard")
         task = TaskInfo(
             id=task_id,

@@ -52,7 +52,7 @@ from switchboard.protocol.json_text import (
     may_hold_surrogates,
     nested_deeper_than,
 )
-from switchboard.protocol.model_base import Model
+from switchboard.protocol.model_base import Model, problems
 from switchboard.protocol.skills import Label, SkillEvent, SkillId, SkillState
 
 __all__ = [
@@ -755,11 +755,7 @@ def parse_client_message(text: str | bytes) -> ClientMessage | Error:
     try:
         return _client_adapter.validate_python(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'message'}: {e['msg']}"
-            for e in exc.errors()
-        )
-        return Error(code="bad_message", message=problems, id=request_id)
+        return Error(code="bad_message", message=problems(exc, "message", skip=1), id=request_id)
 
 
 def text_problem(raw: dict[str, Any], text: str | None) -> str | None:

@@ -1,8 +1,18 @@
-"""The base of the protocol's pydantic models: unknown fields are refused, and a
-message once made does not change."""
+"""The base of the protocol's pydantic models (unknown fields are refused, and a
+message once made does not change), and how a validation failure reads."""
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def problems(exc: ValidationError, whole: str, skip: int = 0, most: int | None = None) -> str:
+    """Each problem as ``field.path: what is wrong``, joined with ``; `` (``skip``: the
+    leading parts of each path to leave out, such as a union's tag; ``whole``: the name
+    of a problem with the object itself; ``most``: the problems shown at most)."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc'][skip:]) or whole}: {error['msg']}"
+        for error in exc.errors()[:most]
+    )

@@ -45,6 +45,9 @@ class SqliteBackChannelStore:
             found = list(self._tasks.get(project_id, {}).values())
         return sorted(found, key=lambda task: task.updated_at)
 
+    def task(self, project_id: str, task_id: str) -> TaskInfo | None:
+        return self._tasks.get(project_id, {}).get(task_id)
+
     async def put_task(self, task: TaskInfo) -> None:
         key = and_(project_tasks.c.project_id == task.project, project_tasks.c.task_id == task.id)
         row = {
