@@ -73,7 +73,7 @@ ensure_web_ui() {
     local required="${1:-}" web="$ROOT/web" dist="$ROOT/src/switchboard/server/web_dist"
     local stamp="$dist/.switchboard-build" want problem=""
     want="$(cd "$web" && find package.json package-lock.json index.html vite.config.ts \
-        tsconfig.json src -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+        tsconfig.json src public -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
     stale "$stamp" "$want" || return 0
     if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
         problem="Node.js with npm is needed to build the web UI"

@@ -199,6 +199,16 @@ class SwitchboardClient:
         )
         return dict(ack["project"])
 
+    async def set_budget(
+        self, project: str, daily_usd: float | None = None, run_usd: float | None = None
+    ) -> dict[str, Any]:
+        """Set the project's own budgets in USD (None: the server's default); returns
+        the project."""
+        ack = await self.request(
+            "project.budget", project=project, daily_usd=daily_usd, run_usd=run_usd
+        )
+        return dict(ack["project"])
+
     async def unsubscribe(self, project: str) -> None:
         await self.request("unsubscribe", project=project)
 

@@ -8,6 +8,7 @@ run was interrupted by a server stop.
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -220,6 +221,9 @@ async def project_remove_command(args: argparse.Namespace) -> int:
     return 0
 
 
+PERSON_ROLES = ("viewer", "operator", "admin")
+
+
 async def token_create_command(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
         ack = await client.request(
@@ -228,6 +232,8 @@ async def token_create_command(args: argparse.Namespace) -> int:
     token = ack["token"]
     if token["scope"] == "agent":
         where = f"the agent machine {token['name']!r}: switchboard agent --token ..."
+    elif token["scope"] in PERSON_ROLES:
+        where = "a person, on every project"
     else:
         where = ", ".join(token["projects"]) if token["projects"] else "every project"
     print(f"created token {token['id']} ({token['name']}, scope {token['scope']}, for {where})")
@@ -244,6 +250,16 @@ async def token_list_command(args: argparse.Namespace) -> int:
     for token in tokens:
         where = ",".join(token["projects"]) if token["projects"] else "*"
         print(f"{token['id']}  {token['name']}  {token['scope']}  {where}")
+    return 0
+
+
+async def audit_command(args: argparse.Namespace) -> int:
+    async with await _connect(args) as client:
+        ack = await client.request("audit.list", project=args.project, limit=args.limit)
+    for entry in reversed(ack["audit"]):
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry["at"]))
+        about = f" [{entry['project']}]" if entry["project"] else ""
+        print(f"{when}  {entry['by']}  {entry['action']}{about}  {json.dumps(entry['detail'])}")
     return 0
 
 
@@ -501,19 +517,29 @@ def add_client_commands(commands: Any) -> None:
     )
     remove.add_argument("project")
 
-    token = commands.add_parser("token", help="create, list or revoke producer and agent tokens")
+    token = commands.add_parser(
+        "token", help="create, list or revoke people's, producer and agent tokens"
+    )
     token_actions = token.add_subparsers(dest="action", required=True)
     create = _action(
         token_actions,
         "create",
         token_create_command,
-        "a token that may only publish skills (produce), or link an agent machine (agent)",
+        "a person's token (viewer, operator, admin), a token that may only publish "
+        "skills (produce), or one that links an agent machine (agent)",
     )
-    create.add_argument("name", help="who will use it (the events' producer, or the agent's name)")
-    create.add_argument("--scope", choices=("produce", "agent"), default="produce")
+    create.add_argument(
+        "name", help="who will use it (a person, the events' producer, or the agent's name)"
+    )
+    create.add_argument(
+        "--scope", choices=("viewer", "operator", "admin", "produce", "agent"), default="produce"
+    )
     create.add_argument("--project", action="append", help="limit it to this project (repeatable)")
     _action(token_actions, "list", token_list_command, "list scoped tokens")
     command("agents", agents_command, help="list the remote agents, online or not")
+    audit = command("audit", audit_command, help="who prompted, answered or changed what")
+    audit.add_argument("--project", help="only this project's entries")
+    audit.add_argument("--limit", type=int, default=50, help="how many, newest (default 50)")
     revoke = _action(token_actions, "revoke", token_revoke_command, "revoke a scoped token")
     revoke.add_argument("token_id", metavar="ID", help="the token's id (token list)")
 

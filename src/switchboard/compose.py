@@ -19,6 +19,8 @@ from switchboard.config import Settings
 from switchboard.exceptions import ConfigError
 from switchboard.hub.fanout import LocalBroadcaster
 from switchboard.hub.hub import Hub
+from switchboard.hub.notifications.service import NotifySettings
+from switchboard.hub.notifications.vapid import VapidKeys, load_or_create_vapid
 from switchboard.hub.parts import HubLimits, HubParts
 from switchboard.hub.session_services import SessionSettings
 from switchboard.server.banner import banner_lines
@@ -30,10 +32,11 @@ from switchboard.server.runner import (
     server_url,
 )
 from switchboard.server_record import server_recorded
-from switchboard.store.records import RetentionPolicy
+from switchboard.store.records import BudgetLimits, RetentionPolicy
 from switchboard.store.sqlite import open_stores
 from switchboard.store.sqlite.database import open_engine, sqlite_url
 from switchboard.store.sqlite.migrate import upgrade
+from switchboard.telemetry import Telemetry
 from switchboard.token_store import load_or_create_token
 
 LOCK_FILE = "server.lock"
@@ -101,6 +104,21 @@ def hub_limits(settings: Settings) -> HubLimits:
         retention_interval=settings.retention_interval,
         min_free_disk=settings.min_free_disk,
         agent_link_grace=settings.agent_link_grace,
+        budgets=BudgetLimits(settings.budget_daily_usd, settings.budget_run_usd),
+    )
+
+
+def notify_settings(settings: Settings, vapid: VapidKeys | None) -> NotifySettings:
+    """Web Push (signed with ``vapid``) and ``--notify-url``, as the settings say."""
+    return NotifySettings(
+        idle_seconds=settings.push_idle_seconds,
+        vapid=vapid,
+        contact=settings.push_contact,
+        max_subscriptions=settings.push_max_subscriptions,
+        allow_http=settings.push_allow_http,
+        timeout=settings.notify_timeout,
+        notify_url=settings.notify_url,
+        notify_format="ntfy" if settings.notify_format == "ntfy" else "json",
     )
 
 
@@ -112,13 +130,23 @@ async def open_hub(settings: Settings, agents: AgentDriver | None = None) -> Hub
     try:
         engine = open_engine(sqlite_url(settings.data_dir))
         await asyncio.to_thread(upgrade, engine)
+        vapid, _ = load_or_create_vapid(settings.data_dir)  # Web Push's key, made once
     except BaseException:
         os.close(lock)
         raise
     agents = agents if agents is not None else claude_driver(settings)
-    stores = open_stores(engine)
-    broadcaster = LocalBroadcaster(stores.events.head)
-    parts = HubParts(stores, broadcaster, agents, session_settings(settings), hub_limits(settings))
+    telemetry = Telemetry()  # this server's metrics: the stores and the hub feed them
+    stores = open_stores(engine, telemetry)
+    broadcaster = LocalBroadcaster(stores.events.head, telemetry.tallies)
+    parts = HubParts(
+        stores,
+        broadcaster,
+        agents,
+        session_settings(settings),
+        hub_limits(settings),
+        telemetry=telemetry,
+        notify=notify_settings(settings, vapid),
+    )
     hub = Hub(parts)
     hub.on_closed.append(lambda: os.close(lock))
     try:

@@ -6,12 +6,15 @@ comma-separated environment value.
 """
 
 import argparse
+import math
 import os
+import re
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from switchboard.exceptions import ConfigError
 from switchboard.log_format import LogFormat
@@ -38,6 +41,8 @@ class Settings:
     port: int = 9876
     data_dir: Path = Path()
     token: str | None = None
+    metrics_token: str | None = None
+    """A second token that opens GET /metrics and nothing else; None: only the token."""
     claude_bin: str | None = None
     run_timeout: float = 300.0
     prompt_timeout: float = 60.0
@@ -75,11 +80,22 @@ class Settings:
     allow_bypass_permissions: bool = False
     on_confirmation: tuple[str, ...] = ()
     on_notification: tuple[str, ...] = ()
+    push_idle_seconds: float = 60.0
+    push_max_subscriptions: int = 50
+    push_allow_http: bool = False
+    push_contact: str = "mailto:switchboard@localhost"
+    notify_url: str | None = None
+    notify_format: str = "json"
+    notify_timeout: float = 10.0
     retention_max_age: float | None = None
     """Seconds an event is kept in its project's log; None: no age limit."""
     retention_max_bytes: int | None = None
     """Characters of JSON a project's log keeps, newest first; None: no size limit."""
     retention_interval: float = 600.0
+    budget_daily_usd: float | None = None
+    """What each project's runs may cost per UTC day, in USD; None: no limit."""
+    budget_run_usd: float | None = None
+    """What one run may cost, in USD; None: no limit."""
     min_free_disk: int = 64 * 1024 * 1024
     agent_heartbeat_interval: float = 10.0
     agent_heartbeat_timeout: float = 30.0
@@ -102,6 +118,12 @@ def _positive_int(text: str) -> int:
     if value <= 0:
         raise ValueError("must be positive")
     return value
+
+
+def _secret(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be blank")
+    return text
 
 
 def _port(text: str) -> int:
@@ -127,6 +149,26 @@ def _command(text: str) -> tuple[str, ...]:
     return argv
 
 
+def _http_url(text: str) -> str:
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL")
+    return text.strip()
+
+
+def _notify_format(text: str) -> str:
+    if text.lower() not in {"json", "ntfy"}:
+        raise ValueError("must be json or ntfy")
+    return text.lower()
+
+
+def _push_contact(text: str) -> str:
+    host = r"(localhost|[\w-]+(\.[\w-]+)+)"  # what push services (and py_vapid) take
+    if not re.fullmatch(rf"mailto:[^@\s]+@{host}|https://{host}", text.strip()):
+        raise ValueError("must be mailto:NAME@DOMAIN or https://DOMAIN (no path)")
+    return text.strip()
+
+
 def _containment(text: str) -> str:
     if text.lower() not in {"auto", "cgroup", "marker"}:
         raise ValueError("must be auto, cgroup or marker")
@@ -135,6 +177,14 @@ def _containment(text: str) -> str:
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _SIZE_UNITS = {"k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2, "g": 1024**3, "gib": 1024**3}
+
+
+def _usd(text: str) -> float:
+    """An amount in USD: a number, 0 or more (``$`` allowed)."""
+    value = float(text.strip().removeprefix("$"))
+    if not math.isfinite(value) or value < 0:
+        raise ValueError("must be an amount in USD, 0 or more")
+    return value
 
 
 def _duration(text: str) -> float:
@@ -242,6 +292,13 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "API token clients must present. Default: generated at first "
         "start and stored in DATA_DIR/token (mode 0600). A token given here is visible "
         "to every local user in 'ps': prefer the token file or SWITCHBOARD_TOKEN.",
+    ),
+    Option(
+        "metrics-token",
+        _secret,
+        "A token that opens GET /metrics and nothing else (for a Prometheus scraper); "
+        "the API token opens it too. Visible in 'ps' like --token: prefer "
+        "SWITCHBOARD_METRICS_TOKEN.",
     ),
     Option(
         "claude-bin",
@@ -442,6 +499,47 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "notify_user), its JSON on stdin. Failures are logged, never block.",
     ),
     Option(
+        "push-idle-seconds",
+        _positive_float,
+        "Alerts (Web Push, --notify-url) go out for a project no client has shown for "
+        "this long: clients report what they show (presence), and a report counts this "
+        "many seconds.",
+    ),
+    Option(
+        "push-max-subscriptions",
+        _positive_int,
+        "Browsers that may subscribe to Web Push at once; more get 'limit_reached'.",
+    ),
+    Option(
+        "push-allow-http",
+        _boolean,
+        "Accept push endpoints that are http, an IP address or localhost (a push service "
+        "on this machine, or in tests); off: https on a host name only.",
+        switch=True,
+    ),
+    Option(
+        "push-contact",
+        _push_contact,
+        "Who runs this server, for push services (the VAPID 'sub'): a mailto: address or "
+        "an https:// URL.",
+    ),
+    Option(
+        "notify-url",
+        _http_url,
+        "POST every alert (confirmations, questions, runs' ends, while no client shows "
+        "the project) to this URL: JSON, or ntfy's shape with --notify-format ntfy.",
+    ),
+    Option(
+        "notify-format",
+        _notify_format,
+        "json (the alert as JSON) or ntfy (text body, Title/Priority/Tags headers).",
+    ),
+    Option(
+        "notify-timeout",
+        _positive_float,
+        "Seconds one push or --notify-url POST may take (connecting, and each read).",
+    ),
+    Option(
         "retention-max-age",
         _duration,
         "Delete events older than this from every project's log (seconds, or e.g. 30d, "
@@ -457,6 +555,19 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "retention-interval",
         _positive_float,
         "Seconds between passes that trim the logs to their retention policies.",
+    ),
+    Option(
+        "budget-daily-usd",
+        _usd,
+        "What each project's runs may cost per UTC day, in USD (their own cost, counted "
+        "on the day each run ends); once reached, prompts are refused (budget_exceeded). "
+        "A project's own budget (project.budget) overrides it.",
+    ),
+    Option(
+        "budget-run-usd",
+        _usd,
+        "What one run may cost, in USD; a run that passes it is stopped (interrupted, "
+        "budget_exceeded). A project's own budget (project.budget) overrides it.",
     ),
     Option(
         "min-free-disk",

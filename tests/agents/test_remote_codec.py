@@ -11,6 +11,7 @@ from switchboard.agents.base import (
     AskAnswer,
     BackgroundChanged,
     BadOutput,
+    CostSoFar,
     Delta,
     FileState,
     LaunchSpec,
@@ -64,6 +65,8 @@ def test_events_asks_answers_and_sessions_come_back_as_they_went() -> None:
         TodoListReported(()),
         ToolActivity("started", "Bash", "ls -la"),
         ToolActivity("failed", "Edit", "src/app.py"),
+        CostSoFar(0.525),
+        CostSoFar(0),
     ]
     for event in events:
         assert event_from_wire(over_the_wire(event_to_wire(event))) == event
@@ -153,3 +156,9 @@ def test_what_is_not_one_of_them_is_refused() -> None:
     for bad in ({"text": "ok"}, {"text": "ok", "is_error": "no"}, {"text": 1, "is_error": False}):
         with pytest.raises(ValueError, match="tool result"):
             result_from_wire(bad)
+
+
+@pytest.mark.parametrize("cost", [-0.5, "1", None, True, float("inf")])
+def test_a_cost_that_is_not_an_amount_is_refused(cost: object) -> None:
+    with pytest.raises(ValueError, match="not an agent event"):
+        event_from_wire({"kind": "cost", "cost_usd": cost})

@@ -321,7 +321,14 @@ async def test_permission_modes_per_project_and_switched_during_a_run(
         scripted_model.release("slow")
         during = await follow(client, slow["id"])
         changes = [e["data"] for e in during.events if e["kind"] == "permission_mode"]
-        assert changes == [{"type": "permission_mode", "mode": "acceptEdits", "run": slow["id"]}]
+        assert changes == [
+            {
+                "type": "permission_mode",
+                "mode": "acceptEdits",
+                "run": slow["id"],
+                "by": "server token",
+            }
+        ]
         after = await prompt_and_follow(client, project["id"], "edit now")
     assert init_modes(after) == ["acceptEdits"]
     assert len(servers.spawned_argv()) == 1  # switched in place: no restart

@@ -6,6 +6,7 @@ import pytest
 
 from switchboard.protocol.messages import (
     Error,
+    ProjectBudget,
     Prompt,
     Subscribe,
     delta_frame,
@@ -20,6 +21,12 @@ def test_a_valid_prompt_parses_with_its_options() -> None:
     )
     assert isinstance(message, Prompt)
     assert (message.id, message.options.model, message.options.permission_mode) == ("a", "m", None)
+
+
+def test_a_budget_left_out_follows_the_server_s() -> None:
+    message = parse_client_message('{"type":"project.budget","project":"p","daily_usd":0}')
+    assert isinstance(message, ProjectBudget)
+    assert (message.daily_usd, message.run_usd) == (0.0, None)
 
 
 def test_subscribe_defaults_to_the_whole_history() -> None:
@@ -63,6 +70,14 @@ def test_subscribe_defaults_to_the_whole_history() -> None:
             '{"type": "subscribe", "id": 4, "project": "p", "since": ' + "9" * 5000 + "}",
             "bad_message",
             4,
+        ),
+        ('{"type": "project.budget", "id": 6, "project": "p", "daily_usd": -1}', "bad_message", 6),
+        ('{"type": "project.budget", "id": 7, "project": "p", "run_usd": 2e6}', "bad_message", 7),
+        ('{"type": "project.budget", "id": 8, "project": "p", "run_usd": "1"}', "bad_message", 8),
+        (
+            '{"type": "project.budget", "id": 9, "project": "p", "daily_usd": true}',
+            "bad_message",
+            9,
         ),
     ],
 )

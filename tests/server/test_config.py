@@ -134,6 +134,21 @@ def test_retention_and_disk_settings_take_units() -> None:
             parse(flag, value)
 
 
+def test_budgets_are_amounts_in_usd() -> None:
+    assert (parse().budget_daily_usd, parse().budget_run_usd) == (None, None)
+    settings = parse("--budget-daily-usd", "$20", env={"SWITCHBOARD_BUDGET_RUN_USD": "0.5"})
+    assert (settings.budget_daily_usd, settings.budget_run_usd) == (20.0, 0.5)
+    assert parse("--budget-run-usd", "0").budget_run_usd == 0.0
+    for flag, value in (
+        ("--budget-daily-usd", "-1"),
+        ("--budget-daily-usd", "lots"),
+        ("--budget-run-usd", "inf"),
+        ("--budget-run-usd", "nan"),
+    ):
+        with pytest.raises(ConfigError, match=f"{flag}: invalid value"):
+            parse(flag, value)
+
+
 def test_help_texts_take_their_defaults_from_settings() -> None:
     """A default is written once, in Settings: the help says what it is from there
     (only defaults the code works out, like paths, are described in words)."""

@@ -145,7 +145,7 @@ async def test_data_files_are_private_under_a_permissive_umask(
             modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()}
     finally:
         assert server.stop() == 0
-    names = ("token", "server.json", "server.lock", "switchboard.db")
+    names = ("token", "server.json", "server.lock", "switchboard.db", "vapid_private.pem")
     expected = dict.fromkeys((*names, "switchboard.db-wal", "switchboard.db-shm"), 0o600)
     assert modes == expected, json.dumps({k: oct(v) for k, v in modes.items()})
     assert stat.S_IMODE(data.stat().st_mode) == 0o755  # its mode is the operator's

@@ -19,8 +19,11 @@ def test_the_built_ui_is_served_without_a_token_and_checks_one(servers: ServerFa
     script = page.text.split('src="', 1)[1].split('"', 1)[0]
     assert script.startswith("/assets/") and httpx.get(f"{server.url}{script}").status_code == 200
     check = f"{server.url}/api/token/check"
-    assert httpx.post(check, json={"token": server.token}).json() == {"valid": True}
-    assert httpx.post(check, json={"token": "wrong"}).json() == {"valid": False}
+    assert httpx.post(check, json={"token": server.token}).json() == {
+        "valid": True,
+        "role": "admin",
+    }
+    assert httpx.post(check, json={"token": "wrong"}).json() == {"valid": False, "role": None}
     foreign = httpx.get(f"{server.url}/", headers={"Host": "rebind.attacker.example"})
     assert foreign.status_code == 400  # the page is public, the Host check is not lifted
 
@@ -29,7 +32,8 @@ def test_a_token_check_survives_any_body() -> None:
     client = TestClient(Starlette(routes=web_routes("s3cret")))
     for body in (b"not json", b"[1]", b'{"token": 7}', b"{" + b" " * 5000 + b"}", b""):
         answer = client.post("/api/token/check", content=body)
-        assert answer.status_code == 200 and answer.json() == {"valid": False}, body
+        assert answer.status_code == 200, body
+        assert answer.json() == {"valid": False, "role": None}, body
     assert client.get("/api/token/check").status_code == 405
 
 

@@ -83,6 +83,8 @@ async def test_replies_to_a_client_that_does_not_read_them_end_in_4008(
         offender.send({"type": "heartbeat", "id": f"{n}{big_id}"})
     closed = await asyncio.wait_for(offender.closed, 10)
     assert (closed["code"], closed["reason"]) == (4008, "slow consumer")
+    closes = hub[0].telemetry.registry.get_sample_value("switchboard_slow_consumer_closes_total")
+    assert closes == 1  # /metrics counts it
     answered = encoded.count("heartbeat_ack")
     # What fits in the queue, plus the frame the stuck writer holds; nothing more was
     # even encoded (without the bound, all 100 were, and the connection stayed open).

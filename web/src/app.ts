@@ -24,6 +24,8 @@ import { renderDiagnostics } from "./diagnostics";
 import { clear, h } from "./dom";
 import { renderHeader } from "./header";
 import { Notifier } from "./notify";
+import { PresenceReporter } from "./presence";
+import { PushOptIn } from "./push";
 import { SessionPicker } from "./sessions";
 import { firstProject, openConversation, pendingOf, sortedProjects, Store, type Draft } from "./state";
 import { renderTasks } from "./tasks";
@@ -70,6 +72,19 @@ export class App {
   private readonly announced = new Set<string>();
   private readonly cards = new Map<string, ApprovalCard>();
   private readonly notifier = new Notifier();
+  /** Web Push for this browser, and what this page reports it shows (no push then). */
+  private readonly push = new PushOptIn(
+    (type, fields) => this.connection.request(type, fields),
+    (message) => this.showError(message),
+    (projectId) => this.store.state.projects.has(projectId) && this.select(projectId),
+  );
+  private readonly presence = new PresenceReporter(
+    (type, fields) => this.connection.request(type, fields),
+    () => {
+      const { selected, projects } = this.store.state;
+      return [...(selected === null ? [] : [selected]), ...[...projects.keys()].filter((id) => id !== selected)];
+    },
+  );
   private readonly backChannel = new BackChannel();
   private everConnected = false;
   private failures = 0;
@@ -124,6 +139,7 @@ export class App {
       () => this.renderActivity(),
     );
     store.view(["modes"], () => this.renderModes());
+    store.view(["projects", "selected"], () => this.presence.projectsChanged());
     store.view(["connection", "agents", "clock"], () =>
       renderAgents(this.agentSection, [...this.store.state.agents.values()], this.store.state.connection === "online"),
     );
@@ -173,6 +189,7 @@ export class App {
         { class: "topbar" },
         h("span", { class: "brand" }, "Switchboard"),
         this.status,
+        this.push.button,
         h("button", { type: "button", class: "secondary", onclick: () => void this.notifier.enable() }, "Notify me"),
         h("button", { type: "button", class: "secondary", onclick: () => this.session.logout() }, "Log out"),
       ),
@@ -208,15 +225,24 @@ export class App {
   private onState(state: ConnectionState, retryMs: number | null): void {
     this.store.update((draft) => draft.setConnection(state, retryMs));
     if (state === "online") this.failures = 0;
+    if (state !== "online") this.presence.disconnected();
     if (state === "offline" && ++this.failures === FAILURES_BEFORE_TOKEN_CHECK) {
       // Failing again and again: maybe the server is back with another token.
       void this.session.check().then((valid) => valid === false && this.session.logout("The server no longer accepts this token."));
     }
   }
 
+  /** A viewer's token may watch but not prompt: say so where the prompt goes. */
+  private showRole(role: string | null): void {
+    const viewer = role === "viewer";
+    this.promptText.disabled = viewer;
+    this.promptText.placeholder = viewer ? "This token is a viewer's: it can watch, not prompt." : "Ask Claude… (Ctrl+Enter sends)";
+  }
+
   private onOpen(snapshot: Connected): void {
     const reconnected = this.everConnected;
     this.everConnected = true;
+    this.showRole(snapshot.role ?? null);
     this.store.update((draft) => {
       const state = draft.current;
       draft.setProjects(snapshot.projects);
@@ -236,6 +262,10 @@ export class App {
       }
       if (selected !== state.selected) draft.select(selected); // opens its conversation
     });
+    const wanted = this.push.takeWanted(); // a click on a push alert opened this page
+    if (wanted !== null && this.store.state.projects.has(wanted)) this.select(wanted);
+    void this.push.connected(snapshot.push_public_key ?? null, snapshot.role !== "viewer");
+    this.presence.connected(snapshot.limits.push_idle_seconds ?? 60);
   }
 
   /** Subscribe to a project from ``since``: a conversation resumes, or follow it live. */

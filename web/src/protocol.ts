@@ -9,10 +9,12 @@ export type ClientMessage =
   | Unsubscribe
   | Prompt
   | Cancel
+  | RunList
   | ProjectAdd
   | ProjectList
   | ProjectRemove
   | ProjectRetention
+  | ProjectBudget
   | SessionNew
   | SessionList
   | SessionUse
@@ -30,7 +32,11 @@ export type ClientMessage =
   | TokenList
   | TokenRevoke
   | DiagnosticsPublish
-  | ProjectBackChannel;
+  | ProjectBackChannel
+  | AuditList
+  | PushSubscribe
+  | PushUnsubscribe
+  | Presence;
 export type ConfirmationEvent = ConfirmationRequired | ConfirmationAnswered | ConfirmationExpired | ConfirmationTimer;
 export type Type = "diagnostics";
 export type At = number;
@@ -298,6 +304,26 @@ export interface Cancel {
   type: "cancel";
 }
 /**
+ * A project's runs, newest first, a page at a time: at most ``limit``, and no more
+ * than fit in one message of ``--max-message-bytes`` (an empty page: no older runs).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "RunList".
+ */
+export interface RunList {
+  /**
+   * The id of a run: list the runs created before it; null: the newest.
+   */
+  before?: string | null;
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  limit?: number;
+  project: string;
+  type: "run.list";
+}
+/**
  * This interface was referenced by `Protocol`'s JSON-Schema
  * via the `definition` "ProjectAdd".
  */
@@ -360,6 +386,29 @@ export interface ProjectRetention {
   max_bytes?: number | null;
   project: string;
   type: "project.retention";
+}
+/**
+ * Set the project's own budgets in USD. A field left out (or null) follows the
+ * server's default (--budget-daily-usd, --budget-run-usd); 0 lets nothing be spent.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ProjectBudget".
+ */
+export interface ProjectBudget {
+  /**
+   * What the project's runs may cost per UTC day; once they have, prompts are refused (budget_exceeded). null: --budget-daily-usd.
+   */
+  daily_usd?: number | null;
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  project: string;
+  /**
+   * What one run may cost; a run that passes it is stopped (interrupted, error budget_exceeded). null: --budget-run-usd.
+   */
+  run_usd?: number | null;
+  type: "project.budget";
 }
 /**
  * This interface was referenced by `Protocol`'s JSON-Schema
@@ -806,7 +855,8 @@ export interface ConfirmationWithdraw {
   type: "confirmation.withdraw";
 }
 /**
- * Create a scoped token (server token only); the ack carries its secret, once.
+ * Create a token (admin only); the ack carries its secret, once. A role token
+ * (viewer, operator, admin) is a person's: it covers every project.
  *
  * This interface was referenced by `Protocol`'s JSON-Schema
  * via the `definition` "TokenCreate".
@@ -818,10 +868,10 @@ export interface TokenCreate {
   id?: string | number | null;
   name: string;
   /**
-   * The projects it may publish to; null: every project.
+   * produce: the projects it may publish to; null: every project.
    */
   projects?: string[] | null;
-  scope?: "produce" | "agent";
+  scope?: "produce" | "agent" | "viewer" | "operator" | "admin";
   type: "token.create";
 }
 /**
@@ -927,6 +977,108 @@ export interface ProjectBackChannel {
   id?: string | number | null;
   project: string;
   type: "project.back_channel";
+}
+/**
+ * The audit list, newest first (admin only): who prompted, answered or changed what.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AuditList".
+ */
+export interface AuditList {
+  /**
+   * Entries older than this id.
+   */
+  before?: number | null;
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  limit?: number;
+  /**
+   * Only this project's.
+   */
+  project?: string | null;
+  type: "audit.list";
+}
+/**
+ * Have this browser's push subscription sent alerts (Web Push); sending the same
+ * endpoint again replaces its keys.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "PushSubscribe".
+ */
+export interface PushSubscribe {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  subscription: PushSubscriptionInfo;
+  type: "push.subscribe";
+}
+/**
+ * A browser's push subscription (``PushSubscription.toJSON()``).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "PushSubscriptionInfo".
+ */
+export interface PushSubscriptionInfo {
+  /**
+   * The push service's URL for this browser (https unless the server runs with --push-allow-http).
+   */
+  endpoint: string;
+  /**
+   * When the browser lets it lapse (ms since 1970), or null.
+   */
+  expirationTime?: number | null;
+  keys: PushKeys;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "PushKeys".
+ */
+export interface PushKeys {
+  /**
+   * The browser's 16-byte authentication secret, base64url.
+   */
+  auth: string;
+  /**
+   * The browser's P-256 public key (65 bytes uncompressed), base64url.
+   */
+  p256dh: string;
+}
+/**
+ * Stop pushing to this endpoint.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "PushUnsubscribe".
+ */
+export interface PushUnsubscribe {
+  endpoint: string;
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  type: "push.unsubscribe";
+}
+/**
+ * The client shows these projects to a person now (visible: true), or stopped
+ * showing them (visible: false). Alerts for a project a client showed recently are
+ * not pushed. Send it again while showing them (within push_idle_seconds).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Presence".
+ */
+export interface Presence {
+  /**
+   * Echoed in the ack or error.
+   */
+  id?: string | number | null;
+  /**
+   * @maxItems 256
+   */
+  projects: string[];
+  type: "presence";
+  visible: boolean;
 }
 /**
  * ``event`` data (kind ``confirmation``): Claude asks; clients may answer.
@@ -1042,6 +1194,10 @@ export interface SkillQuestion {
  * via the `definition` "ConfirmationAnswered".
  */
 export interface ConfirmationAnswered {
+  /**
+   * by "client": the name of the token that answered ("server token" for the server's own).
+   */
+  answered_by?: string | null;
   at: number;
   by: "client" | "rule";
   confirmation_id: string;
@@ -1195,6 +1351,10 @@ export interface Notification {
  * ``event`` data (kind ``permission_mode``).
  */
 export interface PermissionModeChanged {
+  /**
+   * The name of the token that set it.
+   */
+  by?: string | null;
   mode: ("default" | "acceptEdits" | "plan" | "bypassPermissions" | "dontAsk") | null;
   /**
    * The running run that switched at once, if any.
@@ -1221,6 +1381,14 @@ export interface Connected {
   permission_modes: ("default" | "acceptEdits" | "plan" | "bypassPermissions" | "dontAsk")[];
   projects: ProjectInfo[];
   protocol?: number;
+  /**
+   * The server's VAPID public key (base64url, uncompressed P-256): the applicationServerKey for PushManager.subscribe. null: no Web Push here.
+   */
+  push_public_key?: string | null;
+  /**
+   * scope full: the token's role (the server's own token is an admin).
+   */
+  role?: ("viewer" | "operator" | "admin") | null;
   running_runs: RunInfo[];
   running_skills: SkillState[];
   /**
@@ -1285,6 +1453,10 @@ export interface ProjectInfo {
    * Background work the project's CLI reports as still running (commands, agents, monitors, scheduled wake-ups); it keeps the CLI up.
    */
   background_tasks?: number;
+  /**
+   * What the project may spend, and spent today.
+   */
+  budget?: BudgetInfo;
   epoch: number;
   /**
    * The seq of the oldest event kept: 1 unless retention trimmed the log.
@@ -1319,6 +1491,35 @@ export interface ProjectInfo {
   total_cost_usd?: number;
 }
 /**
+ * A project's budgets in force (its own over the server's defaults) and what it
+ * spent today.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "BudgetInfo".
+ */
+export interface BudgetInfo {
+  /**
+   * What its runs may cost per UTC day; null: no limit.
+   */
+  daily_usd?: number | null;
+  /**
+   * The project's own daily budget; null: the server's.
+   */
+  own_daily_usd?: number | null;
+  /**
+   * The project's own per-run budget; null: the server's.
+   */
+  own_run_usd?: number | null;
+  /**
+   * What one run may cost; null: no limit.
+   */
+  run_usd?: number | null;
+  /**
+   * What its runs that ended today (UTC) cost, the runs' own cost; a run counts once it has ended.
+   */
+  spent_today_usd?: number;
+}
+/**
  * The retention policy in force for a project (its own over the server's).
  *
  * This interface was referenced by `Protocol`'s JSON-Schema
@@ -1339,6 +1540,10 @@ export interface RetentionInfo {
  * via the `definition` "RunInfo".
  */
 export interface RunInfo {
+  /**
+   * The name of the token that sent the prompt ("server token" for the server's own); null for a follow-up turn and for runs from before it was kept.
+   */
+  by?: string | null;
   cost_usd?: number | null;
   created_at: number;
   duration_ms?: number | null;
@@ -1409,6 +1614,10 @@ export interface TaskInfo {
  * via the `definition` "Ack".
  */
 export interface Ack {
+  /**
+   * audit.list: newest first.
+   */
+  audit?: AuditEntry[] | null;
   confirmation?: ConfirmationInfo | null;
   /**
    * subscribe, diagnostics.publish: the project's latest diagnostics, per file.
@@ -1432,6 +1641,10 @@ export interface Ack {
    */
   running_skills?: SkillState[] | null;
   /**
+   * run.list: newest first.
+   */
+  runs?: RunInfo[] | null;
+  /**
    * token.create: the token itself, shown only this once.
    */
   secret?: string | null;
@@ -1446,6 +1659,38 @@ export interface Ack {
   token?: TokenInfo | null;
   tokens?: TokenInfo[] | null;
   type?: "ack";
+}
+/**
+ * One prompt, answer or admin change, and whose token did it.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AuditEntry".
+ */
+export interface AuditEntry {
+  /**
+   * The request type, e.g. prompt, token.create.
+   */
+  action: string;
+  at: number;
+  /**
+   * The token's name ("server token" for the server's own).
+   */
+  by: string;
+  /**
+   * What was asked (the request, shortened).
+   */
+  detail: {
+    [k: string]: unknown;
+  };
+  id: number;
+  /**
+   * The project's id, when it was about one.
+   */
+  project: string | null;
+  /**
+   * The token's id (null: the server's own).
+   */
+  token_id: string | null;
 }
 /**
  * A remembered allow rule of a project.
@@ -1502,7 +1747,7 @@ export interface TokenInfo {
    * Project ids; null: every project.
    */
   projects: string[] | null;
-  scope: "produce" | "agent";
+  scope: "produce" | "agent" | "viewer" | "operator" | "admin";
 }
 /**
  * This interface was referenced by `Protocol`'s JSON-Schema
@@ -1523,6 +1768,7 @@ export interface Error {
     | "bad_message"
     | "unknown_type"
     | "unknown_project"
+    | "unknown_run"
     | "name_invalid"
     | "name_taken"
     | "queue_full"
@@ -1545,6 +1791,8 @@ export interface Error {
     | "unknown_agent"
     | "agent_offline"
     | "limit_reached"
+    | "endpoint_not_allowed"
+    | "budget_exceeded"
     | "internal";
   /**
    * history_trimmed: the oldest seq the project keeps.

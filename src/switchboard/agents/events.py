@@ -94,11 +94,21 @@ class ToolActivity:
     summary: str
 
 
+@dataclass(frozen=True, slots=True)
+class CostSoFar:
+    """What the turn under way has cost so far, in USD: reported while it runs (after
+    the agent's model calls), so that the hub can stop a turn that passes its budget
+    before it ends. The turn's own figures still come with :class:`TurnEnded`."""
+
+    cost_usd: float
+
+
 AgentEvent = (
     OutputLine
     | BadOutput
     | Delta
     | TurnEnded
+    | CostSoFar
     | SessionIdentified
     | BackgroundChanged
     | TaskReported

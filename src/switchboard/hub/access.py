@@ -1,5 +1,6 @@
-"""Access: the scoped tokens (``produce``, ``agent``) the server issues, checks and revokes, and
-who hears of a revocation (the connections that hold the token close at once)."""
+"""Access: the tokens the server issues, checks and revokes (``produce``, ``agent``, and
+people's ``viewer``, ``operator`` and ``admin``), and who hears of a revocation (the
+connections that hold the token close at once)."""
 
 from collections.abc import Callable
 
@@ -10,6 +11,9 @@ from switchboard.store.records import ScopedToken
 
 RESERVED_PRODUCERS = frozenset({"embedded", "server token"})
 """Producer names the server gives; a scoped token may not take one."""
+
+PERSON_SCOPES = frozenset({"viewer", "operator", "admin"})
+"""Scopes that are a person's role: they open what the server token opens, by role."""
 
 RevocationListener = Callable[[str], None]
 """Called with the id of a token that was just revoked."""
@@ -40,6 +44,11 @@ class Access:
         if scope == "agent" and project_keys is not None:
             raise HubError(
                 "bad_message", "an agent token names an agent machine, not projects: drop them"
+            )
+        if scope in PERSON_SCOPES and project_keys is not None:
+            raise HubError(
+                "bad_message",
+                f"a {scope} token covers every project; projects are for produce tokens",
             )
         projects = (
             tuple(dict.fromkeys(self._registry.project(key).id for key in project_keys))

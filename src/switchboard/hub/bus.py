@@ -15,6 +15,7 @@ from switchboard.hub.fanout import Broadcaster, Listener, Reader, WireEvent
 from switchboard.protocol.messages import event_frame
 from switchboard.store.ports import EventLog
 from switchboard.store.records import NewEvent, StoredEvent
+from switchboard.telemetry import Tallies
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,12 @@ def to_wire(event: StoredEvent) -> WireEvent:
 class EventBus:
     """The event log plus live fan-out, per project."""
 
-    def __init__(self, log: EventLog, broadcaster: Broadcaster) -> None:
+    def __init__(
+        self, log: EventLog, broadcaster: Broadcaster, tallies: Tallies | None = None
+    ) -> None:
         self.log = log
+        self.tallies = tallies if tallies is not None else Tallies()
+        """Where events appended and replayed are counted (``/metrics``)."""
         self._fanout = broadcaster
         self._appending: set[asyncio.Future[list[WireEvent]]] = set()
         self.publish_delta: Callable[[str, str], None] = broadcaster.publish_delta
@@ -101,6 +106,7 @@ class EventBus:
     ) -> list[WireEvent]:
         topic = self._fanout.topic(project_id)  # before the log takes the seqs
         stored = await self.log.append(project_id, epoch, items, mark)
+        self.tallies.events_appended += len(stored)
         wire = [to_wire(event) for event in stored]
         topic.publish(wire)
         return wire

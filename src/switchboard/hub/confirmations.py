@@ -47,6 +47,7 @@ from switchboard.protocol.messages import (
 )
 from switchboard.protocol.skills import LET_CLAUDE, SkillQuestion
 from switchboard.store.ports import RuleStore
+from switchboard.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,10 @@ class ConfirmationBook:
         timeouts: dict[ConfirmationKind, float],
         rules: RuleStore | None = None,
         on_open: Callable[[ConfirmationInfo], None] | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._record = record
+        self._telemetry = telemetry
         self._rules = rules
         self._on_open = on_open
         self._timeouts = timeouts
@@ -180,8 +183,10 @@ class ConfirmationBook:
         remember: bool = False,
         by: Literal["client", "rule"] = "client",
         rule: str | None = None,
+        answered_by: str | None = None,
     ) -> Confirmation:
         """Apply the first valid answer. Raises :class:`ConfirmationError`.
+        ``answered_by``: the name of the token that answered (a client's answer).
 
         ``remember`` with ``allow`` stores a rule that answers matching requests of the
         project from now on.
@@ -189,9 +194,9 @@ class ConfirmationBook:
         confirmation = self.get(confirmation_id)
         request = confirmation.request
         if confirmation.approval is not None:
-            return await self._answer_approval(confirmation, response, message)
+            return await self._answer_approval(confirmation, response, message, answered_by)
         if request is None:
-            return await self._answer_skill(confirmation, response, remember, message)
+            return await self._answer_skill(confirmation, response, remember, message, answered_by)
         chosen: dict[str, str] | None = None
         if confirmation.kind == "question" and request.questions and response != DENY:
             chosen = chosen_answers(request, response, answers)
@@ -200,6 +205,7 @@ class ConfirmationBook:
             options = ", ".join(TOOL_OPTIONS)
             raise ConfirmationError("invalid_option", f"answer with one of: {options}")
         self._settle(confirmation, "answered")
+        self._count_answer(confirmation, by)
         if response != DENY:
             decision = Decision(True, updated_input, chosen, response="allow")
         else:
@@ -222,22 +228,32 @@ class ConfirmationBook:
             message=message or None,
             rule=rule,
             remembered=remembered or None,
+            answered_by=answered_by,
         )
         await self._record(confirmation.project_id, confirmation.run_id, body)
         return confirmation
 
     async def _answer_skill(
-        self, confirmation: Confirmation, response: str, remember: bool, message: str | None
+        self,
+        confirmation: Confirmation,
+        response: str,
+        remember: bool,
+        message: str | None,
+        answered_by: str | None,
     ) -> Confirmation:
         decision = Decision(True, response=response, remember=remember)
-        return await self._answer_option(confirmation, decision, message, remember)
+        return await self._answer_option(confirmation, decision, message, remember, answered_by)
 
     async def _answer_approval(
-        self, confirmation: Confirmation, response: str, message: str | None
+        self,
+        confirmation: Confirmation,
+        response: str,
+        message: str | None,
+        answered_by: str | None,
     ) -> Confirmation:
         approved = response == APPROVAL_OPTIONS[0]
         decision = Decision(approved, message=message or "", response=response)
-        return await self._answer_option(confirmation, decision, message, None)
+        return await self._answer_option(confirmation, decision, message, None, answered_by)
 
     async def _answer_option(
         self,
@@ -245,12 +261,14 @@ class ConfirmationBook:
         decision: Decision,
         message: str | None,
         remember: bool | None,
+        answered_by: str | None,
     ) -> Confirmation:
         """Answer with one of the confirmation's own options (a skill's, an approval's)."""
         if decision.response not in confirmation.options:
             options = ", ".join(confirmation.options)
             raise ConfirmationError("invalid_option", f"answer with one of: {options}")
         self._settle(confirmation, "answered")
+        self._count_answer(confirmation, "client")
         await self._deliver(confirmation, decision)
         body = ConfirmationAnswered(
             confirmation_id=confirmation.id,
@@ -259,6 +277,7 @@ class ConfirmationBook:
             at=time.time(),
             message=message or None,
             remember=remember,
+            answered_by=answered_by,
         )
         await self._record(confirmation.project_id, confirmation.run_id, body)
         return confirmation
@@ -291,6 +310,8 @@ class ConfirmationBook:
         if self._pending.get(confirmation.id) is not confirmation:
             return
         self._settle(confirmation, "expired")
+        if self._telemetry is not None:
+            self._telemetry.confirmation_expired(confirmation.kind, reason)
         fallback: Literal["deny", "let_claude"] = (
             "let_claude" if confirmation.kind == "skill" else "deny"
         )
@@ -365,6 +386,11 @@ class ConfirmationBook:
         self._resolved[confirmation.id] = how
         while len(self._resolved) > RESOLVED_REMEMBERED:
             self._resolved.popitem(last=False)
+
+    def _count_answer(self, confirmation: Confirmation, by: str) -> None:
+        if self._telemetry is not None:
+            waited = time.time() - confirmation.created_at
+            self._telemetry.confirmation_answered(confirmation.kind, by, waited)
 
     def _arm(self, confirmation: Confirmation) -> None:
         loop = asyncio.get_running_loop()

@@ -13,6 +13,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from switchboard.telemetry import Tallies
+
 
 @dataclass(frozen=True, slots=True)
 class WireEvent:
@@ -79,9 +81,10 @@ class Broadcaster(Protocol):
 
 
 class _Topic:
-    __slots__ = ("listeners", "next_seq", "waiting")
+    __slots__ = ("listeners", "next_seq", "tallies", "waiting")
 
-    def __init__(self, next_seq: int) -> None:
+    def __init__(self, next_seq: int, tallies: Tallies) -> None:
+        self.tallies = tallies
         self.listeners: set[Listener] = set()
         self.next_seq = next_seq  # the seq to publish next
         self.waiting: dict[int, WireEvent] = {}  # committed, behind an earlier append
@@ -92,22 +95,26 @@ class _Topic:
             waiting[event.seq] = event
         while (ready := waiting.pop(self.next_seq, None)) is not None:
             self.next_seq += 1
-            for listener in tuple(self.listeners):
+            listeners = tuple(self.listeners)
+            self.tallies.events_delivered += len(listeners)
+            for listener in listeners:
                 listener.on_event(ready)
 
 
 class LocalBroadcaster:
     """The listeners of this process. ``log_head`` gives the last seq a project's log
-    has assigned: a new topic publishes from the one after it."""
+    has assigned: a new topic publishes from the one after it. ``tallies`` counts the
+    events handed to listeners (``/metrics``)."""
 
-    def __init__(self, log_head: Callable[[str], int]) -> None:
+    def __init__(self, log_head: Callable[[str], int], tallies: Tallies | None = None) -> None:
         self._log_head = log_head
+        self._tallies = tallies if tallies is not None else Tallies()
         self._topics: dict[str, _Topic] = {}
 
     def topic(self, project_id: str) -> _Topic:
         topic = self._topics.get(project_id)
         if topic is None:
-            topic = self._topics[project_id] = _Topic(self._log_head(project_id) + 1)
+            topic = self._topics[project_id] = _Topic(self._log_head(project_id) + 1, self._tallies)
         return topic
 
     def head(self, project_id: str) -> int:

@@ -8,6 +8,7 @@ Each part has one job, in its own module:
 - :mod:`~switchboard.hub.restart`: what a previous server left behind;
 - :mod:`~switchboard.hub.access`: scoped tokens;
 - :mod:`~switchboard.hub.project_settings`: permission modes, rules, sessions, retention;
+- :mod:`~switchboard.hub.budgets`: what projects may spend, and spent today;
 - :mod:`~switchboard.hub.skill_api`: skill events and questions from producers;
 - :mod:`~switchboard.hub.confirmations`: what Claude and skills ask a person;
 - :mod:`~switchboard.hub.session`: a project's agent session, one turn at a time;
@@ -18,6 +19,7 @@ The server uses only the methods below; nothing reaches past them.
 """
 
 from pathlib import Path
+from typing import Any
 
 from switchboard.agents.remote.driver import LinkChannel
 from switchboard.hub.access import RevocationListener
@@ -30,6 +32,7 @@ from switchboard.hub.runs import Run
 from switchboard.protocol.back_channel import Diagnostic, DiagnosticsInfo, TaskInfo
 from switchboard.protocol.messages import (
     AgentInfo,
+    AuditEntry,
     ConfirmationInfo,
     ConfirmationRequest,
     ConfirmationResponse,
@@ -43,8 +46,9 @@ from switchboard.protocol.messages import (
     StoredSessionInfo,
     TokenInfo,
 )
+from switchboard.protocol.push import PushSubscriptionInfo
 from switchboard.protocol.skills import SkillState
-from switchboard.store.records import ProjectRecord, ScopedToken
+from switchboard.store.records import BudgetLimits, ProjectRecord, ScopedToken
 
 __all__ = ["Hub", "HubError"]
 
@@ -60,13 +64,18 @@ class Hub:
         self._settings = parts.settings
         self._confirmations = parts.confirmations
         self._access = parts.access
+        self._audit = parts.audit
+        self._runs = parts.runs
         self._agents = parts.agents
         self._skill_api = parts.skill_api
         self._back_channel = parts.back_channel
+        self._budgets = parts.budgets
         self._allowed_roots = parts.allowed_roots
         self.events = parts.events
         """The event feed: the log, and its live fan-out (subscriptions read both)."""
         self.processes = parts.processes
+        self.telemetry = parts.telemetry
+        """The server's metrics (``/metrics``): the hub and the stores feed them."""
         """The agent processes this server started (``/ws/claude`` records its own)."""
         self.on_closed = parts.on_closed
         """Called at the very end of :meth:`close` (e.g. to release the data dir)."""
@@ -195,28 +204,41 @@ class Hub:
             await self._confirmations.expire_where("ended", project_id=record.id)
             removed = await self._registry.records.remove(record.id)
             self._settings.forget_project(record.id)
+            self._budgets.forget_project(record.id)
             self._back_channel.forget_project(record.id)
             self._skill_api.board.forget_project(record.id)
         self._registry.forget(record.id)
+        self.telemetry.forget_project(record.name)
         self._registry.notify(ProjectRemoved(project=record.id))
         return removed
 
-    async def submit(self, key: str, text: str, options: RunOptions) -> Run:
-        """Queue a prompt as a run of the project."""
+    async def submit(self, key: str, text: str, options: RunOptions, by: str | None = None) -> Run:
+        """Queue a prompt as a run of the project (``by``: the name of the token)."""
         self._registry.refuse_when_closing()
         self._settings.check_mode(options.permission_mode)
-        return await self._scheduler.submit(key, text, options)
+        record = self._registry.project(key)
+        self._budgets.check(record.id, record.name)  # budget_exceeded: spent for today
+        return await self._scheduler.submit(key, text, options, by)
 
     async def cancel(self, key: str, run_id: str | None) -> Run:
         """Cancel a queued run at once, or ask the running one to stop (it ends as
         ``cancelled`` once its CLI turn has stopped)."""
         return await self._scheduler.cancel(key, run_id)
 
+    async def list_runs(self, key: str, limit: int, before: str | None = None) -> list[RunInfo]:
+        """The project's newest ``limit`` runs as stored, newest first (``before``: a run's
+        id, to page back from; ``unknown_run`` if the project has none of that id)."""
+        project = self._registry.project(key)
+        records = await self._runs.of_project(project.id, limit, before)
+        if records is None:
+            raise HubError("unknown_run", f"{project.name} has no run {before!r}")
+        return [Run.from_record(record).info() for record in records]
+
     # -- the project's settings and session ----------------------------------------------
 
-    async def new_session(self, key: str) -> ProjectInfo:
-        """The project's next run starts a fresh session."""
-        return await self._settings.new_session(key)
+    async def new_session(self, key: str, by: str | None = None) -> ProjectInfo:
+        """The project's next run starts a fresh session (``by``: the token's name)."""
+        return await self._settings.new_session(key, by)
 
     async def list_sessions(self, key: str) -> list[StoredSessionInfo]:
         """The sessions the agent has stored for the project's directory."""
@@ -226,9 +248,12 @@ class Hub:
         """Make a stored session the project's and import its history."""
         return await self._settings.use_session(key, session_id)
 
-    async def set_permission_mode(self, key: str, mode: PermissionMode | None) -> ProjectInfo:
-        """The project's default mode from now on; a running run switches at once."""
-        return await self._settings.set_permission_mode(key, mode)
+    async def set_permission_mode(
+        self, key: str, mode: PermissionMode | None, by: str | None = None
+    ) -> ProjectInfo:
+        """The project's default mode from now on; a running run switches at once
+        (``by``: the token's name)."""
+        return await self._settings.set_permission_mode(key, mode, by)
 
     async def set_retention(
         self, key: str, max_age_seconds: float | None, max_bytes: int | None
@@ -239,6 +264,17 @@ class Hub:
     async def set_back_channel(self, key: str, enabled: bool) -> ProjectInfo:
         """Turn the project's back-channel on or off (for its next CLI)."""
         return await self._settings.set_back_channel(key, enabled)
+
+    async def set_budget(
+        self, key: str, daily_usd: float | None, run_usd: float | None
+    ) -> ProjectInfo:
+        """The project's own budgets in USD (a None field follows the server's default).
+        A run under way keeps the limit it started with."""
+        async with self._registry.changing(key) as (record, _state):
+            await self._budgets.set(record.id, BudgetLimits(daily_usd, run_usd))
+            info = self._registry.info(record.id)
+        self._registry.notify(ProjectStatus(project=info))
+        return info
 
     async def publish_diagnostics(
         self, key: str, path: str, diagnostics: list[Diagnostic], by: str | None
@@ -260,8 +296,10 @@ class Hub:
         """The project a pending confirmation belongs to (ConfirmationError if none)."""
         return self._confirmations.get(confirmation_id).project_id
 
-    async def answer_confirmation(self, answer: ConfirmationResponse) -> ConfirmationInfo:
-        """Apply a client's answer (the first valid one wins)."""
+    async def answer_confirmation(
+        self, answer: ConfirmationResponse, by: str | None = None
+    ) -> ConfirmationInfo:
+        """Apply a client's answer (the first valid one wins); ``by``: the token's name."""
         answered = await self._confirmations.answer(
             answer.confirmation_id,
             answer.response,
@@ -269,6 +307,7 @@ class Hub:
             updated_input=answer.updated_input,
             answers=answer.answers,
             remember=answer.remember,
+            answered_by=by,
         )
         return answered.info()
 
@@ -312,6 +351,63 @@ class Hub:
         if revoked.scope == "agent":
             self._agents.removed(revoked.name)
         return revoked
+
+    # -- the audit list ------------------------------------------------------------------
+
+    async def audit(
+        self,
+        by: str,
+        token_id: str | None,
+        action: str,
+        project_id: str | None,
+        detail: dict[str, Any],
+    ) -> None:
+        """Record that the token named ``by`` did ``action`` (a request type)."""
+        await self._audit.append(by, token_id, action, project_id, detail)
+
+    async def audit_entries(
+        self, project_key: str | None, before: int | None, limit: int
+    ) -> list[AuditEntry]:
+        """The newest entries of the audit list (of one project, when a key is given:
+        a removed project's entries are found by its id)."""
+        project_id = None
+        if project_key is not None:
+            found = self._registry.records.find(project_key)
+            project_id = found.id if found is not None else project_key
+        return await self._audit.entries(project_id, before, limit)
+
+    # -- notifications for people who are away (Web Push, --notify-url) ----------------
+
+    @property
+    def push_public_key(self) -> str | None:
+        """The VAPID public key browsers subscribe with; None: no Web Push here."""
+        return self._parts.notifications.public_key
+
+    @property
+    def push_idle_seconds(self) -> float:
+        """How long a presence report counts (clients report again within it)."""
+        return self._parts.notifications.idle_seconds
+
+    async def push_subscribe(
+        self, subscription: PushSubscriptionInfo, token_id: str | None
+    ) -> None:
+        """Send alerts to this browser (``token_id``: whose it is; None: the server's)."""
+        await self._parts.notifications.subscribe(subscription, token_id)
+
+    async def push_unsubscribe(self, endpoint: str) -> bool:
+        """Send no more alerts to ``endpoint``; False if it was not subscribed."""
+        return await self._parts.notifications.subscriptions.unsubscribe(endpoint)
+
+    def report_presence(self, reporter: object, keys: list[str], visible: bool) -> list[str]:
+        """``reporter`` (a connection) shows these projects (ids, names or paths) to a
+        person now, or stopped showing any; returns their ids."""
+        ids = [self._registry.project(key).id for key in keys]
+        self._parts.notifications.alerts.report_presence(reporter, ids, visible)
+        return ids
+
+    def forget_presence(self, reporter: object) -> None:
+        """The reporter (its connection) is gone: it shows nothing any more."""
+        self._parts.notifications.alerts.forget_presence(reporter)
 
     # -- remote agents (their /ws/agent links) --------------------------------------------
 

@@ -5,7 +5,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import get_args
 
@@ -15,10 +15,16 @@ from switchboard.exceptions import ConfigError
 from switchboard.hub.access import Access
 from switchboard.hub.agents import AgentRoster
 from switchboard.hub.back_channel import BackChannel
+from switchboard.hub.budgets import Budgets
 from switchboard.hub.bus import EventBus
 from switchboard.hub.confirmations import ConfirmationBook
 from switchboard.hub.diagnostics import DiagnosticsBoard
 from switchboard.hub.fanout import Broadcaster
+from switchboard.hub.notifications.service import (
+    NO_NOTIFICATIONS,
+    NotificationService,
+    NotifySettings,
+)
 from switchboard.hub.notify import CommandNotifier
 from switchboard.hub.processes import ProcessRegistry
 from switchboard.hub.project_settings import ProjectSettings
@@ -35,12 +41,14 @@ from switchboard.hub.tasks import TaskBoard
 from switchboard.protocol.messages import (
     AgentStatus,
     ConfirmationEvent,
+    ConfirmationInfo,
     PermissionMode,
     ProjectRemoved,
     ProjectStatus,
 )
 from switchboard.store.ports import Stores
-from switchboard.store.records import NewEvent, ProjectRecord, RetentionPolicy
+from switchboard.store.records import BudgetLimits, NewEvent, ProjectRecord, RetentionPolicy
+from switchboard.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +75,8 @@ class HubLimits:
     """After a project's log refused a write, its runs wait for this much free space."""
     agent_link_grace: float
     """How long a run on a remote agent goes on while the agent's link is down."""
+    budgets: BudgetLimits = field(default_factory=BudgetLimits)
+    """The server's default budgets (``--budget-daily-usd``, ``--budget-run-usd``)."""
 
 
 class HubParts:
@@ -79,7 +89,12 @@ class HubParts:
         agents: AgentDriver,
         session_settings: SessionSettings,
         limits: HubLimits,
+        *,
+        telemetry: Telemetry | None = None,
+        notify: NotifySettings = NO_NOTIFICATIONS,
     ) -> None:
+        """``telemetry``: the server's metrics, which the stores feed too (None: a
+        registry of the hub's own); ``notify``: Web Push and ``--notify-url``."""
         unknown = set(agents.permission_modes) - set(get_args(PermissionMode))
         if unknown:
             raise ConfigError(f"{agents.name} offers modes the protocol lacks: {sorted(unknown)}")
@@ -87,7 +102,8 @@ class HubParts:
         self.allowed_roots = limits.allowed_roots
         self._agents = agents
         self._session_settings = session_settings
-        self.events = EventBus(stores.events, broadcaster)
+        self.telemetry = telemetry if telemetry is not None else Telemetry()
+        self.events = EventBus(stores.events, broadcaster, self.telemetry.tallies)
         self.processes = ProcessRegistry(stores.processes, uuid.uuid4().hex)
         self.retention = Retention(
             self.events,
@@ -98,11 +114,17 @@ class HubParts:
             changed=lambda project_id: self.registry.notify_status(project_id),  # noqa: PLW0108
         )
         self.agents = AgentRoster(stores.tokens, limits.agent_link_grace, self._work_of)
+        self.budgets = Budgets(stores.budgets, limits.budgets)
         self.registry = ProjectRegistry(
-            stores.projects, self.events, self.retention, self.agents.is_online
+            stores.projects,
+            self.events,
+            self.retention,
+            self.agents.is_online,
+            budget_of=self.budgets.info,
         )
         self.agents.add_listener(self._agent_changed)
         self.registry.add_listener(self._project_changed)
+        self.notifications = NotificationService(notify, stores.push, self._project_name)
         self._notifier = (
             CommandNotifier(list(limits.on_confirmation)) if limits.on_confirmation else None
         )
@@ -115,7 +137,8 @@ class HubParts:
                 "approval": limits.permission_timeout,
             },
             stores.rules,
-            self._notifier.notify if self._notifier is not None else None,
+            self._confirmation_opened,
+            telemetry=self.telemetry,
         )
         self._notification_command = (
             CommandNotifier(list(limits.on_notification), option="--on-notification")
@@ -131,6 +154,9 @@ class HubParts:
             notifier=self._notification_command,
         )
         self.access = Access(stores.tokens, self.registry)
+        self.access.add_listener(self.notifications.subscriptions.token_revoked)
+        self.audit = stores.audit
+        self.runs = stores.runs
         self.skill_api = SkillApi(self.registry, self.confirmations)
         self.lifecycle = RunLifecycle(
             self.registry,
@@ -142,6 +168,9 @@ class HubParts:
                 stop_grace=session_settings.interrupt_grace + session_settings.kill_grace,
                 min_free_disk=limits.min_free_disk,
             ),
+            telemetry=self.telemetry,
+            on_ended=self.notifications.alerts.run_ended,
+            budgets=self.budgets,
         )
         self.scheduler = Scheduler(
             self.registry,
@@ -190,6 +219,17 @@ class HubParts:
         ]
         return projects, running
 
+    def _project_name(self, project_id: str) -> str | None:
+        record = self.registry.records.find(project_id)
+        return record.name if record is not None else None
+
+    def _confirmation_opened(self, confirmation: ConfirmationInfo) -> None:
+        """A new confirmation no rule answered: the command, and an alert if no one
+        is looking."""
+        if self._notifier is not None:
+            self._notifier.notify(confirmation)
+        self.notifications.alerts.confirmation_opened(confirmation)
+
     def _can_run(self, project_id: str) -> bool:
         """A project on a remote agent runs only while the agent is online."""
         record = self.registry.records.find(project_id)
@@ -236,8 +276,10 @@ class HubParts:
             stores.tokens,
             stores.retention,
             stores.back_channel,
+            stores.push,
         ):
             await loaded.load()
+        await self.budgets.load()
         await self.processes.open(self._session_settings.process_containment)
         await self.processes.stop_leftovers()
         recovery = RestartRecovery(
@@ -281,6 +323,7 @@ class HubParts:
             for notifier in (self._notifier, self._notification_command):
                 if notifier is not None:
                     await notifier.aclose()
+            await self.notifications.aclose()
             self._stores.close()
         finally:
             for closed in self.on_closed:

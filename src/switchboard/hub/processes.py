@@ -30,6 +30,8 @@ class ProcessRegistry:
         self.instance = instance
         self.containment = Containment(instance)
         """How CLIs are confined: markers only until :meth:`open` finds a cgroup."""
+        self._alive: dict[int, bool] = {}
+        """The groups recorded and not yet forgotten: whether each serves a project."""
 
     async def open(self, mode: str = "auto") -> None:
         """Choose the containment mechanism (see ``--process-containment``) and log it."""
@@ -51,6 +53,7 @@ class ProcessRegistry:
         confinement: Confinement | None = None,
     ) -> None:
         """Note a CLI this instance started (``project_id`` None: a ``/ws/claude`` one)."""
+        self._alive[pid] = project_id is not None
         cgroup = confinement.cgroup if confinement is not None else None
         process = Leftover(
             pgid=pid,
@@ -64,7 +67,13 @@ class ProcessRegistry:
         await self._table.add(self.instance, process, time.time())
 
     async def forget(self, pid: int) -> None:
+        self._alive.pop(pid, None)
         await self._table.remove(self.instance, pid)
+
+    def alive(self) -> tuple[int, int]:
+        """How many CLIs this instance started are up: (for projects, for ``/ws/claude``)."""
+        projects = sum(self._alive.values())
+        return projects, len(self._alive) - projects
 
     async def stop_leftovers(self) -> list[Leftover]:
         """Kill the groups other instances recorded and forget them; returns them."""

@@ -71,7 +71,9 @@ class ProjectSettings:
                 f"{self._agents.name} has no permission mode {mode!r} (it knows: {known})",
             )
 
-    async def set_permission_mode(self, key: str, mode: PermissionMode | None) -> ProjectInfo:
+    async def set_permission_mode(
+        self, key: str, mode: PermissionMode | None, by: str | None = None
+    ) -> ProjectInfo:
         """The project's default mode from now on; a running run that follows the
         project's mode switches at once."""
         self.check_mode(mode)
@@ -84,7 +86,7 @@ class ProjectSettings:
             switched = None
             if running is not None and follows_project and mode is not None:
                 switched = running.id if await state.session.switch_mode(mode) else None
-            body = PermissionModeChanged(mode=mode, run=switched).model_dump_json()
+            body = PermissionModeChanged(mode=mode, run=switched, by=by).model_dump_json()
             await self._registry.append(record.id, NewEvent("permission_mode", body, switched))
             info = self._registry.info(record.id)
         self._registry.notify(ProjectStatus(project=info))
@@ -113,12 +115,13 @@ class ProjectSettings:
 
     # -- the agent session ----------------------------------------------------------------
 
-    async def new_session(self, key: str) -> ProjectInfo:
+    async def new_session(self, key: str, by: str | None = None) -> ProjectInfo:
         """The project's next run starts a fresh session."""
         async with self._registry.changing(key) as (record, state):
             state.session.retire()
             await self._registry.records.set_session(record.id, None)
-            body = json.dumps({"session_id": None, "reason": "session.new"}, separators=(",", ":"))
+            change = {"session_id": None, "reason": "session.new", "by": by}
+            body = json.dumps(change, separators=(",", ":"))
             await self._registry.append(record.id, NewEvent("session", body))
             info = self._registry.info(record.id)
         self._registry.notify(ProjectStatus(project=info))

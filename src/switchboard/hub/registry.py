@@ -15,6 +15,7 @@ from switchboard.hub.bus import EventBus
 from switchboard.hub.project_state import ProjectState
 from switchboard.hub.retention import Retention
 from switchboard.protocol.messages import (
+    BudgetInfo,
     ProjectInfo,
     ProjectRemoved,
     ProjectStatus,
@@ -41,8 +42,11 @@ class ProjectRegistry:
         bus: EventBus,
         retention: Retention,
         agent_online: Callable[[str], bool],
+        budget_of: Callable[[str], BudgetInfo] | None = None,
     ) -> None:
+        """``budget_of``: a project's budgets and spend, as clients see them."""
         self.records = projects
+        self._budget_of = budget_of
         self.bus = bus
         self._retention = retention
         self._agent_online = agent_online
@@ -128,6 +132,7 @@ class ProjectRegistry:
             agent=record.agent,
             agent_online=self._agent_online(record.agent) if record.agent is not None else None,
             back_channel=record.back_channel,
+            budget=self._budget_of(record.id) if self._budget_of else BudgetInfo(),
         )
 
     def infos(self) -> list[ProjectInfo]:

@@ -1,5 +1,6 @@
-"""A run from ``running`` to its end: start its turn, keep it within the run timeout,
-stop it when cancelled, and record how it ended.
+"""A run from ``running`` to its end: start its turn, keep it within the run timeout
+and its budget (:mod:`~switchboard.hub.budgets`), stop it when cancelled, and record
+how it ended (its cost goes to the ledger as its end is stored).
 
 Every state change of a run is saved to the run store and appended to the project's
 log (``kind: "run"``) before anyone hears of it. When the log refuses a write (disk
@@ -11,12 +12,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from switchboard import log_format
 from switchboard.exceptions import AgentError, StoreError
+from switchboard.hub.budgets import Budgets
 from switchboard.hub.confirmation import ExpiryReason
 from switchboard.hub.confirmations import ConfirmationBook
 from switchboard.hub.project_state import STOP_MARGIN, ProjectState
@@ -24,9 +26,10 @@ from switchboard.hub.registry import ProjectRegistry
 from switchboard.hub.runs import Run
 from switchboard.hub.session import UNRECORDED
 from switchboard.hub.turn import TurnOutcome
-from switchboard.protocol.messages import RunOptions
+from switchboard.protocol.messages import RunInfo, RunOptions
 from switchboard.store.ports import RunStore
 from switchboard.store.records import NewEvent
+from switchboard.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +60,17 @@ class RunLifecycle:
         confirmations: ConfirmationBook,
         agent_name: str,
         times: RunTimes,
+        *,
+        telemetry: Telemetry | None = None,
+        on_ended: Callable[[RunInfo], None] | None = None,
+        budgets: Budgets | None = None,
     ) -> None:
+        """``on_ended``: told of each run once its end is recorded (alerts); it must
+        return at once."""
         self._registry = registry
+        self._telemetry = telemetry
+        self._on_ended = on_ended
+        self._budgets = budgets
         self._runs = runs
         self._confirmations = confirmations
         self._agent_name = agent_name
@@ -72,12 +84,32 @@ class RunLifecycle:
         """Save the run's state, log it as an event, tell the listeners (``notify``)."""
         if not saved:
             await self._runs.save(run.record())
+        if run.finished and self._budgets is not None and not run.cost_counted:
+            run.cost_counted = True  # stored: it counts (before anyone hears of its end)
+            self._budgets.run_ended(run.project_id, run.finished_at, run.cost_usd)
         event = NewEvent("run", run.info().model_dump_json(), run.id)
         await self._registry.append(state.id, event)
         if run.finished:
+            if not run.end_recorded.is_set():
+                self._count_end(run)
+                if self._on_ended is not None:
+                    self._on_ended(run.info())
             run.end_recorded.set()
         if notify:
             self._registry.notify_status(state.id, while_stopping=True)
+
+    def _count_end(self, run: Run) -> None:
+        """The run's end is recorded, once: its state, time and cost go to the metrics."""
+        if self._telemetry is None:
+            return
+        record = self._registry.records.find(run.project_id)
+        name = record.name if record is not None else run.project_id
+        took = (
+            run.finished_at - run.started_at
+            if run.started_at is not None and run.finished_at is not None
+            else None
+        )
+        self._telemetry.run_finished(name, run.state, took, run.cost_usd, run.usage)
 
     async def insert(self, state: ProjectState, run: Run, notify: bool = True) -> None:
         """Store a new run, and log it."""
@@ -90,10 +122,13 @@ class RunLifecycle:
             await self._execute(state, run)
 
     async def _execute(self, state: ProjectState, run: Run) -> None:
+        project = self._registry.records.get(state.id)
+        if self._budgets is not None and not self._budgets.admit(run, project.name):
+            await self.record(state, run)  # over the daily budget: it ends unstarted
+            return
         run.state = "running"
         run.started_at = time.time()
         await self.record(state, run)
-        project = self._registry.records.get(state.id)
         if run.options.permission_mode is None and project.permission_mode is not None:
             # The project's mode as it is now, when the run starts.
             run.options = run.options.model_copy(
@@ -107,6 +142,7 @@ class RunLifecycle:
         """See a run an earlier hub left under way (on a remote agent) to its end: it
         is ``running`` already; its turn ends when ``ended`` does."""
         with log_format.bound(run=run.id):
+            run.cost_limit = self._budgets.run_limit(state.id) if self._budgets else None
             turn = asyncio.ensure_future(ended)
             await self._supervise(state, run, turn)
 
@@ -117,6 +153,7 @@ class RunLifecycle:
             return None
         run = Run.new(state.id, "", RunOptions(), origin="claude")
         run.state, run.started_at = "running", time.time()
+        run.cost_limit = self._budgets.run_limit(state.id) if self._budgets else None
         await self._runs.insert(run.record())
         state.follow_up = run  # counted as under way in the status that follows
         await self.record(state, run, saved=True)
@@ -157,8 +194,10 @@ class RunLifecycle:
                 turn.cancel()
                 raise
             timed_out = not done
-            if turn not in done:
-                reason: ExpiryReason = "cancelled" if run.cancel_requested.is_set() else "ended"
+            stopped = turn not in done
+            if stopped:
+                by_client = run.cancel_requested.is_set() and run.stop_reason is None
+                reason: ExpiryReason = "cancelled" if by_client else "ended"
                 await self._confirmations.expire_where(reason, run_id=run.id)
                 await state.session.cancel()
                 await self._wait_for_stop(state, turn)
@@ -168,12 +207,12 @@ class RunLifecycle:
                 outcome = TurnOutcome(None, "the run would not stop and was abandoned")
         except AgentError as exc:
             why = f"{self._agent_name} could not start: {exc}"
-            outcome, timed_out = TurnOutcome(None, why), False
+            outcome, timed_out, stopped = TurnOutcome(None, why), False, False
         finally:
             cancelled.cancel()
         await self._confirmations.expire_where("ended", run_id=run.id)
         self._confirmations.forget_run(run.id)
-        self._conclude(run, outcome, timed_out)
+        self._conclude(run, outcome, timed_out, stopped)
         state.cost_usd += run.cost_usd or 0.0
         if outcome.ended is not None and outcome.ended.lost_session:
             state.session.retire()  # the CLI exits; the next run starts afresh
@@ -215,13 +254,17 @@ class RunLifecycle:
             turn.cancel()
             await asyncio.wait({turn}, timeout=STOP_MARGIN)
 
-    def _conclude(self, run: Run, outcome: TurnOutcome, timed_out: bool) -> None:
+    def _conclude(self, run: Run, outcome: TurnOutcome, timed_out: bool, stopped: bool) -> None:
         run.finished_at = time.time()
         ended = outcome.ended
         if ended is not None:
             run.take_metrics(ended.metrics)
+        if run.cost_usd is None:  # stopped without its figures: what it said last
+            run.cost_usd = run.cost_so_far
         if self.closing and ended is None:
             run.state, run.error = "interrupted", "the server shut down during this run"
+        elif stopped and run.stop_reason is not None:  # over its budget
+            run.state, run.error = "interrupted", run.stop_reason
         elif run.cancel_requested.is_set():
             run.state, run.error = "cancelled", "cancelled by a client"
         elif outcome.interrupted and ended is None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from switchboard.agents.base import TurnMetrics
+from switchboard.hub.cost_limit import CostLimit
 from switchboard.protocol.messages import RunInfo, RunOptions, RunOrigin, RunState
 from switchboard.store.records import UNFINISHED, RunRecord
 
@@ -36,6 +37,16 @@ class Run:
     """The permission mode came from the project when the run started (so a change of
     the project's mode applies to it too)."""
     origin: RunOrigin = "client"
+    by: str | None = None
+    """The name of the token that sent the prompt (None: a follow-up turn)."""
+    cost_limit: CostLimit | None = None
+    """What the run may cost (its budget when it started; None: no limit)."""
+    cost_so_far: float | None = None
+    """What its turn had cost when the agent last said, while it ran."""
+    stop_reason: str | None = None
+    """Why the run was stopped by the server (its budget), if it was."""
+    cost_counted: bool = False
+    """Its end is stored, and its cost in the ledger (:mod:`switchboard.hub.budgets`)."""
 
     @classmethod
     def new(
@@ -63,7 +74,18 @@ class Run:
             session_id=self.session_id,
             error=self.error,
             origin=self.origin,
+            by=self.by,
         )
+
+    def cost_reported(self, cost: float) -> None:
+        """The agent says what the run's turn has cost so far: a run that passed its
+        limit is asked to stop (``stop_reason`` says why)."""
+        self.cost_so_far = cost
+        if self.cost_limit is None or self.stop_reason is not None or self.finished:
+            return
+        self.stop_reason = self.cost_limit.passed_by(cost)
+        if self.stop_reason is not None:
+            self.cancel_requested.set()
 
     def take_metrics(self, metrics: TurnMetrics) -> None:
         """Copy the figures of the run's turn (its own cost, not the process's)."""
@@ -83,6 +105,7 @@ class Run:
             state=self.state,
             created_at=self.created_at,
             origin=self.origin,
+            by=self.by,
             started_at=self.started_at,
             finished_at=self.finished_at,
             duration_ms=self.duration_ms,
@@ -112,4 +135,5 @@ class Run:
             session_id=record.session_id,
             error=record.error,
             origin=record.origin,
+            by=record.by,
         )

@@ -68,8 +68,8 @@ class Scheduler:
         state.running, state.resumed = run, ended
         state.wake.set()
 
-    async def submit(self, key: str, text: str, options: RunOptions) -> Run:
-        """Queue a prompt as a run of the project."""
+    async def submit(self, key: str, text: str, options: RunOptions, by: str | None = None) -> Run:
+        """Queue a prompt as a run of the project (``by``: who sent it)."""
         async with self._registry.changing(key) as (record, state):
             if len(state.queue) >= self._max_queued:
                 raise HubError(
@@ -78,6 +78,7 @@ class Scheduler:
                     f"(the limit is {self._max_queued}); wait or cancel one",
                 )
             run = Run.new(record.id, text, options)
+            run.by = by
             await self._lifecycle.insert(state, run, notify=False)
             state.queue.append(run)
             state.wake.set()

@@ -16,6 +16,7 @@ from switchboard.agents.base import (
     AgentEvent,
     BackgroundChanged,
     BadOutput,
+    CostSoFar,
     Delta,
     OutputLine,
     SessionIdentified,
@@ -93,8 +94,8 @@ class OutputTaker:
                 await self._flush(agent, index)  # the task follows the lines before it
                 run_id = turn.run.id if turn is not None else None
                 await self._back_channel.tasks_reported(session.project_id, run_id, event)
-            elif isinstance(event, ToolActivity):
-                self._publish_activity(turn, event)
+            elif isinstance(event, ToolActivity | CostSoFar):
+                self._take_news(turn, event)
         if session_id is not None and session.is_current(agent):
             await self._remember_session(session_id)  # before the mark passes it
         await self._flush(agent, len(batch))
@@ -120,6 +121,14 @@ class OutputTaker:
             await self._flush(agent, index)
             frame = delta_frame(session.project_id, run_id, event.text)
             self._bus.publish_delta(session.project_id, frame)
+
+    def _take_news(self, turn: Turn | None, event: ToolActivity | CostSoFar) -> None:
+        """What is not stored: activity is published live; what the turn has cost so
+        far goes to its run (one that passed its budget is stopped)."""
+        if isinstance(event, ToolActivity):
+            self._publish_activity(turn, event)
+        elif turn is not None:
+            turn.run.cost_reported(event.cost_usd)
 
     def _publish_activity(self, turn: Turn | None, event: ToolActivity) -> None:
         project_id = self._session.project_id

@@ -60,6 +60,11 @@ class ConfirmationAnswered(_Message):
     remembered: list[str] | None = Field(
         default=None, description="remember: the ids of the rules stored by this answer."
     )
+    answered_by: str | None = Field(
+        default=None,
+        description='by "client": the name of the token that answered ("server token" for '
+        "the server's own).",
+    )
 
 
 Fallback = Literal["deny", "let_claude", "asked_again"]

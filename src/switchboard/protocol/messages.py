@@ -53,6 +53,7 @@ from switchboard.protocol.json_text import (
     nested_deeper_than,
 )
 from switchboard.protocol.model_base import Model, problems
+from switchboard.protocol.push import PushSubscriptionInfo
 from switchboard.protocol.skills import Label, SkillEvent, SkillId, SkillState
 
 __all__ = [
@@ -87,6 +88,7 @@ ErrorCode = Literal[
     "bad_message",
     "unknown_type",
     "unknown_project",
+    "unknown_run",
     "name_invalid",
     "name_taken",
     "queue_full",
@@ -109,6 +111,8 @@ ErrorCode = Literal[
     "unknown_agent",
     "agent_offline",
     "limit_reached",
+    "endpoint_not_allowed",
+    "budget_exceeded",
     "internal",
 ]
 """Every ``error.code`` the server sends (docs/protocol.md explains each)."""
@@ -169,6 +173,22 @@ class Cancel(_Request):
     run: str | None = Field(default=None, description="Default: the project's running run.")
 
 
+MAX_RUNS_LISTED = 100
+
+
+class RunList(_Request):
+    """A project's runs, newest first, a page at a time: at most ``limit``, and no more
+    than fit in one message of ``--max-message-bytes`` (an empty page: no older runs)."""
+
+    type: Literal["run.list"]
+    project: ProjectKey
+    limit: Annotated[int, Field(ge=1, le=MAX_RUNS_LISTED)] = 20
+    before: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        default=None,
+        description="The id of a run: list the runs created before it; null: the newest.",
+    )
+
+
 class ProjectAdd(_Request):
     type: Literal["project.add"]
     path: Annotated[str, Field(min_length=1, max_length=4096)]
@@ -203,6 +223,30 @@ class ProjectRetention(_Request):
         default=None,
         description="Keep at most this much of the newest events (characters of JSON); "
         "null: --retention-max-bytes.",
+    )
+
+
+MAX_BUDGET_USD = 1_000_000.0
+"""The largest budget a project may set (per day or per run)."""
+BudgetUsd = Annotated[float, Field(ge=0, le=MAX_BUDGET_USD, strict=True)]
+"""An amount of USD: a JSON number (not a string, not a boolean)."""
+
+
+class ProjectBudget(_Request):
+    """Set the project's own budgets in USD. A field left out (or null) follows the
+    server's default (--budget-daily-usd, --budget-run-usd); 0 lets nothing be spent."""
+
+    type: Literal["project.budget"]
+    project: ProjectKey
+    daily_usd: BudgetUsd | None = Field(
+        default=None,
+        description="What the project's runs may cost per UTC day; once they have, "
+        "prompts are refused (budget_exceeded). null: --budget-daily-usd.",
+    )
+    run_usd: BudgetUsd | None = Field(
+        default=None,
+        description="What one run may cost; a run that passes it is stopped "
+        "(interrupted, error budget_exceeded). null: --budget-run-usd.",
     )
 
 
@@ -338,22 +382,64 @@ class ProjectBackChannel(_Request):
     enabled: bool
 
 
-TokenScope = Literal["produce", "agent"]
+Role = Literal["viewer", "operator", "admin"]
+"""What a person's token may do: read (viewer); also prompt, answer and cancel
+(operator); also change projects, tokens, budgets and settings (admin)."""
+TokenScope = Literal["produce", "agent", "viewer", "operator", "admin"]
 
 
 class TokenCreate(_Request):
-    """Create a scoped token (server token only); the ack carries its secret, once."""
+    """Create a token (admin only); the ack carries its secret, once. A role token
+    (viewer, operator, admin) is a person's: it covers every project."""
 
     type: Literal["token.create"]
     name: Annotated[str, Field(min_length=1, max_length=200)]
     scope: TokenScope = "produce"
     projects: list[ProjectKey] | None = Field(
-        default=None, description="The projects it may publish to; null: every project."
+        default=None,
+        description="produce: the projects it may publish to; null: every project.",
     )
+
+
+class AuditList(_Request):
+    """The audit list, newest first (admin only): who prompted, answered or changed what."""
+
+    type: Literal["audit.list"]
+    project: ProjectKey | None = Field(default=None, description="Only this project's.")
+    before: int | None = Field(default=None, ge=1, description="Entries older than this id.")
+    limit: int = Field(default=100, ge=1, le=1000)
 
 
 class TokenList(_Request):
     type: Literal["token.list"]
+
+
+class PushSubscribe(_Request):
+    """Have this browser's push subscription sent alerts (Web Push); sending the same
+    endpoint again replaces its keys."""
+
+    type: Literal["push.subscribe"]
+    subscription: PushSubscriptionInfo
+
+
+class PushUnsubscribe(_Request):
+    """Stop pushing to this endpoint."""
+
+    type: Literal["push.unsubscribe"]
+    endpoint: Annotated[str, Field(min_length=1, max_length=2048)]
+
+
+MAX_PRESENCE_PROJECTS = 256
+
+
+class Presence(_Request):
+    """The client shows these projects to a person now (visible: true), or stopped
+    showing them (visible: false). Alerts for a project a client showed recently are
+    not pushed. Send it again while showing them (within push_idle_seconds)."""
+
+    type: Literal["presence"]
+    projects: Annotated[list[ProjectKey], Field(max_length=MAX_PRESENCE_PROJECTS)]
+    visible: bool
 
 
 class TokenRevoke(_Request):
@@ -368,10 +454,12 @@ ClientMessage = Annotated[
     | Unsubscribe
     | Prompt
     | Cancel
+    | RunList
     | ProjectAdd
     | ProjectList
     | ProjectRemove
     | ProjectRetention
+    | ProjectBudget
     | SessionNew
     | SessionList
     | SessionUse
@@ -389,7 +477,11 @@ ClientMessage = Annotated[
     | TokenList
     | TokenRevoke
     | DiagnosticsPublish
-    | ProjectBackChannel,
+    | ProjectBackChannel
+    | AuditList
+    | PushSubscribe
+    | PushUnsubscribe
+    | Presence,
     Field(discriminator="type"),
 ]
 CLIENT_TYPES = frozenset(
@@ -404,10 +496,12 @@ CLIENT_TYPES = frozenset(
         "unsubscribe",
         "prompt",
         "cancel",
+        "run.list",
         "project.add",
         "project.list",
         "project.remove",
         "project.retention",
+        "project.budget",
         "session.new",
         "session.list",
         "session.use",
@@ -420,6 +514,10 @@ CLIENT_TYPES = frozenset(
         "token.revoke",
         "diagnostics.publish",
         "project.back_channel",
+        "audit.list",
+        "push.subscribe",
+        "push.unsubscribe",
+        "presence",
     }
 )
 
@@ -436,6 +534,29 @@ class RetentionInfo(_Message):
         default=None,
         description="The newest events are kept up to this size (characters of JSON); "
         "null: no size limit.",
+    )
+
+
+class BudgetInfo(_Message):
+    """A project's budgets in force (its own over the server's defaults) and what it
+    spent today."""
+
+    daily_usd: float | None = Field(
+        default=None, description="What its runs may cost per UTC day; null: no limit."
+    )
+    run_usd: float | None = Field(
+        default=None, description="What one run may cost; null: no limit."
+    )
+    spent_today_usd: float = Field(
+        default=0.0,
+        description="What its runs that ended today (UTC) cost, the runs' own cost; a run "
+        "counts once it has ended.",
+    )
+    own_daily_usd: float | None = Field(
+        default=None, description="The project's own daily budget; null: the server's."
+    )
+    own_run_usd: float | None = Field(
+        default=None, description="The project's own per-run budget; null: the server's."
     )
 
 
@@ -466,6 +587,9 @@ class ProjectInfo(_Message):
     )
     retention: RetentionInfo = Field(
         default=RetentionInfo(), description="How much of its log the project keeps."
+    )
+    budget: BudgetInfo = Field(
+        default=BudgetInfo(), description="What the project may spend, and spent today."
     )
     store_error: str | None = Field(
         default=None,
@@ -502,6 +626,11 @@ class RunInfo(_Message):
     origin: RunOrigin = Field(
         default="client", description="client: a prompt; claude: a follow-up turn."
     )
+    by: str | None = Field(
+        default=None,
+        description='The name of the token that sent the prompt ("server token" for the '
+        "server's own); null for a follow-up turn and for runs from before it was kept.",
+    )
 
 
 class StoredSessionInfo(_Message):
@@ -531,6 +660,7 @@ class PermissionModeChanged(_Message):
     type: Literal["permission_mode"] = "permission_mode"
     mode: PermissionMode | None
     run: str | None = Field(description="The running run that switched at once, if any.")
+    by: str | None = Field(default=None, description="The name of the token that set it.")
 
 
 class TokenInfo(_Message):
@@ -570,6 +700,10 @@ class Connected(_Message):
     scope: Literal["full", "produce"] = Field(
         description="What this connection's token may do (produce: publish and ask only)."
     )
+    role: Role | None = Field(
+        default=None,
+        description="scope full: the token's role (the server's own token is an admin).",
+    )
     projects: list[ProjectInfo]
     running_runs: list[RunInfo]
     running_skills: list[SkillState]
@@ -585,6 +719,23 @@ class Connected(_Message):
     tasks: list[TaskInfo] = Field(
         default_factory=list, description="Every project's task list (see back-channel)."
     )
+    push_public_key: str | None = Field(
+        default=None,
+        description="The server's VAPID public key (base64url, uncompressed P-256): the "
+        "applicationServerKey for PushManager.subscribe. null: no Web Push here.",
+    )
+
+
+class AuditEntry(_Message):
+    """One prompt, answer or admin change, and whose token did it."""
+
+    id: int
+    at: float
+    by: str = Field(description="The token's name (\"server token\" for the server's own).")
+    token_id: str | None = Field(description="The token's id (null: the server's own).")
+    action: str = Field(description="The request type, e.g. prompt, token.create.")
+    project: str | None = Field(description="The project's id, when it was about one.")
+    detail: dict[str, Any] = Field(description="What was asked (the request, shortened).")
 
 
 class Ack(_Message):
@@ -593,6 +744,7 @@ class Ack(_Message):
     project: ProjectInfo | None = None
     projects: list[ProjectInfo] | None = None
     run: RunInfo | None = None
+    runs: list[RunInfo] | None = Field(default=None, description="run.list: newest first.")
     head: int | None = Field(default=None, description="subscribe: the head seq when it began.")
     pending_confirmations: list[ConfirmationInfo] | None = Field(
         default=None, description="subscribe: the project's confirmations waiting for an answer."
@@ -617,6 +769,7 @@ class Ack(_Message):
     secret: str | None = Field(
         default=None, description="token.create: the token itself, shown only this once."
     )
+    audit: list[AuditEntry] | None = Field(default=None, description="audit.list: newest first.")
 
 
 class Error(_Message):

@@ -39,6 +39,13 @@ def _usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
     }
 
 
+def _turn_usage(turn: Turn, input_tokens: int, output_tokens: int) -> dict[str, int]:
+    """The reply's whole usage: the script's, else the estimates given."""
+    if turn.usage is None:
+        return _usage(input_tokens, output_tokens)
+    return turn.usage.model_dump()
+
+
 def _complete_block(block: Block, tool_use_id: str) -> dict[str, Any]:
     match block:
         case TextBlock(text=text):
@@ -85,7 +92,8 @@ def tool_use_ids(turn: Turn) -> list[str]:
 
 def stream_events(turn: Turn, model: str, input_tokens: int) -> list[dict[str, Any]]:
     """The SSE events of a streamed reply, in order."""
-    output_tokens = max(1, sum(len(json.dumps(_complete_block(b, ""))) for b in turn.blocks) // 4)
+    estimated = max(1, sum(len(json.dumps(_complete_block(b, ""))) for b in turn.blocks) // 4)
+    usage = _turn_usage(turn, input_tokens, estimated)
     message: dict[str, Any] = {
         "id": new_message_id(),
         "type": "message",
@@ -94,7 +102,7 @@ def stream_events(turn: Turn, model: str, input_tokens: int) -> list[dict[str, A
         "content": [],
         "stop_reason": None,
         "stop_sequence": None,
-        "usage": _usage(input_tokens, 1),
+        "usage": {**usage, "output_tokens": 1},  # the API counts output as it streams
     }
     events: list[dict[str, Any]] = [{"type": "message_start", "message": message}]
     for index, (block, tool_id) in enumerate(zip(turn.blocks, tool_use_ids(turn), strict=True)):
@@ -103,7 +111,7 @@ def stream_events(turn: Turn, model: str, input_tokens: int) -> list[dict[str, A
         {
             "type": "message_delta",
             "delta": {"stop_reason": turn.effective_stop_reason, "stop_sequence": None},
-            "usage": {"output_tokens": output_tokens},
+            "usage": {"output_tokens": usage["output_tokens"]},
         }
     )
     events.append({"type": "message_stop"})
@@ -124,7 +132,7 @@ def complete_message(turn: Turn, model: str, input_tokens: int) -> dict[str, Any
         "content": blocks,
         "stop_reason": turn.effective_stop_reason,
         "stop_sequence": None,
-        "usage": _usage(input_tokens, max(1, len(json.dumps(blocks)) // 4)),
+        "usage": _turn_usage(turn, input_tokens, max(1, len(json.dumps(blocks)) // 4)),
     }
 
 

@@ -59,6 +59,15 @@ class ApiError(_Strict):
     to retry, so an error reaches the user at once."""
 
 
+class TokenUsage(_Strict):
+    """The token counts a reply reports in its ``usage`` (the CLI prices them)."""
+
+    input_tokens: int = Field(default=0, ge=0)
+    output_tokens: int = Field(default=1, ge=0)
+    cache_creation_input_tokens: int = Field(default=0, ge=0)
+    cache_read_input_tokens: int = Field(default=0, ge=0)
+
+
 class Turn(_Strict):
     """One model reply."""
 
@@ -78,6 +87,9 @@ class Turn(_Strict):
     meant to reach the user should repeat."""
     stop_reason: str | None = None
     """Defaults to ``tool_use`` when the turn has a tool_use block, else ``end_turn``."""
+    usage: TokenUsage | None = None
+    """The tokens the reply reports (by default: estimated from the request and the
+    reply's length). The CLI prices them, so a script sets what a turn costs."""
 
     @model_validator(mode="before")
     @classmethod

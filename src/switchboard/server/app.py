@@ -13,10 +13,15 @@ from switchboard import __version__
 from switchboard.agents.base import AgentDriver
 from switchboard.config import Settings
 from switchboard.hub.hub import Hub
+from switchboard.server.api.context import ApiContext
+from switchboard.server.api.routes import api_routes
 from switchboard.server.connections import ConnectionLimits
 from switchboard.server.lifecycle import ConnectionTracker
+from switchboard.server.metrics import metrics_endpoint
+from switchboard.server.roles import ROLES
 from switchboard.server.security import (
     AGENT_PATH,
+    METRICS_PATH,
     Grant,
     ScopedLookup,
     SecurityMiddleware,
@@ -81,8 +86,10 @@ def create_app(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route(METRICS_PATH, metrics_endpoint(hub, tracker, limits)),
             Route("/ws-demo.html", demo),
-            *web_routes(token),
+            *web_routes(token, hub_grant(hub)),
+            *api_routes(ApiContext(hub, settings, tracker)),
         ]
     )
     endpoints: dict[str, ASGIApp] = {
@@ -92,7 +99,12 @@ def create_app(
     }
     routed = WebSocketShortcut(app, endpoints)
     policy = SecurityPolicy(
-        token, settings.host, settings.allowed_hosts, settings.allowed_origins, hub_grant(hub)
+        token,
+        settings.host,
+        settings.allowed_hosts,
+        settings.allowed_origins,
+        hub_grant(hub),
+        metrics_token=settings.metrics_token,
     )
     return SecurityMiddleware(
         routed, policy, on_token=None if limits is None else _authenticate(limits)
@@ -115,6 +127,8 @@ def hub_grant(hub: Hub) -> ScopedLookup:
             return None
         if token.scope == "agent":
             return Grant("agent", token.name, token.id)
+        if token.scope in ROLES:
+            return Grant("full", token.name, token.id, role=token.scope)
         return Grant("produce", token.name, token.id, token.projects)
 
     return lookup

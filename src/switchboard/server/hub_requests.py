@@ -15,6 +15,7 @@ from switchboard.config import Settings
 from switchboard.hub.hub import Hub, HubError
 from switchboard.protocol.messages import (
     Ack,
+    AuditList,
     Cancel,
     ClientMessage,
     ConfirmationRequest,
@@ -30,13 +31,19 @@ from switchboard.protocol.messages import (
     PermissionModeSet,
     PermissionsList,
     PermissionsRemove,
+    Presence,
     ProjectAdd,
     ProjectBackChannel,
+    ProjectBudget,
     ProjectList,
     ProjectRemove,
     ProjectRetention,
     Prompt,
+    PushSubscribe,
+    PushUnsubscribe,
     ResumeTimer,
+    RunInfo,
+    RunList,
     SessionList,
     SessionNew,
     SessionUse,
@@ -46,10 +53,13 @@ from switchboard.protocol.messages import (
     TokenList,
     TokenRevoke,
     Unsubscribe,
+    encode,
 )
+from switchboard.server import audit_trail
+from switchboard.server.audit_trail import audited
 from switchboard.server.producer_link import ProducerLink
+from switchboard.server.roles import allows, required_role
 from switchboard.server.security import Grant
-from switchboard.server.subscription_set import SubscriptionSet
 
 PRODUCER_REQUESTS = frozenset(
     {
@@ -65,17 +75,34 @@ PRODUCER_REQUESTS = frozenset(
 Reply = Ack | Error | HeartbeatAck
 
 
+class Following(Protocol):
+    """The projects a requester follows (a ``/ws`` connection's
+    :class:`~switchboard.server.subscription_set.SubscriptionSet`)."""
+
+    async def subscribe(
+        self, request: Subscribe, reply: Callable[[Ack | Error], object]
+    ) -> None: ...
+
+    async def unsubscribe(self, request: Unsubscribe) -> Ack: ...
+
+    def check_follows(self, confirmation_id: str) -> None:
+        """Refuse (``not_subscribed``) unless it may answer this confirmation."""
+
+
 class Requester(Protocol):
-    """What a handler may use of the connection that sent the request."""
+    """What a handler may use of the connection (or HTTP request) that sent the request."""
 
     @property
     def hub(self) -> Hub: ...
 
     @property
+    def settings(self) -> Settings: ...
+
+    @property
     def grant(self) -> Grant: ...
 
     @property
-    def subscriptions(self) -> SubscriptionSet: ...
+    def subscriptions(self) -> Following: ...
 
     @property
     def producer(self) -> ProducerLink: ...
@@ -87,14 +114,32 @@ Handler = Callable[[Requester, Any], Awaitable[Reply | None]]
 
 
 def check_allowed(requester: Requester, request: ClientMessage) -> None:
-    """A ``produce`` token may send only what producers send."""
-    scope = requester.grant.scope
-    if scope != "full" and request.type not in PRODUCER_REQUESTS:
+    """A ``produce`` token may send only what producers send; a person's token what its
+    role allows (:mod:`.roles`)."""
+    grant = requester.grant
+    if grant.scope != "full":
+        if request.type not in PRODUCER_REQUESTS:
+            raise HubError(
+                "forbidden",
+                f"a token with scope {grant.scope!r} may not send {request.type} "
+                f"(allowed: {', '.join(sorted(PRODUCER_REQUESTS))})",
+            )
+    elif not allows(grant.role, request.type):
         raise HubError(
             "forbidden",
-            f"a token with scope {scope!r} may not send {request.type} "
-            f"(allowed: {', '.join(sorted(PRODUCER_REQUESTS))})",
+            f"a {grant.role} token may not send {request.type} "
+            f"(it needs the {required_role(request.type)} role)",
         )
+
+
+async def dispatch(requester: Requester, request: ClientMessage) -> Reply | None:
+    """Check that the token may send ``request``, handle it, and put it in the audit
+    list if it is a prompt, an answer or an admin change that went through."""
+    check_allowed(requester, request)
+    reply = await HANDLERS[type(request)](requester, request)
+    if isinstance(reply, Ack) and audited(request.type):
+        await audit_trail.record(requester.hub, requester.grant, request, reply)
+    return reply
 
 
 def snapshot(hub: Hub, settings: Settings, grant: Grant) -> Connected:
@@ -103,6 +148,7 @@ def snapshot(hub: Hub, settings: Settings, grant: Grant) -> Connected:
     return Connected(
         server_version=__version__,
         scope="full" if full else "produce",  # an agent token never opens /ws
+        role=grant.role if full else None,
         projects=[p for p in hub.project_infos() if full or grant.covers(p.id)],
         running_runs=hub.running_runs() if full else [],
         running_skills=hub.running_skills() if full else [],
@@ -115,11 +161,13 @@ def snapshot(hub: Hub, settings: Settings, grant: Grant) -> Connected:
             "run_timeout": settings.run_timeout,
             "request_rate": settings.request_rate,
             "request_burst": settings.request_burst,
+            "push_idle_seconds": hub.push_idle_seconds,
         },
         # the hub's list holds only modes the protocol knows (checked at startup)
         permission_modes=cast(list[PermissionMode], hub.permission_modes()),
         agents=hub.agent_infos() if full else [],
         tasks=hub.tasks() if full else [],
+        push_public_key=hub.push_public_key if full else None,
     )
 
 
@@ -142,13 +190,27 @@ async def _heartbeat(c: Requester, request: Heartbeat) -> Reply:
 
 
 async def _prompt(c: Requester, request: Prompt) -> Reply:
-    run = await c.hub.submit(request.project, request.text, request.options)
+    run = await c.hub.submit(request.project, request.text, request.options, c.grant.name)
     return Ack(id=request.id, run=run.info())
 
 
 async def _cancel(c: Requester, request: Cancel) -> Reply:
     run = await c.hub.cancel(request.project, request.run)
     return Ack(id=request.id, run=run.info())
+
+
+async def _run_list(c: Requester, request: RunList) -> Reply:
+    """A page of runs, cut short where the reply would outgrow ``--max-message-bytes``
+    (but never empty while there are runs: the client pages on from the last one)."""
+    runs = await c.hub.list_runs(request.project, request.limit, request.before)
+    room = c.settings.max_message_bytes - len(encode(Ack(id=request.id, runs=[])))
+    kept: list[RunInfo] = []
+    for run in runs:
+        room -= len(encode(run)) + 1  # and a comma
+        if room < 0 and kept:
+            break
+        kept.append(run)
+    return Ack(id=request.id, runs=kept)
 
 
 # -- projects ----------------------------------------------------------------------------
@@ -170,7 +232,7 @@ async def _project_remove(c: Requester, request: ProjectRemove) -> Reply:
 
 
 async def _permission_mode(c: Requester, request: PermissionModeSet) -> Reply:
-    info = await c.hub.set_permission_mode(request.project, request.mode)
+    info = await c.hub.set_permission_mode(request.project, request.mode, c.grant.name)
     return Ack(id=request.id, project=info)
 
 
@@ -179,8 +241,13 @@ async def _retention(c: Requester, request: ProjectRetention) -> Reply:
     return Ack(id=request.id, project=info)
 
 
+async def _budget(c: Requester, request: ProjectBudget) -> Reply:
+    info = await c.hub.set_budget(request.project, request.daily_usd, request.run_usd)
+    return Ack(id=request.id, project=info)
+
+
 async def _session_new(c: Requester, request: SessionNew) -> Reply:
-    return Ack(id=request.id, project=await c.hub.new_session(request.project))
+    return Ack(id=request.id, project=await c.hub.new_session(request.project, c.grant.name))
 
 
 async def _session_list(c: Requester, request: SessionList) -> Reply:
@@ -203,7 +270,7 @@ async def _diagnostics(c: Requester, request: DiagnosticsPublish) -> Reply:
     grant = c.grant
     if grant.scope != "full" and not grant.covers(project.id):
         raise HubError("forbidden", f"this token may not publish to {project.name!r}")
-    by = grant.name if grant.scope != "full" else None
+    by = grant.name if grant.token_id is not None else None
     file = await c.hub.publish_diagnostics(project.id, request.path, request.diagnostics, by)
     return Ack(id=request.id, diagnostics=[file])
 
@@ -213,7 +280,7 @@ async def _diagnostics(c: Requester, request: DiagnosticsPublish) -> Reply:
 
 async def _confirmation_response(c: Requester, request: ConfirmationResponse) -> Reply:
     c.subscriptions.check_follows(request.confirmation_id)
-    confirmation = await c.hub.answer_confirmation(request)
+    confirmation = await c.hub.answer_confirmation(request, c.grant.name)
     return Ack(id=request.id, confirmation=confirmation)
 
 
@@ -248,6 +315,30 @@ async def _token_revoke(c: Requester, request: TokenRevoke) -> Reply:
     return Ack(id=request.id, tokens=[await c.hub.revoke_token(request.token)])
 
 
+async def _audit_list(c: Requester, request: AuditList) -> Reply:
+    entries = await c.hub.audit_entries(request.project, request.before, request.limit)
+    return Ack(id=request.id, audit=entries)
+
+
+# -- push notifications ------------------------------------------------------------------
+
+
+async def _push_subscribe(c: Requester, request: PushSubscribe) -> Reply:
+    await c.hub.push_subscribe(request.subscription, c.grant.token_id)
+    return Ack(id=request.id)
+
+
+async def _push_unsubscribe(c: Requester, request: PushUnsubscribe) -> Reply:
+    await c.hub.push_unsubscribe(request.endpoint)
+    return Ack(id=request.id)
+
+
+async def _presence(c: Requester, request: Presence) -> Reply:
+    """The requester (its connection) shows these projects to a person, or no longer."""
+    c.hub.report_presence(c, request.projects, request.visible)
+    return Ack(id=request.id)
+
+
 # -- the skill API -----------------------------------------------------------------------
 
 
@@ -269,11 +360,13 @@ HANDLERS: dict[type[Any], Handler] = {
     Heartbeat: _heartbeat,
     Prompt: _prompt,
     Cancel: _cancel,
+    RunList: _run_list,
     ProjectAdd: _project_add,
     ProjectList: _project_list,
     ProjectRemove: _project_remove,
     PermissionModeSet: _permission_mode,
     ProjectRetention: _retention,
+    ProjectBudget: _budget,
     SessionNew: _session_new,
     SessionList: _session_list,
     SessionUse: _session_use,
@@ -290,5 +383,9 @@ HANDLERS: dict[type[Any], Handler] = {
     ConfirmationWithdraw: _confirmation_withdraw,
     ProjectBackChannel: _back_channel,
     DiagnosticsPublish: _diagnostics,
+    AuditList: _audit_list,
+    PushSubscribe: _push_subscribe,
+    PushUnsubscribe: _push_unsubscribe,
+    Presence: _presence,
 }
 """Every client message type, and what it does."""

@@ -34,6 +34,10 @@ class ConnectionTracker:
     def __len__(self) -> int:
         return len(self._connections)
 
+    def connections(self) -> list[Drainable]:
+        """The live connections, as of now."""
+        return list(self._connections)
+
     def kill_all(self) -> None:
         """SIGKILL every live connection's processes, synchronously."""
         self.accepting = False

@@ -28,6 +28,7 @@ from switchboard.server.acceptor import Acceptor, open_files_shortfall, raise_op
 from switchboard.server.app import create_app
 from switchboard.server.connections import ConnectionLimits
 from switchboard.server.lifecycle import ConnectionTracker
+from switchboard.server.metrics import LoopLag
 from switchboard.server.protocols import (
     GuardedH11Protocol,
     GuardedWebSocketProtocol,
@@ -62,6 +63,7 @@ class SwitchboardServer(uvicorn.Server):
         self.acceptors: list[Acceptor] = []
         self._early_signals = early_signals
         self._shutdown_task: asyncio.Task[None] | None = None
+        self._loop_lag = LoopLag(hub.telemetry.event_loop_lag_seconds.observe)
         self.ready = asyncio.Event()
         """Set once the server listens (uvicorn itself only flips ``started``)."""
 
@@ -78,6 +80,7 @@ class SwitchboardServer(uvicorn.Server):
             acceptor = Acceptor(sock, create, self.limits)
             acceptor.start()
             self.acceptors.append(acceptor)
+        self._loop_lag.start()
         self.ready.set()
 
     def stop_accepting(self) -> None:
@@ -138,6 +141,7 @@ class SwitchboardServer(uvicorn.Server):
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._shutdown_task
         finally:
+            await self._loop_lag.stop()
             await self.hub.close()
 
 

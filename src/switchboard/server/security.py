@@ -9,9 +9,12 @@
   upgrades only) a subprotocol ``bearer.TOKEN``, offered next to ``switchboard``, which
   the server chooses (browsers cannot set headers on a WebSocket, and a URL is what
   proxies and devtools keep). The server's token
-  may do everything but open ``/ws/agent``; a ``produce`` token opens only ``/ws``,
-  where the endpoint limits it further, and an ``agent`` token only ``/ws/agent``. The
-  :class:`Grant` travels in the ASGI scope.
+  may do everything but open ``/ws/agent``; a role token (viewer, operator, admin) opens
+  what the server token opens, but a viewer's not ``/ws/claude``, and the requests it may
+  send are checked by role (:mod:`.roles`); a ``produce`` token opens only ``/ws``,
+  where the endpoint limits it further, an ``agent`` token only ``/ws/agent``, and the
+  metrics token (``--metrics-token``) only ``/metrics``. The :class:`Grant` travels in
+  the ASGI scope.
 
 Refusals happen before the request reaches any endpoint, so nothing is spawned. A
 request that passes with a token is reported to ``on_token`` (the connection caps put
@@ -29,11 +32,12 @@ from urllib.parse import parse_qs, urlsplit
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchboard.exceptions import ConfigError
+from switchboard.protocol.messages import Role
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARD_BINDS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 (recognised, not bound)
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
-PAGE_PATHS = frozenset({"/", "/api/token/check"})
+PAGE_PATHS = frozenset({"/", "/api/token/check", "/sw.js"})
 APP_PROTOCOL = "switchboard"
 """The WebSocket subprotocol the server accepts, so a client may offer its token as a
 second one (``bearer.TOKEN``) without it ever being chosen and echoed back."""
@@ -41,9 +45,16 @@ TOKEN_PROTOCOL_PREFIX = "bearer."  # noqa: S105 (a prefix, not a secret)
 PAGE_PREFIXES = ("/assets/",)
 """The web UI's files and its token check: no token needed (the page holds no secret and
 asks for the token itself), but the Host check applies."""
-SCOPED_PATHS = {"produce": frozenset({"/ws"}), "agent": frozenset({"/ws/agent"})}
+METRICS_PATH = "/metrics"
+SCOPED_PATHS = {
+    "produce": frozenset({"/ws"}),
+    "agent": frozenset({"/ws/agent"}),
+    "metrics": frozenset({METRICS_PATH}),
+}
 """The only paths each scope of token opens (the server token opens all but /ws/agent)."""
 AGENT_PATH = "/ws/agent"
+RUNNING_PATHS = frozenset({"/ws/claude"})
+"""Paths that run the CLI as soon as they open: a viewer's token may not."""
 GRANT_KEY = "switchboard.grant"
 """Where the middleware leaves the request's :class:`Grant` in the ASGI scope."""
 
@@ -52,18 +63,21 @@ GRANT_KEY = "switchboard.grant"
 class Grant:
     """What the request's token may do."""
 
-    scope: Literal["full", "produce", "agent"]
+    scope: Literal["full", "produce", "agent", "metrics"]
     name: str
     """Who it is, as skill events record it: "server token", or the token's name."""
     token_id: str | None = None
     projects: tuple[str, ...] | None = None
     """produce: the project ids it may publish to; None: every project."""
+    role: Role = "admin"
+    """scope full: what the person may do (the server's own token is an admin)."""
 
     def covers(self, project_id: str) -> bool:
         return self.projects is None or project_id in self.projects
 
 
 FULL = Grant("full", "server token")
+METRICS = Grant("metrics", "metrics token")
 ScopedLookup = Callable[[str], Grant | None]
 """Find the grant of a scoped token's secret (None: not a scoped token)."""
 
@@ -109,10 +123,15 @@ class SecurityPolicy:
         allowed_hosts: Iterable[str] = (),
         allowed_origins: Iterable[str] = (),
         scoped: ScopedLookup | None = None,
+        *,
+        metrics_token: str | None = None,
     ) -> None:
         if not token.strip():
             raise ConfigError("the API token must not be empty")
+        if metrics_token is not None and not metrics_token.strip():
+            raise ConfigError("the metrics token must not be empty")
         self._token = token.encode()
+        self._metrics_token = metrics_token.encode() if metrics_token is not None else None
         self._scoped = scoped
         hosts = {h.lower() for h in allowed_hosts}
         self._any_host = "*" in hosts
@@ -165,6 +184,11 @@ class SecurityPolicy:
                 candidates.append(offered[len(TOKEN_PROTOCOL_PREFIX) :])
         if any(c and hmac.compare_digest(c.encode(), self._token) for c in candidates):
             return FULL
+        metrics = self._metrics_token
+        if metrics is not None and any(
+            c and hmac.compare_digest(c.encode(), metrics) for c in candidates
+        ):
+            return METRICS
         if self._scoped is not None:
             for candidate in candidates:
                 found = self._scoped(candidate) if candidate else None
@@ -199,8 +223,10 @@ class SecurityPolicy:
                 "missing or wrong token (use ?token=, Authorization: Bearer, "
                 "or the WebSocket subprotocol bearer.TOKEN)",
             )
-        if grant is FULL and path == AGENT_PATH:
+        if grant.scope == "full" and path == AGENT_PATH:
             return Refusal(403, "only an agent token opens /ws/agent (switchboard token create)")
+        if grant.scope == "full" and grant.role == "viewer" and path in RUNNING_PATHS:
+            return Refusal(403, f"a viewer token may not open {path}: it runs Claude Code")
         opens = SCOPED_PATHS.get(grant.scope)
         if opens is not None and path not in opens:
             return Refusal(403, f"a token with scope {grant.scope!r} opens only {min(opens)}")
@@ -249,8 +275,16 @@ def _refusal_headers(refusal: Refusal, body: bytes) -> list[tuple[bytes, bytes]]
     return headers
 
 
+REFUSAL_CODES = {400: "host_not_allowed", 401: "unauthorized", 403: "forbidden"}
+"""The ``code`` of a refusal's body, by its status (the HTTP API's error shape)."""
+
+
 async def _http_refusal(send: Send, refusal: Refusal, prefix: str) -> None:
-    body = json.dumps({"error": refusal.message}).encode()
+    """The refusal as JSON: the HTTP API's ``type``, ``code`` and ``message``, and the
+    message again as ``error`` (what it was before there was an HTTP API)."""
+    code = REFUSAL_CODES.get(refusal.status, "forbidden")
+    fields = {"type": "error", "code": code, "message": refusal.message}
+    body = json.dumps({**fields, "error": refusal.message}).encode()
     start: dict[str, Any] = {
         "type": f"{prefix}.start",
         "status": refusal.status,

@@ -105,8 +105,11 @@ class Subscription:
             await self._outbox.wait_for_room()
             batch = await self._bus.read(self.project_id, after, self._chunk)
             was_live = self.cursor.live
+            sent = 0
             for event in self.cursor.on_stored(batch, exhausted=len(batch) < self._chunk):
                 self._outbox.put_always(event.frame)
+                sent += 1
+            self._bus.tallies.events_replayed += sent
             if self.cursor.live and not was_live:
                 caught_up = CaughtUp(project=self.project_id, seq=self.cursor.last)
                 self._outbox.put_always(encode(caught_up))

@@ -14,6 +14,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from switchboard.server.security import ScopedLookup
+
 WEB_DIST = Path(__file__).resolve().parent / "web_dist"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -27,7 +29,11 @@ The <a href="/ws-demo.html">demo page</a> and the <code>/ws</code> protocol work
 MAX_TOKEN_CHECK_BODY = 4096
 
 
-def web_routes(token: str, dist: Path = WEB_DIST) -> list[BaseRoute]:
+def web_routes(
+    token: str, people: ScopedLookup | None = None, dist: Path = WEB_DIST
+) -> list[BaseRoute]:
+    """The page, its files, and the token check (``people``: finds a role token's grant)."""
+
     async def page(request: Request) -> Response:
         index = dist / "index.html"
         headers = {
@@ -41,26 +47,44 @@ def web_routes(token: str, dist: Path = WEB_DIST) -> list[BaseRoute]:
         return HTMLResponse(index.read_text("utf-8"), headers=headers)
 
     async def check_token(request: Request) -> Response:
-        """``{"valid": true}`` when the body's token is the server token."""
+        """``{"valid": true, "role": ...}`` when the body's token is the server token or
+        a person's (role) token: the ones that open the page's ``/ws``."""
         body = await _read_at_most(request, MAX_TOKEN_CHECK_BODY)
         try:
             given = json.loads(body) if body is not None else None
         except ValueError:
             given = None
         candidate = given.get("token") if isinstance(given, dict) else None
-        valid = isinstance(candidate, str) and hmac.compare_digest(
-            candidate.encode(), token.encode()
-        )
-        return JSONResponse({"valid": valid}, headers={"Cache-Control": "no-store"})
+        role = _role_of(candidate, token, people) if isinstance(candidate, str) else None
+        answer = {"valid": role is not None, "role": role}
+        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+    async def service_worker(request: Request) -> Response:
+        """The UI's service worker (web/public/sw.js): it shows Web Push alerts. Served
+        from the root so that it may control the whole page."""
+        script = dist / "sw.js"
+        if not script.is_file():
+            return Response("the web UI is not built", status_code=404)
+        headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+        return Response(script.read_bytes(), media_type="text/javascript", headers=headers)
 
     routes: list[BaseRoute] = [
         Route("/", page),
         Route("/api/token/check", check_token, methods=["POST"]),
+        Route("/sw.js", service_worker),
     ]
     assets = dist / "assets"
     if assets.is_dir():
         routes.append(Mount("/assets", app=StaticFiles(directory=assets), name="assets"))
     return routes
+
+
+def _role_of(candidate: str, token: str, people: ScopedLookup | None) -> str | None:
+    """The role of a token that may open the page's ``/ws``, if it is one."""
+    if hmac.compare_digest(candidate.encode(), token.encode()):
+        return "admin"
+    grant = people(candidate) if people is not None and candidate else None
+    return grant.role if grant is not None and grant.scope == "full" else None
 
 
 async def _read_at_most(request: Request, limit: int) -> bytes | None:

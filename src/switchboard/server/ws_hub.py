@@ -43,7 +43,7 @@ from switchboard.protocol.messages import (
 )
 from switchboard.protocol.rate_limit import RequestLimiter, Verdict
 from switchboard.server.endpoint import HubSocketEndpoint, close_socket
-from switchboard.server.hub_requests import HANDLERS, check_allowed, snapshot
+from switchboard.server.hub_requests import dispatch, snapshot
 from switchboard.server.outbox import Outbox
 from switchboard.server.producer_link import ProducerLink
 from switchboard.server.security import FULL, GRANT_KEY, Grant, app_protocol
@@ -167,6 +167,7 @@ class HubConnection:
             self.hub.remove_listener(self._on_status)
             self.hub.remove_agent_listener(self._on_agent)
             self.hub.remove_revocation_listener(self._on_revoked)
+            self.hub.forget_presence(self)
             # Requests under way finish (a half-done state change would be worse than
             # a late one); their replies go nowhere.
             if self._requests:
@@ -205,6 +206,7 @@ class HubConnection:
             await self._close(CloseCode.RATE_LIMITED, "rate limit exceeded")
         elif self.outbox.overflowed:
             log.warning("closing a slow consumer (%d bytes queued)", self.outbox.limit)
+            self.hub.telemetry.slow_consumer_closes.inc()
             await self._close(CloseCode.SLOW_CONSUMER, "slow consumer")
         elif self.outbox.failure is not None:
             await self._close(CloseCode.INTERNAL_ERROR, self.outbox.failure)
@@ -276,8 +278,7 @@ class HubConnection:
             if not self._token_alive():
                 self._on_revoked(self.grant.token_id or "")
                 raise HubError("forbidden", "this connection's token was revoked")
-            check_allowed(self, request)
-            reply = await HANDLERS[type(request)](self, request)
+            reply = await dispatch(self, request)
             if reply is not None:
                 self.reply(reply)
         except RequestRefused as exc:

@@ -10,14 +10,17 @@ anything else is called. The hub receives them together, as :class:`Stores`.
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from switchboard.protocol.back_channel import DiagnosticsInfo, TaskInfo
+from switchboard.protocol.messages import AuditEntry
 from switchboard.store.records import (
+    BudgetLimits,
     Leftover,
     NewEvent,
     PermissionRule,
     ProjectRecord,
+    PushSubscriptionRecord,
     RetentionPolicy,
     RuleKey,
     RunRecord,
@@ -153,6 +156,13 @@ class RunStore(Protocol):
         """Queued and running runs, oldest first (what a previous instance left)."""
         ...
 
+    async def of_project(
+        self, project_id: str, limit: int, before: str | None = None
+    ) -> list[RunRecord] | None:
+        """The project's newest ``limit`` runs, newest first; with ``before`` (a run's
+        id), those created before that run (None: the project has no run ``before``)."""
+        ...
+
     async def costs_by_project(self) -> dict[str, float]:
         """What each project's runs have cost so far."""
         ...
@@ -226,6 +236,27 @@ class RetentionStore(Protocol):
         ...
 
 
+class BudgetStore(Protocol):
+    """Each project's own budgets, if it set any, and what projects spent (the ledger:
+    their runs' own cost, by when each run finished)."""
+
+    async def load(self) -> None: ...
+
+    def of_project(self, project_id: str) -> BudgetLimits | None: ...
+
+    async def set(self, project_id: str, limits: BudgetLimits) -> None:
+        """Store the project's own limits (all fields None: it follows the server's)."""
+        ...
+
+    def forget_project(self, project_id: str) -> None:
+        """The project was removed (its limits went with it)."""
+        ...
+
+    async def spent(self, start: float, end: float) -> dict[str, float]:
+        """What each project's runs that finished in ``[start, end)`` cost."""
+        ...
+
+
 class ProcessTable(Protocol):
     """The CLI process groups each server instance started, so that the next instance
     can stop those a crash left behind."""
@@ -274,6 +305,43 @@ class BackChannelStore(Protocol):
         """The project is gone (its rows went with it, by cascade)."""
 
 
+class AuditStore(Protocol):
+    """Who prompted, answered or changed what (bounded: the oldest entries go)."""
+
+    async def append(
+        self,
+        by: str,
+        token_id: str | None,
+        action: str,
+        project_id: str | None,
+        detail: dict[str, Any],
+    ) -> None: ...
+
+    async def entries(
+        self, project_id: str | None = None, before: int | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        """The newest ``limit`` entries (of ``project_id``; older than id ``before``)."""
+        ...
+
+
+class PushStore(Protocol):
+    """The browsers' push subscriptions, one per endpoint (kept in memory too)."""
+
+    async def load(self) -> None: ...
+
+    def all(self) -> list[PushSubscriptionRecord]: ...
+
+    def find(self, endpoint: str) -> PushSubscriptionRecord | None: ...
+
+    async def save(self, subscription: PushSubscriptionRecord) -> None:
+        """Add it, or replace the one with its endpoint."""
+        ...
+
+    async def remove(self, endpoints: Iterable[str]) -> list[str]:
+        """Drop these endpoints; returns those that were there."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Stores:
     """Every store the hub uses, and what it needs to end them."""
@@ -284,8 +352,11 @@ class Stores:
     rules: RuleStore
     tokens: TokenStore
     retention: RetentionStore
+    budgets: BudgetStore
     processes: ProcessTable
     back_channel: BackChannelStore
+    push: PushStore
+    audit: AuditStore
     close: Callable[[], None]
     """Finish the writes under way and release the database. Call once, at the end."""
     free_bytes: Callable[[], int | None]

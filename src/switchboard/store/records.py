@@ -66,6 +66,7 @@ class RunRecord:
     state: RunState
     created_at: float
     origin: RunOrigin
+    by: str | None = None
     started_at: float | None = None
     finished_at: float | None = None
     duration_ms: int | None = None
@@ -107,6 +108,29 @@ class ScopedToken:
     projects: tuple[str, ...] | None
     """The project ids it may publish to; None: every project."""
     created_at: float
+
+
+# -- budgets ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetLimits:
+    """How much a project may spend, in USD. A field that is None sets no limit of its
+    kind (in a project's own settings: it follows the server's default)."""
+
+    daily_usd: float | None = None
+    """Per UTC day: the runs' own cost, counted on the day each run finished."""
+    run_usd: float | None = None
+    """Per run: a run that passes it is stopped."""
+
+    def under(self, own: "BudgetLimits | None") -> "BudgetLimits":
+        """The limits in force for a project whose own settings are ``own``: each of
+        its fields that is None follows these (the server's defaults)."""
+        if own is None:
+            return self
+        daily = self.daily_usd if own.daily_usd is None else own.daily_usd
+        run = self.run_usd if own.run_usd is None else own.run_usd
+        return BudgetLimits(daily, run)
 
 
 # -- retention --------------------------------------------------------------------------
@@ -153,3 +177,19 @@ class Leftover:
     run_id: str | None
     marker: str | None = None
     cgroup: str | None = None
+
+
+# -- push subscriptions -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PushSubscriptionRecord:
+    """A browser that asked for Web Push alerts: where to POST them (``endpoint``) and
+    the keys that encrypt for it."""
+
+    endpoint: str
+    p256dh: str
+    auth: str
+    token_id: str | None
+    """The token that subscribed (None: the server's own); revoking it drops this."""
+    created_at: float

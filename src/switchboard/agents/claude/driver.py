@@ -2,9 +2,10 @@
 
 :class:`ClaudeDriver` starts CLI processes; each is a :class:`ClaudeConnection`, which
 reads the CLI's stream-json lines into neutral events: it keeps each process's books
-(a turn's own cost, background work, the last plan file Claude wrote), says which line
-begins a turn the CLI started by itself, and turns ``can_use_tool`` requests into
-:class:`~switchboard.agents.base.PermissionAsk`.
+(a turn's own cost, background work, the last plan file Claude wrote), asks what the
+turn under way has cost so far (:mod:`~switchboard.agents.claude.cost_watch`), says
+which line begins a turn the CLI started by itself, and turns ``can_use_tool`` requests
+into :class:`~switchboard.agents.base.PermissionAsk`.
 
 With the back-channel on, it also serves Switchboard's tools to the CLI
 (:mod:`~switchboard.agents.claude.mcp`), mirrors Claude's task lists
@@ -14,11 +15,13 @@ With the back-channel on, it also serves Switchboard's tools to the CLI
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from switchboard import __version__
 from switchboard.agents.back_channel import read_named_files
@@ -28,6 +31,7 @@ from switchboard.agents.base import (
     AskHandler,
     BackgroundChanged,
     BadOutput,
+    CostSoFar,
     Delta,
     EndsWithTheHub,
     LaunchSpec,
@@ -44,6 +48,7 @@ from switchboard.agents.claude import hooks, mcp, transcripts
 from switchboard.agents.claude.asks import answered_input, ask_from
 from switchboard.agents.claude.background import BackgroundWork
 from switchboard.agents.claude.control import McpMessage, PermissionRequest
+from switchboard.agents.claude.cost_watch import REQUEST, REQUEST_FIELDS, CostWatch
 from switchboard.agents.claude.discovery import find_claude
 from switchboard.agents.claude.launch import ClaudeOptions
 from switchboard.agents.claude.metrics import TurnAccounting, starts_a_turn
@@ -176,6 +181,7 @@ class ClaudeConnection(EndsWithTheHub):
         self._handing: set[asyncio.Task[None]] = set()
         """Tool calls being handed to the hub, off the stdout reader."""
         self._books = TurnAccounting(options.binary)
+        self._costs = CostWatch()
         self._background = BackgroundWork()
         self._plans = plans
         self._plan_file: Path | None = None
@@ -208,7 +214,28 @@ class ClaudeConnection(EndsWithTheHub):
 
     async def batches(self) -> AsyncIterator[list[AgentEvent]]:
         async for batch in self._claude.output_batches():
-            yield self._events(batch)
+            events = self._events(batch)
+            await self._ask_cost()
+            yield events
+
+    async def _ask_cost(self) -> None:
+        """Ask what the turn under way has cost so far, if a line since the last
+        question may have changed it (see :mod:`~switchboard.agents.claude.cost_watch`)."""
+        if not self._costs.should_ask():
+            return
+        with contextlib.suppress(AgentGoneError):  # (its output ends soon)
+            self._costs.asked(await self._claude.send_request(REQUEST, **REQUEST_FIELDS))
+
+    def _cost_answered(self, data: Mapping[str, Any], events: list[AgentEvent]) -> bool:
+        """Whether a line answers our question about the turn's cost (it is not kept:
+        what it says becomes a :class:`CostSoFar`); notes every other line."""
+        if not self._costs.is_answer(data):
+            self._costs.saw(data)
+            return False
+        cost = self._costs.answer(data, self._books.process_cost)
+        if cost is not None:
+            events.append(CostSoFar(cost))
+        return True
 
     def _events(self, batch: list[CliMessage | BadLine]) -> list[AgentEvent]:
         events: list[AgentEvent] = []
@@ -220,6 +247,8 @@ class ClaudeConnection(EndsWithTheHub):
                 continue
             data = item.data
             kind = item.type
+            if self._cost_answered(data, events):
+                continue
             if is_plumbing(item, self._claude.initialize_id, self._claude.options.back_channel):
                 activity = hooks.activity_in(item)
                 if activity is not None:

@@ -27,7 +27,7 @@ MAX_COUNT = 2**63 - 1
 """The largest integer SQLite stores; a figure beyond it (or below 0) is not one."""
 
 
-def _number(value: object) -> float | None:
+def finite_number(value: object) -> float | None:
     """A finite number (a CLI line may hold 1e400, or an integer of 5000 digits)."""
     if not isinstance(value, int | float) or isinstance(value, bool):
         return None
@@ -60,6 +60,12 @@ class TurnAccounting:
         self._cost_so_far = 0.0
         self._auth_failure: str | None = None
 
+    @property
+    def process_cost(self) -> float:
+        """What the process had cost when its last turn ended (the CLI's running total
+        then): the turn under way has cost its total now minus this."""
+        return self._cost_so_far
+
     def observe(self, message: Mapping[str, Any]) -> None:
         """Note what matters in a non-result message of the current turn."""
         if message.get("type") == "assistant" and message.get("error") == AUTH_FAILED:
@@ -67,7 +73,7 @@ class TurnAccounting:
 
     def finish(self, result: Mapping[str, Any]) -> TurnMetrics:
         """The turn's figures from its ``result``; starts the next turn's books."""
-        total = _number(result.get("total_cost_usd"))
+        total = finite_number(result.get("total_cost_usd"))
         cost = None
         if total is not None:
             cost = max(round(total - self._cost_so_far, 12), 0.0)

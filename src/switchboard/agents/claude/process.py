@@ -161,6 +161,13 @@ class ClaudeProcess:
         finally:
             self._pending.pop(request_id, None)
 
+    async def send_request(self, subtype: str, **fields: Any) -> str:
+        """Send a control request whose answer is read with the output (not awaited
+        here). Raises :class:`AgentGoneError` if the CLI cannot take it."""
+        request_id = self.control.send_request(subtype, **fields)
+        await self._flush_control()
+        return request_id
+
     async def _deny_without_handler(self, request: PermissionRequest) -> None:
         """The default permission policy: nobody was given to ask, so the answer is no."""
         self.control.deny(request.request_id, "Switchboard has no approver for this run")

@@ -3,6 +3,7 @@
 remote agent. Both ends use it, so what one writes the other reads; anything else
 raises ``ValueError``."""
 
+import math
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from switchboard.agents.base import (
     AskAnswer,
     BackgroundChanged,
     BadOutput,
+    CostSoFar,
     Delta,
     FileState,
     LaunchSpec,
@@ -81,6 +83,8 @@ def event_to_wire(event: AgentEvent) -> dict[str, Any]:
                 "failure": event.failure,
                 "lost_session": event.lost_session,
             }
+        case CostSoFar():
+            return {"kind": "cost", "cost_usd": event.cost_usd}
         case SessionIdentified():
             return {"kind": "session", "session_id": event.session_id}
         case BackgroundChanged():
@@ -118,6 +122,8 @@ def event_from_wire(data: dict[str, Any]) -> AgentEvent:
                     m["duration_ms"], m["num_turns"], m["cost_usd"], m["usage"], m["session_id"]
                 )
                 return TurnEnded(metrics, data["failure"], bool(data["lost_session"]))
+            case "cost":
+                return CostSoFar(_cost(data["cost_usd"]))
             case "session":
                 return SessionIdentified(_text(data, "session_id"))
             case "background":
@@ -258,3 +264,13 @@ def _str(value: object, what: str = "a value") -> str:
     if not isinstance(value, str):
         raise TypeError(f"{what} is not text")
     return value
+
+
+def _cost(value: object) -> float:
+    """A cost in USD: a finite number, not below 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("a cost is a number")
+    cost = float(value)
+    if not math.isfinite(cost) or cost < 0:
+        raise TypeError("a cost is a finite number, not below 0")
+    return cost

@@ -8,22 +8,27 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from switchboard.store.ports import Stores
+from switchboard.store.sqlite.audit import SqliteAuditStore
 from switchboard.store.sqlite.back_channel import SqliteBackChannelStore
+from switchboard.store.sqlite.budgets import SqliteBudgetStore
 from switchboard.store.sqlite.events import SqliteEventLog
 from switchboard.store.sqlite.processes import SqliteProcessTable
 from switchboard.store.sqlite.projects import SqliteProjectStore
+from switchboard.store.sqlite.push import SqlitePushStore
 from switchboard.store.sqlite.readiness import problems
 from switchboard.store.sqlite.retention import SqliteRetentionStore
 from switchboard.store.sqlite.rules import SqliteRuleStore
 from switchboard.store.sqlite.runs import SqliteRunStore
 from switchboard.store.sqlite.tokens import SqliteTokenStore
 from switchboard.store.sqlite.writer import Writer
+from switchboard.telemetry import Telemetry
 
 
-def open_stores(engine: Engine) -> Stores:
-    """Every store on ``engine`` (migrated already), sharing one writer thread.
-    :attr:`Stores.close` stops the writer, then disposes of the engine."""
-    writer = Writer(engine)
+def open_stores(engine: Engine, telemetry: Telemetry | None = None) -> Stores:
+    """Every store on ``engine`` (migrated already), sharing one writer thread (whose
+    transactions ``telemetry`` times). :attr:`Stores.close` stops the writer, then
+    disposes of the engine."""
+    writer = Writer(engine, telemetry.store_write_seconds.observe if telemetry else None)
 
     def close() -> None:
         writer.close()
@@ -36,8 +41,11 @@ def open_stores(engine: Engine) -> Stores:
         rules=SqliteRuleStore(engine, writer),
         tokens=SqliteTokenStore(engine, writer),
         retention=SqliteRetentionStore(engine, writer),
+        budgets=SqliteBudgetStore(engine, writer),
         processes=SqliteProcessTable(engine, writer),
         back_channel=SqliteBackChannelStore(engine, writer),
+        push=SqlitePushStore(engine, writer),
+        audit=SqliteAuditStore(engine, writer),
         close=close,
         free_bytes=lambda: free_bytes(engine),
         problems=lambda: problems(engine, writer),

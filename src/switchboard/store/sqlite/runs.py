@@ -4,7 +4,7 @@ import asyncio
 import json
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, and_, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from switchboard.protocol.messages import RunOptions
@@ -28,6 +28,7 @@ class SqliteRunStore:
             "options": run.options.model_dump_json(exclude_none=True),
             "created_at": run.created_at,
             "origin": run.origin,
+            "by": run.by,
             **_state_row(run),
         }
 
@@ -51,6 +52,34 @@ class SqliteRunStore:
         def read() -> list[RunRecord]:
             with self._engine.connect() as connection:
                 return [_from_row(row._mapping) for row in connection.execute(query)]
+
+        return await asyncio.to_thread(read)
+
+    async def of_project(
+        self, project_id: str, limit: int, before: str | None = None
+    ) -> list[RunRecord] | None:
+        """The project's newest ``limit`` runs, newest first (``before``: a run's id, to
+        page back from; None when the project has no such run)."""
+        mine = runs.c.project_id == project_id
+        order = (runs.c.created_at.desc(), runs.c.id.desc())
+
+        def read() -> list[RunRecord] | None:
+            query = select(runs).where(mine)
+            with self._engine.connect() as connection:
+                if before is not None:
+                    anchor = connection.execute(
+                        select(runs.c.created_at).where(mine, runs.c.id == before)
+                    ).scalar_one_or_none()
+                    if anchor is None:
+                        return None
+                    query = query.where(
+                        or_(
+                            runs.c.created_at < anchor,
+                            and_(runs.c.created_at == anchor, runs.c.id < before),
+                        )
+                    )
+                rows = connection.execute(query.order_by(*order).limit(limit))
+                return [_from_row(row._mapping) for row in rows]
 
         return await asyncio.to_thread(read)
 
@@ -83,7 +112,7 @@ def _state_row(run: RunRecord) -> dict[str, Any]:
 
 
 def _from_row(row: Any) -> RunRecord:
-    """An unfinished run as stored: what it needs to be resumed or closed."""
+    """A run as stored."""
     return RunRecord(
         id=row["id"],
         project_id=row["project_id"],
@@ -92,6 +121,13 @@ def _from_row(row: Any) -> RunRecord:
         state=row["state"],
         created_at=row["created_at"],
         started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        duration_ms=row["duration_ms"],
+        num_turns=row["num_turns"],
+        cost_usd=row["cost_usd"],
+        usage=json.loads(row["usage"]) if row["usage"] is not None else None,
+        error=row["error"],
         session_id=row["session_id"],
         origin=row["origin"],
+        by=row["by"],
     )

@@ -53,10 +53,13 @@ runs = Table(
     Column("session_id", String(64)),
     Column("error", Text),
     Column("origin", String(16), nullable=False, server_default="client"),
+    Column("by", String(200)),
     Index("ix_runs_project_state", "project_id", "state"),
+    Index("ix_runs_finished", "finished_at"),
 )
 """Runs: queued, running, completed, failed, cancelled, interrupted. ``origin``: client
-(a prompt) or claude (a follow-up turn the CLI started itself)."""
+(a prompt) or claude (a follow-up turn the CLI started itself); ``by``: the name of the
+token that sent the prompt."""
 
 events = Table(
     "events",
@@ -87,6 +90,23 @@ project_retention = Table(
 )
 """A project's own retention policy (``project.retention``). A NULL field follows the
 server's setting; 0 means no limit of that kind for this project."""
+
+project_budgets = Table(
+    "project_budgets",
+    metadata,
+    Column(
+        "project_id",
+        String(64),
+        ForeignKey("projects.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("daily_usd", Float),
+    Column("run_usd", Float),
+)
+"""A project's own budgets in USD (``project.budget``). A NULL field follows the
+server's default (``--budget-daily-usd``, ``--budget-run-usd``). What a project has
+spent is not kept here: it is the sum of its runs' ``cost_usd`` by the UTC day they
+finished (index ``ix_runs_finished``)."""
 
 agent_processes = Table(
     "agent_processes",
@@ -170,3 +190,30 @@ tokens = Table(
 )
 """Scoped tokens: ``projects`` is a JSON list of project ids (NULL: every project);
 the secret itself is never stored, only its SHA-256."""
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("by", String(200), nullable=False),
+    Column("token_id", String(64)),
+    Column("action", String(64), nullable=False),
+    Column("project_id", String(64)),
+    Column("detail", Text, nullable=False),
+    Index("ix_audit_project", "project_id", "id"),
+)
+"""Who prompted, answered or changed what (``detail``: the request as JSON, shortened).
+No foreign key: an entry outlives the project or token it names."""
+
+push_subscriptions = Table(
+    "push_subscriptions",
+    metadata,
+    Column("endpoint", String(2048), primary_key=True),
+    Column("p256dh", String(100), nullable=False),
+    Column("auth", String(32), nullable=False),
+    Column("token_id", String(64)),
+    Column("created_at", Float, nullable=False),
+)
+"""Browsers' Web Push subscriptions (``token_id``: the token that subscribed, NULL for
+the server's own). The server's VAPID key is a file in the data dir, not a row."""
