@@ -6,16 +6,13 @@ comma-separated environment value.
 """
 
 import argparse
-import math
 import os
-import re
-import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from switchboard import config_values as values
 from switchboard.exceptions import ConfigError
 from switchboard.log_format import LogFormat
 
@@ -106,122 +103,6 @@ class Settings:
     Not an option: ``--demo`` sets it to point the CLI at its scripted model."""
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise ValueError("must be positive")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise ValueError("must be positive")
-    return value
-
-
-def _secret(text: str) -> str:
-    if not text.strip():
-        raise ValueError("must not be blank")
-    return text
-
-
-def _port(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 65535:
-        raise ValueError("must be 0..65535 (0 picks a free port)")
-    return value
-
-
-def _boolean(text: str) -> bool:
-    lowered = text.lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError("must be true or false")
-
-
-def _command(text: str) -> tuple[str, ...]:
-    argv = tuple(shlex.split(text))
-    if not argv:
-        raise ValueError("must name a command")
-    return argv
-
-
-def _http_url(text: str) -> str:
-    parts = urlsplit(text.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http:// or https:// URL")
-    return text.strip()
-
-
-def _notify_format(text: str) -> str:
-    if text.lower() not in {"json", "ntfy"}:
-        raise ValueError("must be json or ntfy")
-    return text.lower()
-
-
-def _push_contact(text: str) -> str:
-    host = r"(localhost|[\w-]+(\.[\w-]+)+)"  # what push services (and py_vapid) take
-    if not re.fullmatch(rf"mailto:[^@\s]+@{host}|https://{host}", text.strip()):
-        raise ValueError("must be mailto:NAME@DOMAIN or https://DOMAIN (no path)")
-    return text.strip()
-
-
-def _containment(text: str) -> str:
-    if text.lower() not in {"auto", "cgroup", "marker"}:
-        raise ValueError("must be auto, cgroup or marker")
-    return text.lower()
-
-
-_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_SIZE_UNITS = {"k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2, "g": 1024**3, "gib": 1024**3}
-
-
-def _usd(text: str) -> float:
-    """An amount in USD: a number, 0 or more (``$`` allowed)."""
-    value = float(text.strip().removeprefix("$"))
-    if not math.isfinite(value) or value < 0:
-        raise ValueError("must be an amount in USD, 0 or more")
-    return value
-
-
-def _duration(text: str) -> float:
-    """Seconds, or a number with ``s``, ``m``, ``h`` or ``d``: ``7d``, ``12h``."""
-    unit = text.strip()[-1:].lower()
-    scale = _DURATION_UNITS.get(unit)
-    value = float(text.strip()[:-1] if scale else text) * (scale or 1)
-    if not 0 < value < float("inf"):
-        raise ValueError("must be positive (seconds, or a number with s, m, h or d)")
-    return value
-
-
-def _size(text: str) -> int:
-    """A count, or a number with ``K``/``KiB``, ``M``/``MiB``, ``G``/``GiB``: ``500M``."""
-    stripped = text.strip()
-    number = stripped.rstrip("KkMmGgIiBb")
-    scale = _SIZE_UNITS.get(stripped[len(number) :].lower(), 0) if number != stripped else 1
-    if not scale:
-        raise ValueError("unknown unit (use K, M or G)")
-    value = int(float(number) * scale)
-    if value <= 0:
-        raise ValueError("must be positive (a count, or a number with K, M or G)")
-    return value
-
-
-def _log_format(text: str) -> LogFormat:
-    if text not in ("text", "json"):
-        raise ValueError("text or json")
-    return "json" if text == "json" else "text"
-
-
-def _log_level(text: str) -> str:
-    if text.lower() not in {"debug", "info", "warning", "error"}:
-        raise ValueError("must be debug, info, warning or error")
-    return text.lower()
-
-
 _DEST_TO_FIELD = {
     "allowed_origin": "allowed_origins",
     "allowed_host": "allowed_hosts",
@@ -279,7 +160,7 @@ def show_default(field: str) -> str:
 
 SERVE_OPTIONS: tuple[Option, ...] = (
     Option("host", str, "Address to bind; the default serves this machine only."),
-    Option("port", _port, "Port to listen on; 0 picks a free port."),
+    Option("port", values.port, "Port to listen on; 0 picks a free port."),
     Option(
         "data-dir",
         Path,
@@ -295,7 +176,7 @@ SERVE_OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "metrics-token",
-        _secret,
+        values.secret,
         "A token that opens GET /metrics and nothing else (for a Prometheus scraper); "
         "the API token opens it too. Visible in 'ps' like --token: prefer "
         "SWITCHBOARD_METRICS_TOKEN.",
@@ -308,12 +189,12 @@ SERVE_OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "run-timeout",
-        _positive_float,
+        values.positive_float,
         "Seconds a run may take before its process group is killed.",
     ),
     Option(
         "prompt-timeout",
-        _positive_float,
+        values.positive_float,
         "Seconds a /ws/claude connection may wait before sending its prompt.",
     ),
     Option(
@@ -336,57 +217,57 @@ SERVE_OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "max-message-bytes",
-        _positive_int,
+        values.positive_int,
         "Largest WebSocket message accepted from a client.",
     ),
     Option(
         "max-line-bytes",
-        _positive_int,
+        values.positive_int,
         "Longest CLI output line passed on; longer lines are reported as errors.",
     ),
     Option(
         "kill-grace",
-        _positive_float,
+        values.positive_float,
         "Seconds between SIGTERM and SIGKILL when a run's process group is stopped.",
     ),
     Option(
         "process-containment",
-        _containment,
+        values.containment,
         "How every process a CLI starts is found and stopped, setsid() or not: 'cgroup' "
         "(a cgroup v2 per CLI; refuse to start without one), 'marker' (an environment "
         "variable, read in /proc), or 'auto' (cgroup where possible).",
     ),
-    Option("log-level", _log_level, "debug, info, warning or error."),
+    Option("log-level", values.log_level, "debug, info, warning or error."),
     Option(
         "log-format",
-        _log_format,
+        values.log_format,
         "text (one line per entry), or json: one JSON object per line, with the project, "
         "run and connection it is about where known.",
     ),
     Option(
         "max-concurrent-runs",
-        _positive_int,
+        values.positive_int,
         "Runs executing at once across all projects (one per project at most).",
     ),
     Option(
         "max-queued-runs",
-        _positive_int,
+        values.positive_int,
         "Runs waiting in one project's queue; more prompts get 'queue_full'.",
     ),
     Option(
         "idle-timeout",
-        _positive_float,
+        values.positive_float,
         "Seconds a project's CLI process stays up without a run.",
     ),
     Option(
         "background-timeout",
-        _positive_float,
+        values.positive_float,
         "Seconds a project's CLI process is kept without a run while it reports background "
         "work (commands, agents, wake-ups) that would die with it.",
     ),
     Option(
         "interrupt-grace",
-        _positive_float,
+        values.positive_float,
         "Seconds a cancelled run's CLI gets to stop its turn before its group is killed.",
     ),
     Option(
@@ -399,202 +280,202 @@ SERVE_OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "subscriber-queue-bytes",
-        _positive_int,
+        values.positive_int,
         "Bytes queued for one /ws client before it is closed as a slow consumer (4008).",
     ),
     Option(
         "request-rate",
-        _positive_float,
+        values.positive_float,
         "Requests a second one /ws connection may send on average; more get the error "
         "'rate_limited'.",
     ),
     Option(
         "request-burst",
-        _positive_int,
+        values.positive_int,
         "Requests one /ws connection may send at once before --request-rate applies. "
         "A client that goes on sending after being refused is closed (4029).",
     ),
     Option(
         "max-claude-runs",
-        _positive_int,
+        values.positive_int,
         "/ws/claude runs (CLI processes) at once; a prompt beyond it waits for a free slot.",
     ),
     Option(
         "claude-queue-timeout",
-        _positive_float,
+        values.positive_float,
         "Seconds a /ws/claude prompt waits for a free slot before it is refused with "
         "close 1013 (try again later).",
     ),
     Option(
         "ping-interval",
-        _positive_float,
+        values.positive_float,
         "Seconds between WebSocket pings to each client.",
     ),
     Option(
         "ping-timeout",
-        _positive_float,
+        values.positive_float,
         "Seconds a client may take to answer a ping before it is dropped.",
     ),
     Option(
         "handshake-timeout",
-        _positive_float,
+        values.positive_float,
         "Seconds a connection gets to send a whole request (an HTTP request, a WebSocket "
         "upgrade) after it is accepted or its previous response ends; then it is closed.",
     ),
     Option(
         "max-connections",
-        _positive_int,
+        values.positive_int,
         "Open connections at once, counted from accept. At the cap a new connection "
         "closes the oldest one that has not presented a token; if all have, it gets "
         "HTTP 503.",
     ),
     Option(
         "max-connections-per-client",
-        _positive_int,
+        values.positive_int,
         "The same cap for the connections of one client address (on 127.0.0.1, every "
         "local client shares it).",
     ),
     Option(
         "partial-messages",
-        _boolean,
+        values.boolean,
         "Stream token deltas live to /ws subscribers (never stored).",
     ),
     Option(
         "ws-compression",
-        _boolean,
+        values.boolean,
         "Offer permessage-deflate to WebSocket clients: less bandwidth, but every frame "
         "is compressed once per client.",
     ),
     Option(
         "permission-timeout",
-        _positive_float,
+        values.positive_float,
         "Seconds a tool-permission confirmation waits for an answer before it is denied.",
     ),
     Option(
         "question-timeout",
-        _positive_float,
+        values.positive_float,
         "Seconds a question (AskUserQuestion) waits for an answer.",
     ),
     Option(
         "plan-timeout",
-        _positive_float,
+        values.positive_float,
         "Seconds a plan approval (ExitPlanMode) waits for an answer.",
     ),
     Option(
         "allow-bypass-permissions",
-        _boolean,
+        values.boolean,
         "Let prompts ask for permission_mode bypassPermissions (tools run without any "
         "confirmation); when off, such prompts are refused.",
     ),
     Option(
         "on-confirmation",
-        _command,
+        values.command,
         "Command run (no shell) for every new confirmation, its JSON on stdin: for desktop "
         "notifications or sounds. Failures are logged, never block.",
     ),
     Option(
         "on-notification",
-        _command,
+        values.command,
         "Command run (no shell) for every notification Claude sends (the back-channel's "
         "notify_user), its JSON on stdin. Failures are logged, never block.",
     ),
     Option(
         "push-idle-seconds",
-        _positive_float,
+        values.positive_float,
         "Alerts (Web Push, --notify-url) go out for a project no client has shown for "
         "this long: clients report what they show (presence), and a report counts this "
         "many seconds.",
     ),
     Option(
         "push-max-subscriptions",
-        _positive_int,
+        values.positive_int,
         "Browsers that may subscribe to Web Push at once; more get 'limit_reached'.",
     ),
     Option(
         "push-allow-http",
-        _boolean,
+        values.boolean,
         "Accept push endpoints that are http, an IP address or localhost (a push service "
         "on this machine, or in tests); off: https on a host name only.",
         switch=True,
     ),
     Option(
         "push-contact",
-        _push_contact,
+        values.push_contact,
         "Who runs this server, for push services (the VAPID 'sub'): a mailto: address or "
         "an https:// URL.",
     ),
     Option(
         "notify-url",
-        _http_url,
+        values.http_url,
         "POST every alert (confirmations, questions, runs' ends, while no client shows "
         "the project) to this URL: JSON, or ntfy's shape with --notify-format ntfy.",
     ),
     Option(
         "notify-format",
-        _notify_format,
+        values.notify_format,
         "json (the alert as JSON) or ntfy (text body, Title/Priority/Tags headers).",
     ),
     Option(
         "notify-timeout",
-        _positive_float,
+        values.positive_float,
         "Seconds one push or --notify-url POST may take (connecting, and each read).",
     ),
     Option(
         "retention-max-age",
-        _duration,
+        values.duration,
         "Delete events older than this from every project's log (seconds, or e.g. 30d, "
         "12h); a project's own policy (project.retention) overrides it.",
     ),
     Option(
         "retention-max-bytes",
-        _size,
+        values.size,
         "Keep at most this much of each project's log, newest first (characters of JSON; "
         "e.g. 500M); a project's own policy overrides it.",
     ),
     Option(
         "retention-interval",
-        _positive_float,
+        values.positive_float,
         "Seconds between passes that trim the logs to their retention policies.",
     ),
     Option(
         "budget-daily-usd",
-        _usd,
+        values.usd,
         "What each project's runs may cost per UTC day, in USD (their own cost, counted "
         "on the day each run ends); once reached, prompts are refused (budget_exceeded). "
         "A project's own budget (project.budget) overrides it.",
     ),
     Option(
         "budget-run-usd",
-        _usd,
+        values.usd,
         "What one run may cost, in USD; a run that passes it is stopped (interrupted, "
         "budget_exceeded). A project's own budget (project.budget) overrides it.",
     ),
     Option(
         "min-free-disk",
-        _size,
+        values.size,
         "After a project's log could not be written (disk full), its runs wait until the "
         "data dir has this much free space (bytes, or e.g. 64M).",
     ),
     Option(
         "agent-heartbeat-interval",
-        _positive_float,
+        values.positive_float,
         "Seconds between heartbeats on a remote agent's link (/ws/agent), both ways.",
     ),
     Option(
         "agent-heartbeat-timeout",
-        _positive_float,
+        values.positive_float,
         "Seconds without a word from a remote agent before its link is closed (4010) and "
         "the agent shown offline; it dials again.",
     ),
     Option(
         "agent-link-grace",
-        _positive_float,
+        values.positive_float,
         "Seconds a run on a remote agent goes on while the agent's link is down (its "
         "output waits in the agent's spool); then the agent stops it and the run fails.",
     ),
     Option(
         "demo",
-        _boolean,
+        values.boolean,
         "Offline demo: run the CLI against a built-in scripted model, with its own data "
         "dir (default $XDG_DATA_HOME/switchboard-demo) and a project named 'demo'.",
         switch=True,

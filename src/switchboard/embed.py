@@ -32,8 +32,8 @@ from switchboard.protocol.messages import (
     ConfirmationRequest,
     ProjectInfo,
     SkillEventPublish,
-    TokenInfo,
 )
+from switchboard.protocol.people import TokenInfo
 from switchboard.server.runner import SwitchboardServer, bind_socket, build_server, server_url
 from switchboard.skill_reporter import ConfirmationAnswer, SkillReporter
 from switchboard.token_store import load_or_create_token
@@ -154,7 +154,7 @@ class Switchboard:
         self, name: str, projects: list[str] | None = None
     ) -> tuple[TokenInfo, str]:
         """A ``produce`` token for another process: (its info, its secret)."""
-        return await self.hub.create_token(name, "produce", projects)
+        return await self.hub.people.create_token(name, "produce", projects)
 
 
 class _Process:

@@ -53,6 +53,22 @@ def test_questions_and_their_option_labels_are_read_from_the_input() -> None:
     ask = ask_from(request("AskUserQuestion", tool_input, []))
     assert ask.kind == "question"
     assert ask.questions == (Question("Which color?", ("Red",)), Question("Why?", ()))
+    assert ask.summary == "Which color? (Red)\nWhy?"
+
+
+def test_the_summary_says_what_a_tool_would_do() -> None:
+    summaries = [
+        ask_from(request(tool, tool_input, [])).summary
+        for tool, tool_input in (
+            ("Bash", {"command": "make test", "description": "Run the tests"}),
+            ("Edit", {"file_path": "src/a.py", "old_string": "x", "new_string": "y"}),
+            ("WebFetch", {"url": "https://example.org", "prompt": "read it"}),
+            ("Odd", {"n": 1}),
+            ("Bash", {"command": "x" * 5000}),
+        )
+    ]
+    assert summaries[:4] == ["make test", "src/a.py", "https://example.org", None]
+    assert summaries[4] == "x" * 600
 
 
 def test_answers_go_back_in_the_input_and_an_allow_keeps_or_replaces_it() -> None:

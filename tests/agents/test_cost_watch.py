@@ -49,7 +49,13 @@ def test_an_answer_after_its_turn_ended_says_nothing_of_the_next() -> None:
     watch.asked("q1")
     watch.saw(RESULT)
     assert not watch.should_ask(), "the turn is over"
+    watch.saw(ASSISTANT)  # the next turn's first reply, before the old answer came
+    assert watch.should_ask(), "a question left over from the last turn does not block"
+    watch.asked("q2")
+    assert watch.is_answer(answer("q1", 1.0))
     assert watch.answer(answer("q1", 1.0), process_cost=1.0) is None
+    assert watch.is_answer(answer("q2", 1.5))
+    assert watch.answer(answer("q2", 1.5), process_cost=1.0) == 0.5
 
 
 @pytest.mark.parametrize("total", [None, "0.5", float("nan"), True])

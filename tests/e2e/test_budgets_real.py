@@ -40,7 +40,6 @@ async def test_prompts_are_refused_once_the_day_s_spend_reaches_the_budget(
             costly("First."),
             costly("Let me look.", tool_use={"name": "Glob", "input": {"pattern": "*"}}),
             {"text": "Never sent: the run is stopped first.", "hold": "never"},
-            costly("Third."),
         )
     )
     server = servers.start(claude_bin.path, "--budget-daily-usd", "1.5")
@@ -71,13 +70,16 @@ async def test_prompts_are_refused_once_the_day_s_spend_reaches_the_budget(
         assert refused.value.code == "budget_exceeded"
         assert "reaches its daily budget of $1.50" in refused.value.message
 
+        # The stopped turn made its next model call (held) or was stopped before it: a
+        # race. Either way it went no further, and the next run starts a script afresh.
+        assert len(scripted_model.conversation_requests) in (2, 3)
+        scripted_model.set_script(Script.of(costly("Third.")))
         raised = await client.set_budget(project["id"], daily_usd=10)
         assert (raised["budget"]["daily_usd"], raised["budget"]["own_daily_usd"]) == (10, 10)
         third = await prompt_and_follow(client, project["id"], "more")
         assert third.final["state"] == "completed"
         spent += third.final["cost_usd"]
         assert (await budget_of(client, project["id"]))["spent_today_usd"] == pytest.approx(spent)
-    assert len(scripted_model.conversation_requests) == 4
 
 
 async def test_a_run_that_passes_its_budget_is_stopped_mid_way(

@@ -181,7 +181,8 @@ async def test_a_run_may_cost_its_budget_or_what_is_left_of_the_day_s(
 class SpendingAgent(EchoAgent):
     """An echo agent whose prompts say what their turn costs: ``spend 0.4`` ends
     costing 0.4; ``run away 0.4`` reports 0.4 so far, then works until cancelled;
-    ``wait 0.4`` ends costing 0.4 once the test releases it."""
+    ``wait 0.4`` ends costing 0.4 once the test releases it; ``last 0.4`` reports 0.4
+    so far and ends with the same batch (its last call passed the limit)."""
 
     release = asyncio.Event()
 
@@ -193,6 +194,10 @@ class SpendingAgent(EchoAgent):
             await self._cancelled.wait()
         elif words[0] == "wait":
             await SpendingAgent.release.wait()
+        elif words[0] == "last":
+            metrics = TurnMetrics(0, 1, cost, None, self.session_id)
+            self.emit([CostSoFar(cost), TurnEnded(metrics, None, False)])
+            return
         else:
             self.emit([CostSoFar(cost / 2)])
         metrics = TurnMetrics(0, 1, cost, None, self.session_id)
@@ -269,6 +274,17 @@ async def test_a_run_over_its_budget_is_stopped_and_its_cost_counted(
     assert final["cost_usd"] == 0.75
     budget = made.project_info(project.id).budget
     assert (budget.run_usd, budget.spent_today_usd) == (0.5, 1.15)
+
+
+async def test_a_run_whose_last_call_passes_its_budget_as_it_ends_is_not_called_cancelled(
+    hub: Callable[..., Any], tmp_path: Path
+) -> None:
+    made: Hub = await hub(budget_run_usd=0.5)
+    project = await made.add_project(str(tmp_path), None)
+    run = await made.submit(project.id, "last 0.75", RunOptions())
+    final = await ended(made, project.id, run)
+    assert (final["state"], final["error"], final["cost_usd"]) == ("completed", None, 0.75)
+    assert made.project_info(project.id).budget.spent_today_usd == 0.75
 
 
 async def test_a_queued_run_whose_turn_comes_over_the_daily_budget_does_not_start(

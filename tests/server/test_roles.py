@@ -116,15 +116,17 @@ async def test_a_viewer_is_refused_every_request_that_changes_something(
         assert [t["name"] for t in (await admin.request("token.list"))["tokens"]] == ["vera"]
 
 
-async def test_a_viewer_token_does_not_open_ws_claude(servers: ServerFactory) -> None:
+async def test_only_an_admin_token_opens_ws_claude(servers: ServerFactory) -> None:
     server = servers.start(FAKE_AGENT, record_spawns=False)
     secret = await make_token(server, "vera", "viewer")
     operator = await make_token(server, "otto", "operator")
+    boss = await make_token(server, "ada", "admin")
     url = f"{server.url}/ws/claude"
-    refused = httpx.get(url, headers={"Authorization": f"Bearer {secret}"}, timeout=5)
-    assert refused.status_code == 403 and "viewer" in refused.text
-    # an operator passes the token check (a plain GET is then not a WebSocket upgrade)
-    passed = httpx.get(url, headers={"Authorization": f"Bearer {operator}"}, timeout=5)
+    for person in (secret, operator):
+        refused = httpx.get(url, headers={"Authorization": f"Bearer {person}"}, timeout=5)
+        assert refused.status_code == 403 and "only an admin's token" in refused.text
+    # an admin passes the token check (a plain GET is then not a WebSocket upgrade)
+    passed = httpx.get(url, headers={"Authorization": f"Bearer {boss}"}, timeout=5)
     assert passed.status_code not in (401, 403)
     check = httpx.post(f"{server.url}/api/token/check", json={"token": secret}, timeout=5)
     assert check.json() == {"valid": True, "role": "viewer"}
@@ -150,6 +152,9 @@ async def test_an_operator_runs_and_answers_and_the_audit_list_names_everyone(
         with pytest.raises(RequestError) as refused:
             await otto.request("project.retention", project=project["id"], max_age_seconds=60)
         assert refused.value.code == "forbidden" and "needs the admin role" in refused.value.message
+        with pytest.raises(RequestError) as refused:
+            await otto.prompt(project["id"], "no asking", permission_mode="bypassPermissions")
+        assert refused.value.code == "forbidden" and "only an admin" in refused.value.message
         # a skill asks; the operator answers; the answer names the operator
         async with await as_token(server, producer["secret"]) as skill:
             asked = await skill.request(

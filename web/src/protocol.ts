@@ -1130,6 +1130,10 @@ export interface ConfirmationInfo {
    * The CLI's permission suggestions, unchanged.
    */
   suggestions: unknown[];
+  /**
+   * What is asked, in a line or a few, as the agent puts it (a tool's command or file, a question's questions); null when it cannot say.
+   */
+  summary?: string | null;
   timeout_seconds: number;
   /**
    * null (or absent) for kind skill.

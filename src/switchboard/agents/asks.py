@@ -34,6 +34,9 @@ class PermissionAsk:
     questions: tuple[Question, ...] = ()
     plan: str | None = None
     """The plan a ``plan`` ask wants approved, when it could be found."""
+    summary: str | None = None
+    """What is asked, in a line or a few, for a notification: the command a tool would
+    run, the file it would write, the questions; None when the agent cannot say."""
 
 
 @dataclass(frozen=True, slots=True)

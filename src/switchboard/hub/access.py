@@ -5,7 +5,7 @@ connections that hold the token close at once)."""
 from collections.abc import Callable
 
 from switchboard.hub.registry import HubError, ProjectRegistry
-from switchboard.protocol.messages import TokenInfo
+from switchboard.protocol.people import TokenInfo
 from switchboard.store.ports import TokenStore
 from switchboard.store.records import ScopedToken
 

@@ -100,6 +100,7 @@ class Confirmation:
             suggestions=request.suggestions if request is not None else [],
             skill=self.skill,
             plan=request.plan if request is not None else None,
+            summary=request.summary if request is not None else None,
             approval=self.approval,
             options=self.options,
             timeout_seconds=self.timeout_seconds,

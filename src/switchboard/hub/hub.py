@@ -19,20 +19,18 @@ The server uses only the methods below; nothing reaches past them.
 """
 
 from pathlib import Path
-from typing import Any
 
 from switchboard.agents.remote.driver import LinkChannel
-from switchboard.hub.access import RevocationListener
 from switchboard.hub.agent_sessions import AgentSessions
 from switchboard.hub.agents import AgentListener
 from switchboard.hub.confirmation import Confirmation, Deliver
 from switchboard.hub.parts import HubParts
+from switchboard.hub.people import People
 from switchboard.hub.registry import HubError, StatusListener
 from switchboard.hub.runs import Run
 from switchboard.protocol.back_channel import Diagnostic, DiagnosticsInfo, TaskInfo
 from switchboard.protocol.messages import (
     AgentInfo,
-    AuditEntry,
     ConfirmationInfo,
     ConfirmationRequest,
     ConfirmationResponse,
@@ -44,11 +42,9 @@ from switchboard.protocol.messages import (
     RunInfo,
     RunOptions,
     StoredSessionInfo,
-    TokenInfo,
 )
-from switchboard.protocol.push import PushSubscriptionInfo
 from switchboard.protocol.skills import SkillState
-from switchboard.store.records import BudgetLimits, ProjectRecord, ScopedToken
+from switchboard.store.records import BudgetLimits, ProjectRecord
 
 __all__ = ["Hub", "HubError"]
 
@@ -63,8 +59,6 @@ class Hub:
         self._scheduler = parts.scheduler
         self._settings = parts.settings
         self._confirmations = parts.confirmations
-        self._access = parts.access
-        self._audit = parts.audit
         self._runs = parts.runs
         self._agents = parts.agents
         self._skill_api = parts.skill_api
@@ -74,13 +68,15 @@ class Hub:
         self.events = parts.events
         """The event feed: the log, and its live fan-out (subscriptions read both)."""
         self.processes = parts.processes
+        """The agent processes this server started (``/ws/claude`` records its own)."""
         self.telemetry = parts.telemetry
         """The server's metrics (``/metrics``): the hub and the stores feed them."""
-        """The agent processes this server started (``/ws/claude`` records its own)."""
         self.on_closed = parts.on_closed
         """Called at the very end of :meth:`close` (e.g. to release the data dir)."""
         self.publish_skill_event = parts.skill_api.publish
         """Log a skill event in a project, stamped with the time and its producer."""
+        self.people = People(parts)
+        """Tokens, the audit list, and alerts for people who are away."""
 
     async def start(self) -> None:
         """Load state, clean up after a previous instance, resume queued runs."""
@@ -108,12 +104,6 @@ class Hub:
 
     def remove_listener(self, listener: StatusListener) -> None:
         self._registry.remove_listener(listener)
-
-    def add_revocation_listener(self, listener: RevocationListener) -> None:
-        self._access.add_listener(listener)
-
-    def remove_revocation_listener(self, listener: RevocationListener) -> None:
-        self._access.remove_listener(listener)
 
     def project(self, key: str) -> ProjectRecord:
         """The project ``key`` names (id, name or path), or ``unknown_project``."""
@@ -325,89 +315,6 @@ class Hub:
     ) -> Confirmation:
         """Open a skill's confirmation in the project; ``deliver`` gets the outcome."""
         return await self._skill_api.ask(request, producer, deliver)
-
-    # -- tokens -------------------------------------------------------------------------
-
-    def token_alive(self, token_id: str) -> bool:
-        return self._access.alive(token_id)
-
-    def find_token(self, secret: str) -> ScopedToken | None:
-        return self._access.find(secret)
-
-    async def create_token(
-        self, name: str, scope: str, project_keys: list[str] | None
-    ) -> tuple[TokenInfo, str]:
-        """A scoped token and its secret (shown once); an agent token makes an agent."""
-        created = await self._access.create(name, scope, project_keys)
-        if scope == "agent":
-            self._agents.added(name)
-        return created
-
-    def token_infos(self) -> list[TokenInfo]:
-        return self._access.infos()
-
-    async def revoke_token(self, token_id: str) -> TokenInfo:
-        revoked = await self._access.revoke(token_id)
-        if revoked.scope == "agent":
-            self._agents.removed(revoked.name)
-        return revoked
-
-    # -- the audit list ------------------------------------------------------------------
-
-    async def audit(
-        self,
-        by: str,
-        token_id: str | None,
-        action: str,
-        project_id: str | None,
-        detail: dict[str, Any],
-    ) -> None:
-        """Record that the token named ``by`` did ``action`` (a request type)."""
-        await self._audit.append(by, token_id, action, project_id, detail)
-
-    async def audit_entries(
-        self, project_key: str | None, before: int | None, limit: int
-    ) -> list[AuditEntry]:
-        """The newest entries of the audit list (of one project, when a key is given:
-        a removed project's entries are found by its id)."""
-        project_id = None
-        if project_key is not None:
-            found = self._registry.records.find(project_key)
-            project_id = found.id if found is not None else project_key
-        return await self._audit.entries(project_id, before, limit)
-
-    # -- notifications for people who are away (Web Push, --notify-url) ----------------
-
-    @property
-    def push_public_key(self) -> str | None:
-        """The VAPID public key browsers subscribe with; None: no Web Push here."""
-        return self._parts.notifications.public_key
-
-    @property
-    def push_idle_seconds(self) -> float:
-        """How long a presence report counts (clients report again within it)."""
-        return self._parts.notifications.idle_seconds
-
-    async def push_subscribe(
-        self, subscription: PushSubscriptionInfo, token_id: str | None
-    ) -> None:
-        """Send alerts to this browser (``token_id``: whose it is; None: the server's)."""
-        await self._parts.notifications.subscribe(subscription, token_id)
-
-    async def push_unsubscribe(self, endpoint: str) -> bool:
-        """Send no more alerts to ``endpoint``; False if it was not subscribed."""
-        return await self._parts.notifications.subscriptions.unsubscribe(endpoint)
-
-    def report_presence(self, reporter: object, keys: list[str], visible: bool) -> list[str]:
-        """``reporter`` (a connection) shows these projects (ids, names or paths) to a
-        person now, or stopped showing any; returns their ids."""
-        ids = [self._registry.project(key).id for key in keys]
-        self._parts.notifications.alerts.report_presence(reporter, ids, visible)
-        return ids
-
-    def forget_presence(self, reporter: object) -> None:
-        """The reporter (its connection) is gone: it shows nothing any more."""
-        self._parts.notifications.alerts.forget_presence(reporter)
 
     # -- remote agents (their /ws/agent links) --------------------------------------------
 

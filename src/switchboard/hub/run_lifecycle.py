@@ -263,9 +263,9 @@ class RunLifecycle:
             run.cost_usd = run.cost_so_far
         if self.closing and ended is None:
             run.state, run.error = "interrupted", "the server shut down during this run"
-        elif stopped and run.stop_reason is not None:  # over its budget
+        elif run.stop_reason is not None and (stopped or ended is None):  # over its budget
             run.state, run.error = "interrupted", run.stop_reason
-        elif run.cancel_requested.is_set():
+        elif run.cancel_requested.is_set() and run.stop_reason is None:
             run.state, run.error = "cancelled", "cancelled by a client"
         elif outcome.interrupted and ended is None:
             run.state, run.error = "interrupted", outcome.error

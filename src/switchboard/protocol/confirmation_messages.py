@@ -32,6 +32,11 @@ class ConfirmationInfo(_Message):
         default=None,
         description="kind approval (request_approval): the summary and each file's diff.",
     )
+    summary: str | None = Field(
+        default=None,
+        description="What is asked, in a line or a few, as the agent puts it (a tool's "
+        "command or file, a question's questions); null when it cannot say.",
+    )
     options: list[str]
     timeout_seconds: float
     remaining_seconds: float

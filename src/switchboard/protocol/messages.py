@@ -17,8 +17,6 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     Field,
-    StrictInt,
-    StrictStr,
     TypeAdapter,
     ValidationError,
 )
@@ -52,8 +50,19 @@ from switchboard.protocol.json_text import (
     may_hold_surrogates,
     nested_deeper_than,
 )
-from switchboard.protocol.model_base import Model, problems
-from switchboard.protocol.push import PushSubscriptionInfo
+from switchboard.protocol.model_base import Model, ProjectKey, Request, problems
+from switchboard.protocol.people import (
+    AuditEntry,
+    AuditList,
+    Presence,
+    PushSubscribe,
+    PushUnsubscribe,
+    Role,
+    TokenCreate,
+    TokenInfo,
+    TokenList,
+    TokenRevoke,
+)
 from switchboard.protocol.skills import Label, SkillEvent, SkillId, SkillState
 
 __all__ = [
@@ -125,18 +134,12 @@ FINISHED_STATES: frozenset[str] = frozenset({"completed", "failed", "cancelled",
 
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"]
 
-ProjectKey = Annotated[str, Field(min_length=1, max_length=4096)]
-"""A project's id, name or path."""
-
 
 class _Message(Model):
     pass
 
 
-class _Request(_Message):
-    id: StrictStr | StrictInt | None = Field(
-        default=None, description="Echoed in the ack or error."
-    )
+_Request = Request
 
 
 # -- client → server ------------------------------------------------------------------
@@ -382,73 +385,6 @@ class ProjectBackChannel(_Request):
     enabled: bool
 
 
-Role = Literal["viewer", "operator", "admin"]
-"""What a person's token may do: read (viewer); also prompt, answer and cancel
-(operator); also change projects, tokens, budgets and settings (admin)."""
-TokenScope = Literal["produce", "agent", "viewer", "operator", "admin"]
-
-
-class TokenCreate(_Request):
-    """Create a token (admin only); the ack carries its secret, once. A role token
-    (viewer, operator, admin) is a person's: it covers every project."""
-
-    type: Literal["token.create"]
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    scope: TokenScope = "produce"
-    projects: list[ProjectKey] | None = Field(
-        default=None,
-        description="produce: the projects it may publish to; null: every project.",
-    )
-
-
-class AuditList(_Request):
-    """The audit list, newest first (admin only): who prompted, answered or changed what."""
-
-    type: Literal["audit.list"]
-    project: ProjectKey | None = Field(default=None, description="Only this project's.")
-    before: int | None = Field(default=None, ge=1, description="Entries older than this id.")
-    limit: int = Field(default=100, ge=1, le=1000)
-
-
-class TokenList(_Request):
-    type: Literal["token.list"]
-
-
-class PushSubscribe(_Request):
-    """Have this browser's push subscription sent alerts (Web Push); sending the same
-    endpoint again replaces its keys."""
-
-    type: Literal["push.subscribe"]
-    subscription: PushSubscriptionInfo
-
-
-class PushUnsubscribe(_Request):
-    """Stop pushing to this endpoint."""
-
-    type: Literal["push.unsubscribe"]
-    endpoint: Annotated[str, Field(min_length=1, max_length=2048)]
-
-
-MAX_PRESENCE_PROJECTS = 256
-
-
-class Presence(_Request):
-    """The client shows these projects to a person now (visible: true), or stopped
-    showing them (visible: false). Alerts for a project a client showed recently are
-    not pushed. Send it again while showing them (within push_idle_seconds)."""
-
-    type: Literal["presence"]
-    projects: Annotated[list[ProjectKey], Field(max_length=MAX_PRESENCE_PROJECTS)]
-    visible: bool
-
-
-class TokenRevoke(_Request):
-    """Revoke a token; its open connections are closed with 4003."""
-
-    type: Literal["token.revoke"]
-    token: Annotated[str, Field(min_length=1, max_length=64)]
-
-
 ClientMessage = Annotated[
     Subscribe
     | Unsubscribe
@@ -663,16 +599,6 @@ class PermissionModeChanged(_Message):
     by: str | None = Field(default=None, description="The name of the token that set it.")
 
 
-class TokenInfo(_Message):
-    """A scoped token (its secret is shown only when it is created)."""
-
-    id: str
-    name: str
-    scope: TokenScope
-    projects: list[str] | None = Field(description="Project ids; null: every project.")
-    created_at: float
-
-
 class AgentInfo(_Message):
     """A remote agent machine (``switchboard agent``), known by its agent token."""
 
@@ -724,18 +650,6 @@ class Connected(_Message):
         description="The server's VAPID public key (base64url, uncompressed P-256): the "
         "applicationServerKey for PushManager.subscribe. null: no Web Push here.",
     )
-
-
-class AuditEntry(_Message):
-    """One prompt, answer or admin change, and whose token did it."""
-
-    id: int
-    at: float
-    by: str = Field(description="The token's name (\"server token\" for the server's own).")
-    token_id: str | None = Field(description="The token's id (null: the server's own).")
-    action: str = Field(description="The request type, e.g. prompt, token.create.")
-    project: str | None = Field(description="The project's id, when it was about one.")
-    detail: dict[str, Any] = Field(description="What was asked (the request, shortened).")
 
 
 class Ack(_Message):

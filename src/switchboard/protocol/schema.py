@@ -7,6 +7,7 @@ A test fails when the committed file and the models drift apart.
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +35,15 @@ def render() -> str:
     return json.dumps(full_schema(), indent=2, sort_keys=True) + "\n"
 
 
-def main(argv: list[str]) -> int:
+def write_document(argv: list[str], module: str, render: Callable[[], str]) -> int:
+    """``python -m MODULE OUTPUT.json``: write the document ``render`` makes there (the
+    committed schema and OpenAPI documents are made so, and tests compare them)."""
     if len(argv) != 1:
-        print("usage: python -m switchboard.protocol.schema OUTPUT.json", file=sys.stderr)
+        print(f"usage: python -m {module} OUTPUT.json", file=sys.stderr)
         return 2
     Path(argv[0]).write_text(render(), encoding="utf-8")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(write_document(sys.argv[1:], "switchboard.protocol.schema", render))

@@ -122,7 +122,7 @@ def hub_grant(hub: Hub) -> ScopedLookup:
     """Look scoped tokens up in the hub's token store."""
 
     def lookup(secret: str) -> Grant | None:
-        token = hub.find_token(secret)
+        token = hub.people.find_token(secret)
         if token is None:
             return None
         if token.scope == "agent":

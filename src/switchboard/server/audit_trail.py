@@ -1,6 +1,7 @@
 """What goes into the audit list: every prompt, answer and admin change that went
 through, with the name of the token that sent it (``/ws`` and the HTTP API alike)."""
 
+import json
 import logging
 from typing import Any
 
@@ -18,7 +19,11 @@ RUNNING = frozenset({"prompt", "cancel", "confirmation_response", "session.new",
 MAX_TEXT = 1000
 """A string in an entry's detail is cut to this many characters (a prompt, say)."""
 MAX_ITEMS = 50
-"""A list in an entry's detail keeps this many items."""
+"""A list in an entry's detail keeps this many items (an object, this many fields)."""
+MAX_DETAIL_BYTES = 8192
+"""An entry's detail, encoded, is at most about this long: past it, the fields that
+are long are left out (and named in ``omitted``)."""
+SMALL_FIELD_BYTES = 200
 
 
 def audited(request_type: str) -> bool:
@@ -35,8 +40,22 @@ def shortened(value: Any) -> Any:
     if isinstance(value, list):
         return [shortened(item) for item in value[:MAX_ITEMS]]
     if isinstance(value, dict):
-        return {key: shortened(item) for key, item in value.items()}
+        return {key: shortened(item) for key, item in list(value.items())[:MAX_ITEMS]}
     return value
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False))
+
+
+def bounded(detail: dict[str, Any]) -> dict[str, Any]:
+    """``detail`` shortened; if it is still over :data:`MAX_DETAIL_BYTES`, only its
+    short fields, and the names of the others in ``omitted``."""
+    detail = shortened(detail)
+    if _size(detail) <= MAX_DETAIL_BYTES:
+        return detail
+    small = {key: item for key, item in detail.items() if _size(item) <= SMALL_FIELD_BYTES}
+    return {**small, "omitted": sorted(set(detail) - set(small))}
 
 
 def _project_of(hub: Hub, request: ClientMessage, reply: Ack) -> str | None:
@@ -58,7 +77,7 @@ def _detail(request: ClientMessage, reply: Ack) -> dict[str, Any]:
         detail["run"] = reply.run.id
     if reply.token is not None:
         detail["token"] = reply.token.id
-    return shortened(detail)  # type: ignore[no-any-return]
+    return bounded(detail)
 
 
 async def record(hub: Hub, grant: Grant, request: ClientMessage, reply: Ack) -> None:
@@ -66,7 +85,7 @@ async def record(hub: Hub, grant: Grant, request: ClientMessage, reply: Ack) -> 
     what the request did stands)."""
     try:
         project_id = _project_of(hub, request, reply)
-        await hub.audit(
+        await hub.people.audit(
             grant.name, grant.token_id, request.type, project_id, _detail(request, reply)
         )
     except Exception as exc:

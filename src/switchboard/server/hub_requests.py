@@ -7,15 +7,13 @@ is raised as a :class:`~switchboard.exceptions.RequestRefused` and becomes an ``
 """
 
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from switchboard import __version__
 from switchboard.config import Settings
 from switchboard.hub.hub import Hub, HubError
 from switchboard.protocol.messages import (
     Ack,
-    AuditList,
     Cancel,
     ClientMessage,
     ConfirmationRequest,
@@ -23,7 +21,6 @@ from switchboard.protocol.messages import (
     ConfirmationWithdraw,
     Connected,
     DiagnosticsPublish,
-    Error,
     Heartbeat,
     HeartbeatAck,
     PauseTimer,
@@ -31,7 +28,6 @@ from switchboard.protocol.messages import (
     PermissionModeSet,
     PermissionsList,
     PermissionsRemove,
-    Presence,
     ProjectAdd,
     ProjectBackChannel,
     ProjectBudget,
@@ -39,97 +35,31 @@ from switchboard.protocol.messages import (
     ProjectRemove,
     ProjectRetention,
     Prompt,
-    PushSubscribe,
-    PushUnsubscribe,
     ResumeTimer,
-    RunInfo,
     RunList,
     SessionList,
     SessionNew,
     SessionUse,
     SkillEventPublish,
     Subscribe,
-    TokenCreate,
-    TokenList,
-    TokenRevoke,
     Unsubscribe,
     encode,
 )
 from switchboard.server import audit_trail
+from switchboard.server.account_requests import ACCOUNT_HANDLERS
 from switchboard.server.audit_trail import audited
-from switchboard.server.producer_link import ProducerLink
-from switchboard.server.roles import allows, required_role
+from switchboard.server.requester import (
+    PRODUCER_REQUESTS,
+    Following,
+    Handler,
+    Reply,
+    Requester,
+    check_allowed,
+    fitting,
+)
 from switchboard.server.security import Grant
 
-PRODUCER_REQUESTS = frozenset(
-    {
-        "heartbeat",
-        "skill.event",
-        "confirmation.request",
-        "confirmation.withdraw",
-        "diagnostics.publish",
-    }
-)
-"""What a ``produce`` token may send."""
-
-Reply = Ack | Error | HeartbeatAck
-
-
-class Following(Protocol):
-    """The projects a requester follows (a ``/ws`` connection's
-    :class:`~switchboard.server.subscription_set.SubscriptionSet`)."""
-
-    async def subscribe(
-        self, request: Subscribe, reply: Callable[[Ack | Error], object]
-    ) -> None: ...
-
-    async def unsubscribe(self, request: Unsubscribe) -> Ack: ...
-
-    def check_follows(self, confirmation_id: str) -> None:
-        """Refuse (``not_subscribed``) unless it may answer this confirmation."""
-
-
-class Requester(Protocol):
-    """What a handler may use of the connection (or HTTP request) that sent the request."""
-
-    @property
-    def hub(self) -> Hub: ...
-
-    @property
-    def settings(self) -> Settings: ...
-
-    @property
-    def grant(self) -> Grant: ...
-
-    @property
-    def subscriptions(self) -> Following: ...
-
-    @property
-    def producer(self) -> ProducerLink: ...
-
-    def reply(self, message: Any) -> bool: ...
-
-
-Handler = Callable[[Requester, Any], Awaitable[Reply | None]]
-
-
-def check_allowed(requester: Requester, request: ClientMessage) -> None:
-    """A ``produce`` token may send only what producers send; a person's token what its
-    role allows (:mod:`.roles`)."""
-    grant = requester.grant
-    if grant.scope != "full":
-        if request.type not in PRODUCER_REQUESTS:
-            raise HubError(
-                "forbidden",
-                f"a token with scope {grant.scope!r} may not send {request.type} "
-                f"(allowed: {', '.join(sorted(PRODUCER_REQUESTS))})",
-            )
-    elif not allows(grant.role, request.type):
-        raise HubError(
-            "forbidden",
-            f"a {grant.role} token may not send {request.type} "
-            f"(it needs the {required_role(request.type)} role)",
-        )
+__all__ = ["HANDLERS", "PRODUCER_REQUESTS", "Following", "Requester", "dispatch", "snapshot"]
 
 
 async def dispatch(requester: Requester, request: ClientMessage) -> Reply | None:
@@ -161,13 +91,13 @@ def snapshot(hub: Hub, settings: Settings, grant: Grant) -> Connected:
             "run_timeout": settings.run_timeout,
             "request_rate": settings.request_rate,
             "request_burst": settings.request_burst,
-            "push_idle_seconds": hub.push_idle_seconds,
+            "push_idle_seconds": hub.people.push_idle_seconds,
         },
         # the hub's list holds only modes the protocol knows (checked at startup)
         permission_modes=cast(list[PermissionMode], hub.permission_modes()),
         agents=hub.agent_infos() if full else [],
         tasks=hub.tasks() if full else [],
-        push_public_key=hub.push_public_key if full else None,
+        push_public_key=hub.people.push_public_key if full else None,
     )
 
 
@@ -190,6 +120,12 @@ async def _heartbeat(c: Requester, request: Heartbeat) -> Reply:
 
 
 async def _prompt(c: Requester, request: Prompt) -> Reply:
+    if request.options.permission_mode == "bypassPermissions" and c.grant.role != "admin":
+        raise HubError(
+            "forbidden",
+            f"a {c.grant.role} token may not run with bypassPermissions (no confirmations "
+            "at all): only an admin may",
+        )
     run = await c.hub.submit(request.project, request.text, request.options, c.grant.name)
     return Ack(id=request.id, run=run.info())
 
@@ -204,13 +140,7 @@ async def _run_list(c: Requester, request: RunList) -> Reply:
     (but never empty while there are runs: the client pages on from the last one)."""
     runs = await c.hub.list_runs(request.project, request.limit, request.before)
     room = c.settings.max_message_bytes - len(encode(Ack(id=request.id, runs=[])))
-    kept: list[RunInfo] = []
-    for run in runs:
-        room -= len(encode(run)) + 1  # and a comma
-        if room < 0 and kept:
-            break
-        kept.append(run)
-    return Ack(id=request.id, runs=kept)
+    return Ack(id=request.id, runs=fitting(runs, room))
 
 
 # -- projects ----------------------------------------------------------------------------
@@ -299,46 +229,6 @@ async def _rule_remove(c: Requester, request: PermissionsRemove) -> Reply:
     return Ack(id=request.id, rules=[await c.hub.remove_rule(request.project, request.rule)])
 
 
-# -- tokens ------------------------------------------------------------------------------
-
-
-async def _token_create(c: Requester, request: TokenCreate) -> Reply:
-    token, secret = await c.hub.create_token(request.name, request.scope, request.projects)
-    return Ack(id=request.id, token=token, secret=secret)
-
-
-async def _token_list(c: Requester, request: TokenList) -> Reply:
-    return Ack(id=request.id, tokens=c.hub.token_infos())
-
-
-async def _token_revoke(c: Requester, request: TokenRevoke) -> Reply:
-    return Ack(id=request.id, tokens=[await c.hub.revoke_token(request.token)])
-
-
-async def _audit_list(c: Requester, request: AuditList) -> Reply:
-    entries = await c.hub.audit_entries(request.project, request.before, request.limit)
-    return Ack(id=request.id, audit=entries)
-
-
-# -- push notifications ------------------------------------------------------------------
-
-
-async def _push_subscribe(c: Requester, request: PushSubscribe) -> Reply:
-    await c.hub.push_subscribe(request.subscription, c.grant.token_id)
-    return Ack(id=request.id)
-
-
-async def _push_unsubscribe(c: Requester, request: PushUnsubscribe) -> Reply:
-    await c.hub.push_unsubscribe(request.endpoint)
-    return Ack(id=request.id)
-
-
-async def _presence(c: Requester, request: Presence) -> Reply:
-    """The requester (its connection) shows these projects to a person, or no longer."""
-    c.hub.report_presence(c, request.projects, request.visible)
-    return Ack(id=request.id)
-
-
 # -- the skill API -----------------------------------------------------------------------
 
 
@@ -375,17 +265,11 @@ HANDLERS: dict[type[Any], Handler] = {
     ResumeTimer: _timer,
     PermissionsList: _rules,
     PermissionsRemove: _rule_remove,
-    TokenCreate: _token_create,
-    TokenList: _token_list,
-    TokenRevoke: _token_revoke,
     SkillEventPublish: _skill_event,
     ConfirmationRequest: _confirmation_request,
     ConfirmationWithdraw: _confirmation_withdraw,
     ProjectBackChannel: _back_channel,
     DiagnosticsPublish: _diagnostics,
-    AuditList: _audit_list,
-    PushSubscribe: _push_subscribe,
-    PushUnsubscribe: _push_unsubscribe,
-    Presence: _presence,
+    **ACCOUNT_HANDLERS,
 }
 """Every client message type, and what it does."""

@@ -7,7 +7,7 @@ settings. The server's own token is an admin. ``produce`` and ``agent`` tokens a
 roles: they keep their own narrow lists (``PRODUCER_REQUESTS`` and ``/ws/agent``).
 """
 
-from switchboard.protocol.messages import Role
+from switchboard.protocol.people import Role
 
 ROLES: tuple[Role, ...] = ("viewer", "operator", "admin")
 """Least to most."""

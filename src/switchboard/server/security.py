@@ -10,7 +10,7 @@
   the server chooses (browsers cannot set headers on a WebSocket, and a URL is what
   proxies and devtools keep). The server's token
   may do everything but open ``/ws/agent``; a role token (viewer, operator, admin) opens
-  what the server token opens, but a viewer's not ``/ws/claude``, and the requests it may
+  what the server token opens, but only an admin's ``/ws/claude``, and the requests it may
   send are checked by role (:mod:`.roles`); a ``produce`` token opens only ``/ws``,
   where the endpoint limits it further, an ``agent`` token only ``/ws/agent``, and the
   metrics token (``--metrics-token``) only ``/metrics``. The :class:`Grant` travels in
@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchboard.exceptions import ConfigError
-from switchboard.protocol.messages import Role
+from switchboard.protocol.people import Role
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARD_BINDS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 (recognised, not bound)
@@ -54,7 +54,8 @@ SCOPED_PATHS = {
 """The only paths each scope of token opens (the server token opens all but /ws/agent)."""
 AGENT_PATH = "/ws/agent"
 RUNNING_PATHS = frozenset({"/ws/claude"})
-"""Paths that run the CLI as soon as they open: a viewer's token may not."""
+"""Paths that run the CLI as soon as they open, past the hub (no queue, no budget, no
+audit list): only an admin's token opens them."""
 GRANT_KEY = "switchboard.grant"
 """Where the middleware leaves the request's :class:`Grant` in the ASGI scope."""
 
@@ -225,8 +226,12 @@ class SecurityPolicy:
             )
         if grant.scope == "full" and path == AGENT_PATH:
             return Refusal(403, "only an agent token opens /ws/agent (switchboard token create)")
-        if grant.scope == "full" and grant.role == "viewer" and path in RUNNING_PATHS:
-            return Refusal(403, f"a viewer token may not open {path}: it runs Claude Code")
+        if grant.scope == "full" and grant.role != "admin" and path in RUNNING_PATHS:
+            return Refusal(
+                403,
+                f"only an admin's token opens {path}: it runs Claude Code outside the "
+                "hub's queue, budgets and audit list (use /ws)",
+            )
         opens = SCOPED_PATHS.get(grant.scope)
         if opens is not None and path not in opens:
             return Refusal(403, f"a token with scope {grant.scope!r} opens only {min(opens)}")

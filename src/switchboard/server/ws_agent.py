@@ -104,10 +104,10 @@ class AgentLink:
             await self.ws.close(CloseCode.GOING_AWAY, "server shutting down")
             return
         self.tracker.add(self)
-        self.hub.add_revocation_listener(self._on_revoked)
+        self.hub.people.add_revocation_listener(self._on_revoked)
         try:
             token_id = self.grant.token_id
-            if token_id is not None and not self.hub.token_alive(token_id):
+            if token_id is not None and not self.hub.people.token_alive(token_id):
                 await self.ws.close(CloseCode.TOKEN_REVOKED, "token revoked")
                 return
             await self.ws.accept(subprotocol=app_protocol(self.ws.scope))
@@ -115,7 +115,7 @@ class AgentLink:
             if hello is not None:
                 await self._serve(hello)
         finally:
-            self.hub.remove_revocation_listener(self._on_revoked)
+            self.hub.people.remove_revocation_listener(self._on_revoked)
             self._drop_everything()
             self.hub.agent_offline(self.name, self)
             self.tracker.discard(self)

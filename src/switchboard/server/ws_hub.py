@@ -153,7 +153,7 @@ class HubConnection:
         try:
             # Listen for revocations before anything else, then make sure the token
             # was not revoked between the security check and now.
-            self.hub.add_revocation_listener(self._on_revoked)
+            self.hub.people.add_revocation_listener(self._on_revoked)
             if not self._token_alive():
                 await self.ws.close(CloseCode.TOKEN_REVOKED, "token revoked")
                 return
@@ -166,8 +166,8 @@ class HubConnection:
         finally:
             self.hub.remove_listener(self._on_status)
             self.hub.remove_agent_listener(self._on_agent)
-            self.hub.remove_revocation_listener(self._on_revoked)
-            self.hub.forget_presence(self)
+            self.hub.people.remove_revocation_listener(self._on_revoked)
+            self.hub.people.forget_presence(self)
             # Requests under way finish (a half-done state change would be worse than
             # a late one); their replies go nowhere.
             if self._requests:
@@ -293,7 +293,7 @@ class HubConnection:
 
     def _token_alive(self) -> bool:
         token_id = self.grant.token_id
-        return token_id is None or self.hub.token_alive(token_id)
+        return token_id is None or self.hub.people.token_alive(token_id)
 
     @property
     def _too_fast(self) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from switchboard.protocol.back_channel import DiagnosticsInfo, TaskInfo
-from switchboard.protocol.messages import AuditEntry
+from switchboard.protocol.people import AuditEntry
 from switchboard.store.records import (
     BudgetLimits,
     Leftover,

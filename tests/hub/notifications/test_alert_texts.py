@@ -1,6 +1,5 @@
 """What alerts say: per kind of confirmation, per run end, and clipped to fit a push."""
 
-import json
 from typing import Any
 
 from switchboard.hub.notifications.alert_texts import (
@@ -22,6 +21,7 @@ def confirmation(**fields: Any) -> ConfirmationInfo:
         "kind": "tool_permission",
         "tool_name": "Bash",
         "input": {"command": "rm -rf build", "description": "Clean"},
+        "summary": "rm -rf build",
         "suggestions": [],
         "options": ["allow", "deny"],
         "timeout_seconds": 600,
@@ -40,12 +40,8 @@ def test_a_tool_permission_names_the_tool_and_what_it_would_do() -> None:
         "rm -rf build",
     )
     assert (alert.tag, alert.confirmation, alert.run, alert.at) == ("c1", "c1", "r1", 5.0)
-    edit = confirmation_alert(
-        confirmation(tool_name="Edit", input={"file_path": "a.py", "old_string": "x"}), "web", 0
-    )
-    assert edit.body == "a.py"
-    odd = confirmation_alert(confirmation(tool_name="Odd", input={"n": 1}), "web", 0)
-    assert json.loads(odd.body) == {"n": 1}
+    odd = confirmation_alert(confirmation(tool_name="Odd", input={"n": 1}, summary=None), "web", 0)
+    assert (odd.title, odd.body) == ("web: Claude asks to use Odd", "")
 
 
 def test_questions_plans_approvals_and_skills() -> None:
@@ -57,6 +53,7 @@ def test_questions_plans_approvals_and_skills() -> None:
                 {"question": "Which color?", "options": [{"label": "Red"}, {"label": "Blue"}]}
             ]
         },
+        summary="Which color? (Red / Blue)",
     )
     alert = confirmation_alert(question, "web", 0)
     assert (alert.kind, alert.title, alert.body) == (

@@ -55,3 +55,16 @@ async def test_a_revoked_tokens_browsers_are_dropped(engine: Engine, writer: Wri
     await reopened.load()
     assert len(reopened.all()) == 2
     await asyncio.sleep(0)
+
+
+async def test_a_burst_of_subscribes_does_not_pass_the_cap(engine: Engine, writer: Writer) -> None:
+    store = SqlitePushStore(engine, writer)
+    await store.load()
+    book = PushSubscriptions(store, max_count=3, allow_http=False)
+    outcomes = await asyncio.gather(
+        *(book.subscribe(info(f"https://push.example.org/{n}"), "t1") for n in range(8)),
+        return_exceptions=True,
+    )
+    refused = [o for o in outcomes if isinstance(o, HubError)]
+    assert len(book.all()) == 3 and len(refused) == 5
+    assert {o.code for o in refused} == {"limit_reached"}

@@ -38,7 +38,32 @@ def ask_from(request: PermissionRequest, plan: str | None = None) -> PermissionA
         rule_keys=tuple(rule_keys(request)),
         questions=questions_of(request.input) if kind == "question" else (),
         plan=plan,
+        summary=summary_of(kind, request.input),
     )
+
+
+DETAIL_KEYS = ("command", "file_path", "notebook_path", "path", "url", "pattern", "description")
+"""The input field that says best what a tool call does, first found first (Bash's
+command, Edit's and Write's file_path, WebFetch's url, Grep's and Glob's pattern…)."""
+MAX_SUMMARY = 600
+
+
+def summary_of(kind: AskKind, tool_input: dict[str, Any]) -> str | None:
+    """What is asked, in a few lines: a question's questions with their options, or
+    the field of a tool's input that says what it would do."""
+    if kind == "question":
+        lines = [
+            f"{q.text} ({' / '.join(q.options)})" if q.options else q.text
+            for q in questions_of(tool_input)
+        ]
+        return "\n".join(lines)[:MAX_SUMMARY] or None
+    if kind == "plan":
+        return None  # the plan itself is sent apart
+    for key in DETAIL_KEYS:
+        value = tool_input.get(key)
+        if isinstance(value, str) and value.strip():
+            return value[:MAX_SUMMARY]
+    return None
 
 
 def questions_of(tool_input: dict[str, Any]) -> tuple[Question, ...]:

@@ -15,10 +15,13 @@ The CLI's own ``--max-budget-usd`` is no substitute: it is fixed at launch and c
 the whole process's spend, while one process serves many runs.
 """
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from switchboard.agents.claude.metrics import finite_number
+
+log = logging.getLogger(__name__)
 
 REQUEST = "get_usage"
 REQUEST_FIELDS: dict[str, Any] = {"detached": True, "skip_behaviors": True}
@@ -34,6 +37,9 @@ class CostWatch:
     def __init__(self) -> None:
         self._asking: str | None = None
         """The request out, if any."""
+        self._stale: str | None = None
+        """A request still out when its turn ended: its answer, if it comes, is dropped
+        (and the next turn asks afresh instead of waiting for it)."""
         self._asked_in = 0
         """The turn the request out was asked in."""
         self._turn = 0
@@ -49,6 +55,8 @@ class CostWatch:
         elif message.get("type") == "result":
             self._turn += 1
             self._wanted = False
+            if self._asking is not None:
+                self._stale, self._asking = self._asking, None
 
     def should_ask(self) -> bool:
         """Whether to ask now (something changed, and no question is out)."""
@@ -61,20 +69,31 @@ class CostWatch:
 
     def is_answer(self, message: Mapping[str, Any]) -> bool:
         """Whether a ``control_response`` line answers our question."""
-        if message.get("type") != "control_response" or self._asking is None:
+        if message.get("type") != "control_response":
             return False
         response = message.get("response")
-        return isinstance(response, Mapping) and response.get("request_id") == self._asking
+        if not isinstance(response, Mapping):
+            return False
+        answers = response.get("request_id")
+        return answers is not None and answers in (self._asking, self._stale)
 
     def answer(self, message: Mapping[str, Any], process_cost: float) -> float | None:
         """The turn's cost so far from our question's answer (``process_cost``: the
         process's total when its last turn ended); None when the answer says nothing
         of the turn under way (it came after its turn ended, or the CLI refused: then
         it is not asked again)."""
-        asked_in, self._asking = self._asked_in, None
         response = message.get("response")
         body = response if isinstance(response, Mapping) else {}
+        if body.get("request_id") == self._stale:
+            self._stale = None
+            return None
+        asked_in, self._asking = self._asked_in, None
         if body.get("subtype") != "success":
+            log.warning(
+                "the CLI refused %s (%s): budgets are checked only when a turn ends",
+                REQUEST,
+                body.get("error"),
+            )
             self._refused = True
             return None
         payload = body.get("response")

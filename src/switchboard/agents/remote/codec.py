@@ -167,6 +167,7 @@ def ask_from_wire(data: dict[str, Any]) -> PermissionAsk:
                 for q in data["questions"]
             ),
             plan=data["plan"],
+            summary=_optional_text(data, "summary") if "summary" in data else None,
         )
     except (KeyError, TypeError, IndexError) as exc:
         raise ValueError(f"not an ask: {exc!r}") from exc

@@ -4,18 +4,12 @@ Texts are clipped (a push payload must stay well under 4 KiB once encrypted, and
 notification shows a few lines anyway). Pure functions: no I/O, no clock of their own.
 """
 
-import json
-from typing import Any
-
 from switchboard.protocol.messages import ConfirmationInfo, RunInfo
 from switchboard.protocol.push import Alert, AlertKind
 
 TITLE_CHARS = 120
 BODY_CHARS = 600
 NAME_CHARS = 80
-
-_TOOL_DETAIL_KEYS = ("command", "file_path", "path", "url", "pattern", "description", "prompt")
-"""The input field that says best what a tool call does, first found first."""
 
 
 def clip(text: str, limit: int) -> str:
@@ -75,7 +69,7 @@ def _what_is_asked(confirmation: ConfirmationInfo) -> tuple[str, str]:
             who = skill.skill_id if skill is not None else "a skill"
             return f"{who} asks", skill.prompt if skill is not None else ""
         case "question":
-            return "Claude asks a question", _questions(confirmation.input)
+            return "Claude asks a question", confirmation.summary or ""
         case "plan":
             return "Claude asks to approve its plan", confirmation.plan or ""
         case "approval":
@@ -86,33 +80,7 @@ def _what_is_asked(confirmation: ConfirmationInfo) -> tuple[str, str]:
             return "Claude asks to approve its changes", f"{approval.summary}\n{files}"
         case _:
             tool = confirmation.tool_name or "a tool"
-            return f"Claude asks to use {tool}", _tool_detail(confirmation.input)
-
-
-def _tool_detail(tool_input: dict[str, Any]) -> str:
-    for key in _TOOL_DETAIL_KEYS:
-        value = tool_input.get(key)
-        if isinstance(value, str) and value.strip():
-            return value
-    return json.dumps(tool_input, ensure_ascii=False)[:BODY_CHARS] if tool_input else ""
-
-
-def _questions(tool_input: dict[str, Any]) -> str:
-    """AskUserQuestion's questions, each with its options."""
-    lines = []
-    questions = tool_input.get("questions")
-    for question in questions if isinstance(questions, list) else []:
-        if not isinstance(question, dict):
-            continue
-        options = question.get("options")
-        labels = [
-            str(option.get("label"))
-            for option in (options if isinstance(options, list) else [])
-            if isinstance(option, dict) and option.get("label")
-        ]
-        text = str(question.get("question") or "")
-        lines.append(f"{text} ({' / '.join(labels)})" if labels else text)
-    return "\n".join(lines)
+            return f"Claude asks to use {tool}", confirmation.summary or ""
 
 
 MAX_PAYLOAD_BYTES = 3000

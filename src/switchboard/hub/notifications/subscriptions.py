@@ -26,6 +26,9 @@ class PushSubscriptions:
         self.max_count = max_count
         self._allow_http = allow_http
         self._dropping: set[asyncio.Task[None]] = set()
+        self._changing = asyncio.Lock()
+        """Held from the count to the save, so that a burst of subscribes cannot all
+        pass the cap, and a revocation cannot slip between them."""
 
     def all(self) -> list[PushSubscriptionRecord]:
         return self._store.all()
@@ -34,22 +37,23 @@ class PushSubscriptions:
         """Store the browser's subscription (``token_id``: whose it is; None: the
         server's own token). Refused with ``endpoint_not_allowed`` or ``limit_reached``."""
         check_subscription(info, self._allow_http)
-        known = self._store.find(info.endpoint)
-        if known is None and len(self._store.all()) >= self.max_count:
-            raise HubError(
-                "limit_reached",
-                f"this server keeps at most {self.max_count} push subscriptions "
-                "(--push-max-subscriptions); turn push off in another browser first",
+        async with self._changing:
+            known = self._store.find(info.endpoint)
+            if known is None and len(self._store.all()) >= self.max_count:
+                raise HubError(
+                    "limit_reached",
+                    f"this server keeps at most {self.max_count} push subscriptions "
+                    "(--push-max-subscriptions); turn push off in another browser first",
+                )
+            await self._store.save(
+                PushSubscriptionRecord(
+                    endpoint=info.endpoint,
+                    p256dh=info.keys.p256dh,
+                    auth=info.keys.auth,
+                    token_id=token_id,
+                    created_at=known.created_at if known is not None else time.time(),
+                )
             )
-        await self._store.save(
-            PushSubscriptionRecord(
-                endpoint=info.endpoint,
-                p256dh=info.keys.p256dh,
-                auth=info.keys.auth,
-                token_id=token_id,
-                created_at=known.created_at if known is not None else time.time(),
-            )
-        )
 
     async def unsubscribe(self, endpoint: str) -> bool:
         """Forget the endpoint; False if it was not subscribed."""
@@ -61,16 +65,17 @@ class PushSubscriptions:
 
     def token_revoked(self, token_id: str) -> None:
         """A revoked token's browsers get no more alerts (dropped in the background)."""
-        endpoints = [s.endpoint for s in self._store.all() if s.token_id == token_id]
-        if endpoints:
-            task = asyncio.get_running_loop().create_task(self._drop(endpoints))
-            self._dropping.add(task)
-            task.add_done_callback(self._dropping.discard)
+        task = asyncio.get_running_loop().create_task(self._drop(token_id))
+        self._dropping.add(task)
+        task.add_done_callback(self._dropping.discard)
 
-    async def _drop(self, endpoints: list[str]) -> None:
+    async def _drop(self, token_id: str) -> None:
         try:
-            gone = await self._store.remove(endpoints)
-            log.info("dropped %d push subscriptions of a revoked token", len(gone))
+            async with self._changing:  # after a subscribe of the token under way
+                endpoints = [s.endpoint for s in self._store.all() if s.token_id == token_id]
+                gone = await self._store.remove(endpoints) if endpoints else []
+            if gone:
+                log.info("dropped %d push subscriptions of a revoked token", len(gone))
         except Exception:
             log.exception("could not drop the push subscriptions of a revoked token")
 

@@ -17,9 +17,10 @@ from switchboard.protocol.messages import Ack, ClientMessage, Error
 from switchboard.protocol.rate_limit import RequestLimiter, Verdict
 from switchboard.server.api.errors import ApiRefusal
 from switchboard.server.api.requester import HttpRequester
-from switchboard.server.hub_requests import Following, dispatch
+from switchboard.server.hub_requests import dispatch
 from switchboard.server.lifecycle import ConnectionTracker
-from switchboard.server.security import FULL, GRANT_KEY, Grant
+from switchboard.server.requester import Following
+from switchboard.server.security import GRANT_KEY, Grant
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,9 @@ class ApiContext:
                 f"more than {rate:g} requests a second (bursts of {burst}); slow down",
             )
         grant = request.scope.get(GRANT_KEY)
-        grant = grant if isinstance(grant, Grant) else FULL  # set by SecurityMiddleware
-        if grant.token_id is not None and not self.hub.token_alive(grant.token_id):
+        if not isinstance(grant, Grant):  # the middleware sets it on every /api path
+            raise ApiRefusal("unauthorized", "this path needs a token")
+        if grant.token_id is not None and not self.hub.people.token_alive(grant.token_id):
             raise ApiRefusal("forbidden", "this token was revoked")
         return grant
 

@@ -156,6 +156,7 @@ class EventStream:
             log.warning(
                 "ending the event stream of a slow consumer (%d bytes queued)", self.outbox.limit
             )
+            self.context.hub.telemetry.slow_consumer_closes.inc()
             self._end(sse.closing(CloseCode.SLOW_CONSUMER, "slow consumer"))
         elif self.outbox.failure is not None:
             self._end(sse.closing(CloseCode.INTERNAL_ERROR, self.outbox.failure))
@@ -178,16 +179,18 @@ class EventStream:
         self._project = project_id
         tracker.add(self)
         hub.add_listener(self._on_status)
-        hub.add_revocation_listener(self._on_revoked)
+        hub.people.add_revocation_listener(self._on_revoked)
         try:
             if not tracker.accepting:  # shutdown began before the tracker knew of it
                 self.request_shutdown()
+            if grant.token_id is not None and not hub.people.token_alive(grant.token_id):
+                self._on_revoked(grant.token_id)  # revoked before the listener was in
             await self._send({"type": "http.response.start", "status": 200, "headers": HEADERS})
             await self._body(sse.message(encode(ack)))
             await self._serve()
         finally:
             hub.remove_listener(self._on_status)
-            hub.remove_revocation_listener(self._on_revoked)
+            hub.people.remove_revocation_listener(self._on_revoked)
             await self.subscriptions.stop_all()
             self.outbox.close()
             tracker.discard(self)

@@ -9,13 +9,13 @@ A test fails when the committed file, the served one and this drift apart.
 import functools
 import json
 import sys
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from switchboard.protocol.messages import PROTOCOL_VERSION, Subscribe
+from switchboard.protocol.schema import write_document
 from switchboard.server.api.errors import ApiError
 from switchboard.server.api.operations import COMMON_ERRORS, OPERATIONS, Operation
 
@@ -99,7 +99,7 @@ class _Schemas:
 def _parameter(schemas: _Schemas, model: type[BaseModel], name: str, where: str) -> dict[str, Any]:
     schema = schemas.field(model, name)
     described = {"description": schema.pop("description")} if "description" in schema else {}
-    if name == "project":
+    if name == "project" and where == "path":  # a path would not fit in one segment
         described = {"description": "The project's id or name."}
         schema["pattern"] = "^[^/]+$"
     required = where == "path" or name in schemas.required(model)
@@ -221,13 +221,5 @@ def render() -> str:
     return json.dumps(document(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m switchboard.server.api.openapi OUTPUT.json", file=sys.stderr)
-        return 2
-    Path(argv[0]).write_text(render(), encoding="utf-8")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(write_document(sys.argv[1:], "switchboard.server.api.openapi", render))

@@ -19,8 +19,6 @@ from starlette.responses import Response
 
 from switchboard.protocol.confirmation_messages import ConfirmationInfo
 from switchboard.protocol.messages import (
-    AuditEntry,
-    AuditList,
     Cancel,
     ConfirmationResponse,
     ProjectAdd,
@@ -32,6 +30,7 @@ from switchboard.protocol.messages import (
     RunList,
 )
 from switchboard.protocol.model_base import Model
+from switchboard.protocol.people import AuditEntry, AuditList
 from switchboard.server.api.bodies import build, json_object, only_fields, read_body
 from switchboard.server.api.context import ApiContext
 from switchboard.server.api.errors import ApiRefusal, error_response

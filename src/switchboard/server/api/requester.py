@@ -1,7 +1,7 @@
 """An HTTP API request, seen by the ``/ws`` handlers as the connection that sent it.
 
 The handlers of :mod:`switchboard.server.hub_requests` work with a
-:class:`~switchboard.server.hub_requests.Requester`: the hub, the settings, the token's
+:class:`~switchboard.server.requester.Requester`: the hub, the settings, the token's
 grant, the projects it follows, what it does as a producer, and where replies go.
 :class:`HttpRequester` is that for one HTTP request: its replies are kept for the
 response, it follows nothing (or the one project of an event stream), and it is no
@@ -14,8 +14,8 @@ from typing import Any
 from switchboard.config import Settings
 from switchboard.hub.hub import Hub, HubError
 from switchboard.protocol.messages import Ack, Error, Subscribe, Unsubscribe
-from switchboard.server.hub_requests import Following
 from switchboard.server.producer_link import ProducerLink
+from switchboard.server.requester import Following
 from switchboard.server.security import Grant
 
 
@@ -40,7 +40,7 @@ class NotFollowing:
 
 
 class HttpRequester:
-    """One HTTP request as a :class:`~switchboard.server.hub_requests.Requester`."""
+    """One HTTP request as a :class:`~switchboard.server.requester.Requester`."""
 
     __slots__ = ("grant", "hub", "replies", "settings", "subscriptions")
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, RowMapping, delete, func, insert, select
 from sqlalchemy.engine import Connection
 
-from switchboard.protocol.messages import AuditEntry
+from switchboard.protocol.people import AuditEntry
 from switchboard.store.sqlite.schema import audit
 from switchboard.store.sqlite.writer import Writer
 

@@ -56,6 +56,7 @@ runs = Table(
     Column("by", String(200)),
     Index("ix_runs_project_state", "project_id", "state"),
     Index("ix_runs_finished", "finished_at"),
+    Index("ix_runs_project_created", "project_id", "created_at", "id"),
 )
 """Runs: queued, running, completed, failed, cancelled, interrupted. ``origin``: client
 (a prompt) or claude (a follow-up turn the CLI started itself); ``by``: the name of the

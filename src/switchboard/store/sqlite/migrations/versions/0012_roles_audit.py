@@ -29,9 +29,12 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text, nullable=False),
     )
     op.create_index("ix_audit_project", "audit", ["project_id", "id"])
+    # run.list pages a project's runs newest first
+    op.create_index("ix_runs_project_created", "runs", ["project_id", "created_at", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_runs_project_created", table_name="runs")
     op.drop_index("ix_audit_project", table_name="audit")
     op.drop_table("audit")
     with op.batch_alter_table("runs") as batch:
