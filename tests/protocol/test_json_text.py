@@ -68,3 +68,20 @@ def test_text_without_a_surrogate_escape_cannot_hold_one() -> None:
 def test_after_replacement_every_string_is_unicode_text(value: object) -> None:
     fixed = replace_lone_surrogates(json.loads(json.dumps(value)))
     json.dumps(fixed, ensure_ascii=False).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "may"),
+    [
+        ('{"a":"plain ascii"}', False),
+        ('{"a":"\\u00e9 is no surrogate"}', False),
+        ('{"a":"é, not ascii, no surrogate"}', False),
+        ('{"a":"an escaped backslash then u: \\\\u"}', False),
+        ('{"a":"\\ud83d\\ude00"}', True),
+        ('{"a":"\\uD800 alone"}', True),
+        ('{"a":"\ud800 itself"}', True),
+        ('{"a":"é then \\udfff"}', True),
+    ],
+)
+def test_surrogates_are_found_whether_the_text_is_ascii_or_not(text: str, may: bool) -> None:
+    assert may_hold_surrogates(text) is may
