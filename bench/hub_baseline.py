@@ -10,11 +10,13 @@ the hub writes a prompt), and every line the agent prints is sent, as it is, to 
 connection on any other path (told ``subscribed`` once it is on the list) with
 :func:`websockets.asyncio.server.broadcast`: no storage, no envelope, no per-client
 queue, no backpressure. That is the ceiling the hub's fan-out is compared with. Stops
-on SIGTERM or SIGINT (closing the agent's stdin).
+on SIGTERM or SIGINT (closing the agent's stdin). On ``/replay`` it is the replay
+benchmark's baseline instead (see :func:`replay`).
 """
 
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 from collections import deque
@@ -93,6 +95,17 @@ async def pump(stdout: asyncio.StreamReader, fanout: Broadcast | Queues) -> None
                 fanout.publish(line)
 
 
+async def replay(connection: ServerConnection) -> None:
+    """The replay baseline: told ``{"count": N, "frame": TEXT}``, send ``TEXT % i`` for
+    each i < N from memory (no storage, no reading), then ``{"type":"caught_up"}``."""
+    asked = json.loads(await connection.recv())
+    frame = asked["frame"]
+    for i in range(int(asked["count"])):
+        await connection.send(frame % i)
+    await connection.send('{"type":"caught_up"}')
+    await connection.wait_closed()
+
+
 async def main(agent: list[str], fanout: Broadcast | Queues) -> None:
     process = await asyncio.create_subprocess_exec(
         *agent, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
@@ -103,6 +116,9 @@ async def main(agent: list[str], fanout: Broadcast | Queues) -> None:
 
     async def handler(connection: ServerConnection) -> None:
         path = connection.request.path if connection.request is not None else "/"
+        if path == "/replay":
+            await replay(connection)
+            return
         if path != "/control":
             await fanout.serve(connection)
             return

@@ -111,6 +111,22 @@ async def test_flood_of_100000_lines_arrives_complete_and_in_order(tmp_path: Pat
     assert count == 100_000
 
 
+async def test_a_slow_consumer_takes_what_piled_up_as_one_batch_in_order(tmp_path: Path) -> None:
+    """While the consumer is busy with a batch (a commit, say), the lines read meanwhile
+    come as one batch next, in order: a line-by-line CLI never gets a commit per line."""
+    env = {**os.environ, "FAKE_AGENT_MODE": "flood", "FAKE_AGENT_N": "20000"}
+    async with ClaudeProcess(ClaudeOptions(FAKE_AGENT, tmp_path, env)) as claude:
+        sizes: list[int] = []
+        seqs: list[int] = []
+        async for batch in claude.output_batches():
+            sizes.append(len(batch))
+            seqs.extend(item.data["seq"] for item in batch if isinstance(item, CliMessage))
+            await asyncio.sleep(0.05)  # busy: chunks pile up meanwhile
+        assert await claude.wait() == 0
+    assert seqs == list(range(20_000))
+    assert max(sizes) > 2000  # more than one read's chunk of these lines in a batch
+
+
 async def test_non_json_lines_are_reported_and_reading_continues(tmp_path: Path) -> None:
     async with fake_claude(tmp_path, "garbage") as claude:
         items = await drain(claude)

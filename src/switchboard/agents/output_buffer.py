@@ -43,13 +43,32 @@ class OutputBuffer(Generic[T]):
         self._room.set()
 
     async def get(self) -> T | None:
-        while not self._items:
-            if self._closed:
-                return None
-            self._ready.clear()
-            await self._ready.wait()
+        if not await self._wait_for_items():
+            return None
         batch, size = self._items.popleft()
         self._queued -= size
         if self._queued < self._limit:
             self._room.set()
         return batch
+
+    async def get_all(self) -> list[T] | None:
+        """Every batch queued (at least one, waiting for it), oldest first; ``None``
+        once closed and empty. A consumer that is slower than the producer for a while
+        then takes what piled up in one go (a line at a time, each its own commit,
+        would never catch up)."""
+        if not await self._wait_for_items():
+            return None
+        batches = [batch for batch, _size in self._items]
+        self._items.clear()
+        self._queued = 0
+        self._room.set()
+        return batches
+
+    async def _wait_for_items(self) -> bool:
+        """Wait until a batch is queued: True, or False once closed and empty."""
+        while not self._items:
+            if self._closed:
+                return False
+            self._ready.clear()
+            await self._ready.wait()
+        return True

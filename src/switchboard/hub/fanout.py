@@ -10,14 +10,12 @@ every listener.
 """
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from switchboard.telemetry import Tallies
 
 
-@dataclass(frozen=True, slots=True)
-class WireEvent:
+class WireEvent(NamedTuple):
     """A stored event as sent: its seq and its ``event`` frame."""
 
     seq: int

@@ -844,6 +844,7 @@ def encode(message: BaseModel) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _quoted(value: str | None) -> str:
     """A JSON string (or null); ids repeat on every frame of a run, so remember them."""
     return "null" if value is None else json.dumps(value)

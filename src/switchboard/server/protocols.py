@@ -12,17 +12,25 @@ application answers at once. A connection that misses the deadline is closed, af
 """
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
+from websockets.exceptions import InvalidState
+from websockets.http11 import Request
 from websockets.protocol import SEND_EOF
 
 from switchboard.server.connections import ConnectionLimits, Slot
+from switchboard.server.text_frames import SEND_TEXTS
+
+if TYPE_CHECKING:
+    from uvicorn._types import ASGISendEvent
 
 
 def canned_response(status: int, reason: str, body: str, *extra: str) -> bytes:
@@ -46,9 +54,43 @@ _WAITING = (h11.IDLE, h11.SEND_BODY)
 
 
 class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
-    """Releases the connection's slot when the WebSocket closes."""
+    """Releases the connection's slot when the WebSocket closes, and sends lists of
+    text frames with one write (the :data:`~switchboard.server.text_frames.SEND_TEXTS`
+    extension)."""
 
     slot: Slot | None = None
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)  # builds the scope; the application starts later
+        self.scope["extensions"][SEND_TEXTS] = {"send": self.send_texts}
+
+    async def send(self, message: "ASGISendEvent") -> None:
+        await super().send(message)
+        if message["type"] == "websocket.accept" and self.handshake_complete:
+            # The handshake's request and response (a few KiB of headers) are never
+            # read again; thousands of idle connections would each keep them.
+            with contextlib.suppress(AttributeError):
+                del self.request, self.response
+
+    async def send_texts(self, frames: Sequence[str]) -> None:
+        """Send text frames, in order, as ``websocket.send`` would one by one, but with
+        one write to the transport. Like it, it waits while the transport's buffer is
+        full, raises ``ClientDisconnected`` once the client is gone, and sends nothing
+        once the close frame went out. Only for an accepted connection."""
+        if not self.handshake_complete:
+            raise RuntimeError("send_texts before the WebSocket was accepted")
+        await self.writable.wait()
+        if self.disconnected:
+            raise ClientDisconnected()
+        if self.close_sent:
+            return
+        conn = self.conn
+        try:
+            for frame in frames:
+                conn.send_text(frame.encode())
+        except InvalidState:
+            raise ClientDisconnected() from None
+        self.transport.write(b"".join(conn.data_to_send()))
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)

@@ -37,6 +37,7 @@ from switchboard.protocol.close_codes import CloseCode, clip_reason
 from switchboard.protocol.ws_claude import INFO_FRAME, PromptRequest, Refusal, parse_prompt_frame
 from switchboard.server.lifecycle import ConnectionTracker
 from switchboard.server.security import app_protocol
+from switchboard.server.text_frames import texts_sender
 
 log = logging.getLogger(__name__)
 
@@ -312,17 +313,19 @@ class ClaudeSocketConnection:
             await agent.send_prompt(prompt)
         except AgentGoneError:  # it died at once; its output and exit status say why
             log.info("claude exited before reading the prompt")
-        send = self._asgi_send
+        send_texts = texts_sender(self.ws.scope, self._asgi_send)
         async for batch in agent.batches():
-            async with self._send_lock:  # once a batch: this loop is the hot path
-                for event in batch:
-                    if type(event) is OutputLine or type(event) is Delta:
-                        await send({"type": "websocket.send", "text": event.text})
-                    elif type(event) is BadOutput:
-                        text = error_frame({"error": event.error, "line": event.preview})
-                        await send({"type": "websocket.send", "text": text})
-                    elif type(event) is TurnEnded:
-                        agent.end_input()  # one prompt per connection: let the CLI finish
+            frames: list[str] = []
+            for event in batch:
+                if type(event) is OutputLine or type(event) is Delta:
+                    frames.append(event.text)
+                elif type(event) is BadOutput:
+                    frames.append(error_frame({"error": event.error, "line": event.preview}))
+                elif type(event) is TurnEnded:
+                    agent.end_input()  # one prompt per connection: let the CLI finish
+            if frames:
+                async with self._send_lock:  # once a batch, in one write: the hot path
+                    await send_texts(frames)
         returncode = await agent.wait()
         return exit_outcome(returncode, agent.stderr_text)
 

@@ -48,6 +48,7 @@ from switchboard.server.outbox import Outbox
 from switchboard.server.producer_link import ProducerLink
 from switchboard.server.security import FULL, GRANT_KEY, Grant, app_protocol
 from switchboard.server.subscription_set import SubscriptionSet
+from switchboard.server.text_frames import slices, texts_sender
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +77,13 @@ class HubEndpoint(HubSocketEndpoint):
 
 class HubConnection:
     __slots__ = (
-        "_asgi_send",
         "_closed",
         "_ending",
         "_flooded",
         "_producer",
         "_requests",
         "_revoked",
+        "_send_texts",
         "_shutdown",
         "_writer",
         "grant",
@@ -96,7 +97,7 @@ class HubConnection:
 
     def __init__(self, websocket: WebSocket, send: Send, endpoint: HubEndpoint) -> None:
         self.ws = websocket
-        self._asgi_send = send
+        self._send_texts = texts_sender(websocket.scope, send)
         self.hub = endpoint.hub
         self.settings = endpoint.settings
         self.tracker = endpoint.tracker
@@ -223,17 +224,15 @@ class HubConnection:
 
     async def _write(self) -> None:
         """Send what the outbox holds until it is empty; yield to the loop every
-        ``WRITE_SLICE`` bytes, since a send to a socket with room never suspends."""
-        send = self._asgi_send
+        ``WRITE_SLICE`` bytes, since a send to a socket with room never suspends.
+        Each slice goes out in one write."""
+        send_texts = self._send_texts
         try:
             while frames := self.outbox.take():
-                sent = 0
-                for frame in frames:
-                    await send({"type": "websocket.send", "text": frame})
-                    sent += len(frame)
-                    if sent >= WRITE_SLICE:
-                        sent = 0
+                for index, part in enumerate(slices(frames, WRITE_SLICE)):
+                    if index:
                         await asyncio.sleep(0)
+                    await send_texts(part)
         finally:
             self._writer = None
 

@@ -216,9 +216,11 @@ class ClaudeProcess:
                 yield item
 
     async def output_batches(self) -> AsyncIterator[list[CliMessage | BadLine]]:
-        """Like :meth:`output`, a chunk's worth of lines at a time (the fast path)."""
-        while (batch := await self._batches.get()) is not None:
-            yield batch
+        """Like :meth:`output`, in batches (the fast path): each holds every line read
+        since the consumer took the last one, so a consumer that waits for a commit
+        per batch takes the lines that arrived meanwhile together."""
+        while (batches := await self._batches.get_all()) is not None:
+            yield batches[0] if len(batches) == 1 else [line for b in batches for line in b]
 
     async def _read_stdout(self) -> None:
         """Reader task: split and decode stdout, act on control lines, queue batches.

@@ -68,6 +68,41 @@ class _CompiledLastSeq:
         return int(last or 0)
 
 
+class _CompiledReadAfter:
+    """The replay query (events of a project after a seq, in order, up to a limit),
+    compiled once and run on the DBAPI cursor: a replay reads the whole log through
+    it, and plain tuples cost far less than SQLAlchemy's rows."""
+
+    def __init__(self, engine: Engine) -> None:
+        query = (
+            select(*(events.c[name] for name in _COLUMNS))  # StoredEvent's field order
+            .where(
+                events.c.project_id == bindparam("project_id"),
+                events.c.seq > bindparam("after"),
+            )
+            .order_by(events.c.seq)
+            .limit(bindparam("limit"))
+        )
+        compiled = query.compile(dialect=engine.dialect)
+        self.sql = str(compiled)
+        self._order = list(compiled.positiontup or ()) if compiled.positional else None
+        self._defaults = dict(compiled.params)  # e.g. SQLite's OFFSET 0
+
+    def __call__(
+        self, connection: Connection, project_id: str, after: int, limit: int
+    ) -> list[StoredEvent]:
+        values = {**self._defaults, "project_id": project_id, "after": after, "limit": limit}
+        parameters: Any = (
+            values if self._order is None else tuple(values[name] for name in self._order)
+        )
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(self.sql, parameters)
+            return [StoredEvent(*row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+
 class SqliteEventLog:
     """Assigns ``seq`` on the event loop (so call order is seq order) and persists.
 
@@ -86,6 +121,7 @@ class SqliteEventLog:
         self._appended: dict[str, int] = {}  # characters appended since start
         self._insert = _CompiledInsert(engine)
         self._last_seq = _CompiledLastSeq(engine)
+        self._read_after = _CompiledReadAfter(engine)
         self._marks = ResumeMarks(engine, writer)
 
     async def load_heads(self) -> None:
@@ -292,15 +328,10 @@ class SqliteEventLog:
 
     async def read(self, project_id: str, after: int, limit: int) -> list[StoredEvent]:
         """Up to ``limit`` stored events of ``project_id`` with ``seq > after``, in order."""
-        query = (
-            select(*(events.c[name] for name in _COLUMNS))  # StoredEvent's field order
-            .where(events.c.project_id == project_id, events.c.seq > after)
-            .order_by(events.c.seq)
-            .limit(limit)
-        )
+        read_after = self._read_after
 
         def read() -> list[StoredEvent]:
             with self._engine.connect() as connection:
-                return [StoredEvent(*row) for row in connection.execute(query)]
+                return read_after(connection, project_id, after, limit)
 
         return await asyncio.to_thread(read)
