@@ -72,6 +72,11 @@ TOKEN = "bench"
 MARK = b'"uuid":"'
 """In every line the agent prints, and in none of the hub's own messages."""
 
+BURST_QUEUE = ("--subscriber-queue-bytes", str(256 * 1024 * 1024))
+"""The hub's per-client send queue for fan-out: room for a whole round's burst. The
+baseline queues for a client without limit; by default the hub closes a client that
+falls 4 MiB behind (4008: it resumes from its seq), and one client reading a 50,000-line
+burst in Python falls that far behind a hub that is faster than it."""
 CONNECT_TIMEOUT = 120.0
 CONNECT_CONCURRENCY = 50
 ROUND_TIMEOUT = 10.0
@@ -144,9 +149,11 @@ def serving(
         yield Server(name, process, line.split()[-1].replace("http://", "ws://", 1), log_path)
 
 
-def hub_server(data_dir: Path, log_path: Path) -> contextlib.AbstractContextManager[Server]:
+def hub_server(
+    data_dir: Path, log_path: Path, extra: tuple[str, ...] = ()
+) -> contextlib.AbstractContextManager[Server]:
     # its projects are next to its data dir, not under $HOME
-    argv = serve_argv(data_dir, TOKEN, AGENT, data_dir.parent)
+    argv = [*serve_argv(data_dir, TOKEN, AGENT, data_dir.parent), *extra]
     return serving("the hub", argv, log_path, " listening on ")
 
 
@@ -517,7 +524,7 @@ async def run_fanout(pool: ClientPool, tmp: Path, args: argparse.Namespace) -> l
     project_dir = tmp / "fanout-project"
     results: list[FanoutResult] = []
     with (
-        hub_server(tmp / "fanout-data", tmp / "fanout-hub.log") as hub,
+        hub_server(tmp / "fanout-data", tmp / "fanout-hub.log", BURST_QUEUE) as hub,
         baseline_server(tmp / "fanout-baseline.log", args.baseline) as raw,
     ):
         async with (

@@ -45,7 +45,7 @@ from bench.hub import (
     serving,
     subscribe_hub,
 )
-from bench.processes import raise_open_files, serve_argv
+from bench.processes import cpu_seconds, raise_open_files, serve_argv
 from switchboard.client import SwitchboardClient
 
 HERE = Path(__file__).resolve().parent
@@ -165,6 +165,8 @@ class Side:
     """What one round of a side measured: each subscriber's delays (ms)."""
 
     per_subscriber: list[list[float]] = field(default_factory=list)
+    server_cpu: float = 0.0
+    """The server's CPU time during the round, as a share of one core."""
 
     def every(self) -> list[float]:
         return [delay for delays in self.per_subscriber for delay in delays]
@@ -218,7 +220,8 @@ async def hub_with_projects(
     """A hub running the stamp agent, with ``count`` projects: (server, client, ids)."""
     data = tmp / "hub-data"
     data.mkdir(parents=True)
-    argv = serve_argv(data, TOKEN, STAMP_AGENT, tmp)
+    # every project runs at once (P8), as every baseline client gets every line
+    argv = [*serve_argv(data, TOKEN, STAMP_AGENT, tmp), "--max-concurrent-runs", str(count)]
     with serving("the hub", argv, tmp / "hub.log", " listening on ") as server:
         http_url = server.url.replace("ws://", "http://", 1)
         async with await SwitchboardClient.connect(http_url, TOKEN) as client:
@@ -235,12 +238,16 @@ Starter = Callable[[str], Awaitable[object]]
 
 
 async def paced_round(
-    clients: Clients, group: str, start: Starter, lines: int, rate: float
+    clients: Clients, group: str, start: Starter, lines: int, rate: float, server: int
 ) -> Side:
-    """Arm the group, have the CLI print ``lines`` at ``rate`` a second, and collect."""
+    """Arm the group, have the CLI print ``lines`` at ``rate`` a second, and collect
+    (with the CPU share of the process ``server`` meanwhile)."""
     await clients.arm(group, lines)
+    cpu, started = cpu_seconds(server), time.monotonic()
     await start(f"{lines}@{rate:g}")
-    return await clients.wait(group, lines / rate + RUN_GRACE)
+    side = await clients.wait(group, lines / rate + RUN_GRACE)
+    side.server_cpu = (cpu_seconds(server) - cpu) / (time.monotonic() - started)
+    return side
 
 
 # -- P3 ---------------------------------------------------------------------------------------
@@ -263,15 +270,17 @@ async def run_p3(clients: Clients, tmp: Path, args: argparse.Namespace) -> P3Res
             )
             await clients.connect("raw", f"{raw.url}/watch", "raw", ["-"] * subscribers)
             async with await open_connection(f"{raw.url}/control") as control:
-                starts: dict[str, Starter] = {
-                    "hub": lambda text: client.prompt(project, text),
-                    "raw": control.send,
+                starts: dict[str, tuple[Starter, int]] = {
+                    "hub": (lambda text: client.prompt(project, text), hub.pid),
+                    "raw": (control.send, raw.pid),
                 }
-                for side, start in starts.items():  # warm-up: the CLI starts, the path is hot
-                    await paced_round(clients, side, start, WARMUP_LINES, args.rate)
+                for side, (start, pid) in starts.items():  # warm-up: the CLI starts
+                    await paced_round(clients, side, start, WARMUP_LINES, args.rate, pid)
                 for _ in range(args.rounds):
-                    for side, start in starts.items():
-                        measured = await paced_round(clients, side, start, args.lines, args.rate)
+                    for side, (start, pid) in starts.items():
+                        measured = await paced_round(
+                            clients, side, start, args.lines, args.rate, pid
+                        )
                         (result.hub if side == "hub" else result.raw).append(measured)
             for side in starts:
                 await clients.close(side)
@@ -304,15 +313,14 @@ async def run_p8(clients: Clients, tmp: Path, args: argparse.Namespace) -> P8Res
 
         # warm-up: every project's CLI starts (the "one" group sees project 0's lines too)
         await clients.arm("one", WARMUP_LINES)
-        await paced_round(clients, "all", every_project, WARMUP_LINES, args.project_rate)
+        rate, pid = args.project_rate, hub.pid
+        await paced_round(clients, "all", every_project, WARMUP_LINES, rate, pid)
         await clients.wait("one", RUN_GRACE)
         for _ in range(args.rounds):
-            result.alone.append(
-                await paced_round(clients, "one", first_project, lines, args.project_rate)
-            )
+            result.alone.append(await paced_round(clients, "one", first_project, lines, rate, pid))
             await clients.arm("one", lines)  # it sees project 0's lines in the next round
             result.together.append(
-                await paced_round(clients, "all", every_project, lines, args.project_rate)
+                await paced_round(clients, "all", every_project, lines, rate, pid)
             )
             await clients.wait("one", RUN_GRACE)
         await clients.close("all")
@@ -347,6 +355,9 @@ def report_p3(result: P3Result, args: argparse.Namespace) -> None:
             f"{'latency ' + name + ', ms (median round)':34}{hub:>10.2f}{raw:>10.2f}"
             f"{hub / raw:>14.2f}   {[round(r, 2) for r in hub_rounds]} target <= {target:g}"
         )
+    hub_cpu = statistics.median(side.server_cpu for side in result.hub)
+    raw_cpu = statistics.median(side.server_cpu for side in result.raw)
+    print(f"{'server CPU, % of a core (median)':34}{hub_cpu * 100:>10.0f}{raw_cpu * 100:>10.0f}")
 
 
 def report_p8(result: P8Result, args: argparse.Namespace) -> None:
@@ -363,6 +374,10 @@ def report_p8(result: P8Result, args: argparse.Namespace) -> None:
     for name, figure in rows:
         together, alone = figure(result.together), figure(result.alone)
         print(f"{name + ', ms':34}{together:>10.2f}{alone:>10.2f}{together / alone:>14.2f}")
+    cpu = [
+        statistics.median(s.server_cpu for s in sides) for sides in (result.together, result.alone)
+    ]
+    print(f"{'hub CPU, % of a core (median)':34}{cpu[0] * 100:>10.0f}{cpu[1] * 100:>10.0f}")
 
 
 def p99s(sides: list[Side]) -> list[float]:

@@ -294,3 +294,67 @@ async def test_a_browser_may_offer_its_token_as_a_subprotocol(servers: ServerFac
     with pytest.raises(websockets.InvalidStatus) as refused:
         await websockets.connect(url, subprotocols=offering("wrong"))
     assert refused.value.response.status_code == 401
+
+
+async def test_a_batched_replay_comes_in_events_frames_whole_and_live_events_one_a_frame(
+    servers: ServerFactory, tmp_path: Path
+) -> None:
+    """``batch`` changes how the replay is framed, never what arrives: every event once,
+    in order, across the replay and the events of a run printing meanwhile; once caught
+    up, live events come one a frame."""
+    lines = 2000  # about 2 MB of history: many events frames
+    server = servers.start(
+        FAKE_AGENT, record_spawns=False, FAKE_AGENT_MODE="turns", FAKE_AGENT_N=str(lines)
+    )
+    (tmp_path / "p").mkdir()
+    seqs: list[int] = []
+    frames: dict[str, int] = {}
+
+    async def read_until(ws: Any, done: Any) -> None:
+        async with asyncio.timeout(60):
+            while True:
+                text = await ws.recv()
+                message = json.loads(text)
+                kind = message["type"]
+                frames[kind] = frames.get(kind, 0) + 1
+                if kind == "events":
+                    assert message["project"] == project and "caught_up" not in frames
+                    assert len(text) < 256 * 1024 + 8 * 1024  # bounded (+ one event)
+                    assert all(e["type"] == "event" for e in message["events"])
+                    seqs.extend(e["seq"] for e in message["events"])
+                elif kind == "event":
+                    assert "caught_up" in frames  # live ones come one a frame
+                    seqs.append(message["seq"])
+                if done(message):
+                    return
+
+    def finished(prompt: str) -> Any:
+        def check(message: dict[str, Any]) -> bool:
+            data = message.get("data") or {}
+            return bool(
+                message["type"] == "event"
+                and message["kind"] == "run"
+                and data["prompt"] == prompt
+                and data["state"] == "completed"
+            )
+
+        return check
+
+    async with await connect(server) as client:
+        project = (await client.add_project(str(tmp_path / "p"), name="p"))["id"]
+        await client.prompt("p", "go")
+        async with asyncio.timeout(60):
+            while (await client.projects())[0]["head"] < lines:
+                await asyncio.sleep(0.2)
+        ws = await raw_socket(server, max_size=None)
+        try:
+            await ws.send(json.dumps({"type": "subscribe", "project": "p", "batch": True}))
+            await client.prompt("p", "again")  # prints while the replay is under way
+            await read_until(ws, lambda message: message["type"] == "caught_up")
+            await client.prompt("p", "live")
+            await read_until(ws, finished("live"))
+        finally:
+            await ws.close()
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert len(seqs) > 2 * lines  # the first run, and the live one at least
+    assert frames["events"] > 5 and frames["caught_up"] == 1 and frames["event"] > lines

@@ -279,7 +279,8 @@ export class App {
     }
     let ack: Ack;
     try {
-      ack = await this.connection.request("subscribe", { project: projectId, since });
+      // batch: the replay comes many events to a frame (a browser pays per message)
+      ack = await this.connection.request("subscribe", { project: projectId, since, batch: true });
     } catch (error) {
       if (conversation !== null && error instanceof RequestFailed && error.code === "since_out_of_range") {
         conversation.reset(); // the server's history is not what this page saw: start over
@@ -322,6 +323,11 @@ export class App {
     switch (message.type) {
       case "event":
         this.onEvent(message);
+        break;
+      case "events":
+        this.store.update(() => {
+          for (const event of message.events) this.onEvent(event); // one render for all
+        });
         break;
       case "delta": {
         const conversation = this.store.state.conversations.get(message.project);

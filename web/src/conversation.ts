@@ -23,8 +23,12 @@ import { diffPreviewBlock, notificationNote } from "./reports";
 import { FINISHED, type ConfirmationInfo, type DiffPreview, type EventMessage, type NotificationEvent, type RunInfo } from "./wire";
 import type { ToolCard } from "./tools";
 
-/** Runs built in full when a replay has caught up; older ones wait until scrolled near. */
-export const EAGER_RUNS = 30;
+/** Runs built in full when a replay has caught up (more than a screen holds); older
+ *  ones wait until scrolled near, or for idle time. */
+export const EAGER_RUNS = 10;
+/** One formatter for every count: ``toLocaleString`` makes one per call, and a history
+ *  formats two for each of its run events. */
+const COUNT = new Intl.NumberFormat();
 /** How far outside the visible part of the conversation a waiting run body is built. */
 const BUILD_MARGIN = "1500px 0px";
 /** Idle time (ms) left unused when building waiting runs in the background. */
@@ -67,7 +71,7 @@ export function runSummary(run: RunInfo): string {
   const usage = run.usage ?? {};
   const tokensIn = Number(usage.input_tokens ?? 0) + Number(usage.cache_read_input_tokens ?? 0);
   const tokensOut = Number(usage.output_tokens ?? 0);
-  if (tokensIn || tokensOut) parts.push(`${tokensIn.toLocaleString()} in / ${tokensOut.toLocaleString()} out tokens`);
+  if (tokensIn || tokensOut) parts.push(`${COUNT.format(tokensIn)} in / ${COUNT.format(tokensOut)} out tokens`);
   return parts.join(" · ");
 }
 

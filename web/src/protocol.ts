@@ -51,6 +51,7 @@ export type ServerMessage =
   | Ack
   | Error
   | Event
+  | EventBatch
   | Delta
   | CaughtUp
   | ProjectStatus
@@ -242,6 +243,10 @@ export interface LinkExited {
  * via the `definition` "Subscribe".
  */
 export interface Subscribe {
+  /**
+   * Send the stored events (the replay) in `events` frames, many events to a frame, instead of one `event` frame each. Live events come one a frame either way.
+   */
+  batch?: boolean;
   /**
    * Echoed in the ack or error.
    */
@@ -1837,6 +1842,18 @@ export interface Event {
   run: string | null;
   seq: number;
   type?: "event";
+}
+/**
+ * Documentation model of the ``events`` frame (sent via :func:`events_frame`): a
+ * replay's events in order, to a subscription asked with ``batch``.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "EventBatch".
+ */
+export interface EventBatch {
+  events: Event[];
+  project: string;
+  type?: "events";
 }
 /**
  * A live-only token delta (the CLI's ``stream_event``): no seq, never stored.

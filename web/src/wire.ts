@@ -51,7 +51,14 @@ export type EventKind = EventMessage["kind"];
 /** A live token delta (a CLI ``stream_event`` line in ``data``). */
 export type DeltaMessage = Omit<Sent<wire.Delta>, "data"> & { data: any };
 
-export type ServerMessage = Exclude<Sent<wire.ServerMessage>, { type: "event" | "delta" }> | EventMessage | DeltaMessage;
+/** A replay's events, many to a frame (a subscription asked with ``batch``). */
+export type EventBatchMessage = Omit<Sent<wire.EventBatch>, "events"> & { events: EventMessage[] };
+
+export type ServerMessage =
+  | Exclude<Sent<wire.ServerMessage>, { type: "event" | "events" | "delta" }>
+  | EventMessage
+  | EventBatchMessage
+  | DeltaMessage;
 
 /** A request's ``type``, and its fields but for ``type`` and ``id`` (the connection
  *  adds those). */

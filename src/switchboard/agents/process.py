@@ -16,7 +16,7 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from switchboard.agents.containment import Confinement, not_found
@@ -105,10 +105,23 @@ class _ExitAwareProtocol(asyncio.subprocess.SubprocessStreamProtocol):
     def __init__(self, limit: int, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(limit=limit, loop=loop)
         self.exited = asyncio.Event()
+        self._pipes: asyncio.SubprocessTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        if isinstance(transport, asyncio.SubprocessTransport):
+            self._pipes = transport
 
     def process_exited(self) -> None:
         super().process_exited()
         self.exited.set()
+
+    def close_stdout(self) -> None:
+        """Close our end of the child's stdout: its reader sees the end once it has read
+        what arrived (a descendant still writing to the pipe then gets EPIPE)."""
+        pipe = self._pipes.get_pipe_transport(1) if self._pipes is not None else None
+        if pipe is not None and not pipe.is_closing():
+            pipe.close()
 
 
 class AgentProcess:
@@ -123,14 +136,15 @@ class AgentProcess:
         leftover_grace: float = DEFAULT_LEFTOVER_GRACE,
         *,
         confinement: Confinement | None = None,
+        close_stdout: Callable[[], None],
     ) -> None:
         self._proc = proc
+        self._close_stdout = close_stdout
         self.confinement = confinement
         """Where all its processes are, beyond its group (None: the group only)."""
         self._exited = exited
         self._eof_grace = eof_grace
         self._leftover_grace = leftover_grace
-        self._eof_deadline: float | None = None  # set once the child has exited
         self._stopping = False  # a terminate() owns the group's teardown
         self._group_gone = False  # never signal a group id known to be empty
         self.stderr = BoundedTail(stderr_limit)
@@ -175,7 +189,9 @@ class AgentProcess:
             raise AgentSpawnError(f"could not start {argv[0]}: {exc.strerror or exc}") from exc
         proc = asyncio.subprocess.Process(transport, protocol, loop)
         return cls(
-            proc, protocol.exited, stderr_limit, eof_grace, leftover_grace, confinement=confinement
+            *(proc, protocol.exited, stderr_limit, eof_grace, leftover_grace),
+            confinement=confinement,
+            close_stdout=protocol.close_stdout,
         )
 
     @property
@@ -194,7 +210,8 @@ class AgentProcess:
 
     async def _watch_exit(self) -> int:
         await self._exited.wait()
-        self._eof_deadline = asyncio.get_running_loop().time() + self._eof_grace
+        # the output ends at the deadline at the latest
+        asyncio.get_running_loop().call_later(self._eof_grace, self._close_stdout)
         if not self._stopping:  # exited by itself: its leftovers go the same way
             await self._stop_group(self._leftover_grace)
         code = self._proc.returncode
@@ -286,22 +303,12 @@ class AgentProcess:
         """The next chunk of stdout; ``b""`` at end of stream.
 
         Once the child has exited, stdout is drained for at most ``eof_grace`` seconds in
-        total, so a stray descendant holding the pipe open cannot stall the reader.
+        total, so a stray descendant holding the pipe open cannot stall the reader: at
+        the deadline our end of the pipe is closed, and the reader sees the end once it
+        has what had arrived.
         """
         assert self._proc.stdout is not None
-        read = asyncio.ensure_future(self._proc.stdout.read(READ_CHUNK))
-        try:
-            if not self._exit_task.done():
-                await asyncio.wait({read, self._exit_task}, return_when=asyncio.FIRST_COMPLETED)
-            if read.done():
-                return read.result()
-            assert self._eof_deadline is not None
-            remaining = self._eof_deadline - asyncio.get_running_loop().time()
-            return await asyncio.wait_for(read, max(0.0, remaining))
-        except TimeoutError:
-            return b""
-        finally:
-            read.cancel()
+        return await self._proc.stdout.read(READ_CHUNK)
 
     async def write(self, data: bytes) -> None:
         """Write to stdin. Raises :class:`AgentGoneError` if the child stopped reading."""

@@ -12,6 +12,7 @@ line is embedded as it was printed (raw fidelity), and it is the hot path.
 
 import functools
 import json
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -155,6 +156,12 @@ class Subscribe(_Request):
     project: ProjectKey
     since: Annotated[int, Field(ge=0)] = Field(
         default=0, description="Send stored events with seq > since, then live ones."
+    )
+    batch: bool = Field(
+        default=False,
+        description="Send the stored events (the replay) in `events` frames, many events "
+        "to a frame, instead of one `event` frame each. Live events come one a frame "
+        "either way.",
     )
 
 
@@ -774,11 +781,21 @@ class Delta(_Message):
     data: Any
 
 
+class EventBatch(_Message):
+    """Documentation model of the ``events`` frame (sent via :func:`events_frame`): a
+    replay's events in order, to a subscription asked with ``batch``."""
+
+    type: Literal["events"] = "events"
+    project: str
+    events: list[Event]
+
+
 ServerMessage = Annotated[
     Connected
     | Ack
     | Error
     | Event
+    | EventBatch
     | Delta
     | CaughtUp
     | ProjectStatus
@@ -858,6 +875,11 @@ def event_frame(
         f'{{"type":"event","project":{_quoted(project)},"seq":{seq},"epoch":{epoch},'
         f'"run":{_quoted(run)},"kind":"{kind}","data":{body}}}'
     )
+
+
+def events_frame(project: str, frames: Sequence[str]) -> str:
+    """An ``events`` frame holding these ``event`` frames (JSON text, in order)."""
+    return f'{{"type":"events","project":{_quoted(project)},"events":[{",".join(frames)}]}}'
 
 
 def delta_frame(project: str, run: str | None, body: str) -> str:

@@ -62,7 +62,8 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)  # builds the scope; the application starts later
-        self.scope["extensions"][SEND_TEXTS] = {"send": self.send_texts}
+        extension: dict[object, object] = {"send": self.send_texts, "send_now": self.send_texts_now}
+        self.scope["extensions"][SEND_TEXTS] = extension
 
     async def send(self, message: "ASGISendEvent") -> None:
         await super().send(message)
@@ -80,6 +81,19 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
         if not self.handshake_complete:
             raise RuntimeError("send_texts before the WebSocket was accepted")
         await self.writable.wait()
+        self._write_texts(frames)
+
+    def send_texts_now(self, frames: Sequence[str]) -> bool:
+        """:meth:`send_texts` without waiting: False (and nothing sent) while the
+        transport's buffer is full."""
+        if not self.handshake_complete:
+            raise RuntimeError("send_texts_now before the WebSocket was accepted")
+        if not self.writable.is_set():
+            return False
+        self._write_texts(frames)
+        return True
+
+    def _write_texts(self, frames: Sequence[str]) -> None:
         if self.disconnected:
             raise ClientDisconnected()
         if self.close_sent:

@@ -4,7 +4,11 @@ The subscription is registered on the bus *before* history is read, and a
 :class:`~switchboard.protocol.replay.ReplayCursor` merges the two, so nothing falls
 between them and nothing comes twice. History is read in chunks of ``chunk`` events
 off the event loop, and the next chunk is read only once the connection's outbox has
-room: a replay of any length never holds the loop or memory for long.
+room: a replay of any length never holds the loop or memory for long. A subscription
+asked with ``batch`` sends the replay in ``events`` frames of at most
+``BATCH_CHARS`` characters (a larger event goes alone), which costs a client far less
+than a frame per event: a browser spends about as much on each WebSocket message as on
+parsing a small one.
 """
 
 import asyncio
@@ -13,29 +17,49 @@ import logging
 
 from switchboard.hub.bus import EventBus
 from switchboard.hub.fanout import WireEvent
-from switchboard.protocol.messages import CaughtUp, encode
+from switchboard.protocol.messages import CaughtUp, encode, events_frame
 from switchboard.protocol.replay import ReplayCursor
 from switchboard.server.outbox import Outbox
+from switchboard.server.text_frames import slices
 
 log = logging.getLogger(__name__)
 
 REPLAY_CHUNK = 200
+BATCH_CHARS = 256 * 1024
+"""An ``events`` frame holds events up to about this size (at most one more)."""
 
 
 class Subscription:
     """A replay task runs while the cursor is behind the live stream, and only then:
     an idle subscriber that has caught up holds no task."""
 
-    __slots__ = ("_bus", "_chunk", "_outbox", "_stopped", "_task", "cursor", "project_id")
+    __slots__ = (
+        "_batch",
+        "_bus",
+        "_chunk",
+        "_outbox",
+        "_stopped",
+        "_task",
+        "cursor",
+        "project_id",
+    )
 
     def __init__(
-        self, project_id: str, since: int, bus: EventBus, outbox: Outbox, chunk: int = REPLAY_CHUNK
+        self,
+        project_id: str,
+        since: int,
+        bus: EventBus,
+        outbox: Outbox,
+        chunk: int = REPLAY_CHUNK,
+        *,
+        batch: bool = False,
     ) -> None:
         self.project_id = project_id
         self.cursor: ReplayCursor[WireEvent] = ReplayCursor(since)
         self._bus = bus
         self._outbox = outbox
         self._chunk = chunk
+        self._batch = batch
         self._task: asyncio.Task[None] | None = None
         self._stopped = False
 
@@ -105,11 +129,17 @@ class Subscription:
             await self._outbox.wait_for_room()
             batch = await self._bus.read(self.project_id, after, self._chunk)
             was_live = self.cursor.live
-            sent = 0
-            for event in self.cursor.on_stored(batch, exhausted=len(batch) < self._chunk):
-                self._outbox.put_always(event.frame)
-                sent += 1
-            self._bus.tallies.events_replayed += sent
+            frames = [
+                event.frame
+                for event in self.cursor.on_stored(batch, exhausted=len(batch) < self._chunk)
+            ]
+            if self._batch:
+                for part in slices(frames, BATCH_CHARS):
+                    self._outbox.put_always(events_frame(self.project_id, part))
+            else:
+                for frame in frames:
+                    self._outbox.put_always(frame)
+            self._bus.tallies.events_replayed += len(frames)
             if self.cursor.live and not was_live:
                 caught_up = CaughtUp(project=self.project_id, seq=self.cursor.last)
                 self._outbox.put_always(encode(caught_up))

@@ -54,7 +54,9 @@ class SubscriptionSet:
             diagnostics=hub.diagnostics(project.id),
         )
         reply(ack)  # before the first event of the replay
-        subscription = Subscription(project.id, request.since, hub.events, self._outbox)
+        subscription = Subscription(
+            project.id, request.since, hub.events, self._outbox, batch=request.batch
+        )
         self._by_project[project.id] = subscription
         subscription.start()  # no wait since the check: retention now leaves it its part
 

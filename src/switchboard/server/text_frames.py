@@ -9,22 +9,36 @@ path, frame by frame: both send the same frames in the same order.
 """
 
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from starlette.types import Scope, Send
 
 SEND_TEXTS = "switchboard.send_texts"
-"""The scope extension: ``{"send": async (frames: Sequence[str]) -> None}``."""
+"""The scope extension: ``{"send": async (frames: Sequence[str]) -> None, "send_now":
+(frames: Sequence[str]) -> bool}``; ``send_now`` writes at once, or returns False and
+sends nothing while the socket's buffer is full (then ``send`` waits for room)."""
 
 SendTexts = Callable[[Sequence[str]], Awaitable[None]]
+SendTextsNow = Callable[[Sequence[str]], bool]
+
+
+def _extension(scope: Scope) -> dict[str, Any]:
+    extension: Any = scope.get("extensions", {}).get(SEND_TEXTS)
+    return extension if isinstance(extension, dict) else {}
+
+
+def texts_sender_now(scope: Scope) -> SendTextsNow | None:
+    """How this connection sends text frames without waiting, if it can (see
+    :data:`SEND_TEXTS`); None where only ASGI's ``websocket.send`` is offered."""
+    send_now = _extension(scope).get("send_now")
+    return send_now if callable(send_now) else None
 
 
 def texts_sender(scope: Scope, send: Send) -> SendTexts:
     """How this connection sends a list of text frames, in order."""
-    extension: Any = scope.get("extensions", {}).get(SEND_TEXTS)
-    if isinstance(extension, dict) and callable(extension.get("send")):
-        sender: SendTexts = extension["send"]
-        return sender
+    sender = _extension(scope).get("send")
+    if callable(sender):
+        return cast(SendTexts, sender)
 
     async def one_by_one(frames: Sequence[str]) -> None:
         for frame in frames:

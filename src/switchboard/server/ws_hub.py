@@ -48,7 +48,7 @@ from switchboard.server.outbox import Outbox
 from switchboard.server.producer_link import ProducerLink
 from switchboard.server.security import FULL, GRANT_KEY, Grant, app_protocol
 from switchboard.server.subscription_set import SubscriptionSet
-from switchboard.server.text_frames import slices, texts_sender
+from switchboard.server.text_frames import slices, texts_sender, texts_sender_now
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +80,12 @@ class HubConnection:
         "_closed",
         "_ending",
         "_flooded",
+        "_flush_due",
         "_producer",
         "_requests",
         "_revoked",
         "_send_texts",
+        "_send_texts_now",
         "_shutdown",
         "_writer",
         "grant",
@@ -98,6 +100,8 @@ class HubConnection:
     def __init__(self, websocket: WebSocket, send: Send, endpoint: HubEndpoint) -> None:
         self.ws = websocket
         self._send_texts = texts_sender(websocket.scope, send)
+        self._send_texts_now = texts_sender_now(websocket.scope)
+        self._flush_due = False
         self.hub = endpoint.hub
         self.settings = endpoint.settings
         self.tracker = endpoint.tracker
@@ -214,25 +218,53 @@ class HubConnection:
         self.outbox.close()
 
     def _start_writer(self) -> None:
-        if self._writer is None and not self._ending.done():
-            self._writer = asyncio.create_task(self._write(), name="ws-writer")
-            self._writer.add_done_callback(self._writer_done)
+        """The outbox has frames again: send them once the current callback is done
+        (what it publishes goes out together)."""
+        if self._writer is None and not self._flush_due and not self._ending.done():
+            self._flush_due = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Send what the outbox holds, at once if the socket has room and it is at most
+        ``WRITE_SLICE`` bytes (a live event to an idle client: no task, no hop); else
+        start the writer task, which waits for room and yields between slices."""
+        self._flush_due = False
+        if self._writer is not None:
+            return
+        frames: list[str] = []
+        send_now = self._send_texts_now
+        if send_now is not None and self.outbox.size <= WRITE_SLICE:
+            # (even when the connection is ending: what was answered goes out before
+            # the close frame, as it would have from the writer)
+            frames = self.outbox.take()
+            try:
+                if not frames or send_now(frames):
+                    return
+            except Exception:  # the client is gone (or sending failed)
+                self._end()
+                return
+        if self._ending.done():
+            return  # closing: no new writer (the close frame waits for no queue)
+        self._writer = asyncio.create_task(self._write(frames), name="ws-writer")
+        self._writer.add_done_callback(self._writer_done)
 
     def _writer_done(self, task: "asyncio.Task[None]") -> None:
         if task.cancelled() or task.exception() is not None:
             self._end()  # the client is gone (or sending failed)
 
-    async def _write(self) -> None:
-        """Send what the outbox holds until it is empty; yield to the loop every
-        ``WRITE_SLICE`` bytes, since a send to a socket with room never suspends.
-        Each slice goes out in one write."""
+    async def _write(self, first: list[str]) -> None:
+        """Send ``first``, then what the outbox holds, until it is empty; yield to the
+        loop every ``WRITE_SLICE`` bytes, since a send to a socket with room never
+        suspends. Each slice goes out in one write."""
         send_texts = self._send_texts
+        frames = first or self.outbox.take()
         try:
-            while frames := self.outbox.take():
+            while frames:
                 for index, part in enumerate(slices(frames, WRITE_SLICE)):
                     if index:
                         await asyncio.sleep(0)
                     await send_texts(part)
+                frames = self.outbox.take()
         finally:
             self._writer = None
 
