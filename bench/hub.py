@@ -247,15 +247,21 @@ async def replay_once(url: str, project: str) -> dict[str, Any]:
         json.loads(await ws.recv())  # connected
         started = time.monotonic()
         await ws.send(json.dumps({"type": "subscribe", "id": 1, "project": project, "since": 0}))
-        events = 0
-        while True:
-            frame = await ws.recv(decode=False)
-            if frame.startswith(b'{"type":"event"'):
-                events += 1
-            elif frame.startswith(b'{"type":"caught_up"'):
-                return {"seconds": time.monotonic() - started, "events": events}
-            elif frame.startswith(b'{"type":"error"'):
-                raise RuntimeError(f"replay refused: {frame[:300]!r}")
+        return await count_replayed(ws, started)
+
+
+async def count_replayed(ws: ClientConnection, started: float) -> dict[str, Any]:
+    """Count ``event`` frames until ``caught_up``: how many, and the seconds since
+    ``started``."""
+    events = 0
+    while True:
+        frame = await ws.recv(decode=False)
+        if frame.startswith(b'{"type":"event"'):
+            events += 1
+        elif frame.startswith(b'{"type":"caught_up"'):
+            return {"seconds": time.monotonic() - started, "events": events}
+        elif frame.startswith(b'{"type":"error"'):
+            raise RuntimeError(f"replay refused: {frame[:300]!r}")
 
 
 async def baseline_replay_once(url: str, count: int) -> dict[str, Any]:
@@ -263,13 +269,7 @@ async def baseline_replay_once(url: str, count: int) -> dict[str, Any]:
     async with await open_connection(f"{url}/replay") as ws:
         started = time.monotonic()
         await ws.send(json.dumps({"count": count, "frame": REPLAY_FRAME}))
-        events = 0
-        while True:
-            frame = await ws.recv(decode=False)
-            if frame.startswith(b'{"type":"event"'):
-                events += 1
-            elif frame.startswith(b'{"type":"caught_up"'):
-                return {"seconds": time.monotonic() - started, "events": events}
+        return await count_replayed(ws, started)
 
 
 class FanoutWorker:
