@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from switchboard.agents.claude.driver import DELTA_STARTS_A_TURN
 from switchboard.agents.claude.metrics import TurnAccounting, starts_a_turn
 
 
@@ -107,3 +108,20 @@ def test_other_failures_give_the_cli_errors_or_its_text() -> None:
 )
 def test_what_begins_a_follow_up_turn(line: dict[str, Any], starts: bool) -> None:
     assert starts_a_turn(line) is starts
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "message_start", "message": {"id": "msg_1", "content": []}},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use"}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta"}},
+        {"type": "message_stop"},
+        {},
+    ],
+)
+def test_a_delta_begins_a_turn_by_its_type_alone(event: dict[str, Any]) -> None:
+    """The driver passes ``stream_event`` lines on without parsing them (the hot path
+    while Claude types), with this flag: it must not depend on what the line holds."""
+    line = {"type": "stream_event", "event": event, "session_id": "s"}
+    assert starts_a_turn(line) is DELTA_STARTS_A_TURN

@@ -64,6 +64,11 @@ log = logging.getLogger(__name__)
 MAX_IMPORTED_LINES = 5000
 """The newest lines of a stored session that ``session.use`` imports."""
 MISSING_SESSION = "No conversation found"
+DELTA_STARTS_A_TURN = starts_a_turn({"type": "stream_event"})
+"""Whether a token delta begins a turn (when none is under way): it depends on the
+line's type alone, so a ``stream_event`` line is passed on without being parsed. (No
+other use of a line needs one either: it is no answer to a question of ours, no
+plumbing and no background work.)"""
 """How the CLI says that ``--resume`` named a session it does not have."""
 
 
@@ -245,8 +250,11 @@ class ClaudeConnection(EndsWithTheHub):
             if isinstance(item, BadLine):
                 events.append(BadOutput(item.describe(), item.preview))
                 continue
-            data = item.data
             kind = item.type
+            if kind == "stream_event":  # most lines while Claude types: none needs parsing
+                events.append(Delta(item.text, DELTA_STARTS_A_TURN))
+                continue
+            data = item.data
             if self._cost_answered(data, events):
                 continue
             if is_plumbing(item, self._claude.initialize_id, self._claude.options.back_channel):
@@ -255,9 +263,6 @@ class ClaudeConnection(EndsWithTheHub):
                     events.append(activity)
                 continue
             background_changed |= self._background.observe(data, now)
-            if kind == "stream_event":
-                events.append(Delta(item.text, starts_a_turn(data)))
-                continue
             events.append(OutputLine(item.text, starts_a_turn(data)))
             if self._tasks is not None:
                 events += self._tasks.observe(kind, data)
