@@ -37,6 +37,7 @@ async def still_works(ws: Any) -> None:
         ('{"type": "launch_missiles", "id": 7}', "unknown_type"),
         ('{"type": "prompt", "id": 7, "project": "x"}', "bad_message"),
         ('{"type": "subscribe", "id": 7, "project": "x", "since": -1}', "bad_message"),
+        ('{"type": "subscribe", "id": 7, "project": "x", "batch": "maybe"}', "bad_message"),
         ('{"type": "heartbeat", "id": 7, "surprise": true}', "bad_message"),
         ('{"type": "subscribe", "id": 7, "project": "nope"}', "unknown_project"),
         ('{"type": "prompt", "id": 7, "project": "nope", "text": "hi"}', "unknown_project"),

@@ -23,15 +23,31 @@ from switchboard.store.sqlite.schema import events
 from switchboard.store.sqlite.writer import Writer
 
 
+class _Compiled:
+    """A statement compiled once for the engine's dialect, run as plain DBAPI calls:
+    the event log's hot paths, where SQLAlchemy's per-statement work would cost more
+    than the statement itself. Parameters are given by name; a positional dialect
+    (SQLite's ``?``) gets them in the compiled order."""
+
+    def __init__(self, statement: Any, engine: Engine) -> None:
+        compiled = statement.compile(dialect=engine.dialect)
+        self.sql = str(compiled)
+        self.order = list(compiled.positiontup or ()) if compiled.positional else None
+        self._defaults = dict(compiled.params)  # e.g. SQLite's OFFSET 0 after a LIMIT
+
+    def bind(self, **values: Any) -> Any:
+        """The parameters of one execution."""
+        values = {**self._defaults, **values}
+        return values if self.order is None else tuple(values[name] for name in self.order)
+
+
 class _CompiledInsert:
-    """The events INSERT compiled once for the engine's dialect, run as a plain DBAPI
-    ``executemany``: the hot path of every CLI line, where SQLAlchemy's per-statement
-    work would cost more than the insert itself."""
+    """The events INSERT, run as one ``executemany`` (every CLI line goes through it)."""
 
     def __init__(self, engine: Engine) -> None:
-        compiled = insert(events).compile(dialect=engine.dialect)
-        self.sql = str(compiled)
-        self._order = list(compiled.positiontup or ()) if compiled.positional else None
+        compiled = _Compiled(insert(events), engine)
+        self.sql = compiled.sql
+        self._order = compiled.order
         self._as_columns = self._order == list(_COLUMNS)
 
     def parameters(self, stored: Sequence[StoredEvent]) -> list[Any]:
@@ -54,24 +70,22 @@ SIZE_SCAN_ROWS = 500
 
 
 class _CompiledLastSeq:
-    """``SELECT max(seq)`` of one project, compiled once (it guards every append)."""
+    """``SELECT max(seq)`` of one project (it guards every append)."""
 
     def __init__(self, engine: Engine) -> None:
         query = select(func.max(events.c.seq)).where(events.c.project_id == bindparam("project_id"))
-        compiled = query.compile(dialect=engine.dialect)
-        self.sql = str(compiled)
-        self._positional = bool(compiled.positional)
+        self._query = _Compiled(query, engine)
 
     def __call__(self, connection: Connection, project_id: str) -> int:
-        parameters: Any = (project_id,) if self._positional else {"project_id": project_id}
-        last = connection.exec_driver_sql(self.sql, parameters).scalar()
+        query = self._query
+        last = connection.exec_driver_sql(query.sql, query.bind(project_id=project_id)).scalar()
         return int(last or 0)
 
 
 class _CompiledReadAfter:
     """The replay query (events of a project after a seq, in order, up to a limit),
-    compiled once and run on the DBAPI cursor: a replay reads the whole log through
-    it, and plain tuples cost far less than SQLAlchemy's rows."""
+    run on the DBAPI cursor: a replay reads the whole log through it, and plain tuples
+    cost far less than SQLAlchemy's rows."""
 
     def __init__(self, engine: Engine) -> None:
         query = (
@@ -83,21 +97,15 @@ class _CompiledReadAfter:
             .order_by(events.c.seq)
             .limit(bindparam("limit"))
         )
-        compiled = query.compile(dialect=engine.dialect)
-        self.sql = str(compiled)
-        self._order = list(compiled.positiontup or ()) if compiled.positional else None
-        self._defaults = dict(compiled.params)  # e.g. SQLite's OFFSET 0
+        self._query = _Compiled(query, engine)
 
     def __call__(
         self, connection: Connection, project_id: str, after: int, limit: int
     ) -> list[StoredEvent]:
-        values = {**self._defaults, "project_id": project_id, "after": after, "limit": limit}
-        parameters: Any = (
-            values if self._order is None else tuple(values[name] for name in self._order)
-        )
+        query = self._query
         cursor = connection.connection.cursor()
         try:
-            cursor.execute(self.sql, parameters)
+            cursor.execute(query.sql, query.bind(project_id=project_id, after=after, limit=limit))
             return [StoredEvent(*row) for row in cursor.fetchall()]
         finally:
             cursor.close()
