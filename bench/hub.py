@@ -53,6 +53,7 @@ from typing import Any
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from bench import floor
 from bench.client_pool import ClientPool
 from bench.processes import (
     cpu_seconds,
@@ -695,6 +696,7 @@ def report(
     replay: ReplayResult | None,
     memory: MemoryResult | None,
     header: str,
+    floor_us: dict[str, float] | None = None,
 ) -> None:
     rows: list[tuple[str, str, str, str, str]] = []
     for r in fanout:
@@ -709,6 +711,17 @@ def report(
                 target,
             )
         )
+        if r.subscribers == 1 and floor_us is not None:
+            base = r.cpu_per_line_us("raw")
+            rows.append(
+                (
+                    "  its ceiling on this design (us/line)",
+                    f"{base + floor_us['total']:.1f}",
+                    f"{base:.1f}",
+                    f"{floor.ceiling(base, floor_us['total']):.2f}",
+                    "(bench/floor.py)",
+                )
+            )
     if replay is not None:
         seconds = statistics.median(replay.seconds)
         baseline = statistics.median(replay.baseline_seconds)
@@ -747,6 +760,12 @@ def report(
     for name, hub_text, raw_text, ratio_text, target in rows:
         print(f"{name:<40}{hub_text:>12}{raw_text:>14}{ratio_text:>10}  {target}")
     details(fanout, replay, memory)
+    if floor_us is not None:
+        parts = ", ".join(f"{name} {value:.2f}" for name, value in floor_us.items())
+        print(
+            "\nthe floor: CPU us per line the hub cannot skip, each part at its cheapest "
+            f"(bench/floor.py): {parts}"
+        )
 
 
 def details(
@@ -834,6 +853,7 @@ async def run(args: argparse.Namespace, parts: set[str]) -> None:
     fanout: list[FanoutResult] = []
     replay: ReplayResult | None = None
     memory: MemoryResult | None = None
+    floor_us: dict[str, float] | None = None
     pool = ClientPool(args.client_procs, FanoutWorker)
     try:
         with tempfile.TemporaryDirectory(prefix="switchboard-hub-bench-") as tmp_name:
@@ -842,6 +862,8 @@ async def run(args: argparse.Namespace, parts: set[str]) -> None:
                 (tmp / name).mkdir()
             if "fanout" in parts:
                 fanout = await run_fanout(pool, tmp, args)
+                if 1 in args.subscribers:
+                    floor_us = floor.measure()
             if "replay" in parts:
                 replay = await run_replay(pool, tmp, args.replay_events, args.rounds)
             if "memory" in parts:
@@ -852,7 +874,7 @@ async def run(args: argparse.Namespace, parts: set[str]) -> None:
         f"hub benchmark: {os.cpu_count()} CPUs, {args.client_procs} client processes, "
         f"best of {args.rounds} rounds, {time.monotonic() - started:.0f} s"
     )
-    report(fanout, replay, memory, header)
+    report(fanout, replay, memory, header, floor_us)
 
 
 def main(argv: list[str] | None = None) -> int:

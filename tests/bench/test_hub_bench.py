@@ -10,7 +10,7 @@ def test_hub_benchmark_runs_and_reports_every_row() -> None:
     output = run_bench(
         "hub",
         "--subscribers",
-        "10",
+        "1,10",
         "--events",
         "200",
         "--rounds",
@@ -27,6 +27,9 @@ def test_hub_benchmark_runs_and_reports_every_row() -> None:
 
     hub_rate, raw_rate, ratio, target = figures(table, "fan-out, 10 subscribers (events/s)")
     assert hub_rate > 0 and raw_rate > 0 and ratio > 0 and target == 1.0
+    least, base, ceiling = figures(table, "  its ceiling on this design (us/line)")
+    assert least > base > 0 and ceiling == pytest.approx(base / least, abs=0.01)
+    assert "the floor: CPU us per line the hub cannot skip" in output
     seconds, baseline, ratio, target = figures(table, "replay of 2,000 events (s, median)")
     assert seconds > 0 and baseline > 0 and ratio > 0 and target == 1.0
     (rate,) = figures(table, "replay, events/s")

@@ -24,7 +24,8 @@ other arguments (the real CLI's flags) are ignored. Modes:
   ask             send a can_use_tool request, print the answer as a result, exit 0
   turns N         for every user message on stdin: init, N assistant lines of 1 KiB
                   of random hex
-                  (pausing 2 ms every 100), a result; exit 0 at EOF. With
+                  (pausing $FAKE_AGENT_PAUSE s, default 0.002, every 100), a result;
+                  exit 0 at EOF. With
                   $FAKE_AGENT_GATE set (a FIFO), each flood waits until a writer opens
                   and closes it
   lines           for every user message on stdin, print the lines of the file
@@ -125,6 +126,7 @@ def ask() -> int:
 
 def turns(count: int, init: dict[str, object]) -> int:
     gate = os.environ.get("FAKE_AGENT_GATE")
+    pause = float(os.environ.get("FAKE_AGENT_PAUSE") or 0.002)
     for number, _line in enumerate(user_lines()):
         emit(init)
         if gate:
@@ -134,7 +136,7 @@ def turns(count: int, init: dict[str, object]) -> int:
             pad = os.urandom(500).hex()  # does not compress away on the wire
             emit({"type": "assistant", "turn": number, "i": i, "pad": pad})
             if i % 100 == 99:
-                time.sleep(0.002)
+                time.sleep(pause)
         emit({"type": "result", "subtype": "success", "is_error": False, "num_turns": 1})
     return 0
 

@@ -4,7 +4,10 @@ ASGI ``websocket.send`` frame by frame; and the slices a writer sends them in.""
 from collections.abc import Sequence
 from typing import Any
 
-from switchboard.server.text_frames import SEND_TEXTS, slices, texts_sender
+import pytest
+from websockets.frames import Frame, Opcode
+
+from switchboard.server.text_frames import SEND_TEXTS, slices, text_frame, texts_sender
 
 
 async def test_without_the_extension_each_frame_is_an_asgi_send_in_order() -> None:
@@ -41,3 +44,11 @@ def test_slices_keep_order_and_hold_about_the_size_each() -> None:
     assert [frame for part in parts for frame in part] == frames
     assert list(slices(["x" * 500], 60)) == [["x" * 500]]  # a big frame is a slice alone
     assert list(slices([], 60)) == []
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 70000])
+def test_a_text_frame_is_the_bytes_websockets_would_send(size: int) -> None:
+    """Each side of the payload length's 7-, 16- and 64-bit encodings (RFC 6455 §5.2)."""
+    payload = ("é" * size).encode()[:size]
+    expected = Frame(Opcode.TEXT, payload).serialize(mask=False, extensions=[])
+    assert text_frame(payload) == expected

@@ -197,7 +197,9 @@ async def test_a_client_that_stops_reading_is_closed_and_the_others_keep_up(
 ) -> None:
     lines = 40_000  # about 40 MB of events: far more than one client's 1 MiB queue
     # The stalled client reads nothing after the subscribe (max_queue=1 stops its
-    # library reading the socket, and its receive buffer is kept small).
+    # library reading the socket, and its receive buffer is kept small). The agent
+    # prints at most about 5 MB/s, which the reader, a Python client, keeps up with
+    # (at full speed the hub outruns it, and it too would be cut off, as designed).
     server = servers.start(
         FAKE_AGENT,
         "--subscriber-queue-bytes",
@@ -205,6 +207,7 @@ async def test_a_client_that_stops_reading_is_closed_and_the_others_keep_up(
         record_spawns=False,
         FAKE_AGENT_MODE="turns",
         FAKE_AGENT_N=str(lines),
+        FAKE_AGENT_PAUSE="0.02",
     )
     async with await connect(server) as client:
         project = await client.add_project(str(project_dir))
@@ -359,3 +362,51 @@ async def test_a_batched_replay_comes_in_events_frames_whole_and_live_events_one
     assert seqs == list(range(1, len(seqs) + 1))
     assert len(seqs) > 2 * lines  # the first run, and the live one at least
     assert frames["events"] > 5 and frames["caught_up"] == 1 and frames["event"] > lines
+
+
+async def test_with_compression_offered_deflate_and_plain_clients_get_the_same_events(
+    servers: ServerFactory, tmp_path: Path
+) -> None:
+    """Frames to a client that negotiated permessage-deflate are framed by websockets;
+    to one that did not, by the hub's own framing: both read the same events."""
+    server = servers.start(
+        FAKE_AGENT,
+        record_spawns=False,
+        SWITCHBOARD_WS_COMPRESSION="true",
+        FAKE_AGENT_MODE="turns",
+        FAKE_AGENT_N="300",
+    )
+    (tmp_path / "p").mkdir()
+    deflate = await raw_socket(server, max_size=None)
+    plain = await raw_socket(server, max_size=None, compression=None)
+    try:
+        assert deflate.response.headers.get("Sec-WebSocket-Extensions", "").startswith(
+            "permessage-deflate"
+        )
+        assert "Sec-WebSocket-Extensions" not in plain.response.headers
+        async with await connect(server) as client:
+            await client.add_project(str(tmp_path / "p"), name="p")
+            for ws in (deflate, plain):
+                assert (await reply(ws, {"type": "subscribe", "id": 1, "project": "p"}))[
+                    "type"
+                ] == "ack"
+            await client.prompt("p", "go")
+            seen = [await events_until_completed(ws) for ws in (deflate, plain)]
+    finally:
+        await deflate.close()
+        await plain.close()
+    assert seen[0] == seen[1]
+    assert len(seen[0]) > 300
+
+
+async def events_until_completed(ws: Any) -> list[tuple[int, str]]:
+    """(seq, kind) of each event up to the first completed run."""
+    got: list[tuple[int, str]] = []
+    async with asyncio.timeout(60):
+        while True:
+            message = json.loads(await ws.recv())
+            if message["type"] != "event":
+                continue
+            got.append((message["seq"], message["kind"]))
+            if message["kind"] == "run" and message["data"]["state"] == "completed":
+                return got

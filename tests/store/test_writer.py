@@ -2,7 +2,7 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import Connection
 
 from switchboard.store.sqlite.writer import Writer
@@ -50,3 +50,28 @@ async def test_cancelled_waiter_does_not_break_the_writer(writer: Writer) -> Non
     assert await writer.submit(insert_project("y")) == "y"
     with pytest.raises(asyncio.CancelledError):
         await future
+
+
+async def test_one_connection_serves_the_groups_and_a_failure_gets_a_fresh_one(
+    engine: Engine,
+) -> None:
+    """The writer keeps its connection between transactions; after a failed one it
+    closes it (whatever state it was left in), and the next write opens another and
+    goes through. Closing the writer closes its connection."""
+    opened: list[object] = []
+    closed: list[object] = []
+    event.listen(engine, "checkout", lambda _dbapi, record, _proxy: opened.append(record))
+    event.listen(engine, "checkin", lambda _dbapi, record: closed.append(record))
+    writer = Writer(engine)
+    try:
+        for name in ("a", "b", "c"):  # one after another: three groups
+            assert await writer.submit(insert_project(name)) == name
+        assert writer.commits == 3 and len(opened) == 1 and closed == []
+        with pytest.raises(Exception, match="UNIQUE"):
+            await writer.submit(insert_project("a"))
+        assert len(closed) == 1
+        assert await writer.submit(insert_project("d")) == "d"
+        assert len(opened) == 2
+    finally:
+        writer.close()
+    assert len(closed) == 2

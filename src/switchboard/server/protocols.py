@@ -24,10 +24,10 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from uvicorn.server import ServerState
 from websockets.exceptions import InvalidState
 from websockets.http11 import Request
-from websockets.protocol import SEND_EOF
+from websockets.protocol import OPEN, SEND_EOF
 
 from switchboard.server.connections import ConnectionLimits, Slot
-from switchboard.server.text_frames import SEND_TEXTS
+from switchboard.server.text_frames import SEND_TEXTS, text_frame
 
 if TYPE_CHECKING:
     from uvicorn._types import ASGISendEvent
@@ -99,12 +99,18 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
         if self.close_sent:
             return
         conn = self.conn
-        try:
-            for frame in frames:
-                conn.send_text(frame.encode())
-        except InvalidState:
-            raise ClientDisconnected() from None
-        self.transport.write(b"".join(conn.data_to_send()))
+        if conn.extensions:  # e.g. permessage-deflate: websockets frames them
+            try:
+                for frame in frames:
+                    conn.send_text(frame.encode())
+            except InvalidState:
+                raise ClientDisconnected() from None
+            self.transport.write(b"".join(conn.data_to_send()))
+            return
+        if conn.state is not OPEN:  # as websockets' send_text would refuse
+            raise ClientDisconnected()
+        pending = conn.data_to_send()  # what websockets queued (a pong, say) goes first
+        self.transport.write(b"".join([*pending, *(text_frame(f.encode()) for f in frames)]))
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)

@@ -8,6 +8,7 @@ and writes them together. An application served another way falls back to the AS
 path, frame by frame: both send the same frames in the same order.
 """
 
+import struct
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, cast
 
@@ -57,3 +58,21 @@ def slices(frames: list[str], size: int) -> Iterator[list[str]]:
             start, total = index + 1, 0
     if start < len(frames):
         yield frames[start:]
+
+
+_TEXT_FIN = 0x81
+"""The first byte of an unfragmented text frame (FIN, opcode 1, no RSV bits)."""
+
+
+def text_frame(payload: bytes) -> bytes:
+    """A server's unmasked, unfragmented, uncompressed text frame (RFC 6455 §5.2).
+
+    websockets builds the same bytes through a ``Frame`` object and a generic
+    serializer, several microseconds a frame in pure Python; every live line and every
+    replayed event goes through here."""
+    size = len(payload)
+    if size < 126:
+        return bytes((_TEXT_FIN, size)) + payload
+    if size < 65536:
+        return struct.pack("!BBH", _TEXT_FIN, 126, size) + payload
+    return struct.pack("!BBQ", _TEXT_FIN, 127, size) + payload
