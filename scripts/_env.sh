@@ -66,6 +66,27 @@ ensure_debian_packages() {
         { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
 }
 
+# ensure_postgres: the PostgreSQL server the store, hub and end-to-end tests also run on:
+# $SWITCHBOARD_TEST_POSTGRES_URL when set, else role postgres on 127.0.0.1:5432 with
+# trust auth. A local Debian cluster that is installed but stopped is started.
+ensure_postgres() {
+    local version sudo="" _
+    [ -n "${SWITCHBOARD_TEST_POSTGRES_URL:-}" ] && return 0
+    pg_up() { command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; }
+    pg_up && return 0
+    if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+        [ "$(id -u)" != 0 ] && sudo -n true 2>/dev/null && sudo="sudo"
+        echo "switchboard: starting the local PostgreSQL" >&2
+        for version in /etc/postgresql/*; do
+            $sudo pg_ctlcluster --skip-systemctl-redirect "${version##*/}" main start || true
+        done
+        for _ in $(seq 1 30); do pg_up && return 0; sleep 1; done
+    fi
+    echo "switchboard: the tests need PostgreSQL on 127.0.0.1:5432 (role postgres, trust" \
+        "auth), or a server at SWITCHBOARD_TEST_POSTGRES_URL" >&2
+    return 1
+}
+
 # ensure_web_ui [required]: build the web UI (web/ → src/switchboard/server/web_dist)
 # when its sources changed since the last build. Needs Node.js (20.19+ or 22.12+) with
 # npm; without them the server runs without the UI, unless "required" is given.

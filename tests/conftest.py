@@ -14,6 +14,7 @@ import pytest
 
 from switchboard.agents.claude.discovery import bundled_claude
 from switchboard.scripted_model import ScriptedModelServer, cli_environment
+from tests.support import databases
 from tests.support.processes import command_line, pids_with_env, wait_exited
 from tests.support.server import RunningServer, start_server
 
@@ -48,6 +49,55 @@ def no_process_left_behind() -> Iterator[None]:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     pytest.fail("the tests left processes alive (now killed):\n" + "\n".join(described))
+
+
+ON_EVERY_DATABASE = ("store", "hub", "e2e")
+"""The test directories whose tests run once per database (see tests/support/databases)."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests in :data:`ON_EVERY_DATABASE` that use a store run on SQLite and on
+    PostgreSQL, unless marked ``sqlite_only``."""
+    if "database_kind" not in metafunc.fixturenames:
+        return
+    directory = Path(metafunc.definition.path).relative_to(ROOT / "tests").parts[0]
+    sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+    if directory in ON_EVERY_DATABASE and not sqlite_only:
+        metafunc.parametrize("database_kind", databases.KINDS, ids=lambda kind: f"db-{kind}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, a test that runs once per CLI build runs with the bundled build
+    only: the database matters to the hub, not to the CLI (the npm build's runs are on
+    SQLite), and each such test is a real CLI run of several seconds."""
+    dropped = [item for item in items if _npm_on_postgresql(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if not _npm_on_postgresql(item)]
+
+
+def _npm_on_postgresql(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    return params.get("database_kind") == "postgresql" and params.get("claude_bin") == "npm"
+
+
+@pytest.fixture
+def database_kind() -> str:
+    """The database a test's stores live in; SQLite where a test is not parametrized."""
+    return "sqlite"
+
+
+@pytest.fixture
+def store_url(tmp_path: Path, database_kind: str) -> str:
+    """The URL of a store of this test's own, on its database."""
+    return databases.database_url(database_kind, tmp_path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def postgres_database() -> Iterator[None]:
+    """The session's PostgreSQL database, if a test made one, is dropped at the end."""
+    yield from databases.session_databases()
 
 
 @dataclass(frozen=True)
@@ -119,6 +169,8 @@ class ServerFactory:
     env: dict[str, str]
     project: Path
     servers: list["RunningServer"]
+    database_kind: str = "sqlite"
+    """Where the servers' stores live: each data dir has a store of its own there."""
 
     @property
     def spawn_log(self) -> Path:
@@ -152,6 +204,11 @@ class ServerFactory:
         argv = ["--workdir", str(self.project), "--claude-bin", str(binary), *args]
         directory = self.tmp_path / f"server{len(self.servers)}"
         directory.mkdir()
+        if self.database_kind != "sqlite" and "--database-url" not in args:
+            given = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--data-dir"]
+            data_dir = Path(given[-1]) if given else directory / "data"
+            url = databases.database_url(self.database_kind, data_dir)
+            argv = ["--database-url", url, *argv]
         root = self.tmp_path if allowed_root is None else allowed_root
         server = start_server(directory, server_env, argv, allowed_root=root)
         self.servers.append(server)
@@ -160,9 +217,9 @@ class ServerFactory:
 
 @pytest.fixture
 def servers(
-    tmp_path: Path, claude_env: dict[str, str], project_dir: Path
+    tmp_path: Path, claude_env: dict[str, str], project_dir: Path, database_kind: str
 ) -> Iterator[ServerFactory]:
-    factory = ServerFactory(tmp_path, claude_env, project_dir, [])
+    factory = ServerFactory(tmp_path, claude_env, project_dir, [], database_kind)
     yield factory
     for server in factory.servers:
         server.stop()  # also closes the banner pipe of servers that already exited

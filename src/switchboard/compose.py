@@ -12,11 +12,13 @@ import os
 import socket
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from switchboard import __version__, demo, log_format
 from switchboard.agents.base import AgentDriver
 from switchboard.agents.claude.driver import ClaudeDriver, ClaudeSettings
 from switchboard.config import Settings
-from switchboard.exceptions import ConfigError
+from switchboard.exceptions import ConfigError, StoreError
 from switchboard.hub.fanout import LocalBroadcaster
 from switchboard.hub.hub import Hub
 from switchboard.hub.notifications.service import NotifySettings
@@ -34,6 +36,7 @@ from switchboard.server.runner import (
 from switchboard.server_record import server_recorded
 from switchboard.store.records import BudgetLimits, RetentionPolicy
 from switchboard.store.sqlite import open_stores
+from switchboard.store.sqlite.claim import Release, claim_database
 from switchboard.store.sqlite.database import open_engine, sqlite_url
 from switchboard.store.sqlite.migrate import upgrade
 from switchboard.telemetry import Telemetry
@@ -53,6 +56,14 @@ def lock_data_dir(data_dir: Path) -> int:
         os.close(fd)
         raise ConfigError(f"another Switchboard server is using {data_dir}") from None
     return fd
+
+
+def claim(engine: Engine) -> Release:
+    """Claim the database for this server (see :mod:`switchboard.store.sqlite.claim`)."""
+    try:
+        return claim_database(engine)
+    except StoreError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def claude_driver(settings: Settings, *, partial_messages: bool | None = None) -> ClaudeDriver:
@@ -127,11 +138,14 @@ async def open_hub(settings: Settings, agents: AgentDriver | None = None) -> Hub
     whose projects run on ``agents`` (by default, the Claude Code CLI)."""
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     lock = lock_data_dir(settings.data_dir)
+    release_database: Release = lambda: None  # noqa: E731
     try:
-        engine = open_engine(sqlite_url(settings.data_dir))
+        engine = open_engine(settings.database_url or sqlite_url(settings.data_dir))
+        release_database = await asyncio.to_thread(claim, engine)
         await asyncio.to_thread(upgrade, engine)
         vapid, _ = load_or_create_vapid(settings.data_dir)  # Web Push's key, made once
     except BaseException:
+        release_database()
         os.close(lock)
         raise
     agents = agents if agents is not None else claude_driver(settings)
@@ -148,6 +162,7 @@ async def open_hub(settings: Settings, agents: AgentDriver | None = None) -> Hub
         notify=notify_settings(settings, vapid),
     )
     hub = Hub(parts)
+    hub.on_closed.append(release_database)
     hub.on_closed.append(lambda: os.close(lock))
     try:
         await hub.start()

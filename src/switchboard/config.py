@@ -37,6 +37,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 9876
     data_dir: Path = Path()
+    database_url: str | None = None
+    """The store's SQLAlchemy URL; None: SQLite, ``switchboard.db`` in the data dir."""
     token: str | None = None
     metrics_token: str | None = None
     """A second token that opens GET /metrics and nothing else; None: only the token."""
@@ -120,6 +122,8 @@ class Option:
     multiple: bool = False
     switch: bool = False
     """A flag without a value (``--demo`` means true); its variable still takes one."""
+    secret: bool = False
+    """Its value may hold a password: an error about it never quotes it."""
 
     @property
     def flag(self) -> str:
@@ -166,6 +170,15 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         Path,
         "Where the token and state live. Default "
         "$XDG_DATA_HOME/switchboard or ~/.local/share/switchboard.",
+    ),
+    Option(
+        "database-url",
+        values.database_url,
+        "Where the store lives: a PostgreSQL URL (postgresql+psycopg://USER@HOST/DB; "
+        "needs switchboard[postgresql]) or sqlite:///PATH; none: SQLite, "
+        "DATA_DIR/switchboard.db. A password in it is visible in 'ps': prefer "
+        "SWITCHBOARD_DATABASE_URL or a ~/.pgpass file.",
+        secret=True,
     ),
     Option(
         "token",
@@ -505,7 +518,8 @@ def _parse(option: Option, origin: str, text: str) -> Any:
     try:
         return option.parse(text)
     except ValueError as exc:
-        raise ConfigError(f"{origin}: invalid value {text!r} ({exc})") from exc
+        quoted = "" if option.secret else f" {text!r}"
+        raise ConfigError(f"{origin}: invalid value{quoted} ({exc})") from None
 
 
 def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:

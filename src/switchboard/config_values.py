@@ -7,6 +7,9 @@ import re
 import shlex
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from switchboard.log_format import LogFormat
 
 
@@ -124,3 +127,28 @@ def log_level(text: str) -> str:
     if text.lower() not in {"debug", "info", "warning", "error"}:
         raise ValueError("must be debug, info, warning or error")
     return text.lower()
+
+
+DATABASE_DRIVERS = {
+    "sqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+}
+"""The URL schemes the store accepts, and the driver each one gets."""
+
+
+def database_url(text: str) -> str:
+    """A SQLAlchemy URL for SQLite or PostgreSQL (psycopg 3): ``postgresql://`` gets
+    the psycopg driver. The errors never quote the URL (it may hold a password)."""
+    try:
+        url = make_url(text.strip())
+    except ArgumentError:
+        raise ValueError("not a database URL, e.g. postgresql+psycopg://user@host/db") from None
+    driver = DATABASE_DRIVERS.get(url.drivername)
+    if driver is None:
+        known = ", ".join(sorted(DATABASE_DRIVERS))
+        raise ValueError(f"unsupported database {url.drivername!r}: use one of {known}")
+    if not url.database:
+        raise ValueError("names no database")
+    return url.set(drivername=driver).render_as_string(hide_password=False)

@@ -32,7 +32,7 @@ from switchboard.protocol.messages import RunOptions
 from switchboard.store.records import BudgetLimits, RunRecord
 from switchboard.store.sqlite import open_stores
 from switchboard.store.sqlite.budgets import SqliteBudgetStore
-from switchboard.store.sqlite.database import open_engine, sqlite_url
+from switchboard.store.sqlite.database import open_engine
 from switchboard.store.sqlite.migrate import upgrade
 from switchboard.store.sqlite.runs import SqliteRunStore
 from switchboard.store.sqlite.schema import projects
@@ -212,11 +212,11 @@ class SpendingDriver(EchoDriver):
 
 
 @pytest.fixture
-async def hub(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+async def hub(store_url: str) -> AsyncIterator[Callable[..., Any]]:
     opened: list[Hub] = []
 
     async def make(**settings: Any) -> Hub:
-        engine = open_engine(sqlite_url(tmp_path))
+        engine = open_engine(store_url)
         upgrade(engine)
         stores = open_stores(engine)
         chosen = hub_limits(Settings(allowed_roots=(), **settings))

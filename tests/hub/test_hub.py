@@ -25,7 +25,7 @@ from switchboard.scripted_model import Script, ScriptedModelServer
 from switchboard.store.ports import Stores
 from switchboard.store.records import NewEvent
 from switchboard.store.sqlite import open_stores
-from switchboard.store.sqlite.database import open_engine, sqlite_url
+from switchboard.store.sqlite.database import open_engine
 from switchboard.store.sqlite.migrate import upgrade
 from tests.conftest import ClaudeBinary
 from tests.support.echo_agent import EchoDriver
@@ -40,13 +40,13 @@ behind the hub's back."""
 
 
 @pytest.fixture
-async def hubs(tmp_path: Path) -> AsyncIterator[Callable[..., object]]:
+async def hubs(store_url: str) -> AsyncIterator[Callable[..., object]]:
     opened: list[Hub] = []
 
     async def make(
         agents: AgentDriver | Path, env: dict[str, str] | None = None, **limits: Any
     ) -> Hub:
-        engine = open_engine(sqlite_url(tmp_path))
+        engine = open_engine(store_url)
         upgrade(engine)
         if isinstance(agents, Path):
             env = env if env is not None else dict(os.environ)

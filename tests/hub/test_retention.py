@@ -14,6 +14,7 @@ from switchboard.store.records import NewEvent, RetentionPolicy
 from switchboard.store.sqlite.retention import SqliteRetentionStore
 from switchboard.store.sqlite.writer import Writer
 from tests.hub.test_bus import bus_on
+from tests.support.refusals import accept_inserts, refuse_inserts
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -148,20 +149,13 @@ async def test_the_head_counts_only_published_events(event_log: EventLog, engine
     it as the head (it would skip the event that takes it next)."""
     bus = bus_on(event_log)
     await bus.append("alpha", 1, [NewEvent("cli", "{}"), NewEvent("cli", "{}")])
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.seq = 3 "
-                "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
-            )
-        )
+    refuse_inserts(engine, "NEW.seq = 3")
     failing = asyncio.ensure_future(bus.append("alpha", 1, [NewEvent("cli", '{"lost":1}')]))
     while event_log.head("alpha") < 3:  # until it has taken seq 3 (it waits for the writer)
         await asyncio.sleep(0)
     assert bus.head("alpha") == 2
     with pytest.raises(Exception, match="disk is full"):
         await failing
-    with engine.begin() as connection:
-        connection.execute(text("DROP TRIGGER refuse"))
+    accept_inserts(engine)
     [event] = await bus.append("alpha", 1, [NewEvent("cli", '{"kept":1}')])
     assert (event.seq, bus.head("alpha")) == (3, 3)

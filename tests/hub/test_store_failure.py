@@ -9,13 +9,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from switchboard.hub.hub import Hub
 from switchboard.protocol.messages import ProjectInfo, ProjectRemoved, ProjectStatus, RunOptions
-from switchboard.store.sqlite.database import open_engine, sqlite_url
+from switchboard.store.sqlite.database import open_engine
 from tests.hub.test_hub import finished, hubs
 from tests.support.echo_agent import EchoDriver
+from tests.support.refusals import accept_inserts, refuse_inserts
 
 __all__ = ["hubs"]
 
@@ -23,9 +24,9 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Engine]:
+def database(store_url: str) -> Iterator[Engine]:
     """The database the hubs of ``hubs`` open (to make it refuse writes)."""
-    engine = open_engine(sqlite_url(tmp_path))
+    engine = open_engine(store_url)
     yield engine
     engine.dispose()
 
@@ -57,14 +58,8 @@ async def test_a_project_whose_log_refuses_writes_stops_and_goes_on_when_it_can(
     (tmp_path / "other").mkdir()
     full = await hub.add_project(str(tmp_path / "full"), None)
     other = await hub.add_project(str(tmp_path / "other"), None)
-    with database.begin() as connection:  # from its first CLI line on (1: queued, 2: running)
-        connection.execute(
-            text(
-                "CREATE TRIGGER refuse BEFORE INSERT ON events "
-                f"WHEN NEW.project_id = '{full.id}' AND NEW.seq >= 3 "
-                "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
-            )
-        )
+    # From its first CLI line on (1: queued, 2: running).
+    refuse_inserts(database, f"NEW.project_id = '{full.id}' AND NEW.seq >= 3")
     stopped = asyncio.ensure_future(
         status_where(hub, full.id, lambda p: bool(p.store_error) and p.status == "idle")
     )
@@ -77,8 +72,7 @@ async def test_a_project_whose_log_refuses_writes_stops_and_goes_on_when_it_can(
     elsewhere = await hub.submit(other.id, "two", RunOptions())
     assert (await finished(hub, other.id, elsewhere.id))["state"] == "completed"
 
-    with database.begin() as connection:  # space again
-        connection.execute(text("DROP TRIGGER refuse"))
+    accept_inserts(database)  # space again
     recovered = asyncio.ensure_future(status_where(hub, full.id, lambda p: not p.store_error))
     after = await hub.submit(full.id, "three", RunOptions())  # the worker tries at once
     assert (await finished(hub, full.id, after.id))["state"] == "completed"

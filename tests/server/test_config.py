@@ -163,3 +163,20 @@ def test_help_texts_take_their_defaults_from_settings() -> None:
     assert show_default("kill_grace") == "0.5"
     assert show_default("ws_compression") == "false"
     assert show_default("on_confirmation") == "none"
+
+
+def test_the_database_url_names_sqlite_or_postgresql_and_errors_never_quote_it() -> None:
+    assert parse().database_url is None  # SQLite in the data dir
+    given = parse("--database-url", "postgresql://sb:hunter2@db.example/switchboard")
+    assert given.database_url == "postgresql+psycopg://sb:hunter2@db.example/switchboard"
+    from_env = parse(env={"SWITCHBOARD_DATABASE_URL": "sqlite:////var/lib/sb/store.db"})
+    assert from_env.database_url == "sqlite:////var/lib/sb/store.db"
+    for bad, reason in (
+        ("mysql://sb:hunter2@db/x", "unsupported database 'mysql'"),
+        ("postgresql://sb:hunter2@db.example", "names no database"),
+        ("hunter2", "not a database URL"),
+    ):
+        with pytest.raises(ConfigError, match=reason) as refused:
+            parse("--database-url", bad)
+        assert "hunter2" not in str(refused.value)
+        assert str(refused.value).startswith("--database-url: invalid value (")

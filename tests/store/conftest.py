@@ -1,10 +1,9 @@
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert
 
-from switchboard.store.sqlite.database import open_engine, sqlite_url
+from switchboard.store.sqlite.database import open_engine
 from switchboard.store.sqlite.events import SqliteEventLog
 from switchboard.store.sqlite.migrate import upgrade
 from switchboard.store.sqlite.schema import projects
@@ -12,8 +11,8 @@ from switchboard.store.sqlite.writer import Writer
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = open_engine(sqlite_url(tmp_path))
+def engine(store_url: str) -> Iterator[Engine]:
+    engine = open_engine(store_url)
     upgrade(engine)
     yield engine
     engine.dispose()

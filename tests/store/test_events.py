@@ -7,22 +7,22 @@ import sys
 import textwrap
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
 from switchboard.exceptions import StoreError
 from switchboard.store.records import NewEvent
-from switchboard.store.sqlite.database import open_engine, sqlite_url
+from switchboard.store.sqlite.database import open_engine
 from switchboard.store.sqlite.events import SqliteEventLog
 from switchboard.store.sqlite.writer import Writer
+from tests.support.refusals import accept_inserts, refuse_inserts
 
 
 @asynccontextmanager
-async def reopened_log(data_dir: Path) -> AsyncIterator[SqliteEventLog]:
-    """The event log of ``data_dir`` opened afresh, as a restarted server would."""
-    engine = open_engine(sqlite_url(data_dir))
+async def reopened_log(url: str) -> AsyncIterator[SqliteEventLog]:
+    """The event log at ``url`` opened afresh, as a restarted server would."""
+    engine = open_engine(url)
     writer = Writer(engine)
     try:
         log = SqliteEventLog(engine, writer)
@@ -71,10 +71,10 @@ async def test_bodies_are_stored_byte_for_byte(event_log: SqliteEventLog) -> Non
 
 
 async def test_heads_survive_a_reopen(
-    engine: Engine, event_log: SqliteEventLog, tmp_path: Path
+    engine: Engine, event_log: SqliteEventLog, store_url: str
 ) -> None:
     await event_log.append("alpha", 1, batch("{}", "{}"))
-    async with reopened_log(tmp_path) as reopened:
+    async with reopened_log(store_url) as reopened:
         assert reopened.head("alpha") == 2
         assert [e.seq for e in await reopened.append("alpha", 1, batch("{}"))] == [3]
 
@@ -83,19 +83,11 @@ def refuse_writes_of(engine: Engine, project: str, seq: int) -> None:
     """Make the database refuse the write of event ``seq`` of ``project``, as a full disk
     would, and only that one: a write queued behind it could succeed (a real full disk is
     tested end to end in tests/server/test_disk_full.py)."""
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                f"CREATE TRIGGER refuse BEFORE INSERT ON events "
-                f"WHEN NEW.project_id = '{project}' AND NEW.seq = {seq} "
-                "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
-            )
-        )
+    refuse_inserts(engine, f"NEW.project_id = '{project}' AND NEW.seq = {seq}")
 
 
 def accept_writes_again(engine: Engine) -> None:
-    with engine.begin() as connection:
-        connection.execute(text("DROP TRIGGER refuse"))
+    accept_inserts(engine)
 
 
 async def test_a_failed_write_fails_the_writes_queued_behind_it_and_leaves_no_gap(
@@ -121,7 +113,7 @@ async def test_a_failed_write_fails_the_writes_queued_behind_it_and_leaves_no_ga
 
 
 async def test_the_log_numbers_on_from_its_last_stored_event_once_writes_succeed_again(
-    engine: Engine, event_log: SqliteEventLog, tmp_path: Path
+    engine: Engine, event_log: SqliteEventLog, store_url: str
 ) -> None:
     await event_log.append("alpha", 1, batch('{"n":1}'))
     refuse_writes_of(engine, "alpha", 2)
@@ -136,12 +128,12 @@ async def test_the_log_numbers_on_from_its_last_stored_event_once_writes_succeed
     assert [e.seq for r in resumed for e in r] == [2, 3]
     stored = await event_log.read("alpha", 0, 10)
     assert [(e.seq, e.body) for e in stored] == [(1, '{"n":1}'), (2, '{"n":2}'), (3, '{"n":3}')]
-    async with reopened_log(tmp_path) as reopened:
+    async with reopened_log(store_url) as reopened:
         assert reopened.head("alpha") == 3
 
 
 async def test_trimming_forgets_the_oldest_events_and_numbering_goes_on(
-    event_log: SqliteEventLog, tmp_path: Path
+    event_log: SqliteEventLog, store_url: str
 ) -> None:
     await event_log.append("alpha", 1, batch(*(f'{{"n":{i}}}' for i in range(1, 11))))
     await event_log.append("beta", 1, batch("{}", "{}"))
@@ -151,7 +143,7 @@ async def test_trimming_forgets_the_oldest_events_and_numbering_goes_on(
     assert [e.seq for e in await event_log.read("alpha", 0, 100)] == list(range(5, 11))
     assert [e.seq for e in await event_log.append("alpha", 1, batch("{}"))] == [11]
     assert [e.seq for e in await event_log.read("beta", 0, 100)] == [1, 2]
-    async with reopened_log(tmp_path) as reopened:
+    async with reopened_log(store_url) as reopened:
         assert (reopened.first("alpha"), reopened.head("alpha")) == (5, 11)
         assert (reopened.first("beta"), reopened.head("beta")) == (1, 2)
 
@@ -190,21 +182,20 @@ async def test_the_size_cutoff_keeps_the_newest_events_that_fit(event_log: Sqlit
     assert event_log.appended_chars("alpha") == 300
 
 
-async def test_committed_events_survive_sigkill(tmp_path: Path) -> None:
+async def test_committed_events_survive_sigkill(store_url: str) -> None:
     """What append() returned is on disk, even if the process dies right after."""
     program = textwrap.dedent(f"""
         import asyncio, sys
         from sqlalchemy import insert
         from switchboard.store.records import NewEvent
-        from switchboard.store.sqlite.database import open_engine, sqlite_url
+        from switchboard.store.sqlite.database import open_engine
         from switchboard.store.sqlite.events import SqliteEventLog
         from switchboard.store.sqlite.migrate import upgrade
         from switchboard.store.sqlite.schema import projects
         from switchboard.store.sqlite.writer import Writer
-        from pathlib import Path
 
         async def main():
-            engine = open_engine(sqlite_url(Path({str(tmp_path)!r})))
+            engine = open_engine({store_url!r})
             upgrade(engine)
             with engine.begin() as c:
                 c.execute(insert(projects).values(id="p", path="/p", name="p", created_at=0))
@@ -223,6 +214,6 @@ async def test_committed_events_survive_sigkill(tmp_path: Path) -> None:
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     child.stdout.close()
-    async with reopened_log(tmp_path) as log:
+    async with reopened_log(store_url) as log:
         assert log.head("p") == 50
         assert [e.body for e in await log.read("p", 0, 100)][-1] == '{"i":49}'

@@ -1,10 +1,9 @@
-from pathlib import Path
-
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
-from switchboard.store.sqlite.database import open_engine, sqlite_url
+from switchboard.store.sqlite.database import open_engine
 from switchboard.store.sqlite.migrate import downgrade, upgrade
 from switchboard.store.sqlite.schema import metadata
 
@@ -26,8 +25,8 @@ def test_migrations_and_schema_module_agree(engine: Engine) -> None:
     assert differences == []
 
 
-def test_upgrade_is_idempotent_and_downgrade_works(tmp_path: Path) -> None:
-    engine = open_engine(sqlite_url(tmp_path))
+def test_upgrade_is_idempotent_and_downgrade_works(store_url: str) -> None:
+    engine = open_engine(store_url)
     upgrade(engine)
     upgrade(engine)
     downgrade(engine, "base")
@@ -37,6 +36,7 @@ def test_upgrade_is_idempotent_and_downgrade_works(tmp_path: Path) -> None:
     engine.dispose()
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine: Engine) -> None:
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"

@@ -43,7 +43,6 @@ async def test_a_removed_project_takes_its_mark_along(
     event_log: SqliteEventLog, engine: Engine
 ) -> None:
     await event_log.keep_mark("beta", "launched", None)
-    with engine.begin() as connection:
-        connection.execute(text("PRAGMA foreign_keys=ON"))
+    with engine.begin() as connection:  # foreign keys are on (SQLite's pragma, at connect)
         connection.execute(delete(projects).where(projects.c.id == "beta"))
     assert await event_log.resume_mark("beta") is None

@@ -67,7 +67,7 @@ async def test_one_connection_serves_the_groups_and_a_failure_gets_a_fresh_one(
         for name in ("a", "b", "c"):  # one after another: three groups
             assert await writer.submit(insert_project(name)) == name
         assert writer.commits == 3 and len(opened) == 1 and closed == []
-        with pytest.raises(Exception, match="UNIQUE"):
+        with pytest.raises(Exception, match=r"UNIQUE|duplicate key"):
             await writer.submit(insert_project("a"))
         assert len(closed) == 1
         assert await writer.submit(insert_project("d")) == "d"

@@ -108,6 +108,7 @@ def start_server(
     if not banner[0].startswith("Switchboard "):
         process.kill()
         process.wait()
+        process.stdout.close()
         raise RuntimeError(f"server did not start: {banner!r}\n{log_path.read_text()}")
     url = banner[0].split()[-1]
     [token] = [line.split("#token=", 1)[1].strip() for line in banner if "#token=" in line]

@@ -169,6 +169,9 @@ def as_store_error(exc: BaseException) -> StoreError:
     if isinstance(exc, StoreError):
         return exc
     reason = getattr(exc, "orig", None) or exc
-    error = StoreError(str(reason) or type(reason).__name__)
+    # PostgreSQL's text goes on with the statement's line ("LINE 1: INSERT ..."): its
+    # primary message is the reason alone.
+    primary = getattr(getattr(reason, "diag", None), "message_primary", None)
+    error = StoreError(primary or str(reason) or type(reason).__name__)
     error.__cause__ = exc
     return error
