@@ -711,8 +711,8 @@ def report(
                 target,
             )
         )
-        if r.subscribers == 1 and floor_us is not None:
-            base = r.cpu_per_line_us("raw")
+        base = r.cpu_per_line_us("raw")
+        if r.subscribers == 1 and floor_us is not None and base > 0:  # 0: under a tick
             rows.append(
                 (
                     "  its ceiling on this design (us/line)",

@@ -11,8 +11,8 @@ def test_hub_benchmark_runs_and_reports_every_row() -> None:
         "hub",
         "--subscribers",
         "1,10",
-        "--events",
-        "200",
+        "--deliveries",  # N=1: 20,000 lines, enough CPU time for /proc's 10 ms ticks
+        "20000",
         "--rounds",
         "1",
         "--replay-events",

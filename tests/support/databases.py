@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 
 from switchboard.store.sqlite.database import sqlite_url
 
@@ -42,6 +42,7 @@ class PostgresDatabase:
             admin = self._admin()
             try:
                 with admin.connect() as connection:
+                    _drop_orphans(connection)
                     connection.execute(text(f'CREATE DATABASE "{self.name}"'))
             finally:
                 admin.dispose()
@@ -67,6 +68,18 @@ class PostgresDatabase:
         finally:
             admin.dispose()
         self._created = False
+
+
+def _drop_orphans(connection: Connection) -> None:
+    """Drop the databases of test sessions that were killed before their end (their
+    process is gone): each is named after its session's process id."""
+    names = connection.execute(
+        text("SELECT datname FROM pg_database WHERE datname LIKE 'switchboard_test_%'")
+    ).scalars()
+    for name in list(names):
+        pid = name.split("_")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 _postgres = PostgresDatabase()
