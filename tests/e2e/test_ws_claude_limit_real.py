@@ -13,7 +13,8 @@ from tests.conftest import ClaudeBinary, ServerFactory
 from tests.support.neighbour import Neighbour
 from tests.support.server import RunningServer, RunTranscript, collect, run_prompt
 
-pytestmark = [pytest.mark.real_cli, pytest.mark.timeout(120)]
+# /ws/claude keeps nothing in the store: these run on SQLite only.
+pytestmark = [pytest.mark.real_cli, pytest.mark.timeout(120), pytest.mark.sqlite_only]
 
 HELD = Script.of({"hold": "first", "text": "First done."}, {"text": "Second done."})
 

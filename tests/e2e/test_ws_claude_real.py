@@ -14,7 +14,8 @@ from tests.conftest import ClaudeBinary, ServerFactory
 from tests.support.processes import group_members, pids_with_env, wait_group_gone
 from tests.support.server import RunningServer, RunTranscript, collect, run_prompt
 
-pytestmark = pytest.mark.real_cli
+# /ws/claude keeps nothing in the store: these run on SQLite only.
+pytestmark = [pytest.mark.real_cli, pytest.mark.sqlite_only]
 
 
 def unique_meta() -> str:
