@@ -119,7 +119,9 @@ async def test_the_real_cli_reports_each_turn_s_own_cost_while_it_runs(
         reported = [e.cost_usd for e in turn if isinstance(e, CostSoFar)]
         assert reported, "the cost was reported while the turn ran"
         assert reported == sorted(reported)
-        assert reported[0] >= 0.8, "the first call counted"
+        # A question asked before the first reply was counted is answered 0.0 (seen
+        # once in CI with the npm build); by the turn's last answer it counts.
+        assert reported[-1] >= 0.8, "the first call counted"
         assert reported[-1] <= cost + 1e-9, "the turn's own cost, not the process's total"
         lines = [e.text for e in turn if isinstance(e, OutputLine)]
         assert not any("total_cost_usd" in line and "control_response" in line for line in lines)
