@@ -87,6 +87,25 @@ ensure_postgres() {
     return 1
 }
 
+# ensure_redis: the Redis the cluster tests run their nodes on: $SWITCHBOARD_TEST_REDIS_URL
+# when set, else 127.0.0.1:6379. A local redis-server that is installed but stopped is
+# started as this kind of machine starts it (nothing kept on disk).
+ensure_redis() {
+    [ -n "${SWITCHBOARD_TEST_REDIS_URL:-}" ] && return 0
+    redis_up() { command -v redis-cli >/dev/null 2>&1 && [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]; }
+    redis_up && return 0
+    if command -v redis-server >/dev/null 2>&1; then
+        echo "switchboard: starting the local Redis" >&2
+        mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+        redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
+            --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+        for _ in $(seq 1 30); do redis_up && return 0; sleep 1; done
+    fi
+    echo "switchboard: the cluster tests need Redis on 127.0.0.1:6379, or a server at" \
+        "SWITCHBOARD_TEST_REDIS_URL" >&2
+    return 1
+}
+
 # ensure_web_ui [required]: build the web UI (web/ → src/switchboard/server/web_dist)
 # when its sources changed since the last build. Needs Node.js (20.19+ or 22.12+) with
 # npm; without them the server runs without the UI, unless "required" is given.

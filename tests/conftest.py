@@ -57,12 +57,14 @@ ON_EVERY_DATABASE = ("store", "hub", "e2e")
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests in :data:`ON_EVERY_DATABASE` that use a store run on SQLite and on
-    PostgreSQL, unless marked ``sqlite_only``."""
+    PostgreSQL, unless marked ``sqlite_only`` or ``postgresql_only``."""
     if "database_kind" not in metafunc.fixturenames:
         return
     directory = Path(metafunc.definition.path).relative_to(ROOT / "tests").parts[0]
-    sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
-    if directory in ON_EVERY_DATABASE and not sqlite_only:
+    marked = metafunc.definition.get_closest_marker
+    if marked("postgresql_only") is not None:
+        metafunc.parametrize("database_kind", ["postgresql"], ids=lambda kind: f"db-{kind}")
+    elif directory in ON_EVERY_DATABASE and marked("sqlite_only") is None:
         metafunc.parametrize("database_kind", databases.KINDS, ids=lambda kind: f"db-{kind}")
 
 

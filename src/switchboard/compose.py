@@ -19,11 +19,13 @@ from switchboard.agents.base import AgentDriver
 from switchboard.agents.claude.driver import ClaudeDriver, ClaudeSettings
 from switchboard.config import Settings
 from switchboard.exceptions import ConfigError, StoreError
+from switchboard.hub.cluster import ClusterPorts
 from switchboard.hub.fanout import LocalBroadcaster
 from switchboard.hub.hub import Hub
+from switchboard.hub.limits import HubLimits
 from switchboard.hub.notifications.service import NotifySettings
 from switchboard.hub.notifications.vapid import VapidKeys, load_or_create_vapid
-from switchboard.hub.parts import HubLimits, HubParts
+from switchboard.hub.parts import HubParts
 from switchboard.hub.session_services import SessionSettings
 from switchboard.server.banner import banner_lines
 from switchboard.server.runner import (
@@ -38,6 +40,8 @@ from switchboard.store.records import BudgetLimits, RetentionPolicy
 from switchboard.store.sqlite import open_stores
 from switchboard.store.sqlite.claim import Release, claim_database
 from switchboard.store.sqlite.database import open_engine, sqlite_url
+from switchboard.store.sqlite.doorbell import CommitListener, channel_name
+from switchboard.store.sqlite.leases import read_cluster_id
 from switchboard.store.sqlite.migrate import upgrade
 from switchboard.telemetry import Telemetry
 from switchboard.token_store import load_or_create_token
@@ -58,12 +62,27 @@ def lock_data_dir(data_dir: Path) -> int:
     return fd
 
 
-def claim(engine: Engine) -> Release:
-    """Claim the database for this server (see :mod:`switchboard.store.sqlite.claim`)."""
+def claim(engine: Engine, node_id: str | None = None) -> Release:
+    """Claim the database for this server, or for this node of a cluster (see
+    :mod:`switchboard.store.sqlite.claim`)."""
     try:
-        return claim_database(engine)
+        return claim_database(engine, node_id)
     except StoreError as exc:
         raise ConfigError(str(exc)) from None
+
+
+async def cluster_ports(settings: Settings, engine: Engine, cluster_id: str) -> ClusterPorts:
+    """What this node of a cluster needs: the Redis link, the store's doorbell."""
+    from switchboard.cluster.redis_link import RedisLink  # noqa: PLC0415 (switchboard[cluster])
+
+    assert settings.node_id is not None
+    assert settings.redis_url is not None
+    return ClusterPorts(
+        node_id=settings.node_id,
+        lease_seconds=settings.lease_seconds,
+        link=RedisLink(settings.redis_url, settings.node_id, cluster_id),
+        commits=CommitListener(engine, channel_name(cluster_id)),
+    )
 
 
 def claude_driver(settings: Settings, *, partial_messages: bool | None = None) -> ClaudeDriver:
@@ -141,7 +160,7 @@ async def open_hub(settings: Settings, agents: AgentDriver | None = None) -> Hub
     release_database: Release = lambda: None  # noqa: E731
     try:
         engine = open_engine(settings.database_url or sqlite_url(settings.data_dir))
-        release_database = await asyncio.to_thread(claim, engine)
+        release_database = await asyncio.to_thread(claim, engine, settings.node_id)
         await asyncio.to_thread(upgrade, engine)
         vapid, _ = load_or_create_vapid(settings.data_dir)  # Web Push's key, made once
     except BaseException:
@@ -150,7 +169,13 @@ async def open_hub(settings: Settings, agents: AgentDriver | None = None) -> Hub
         raise
     agents = agents if agents is not None else claude_driver(settings)
     telemetry = Telemetry()  # this server's metrics: the stores and the hub feed them
-    stores = open_stores(engine, telemetry)
+    cluster = None
+    if settings.node_id is not None:
+        cluster_id = await asyncio.to_thread(read_cluster_id, engine)
+        stores = open_stores(engine, telemetry, doorbell=channel_name(cluster_id))
+        cluster = await cluster_ports(settings, engine, cluster_id)
+    else:
+        stores = open_stores(engine, telemetry)
     broadcaster = LocalBroadcaster(stores.events.head, telemetry.tallies)
     parts = HubParts(
         stores,
@@ -160,6 +185,7 @@ async def open_hub(settings: Settings, agents: AgentDriver | None = None) -> Hub
         hub_limits(settings),
         telemetry=telemetry,
         notify=notify_settings(settings, vapid),
+        cluster=cluster,
     )
     hub = Hub(parts)
     hub.on_closed.append(release_database)

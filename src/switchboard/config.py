@@ -39,6 +39,12 @@ class Settings:
     data_dir: Path = Path()
     database_url: str | None = None
     """The store's SQLAlchemy URL; None: SQLite, ``switchboard.db`` in the data dir."""
+    node_id: str | None = None
+    """This server's id as one node of a cluster; None: the only server of its store."""
+    redis_url: str | None = None
+    """A cluster's Redis (deltas, status and forwarded requests between nodes)."""
+    lease_seconds: float = 10.0
+    """How long a node owns its projects without renewing (failover takes this long)."""
     token: str | None = None
     metrics_token: str | None = None
     """A second token that opens GET /metrics and nothing else; None: only the token."""
@@ -179,6 +185,27 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "DATA_DIR/switchboard.db. A password in it is visible in 'ps': prefer "
         "SWITCHBOARD_DATABASE_URL or a ~/.pgpass file.",
         secret=True,
+    ),
+    Option(
+        "node-id",
+        values.node_id,
+        "Run as this node of a cluster: several nodes share one PostgreSQL store "
+        "(--database-url) and one Redis (--redis-url), each project owned by one node at "
+        "a time (needs switchboard[cluster]; see docs/scaling.md).",
+    ),
+    Option(
+        "redis-url",
+        values.redis_url,
+        "A cluster's Redis (redis://HOST:PORT/DB, rediss:// for TLS): token deltas, "
+        "project status and forwarded requests between the nodes. Needs --node-id.",
+        secret=True,
+    ),
+    Option(
+        "lease-seconds",
+        values.positive_float,
+        "How long a cluster's node owns its projects without renewing their leases (it "
+        "renews every third of it): when a node dies, others take its projects over "
+        "after this long.",
     ),
     Option(
         "token",
@@ -546,4 +573,21 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
     values.setdefault("workdir", Path.cwd())
     values.setdefault("allowed_roots", (home_directory(env),))
     known = {f.name for f in fields(Settings)}
-    return Settings(**{k: v for k, v in values.items() if k in known})
+    settings = Settings(**{k: v for k, v in values.items() if k in known})
+    check_cluster(settings)
+    return settings
+
+
+def check_cluster(settings: Settings) -> None:
+    """A cluster's node needs a PostgreSQL store and a Redis; either alone is no node."""
+    if settings.node_id is None:
+        if settings.redis_url is not None:
+            raise ConfigError("--redis-url is for a cluster's nodes: give --node-id too")
+        return
+    database = settings.database_url or ""
+    if not database.startswith("postgresql"):
+        raise ConfigError(
+            "--node-id: the nodes of a cluster share a PostgreSQL store; give --database-url"
+        )
+    if settings.redis_url is None:
+        raise ConfigError("--node-id: the nodes of a cluster talk through Redis; give --redis-url")

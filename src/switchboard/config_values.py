@@ -152,3 +152,23 @@ def database_url(text: str) -> str:
     if not url.database:
         raise ValueError("names no database")
     return url.set(drivername=driver).render_as_string(hide_password=False)
+
+
+NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def node_id(text: str) -> str:
+    """A cluster node's id: letters, digits, ``.``, ``_``, ``-`` (at most 64)."""
+    text = text.strip()
+    if not NODE_ID.fullmatch(text):
+        raise ValueError("up to 64 letters, digits, '.', '_' and '-', first a letter or digit")
+    return text
+
+
+def redis_url(text: str) -> str:
+    """A Redis URL (``redis://`` or ``rediss://``, TLS). The errors never quote it."""
+    text = text.strip()
+    scheme = text.partition("://")[0].lower()
+    if scheme not in ("redis", "rediss") or not text.partition("://")[2]:
+        raise ValueError("not a Redis URL, e.g. redis://127.0.0.1:6379/0")
+    return text

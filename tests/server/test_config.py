@@ -180,3 +180,26 @@ def test_the_database_url_names_sqlite_or_postgresql_and_errors_never_quote_it()
             parse("--database-url", bad)
         assert "hunter2" not in str(refused.value)
         assert str(refused.value).startswith("--database-url: invalid value (")
+
+
+def test_a_cluster_node_needs_postgresql_and_redis_and_errors_never_quote_the_url() -> None:
+    store = ("--database-url", "postgresql://sb@db.example/switchboard")
+    redis_url = ("--redis-url", "redis://:hunter2@redis.example:6379/0")
+    node = parse("--node-id", "node-1.eu", *store, *redis_url)
+    assert (node.node_id, node.lease_seconds) == ("node-1.eu", 10.0)
+    assert node.redis_url == "redis://:hunter2@redis.example:6379/0"
+    assert parse(*store).node_id is None  # the only server of its store
+    for argv, reason in (
+        (("--node-id", "a", *redis_url), "share a PostgreSQL store"),
+        (("--node-id", "a", "--database-url", "sqlite:////tmp/x.db", *redis_url), "PostgreSQL"),
+        (("--node-id", "a", *store), "give --redis-url"),
+        ((*store, *redis_url), "give --node-id too"),
+        (("--node-id=.a", *store, *redis_url), "first a letter or digit"),
+        (("--node-id", "a/b", *store, *redis_url), "letters, digits"),
+        (("--node-id", "a", *store, "--lease-seconds", "0", *redis_url), "--lease-seconds"),
+    ):
+        with pytest.raises(ConfigError, match=reason):
+            parse(*argv)
+    with pytest.raises(ConfigError, match="not a Redis URL") as refused:
+        parse("--node-id", "a", *store, "--redis-url", "http://:hunter2@x/")
+    assert "hunter2" not in str(refused.value)

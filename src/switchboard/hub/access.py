@@ -69,6 +69,16 @@ class Access:
             listener(token.id)
         return token_info(token)
 
+    async def reload(self) -> None:
+        """Read the tokens again (another node of a cluster changed them); those
+        revoked meanwhile are told to the listeners, as if revoked here."""
+        before = {token.id for token in self._tokens.all()}
+        await self._tokens.load()
+        after = {token.id for token in self._tokens.all()}
+        for token_id in before - after:
+            for listener in tuple(self._listeners):
+                listener(token_id)
+
     def add_listener(self, listener: RevocationListener) -> None:
         self._listeners.add(listener)
 

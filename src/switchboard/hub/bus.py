@@ -19,6 +19,9 @@ from switchboard.telemetry import Tallies
 
 log = logging.getLogger(__name__)
 
+CATCH_UP_PAGE = 1000
+"""Events read at a time when another node's appends are brought to listeners here."""
+
 
 def to_wire(event: StoredEvent) -> WireEvent:
     frame = event_frame(
@@ -110,6 +113,26 @@ class EventBus:
         wire = [to_wire(event) for event in stored]
         topic.publish(wire)
         return wire
+
+    async def catch_up(self, project_id: str, seq: int) -> None:
+        """Another node of a cluster appended the project's events up to ``seq``: hand
+        the listeners here those they lack, read from the log in order. One call at a
+        time per project (:class:`~switchboard.hub.relay.Relay` sees to it)."""
+        self.log.note_head(project_id, seq)
+        if self._fanout.advance(project_id, seq):  # nobody here listens
+            return
+        topic = self._fanout.topic(project_id)
+        while (head := self._fanout.head(project_id)) < seq:
+            stored = await self.log.read(project_id, head, CATCH_UP_PAGE)
+            if not stored or stored[0].seq != head + 1:
+                log.warning(
+                    "project %s: events after %s are not in the log (trimmed by its owner "
+                    "before this node read them); its listeners here wait for the next",
+                    project_id,
+                    head,
+                )
+                return
+            topic.publish([to_wire(event) for event in stored])
 
     async def read(self, project_id: str, after: int, limit: int) -> list[WireEvent]:
         return [to_wire(event) for event in await self.log.read(project_id, after, limit)]

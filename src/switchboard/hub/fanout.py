@@ -77,6 +77,11 @@ class Broadcaster(Protocol):
         """Send a live-only frame (no seq, not stored) to the project's listeners."""
         ...
 
+    def advance(self, project_id: str, seq: int) -> bool:
+        """Another node appended up to ``seq``: a topic here with no listeners moves
+        on past it unread. False if the topic has listeners (they need the events)."""
+        ...
+
 
 class _Topic:
     __slots__ = ("listeners", "next_seq", "tallies", "waiting")
@@ -134,6 +139,15 @@ class LocalBroadcaster:
     def forget(self, project_id: str) -> list[Listener]:
         topic = self._topics.pop(project_id, None)
         return list(topic.listeners) if topic else []
+
+    def advance(self, project_id: str, seq: int) -> bool:
+        topic = self._topics.get(project_id)
+        if topic is None:
+            return True
+        if topic.listeners or topic.waiting:
+            return False
+        topic.next_seq = max(topic.next_seq, seq + 1)
+        return True
 
     def publish_delta(self, project_id: str, frame: str) -> None:
         topic = self._topics.get(project_id)

@@ -23,6 +23,7 @@ from pathlib import Path
 from switchboard.agents.remote.driver import LinkChannel
 from switchboard.hub.agent_sessions import AgentSessions
 from switchboard.hub.agents import AgentListener
+from switchboard.hub.cluster_view import ClusterView
 from switchboard.hub.confirmation import Confirmation, Deliver
 from switchboard.hub.parts import HubParts
 from switchboard.hub.people import People
@@ -37,7 +38,6 @@ from switchboard.protocol.messages import (
     PermissionMode,
     PermissionRuleInfo,
     ProjectInfo,
-    ProjectRemoved,
     ProjectStatus,
     RunInfo,
     RunOptions,
@@ -77,6 +77,8 @@ class Hub:
         """Log a skill event in a project, stamped with the time and its producer."""
         self.people = People(parts)
         """Tokens, the audit list, and alerts for people who are away."""
+        self.cluster = ClusterView(parts)
+        """This server's place in a cluster of nodes (inert on the only server)."""
 
     async def start(self) -> None:
         """Load state, clean up after a previous instance, resume queued runs."""
@@ -163,6 +165,12 @@ class Hub:
         checks it, and must be online)."""
         self._registry.refuse_when_closing()
         records = self._registry.records
+        if agent is not None and self._parts.cluster is not None:
+            raise HubError(
+                "bad_message",
+                "projects on remote agents are not served by a cluster's nodes yet "
+                "(docs/scaling.md): run a single server for them",
+            )
         if agent is None:
             record = await records.add(path, name, self._allowed_roots)
         else:
@@ -172,7 +180,11 @@ class Hub:
                 return await roster.check_path(agent, path, others)
 
             record = await records.add_remote(agent, check, name)
-        self._scheduler.open(record.id)
+        cluster = self._parts.cluster
+        self._scheduler.open(record.id, work=cluster is None)
+        if cluster is not None:  # this node takes it, unless another was quicker
+            await cluster.claim(record.id)
+            self._parts.changed("projects")
         info = self._registry.info(record.id)
         self._registry.notify(ProjectStatus(project=info))
         return info
@@ -181,26 +193,15 @@ class Hub:
         """Cancel its runs, stop its CLI, forget it and its history."""
         self._registry.refuse_when_closing()
         record = self._registry.project(key)
-        state = self._registry.state(record.id)
-        assert state is not None  # project() found it open
-        state.removing = True  # from now on, requests for it get unknown_project
-        if state.running is not None:
-            state.running.cancel_requested.set()
-        state.wake.set()
-        async with state.changing:  # requests already under way finish first
-            state.queue.clear()
-            await state.session.close()
-            await state.stop_tasks()
-            await self._confirmations.expire_where("ended", project_id=record.id)
-            removed = await self._registry.records.remove(record.id)
-            self._settings.forget_project(record.id)
-            self._budgets.forget_project(record.id)
-            self._back_channel.forget_project(record.id)
-            self._skill_api.board.forget_project(record.id)
-        self._registry.forget(record.id)
-        self.telemetry.forget_project(record.name)
-        self._registry.notify(ProjectRemoved(project=record.id))
-        return removed
+        self._registry.check_mine(record.id)
+        removed: list[ProjectRecord] = []
+
+        async def delete() -> None:
+            removed.append(await self._registry.records.remove(record.id))
+
+        await self._parts.close_project(record, delete)
+        self._parts.changed("projects")
+        return removed[0]
 
     async def submit(self, key: str, text: str, options: RunOptions, by: str | None = None) -> Run:
         """Queue a prompt as a run of the project (``by``: the name of the token)."""

@@ -4,9 +4,7 @@ in :mod:`switchboard.hub.hub` is what the server sees)."""
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import get_args
 
 from switchboard.agents.base import AgentDriver
@@ -17,9 +15,11 @@ from switchboard.hub.agents import AgentRoster
 from switchboard.hub.back_channel import BackChannel
 from switchboard.hub.budgets import Budgets
 from switchboard.hub.bus import EventBus
+from switchboard.hub.cluster import ClusterNode, ClusterPorts
 from switchboard.hub.confirmations import ConfirmationBook
 from switchboard.hub.diagnostics import DiagnosticsBoard
 from switchboard.hub.fanout import Broadcaster
+from switchboard.hub.limits import HubLimits
 from switchboard.hub.notifications.service import (
     NO_NOTIFICATIONS,
     NotificationService,
@@ -27,6 +27,7 @@ from switchboard.hub.notifications.service import (
 )
 from switchboard.hub.notify import CommandNotifier
 from switchboard.hub.processes import ProcessRegistry
+from switchboard.hub.project_closing import close_project
 from switchboard.hub.project_settings import ProjectSettings
 from switchboard.hub.project_state import ProjectState
 from switchboard.hub.registry import ProjectRegistry
@@ -37,6 +38,7 @@ from switchboard.hub.scheduler import Scheduler
 from switchboard.hub.session import ProjectSession
 from switchboard.hub.session_services import SessionServices, SessionSettings
 from switchboard.hub.skill_api import SkillApi
+from switchboard.hub.takeover import Takeover
 from switchboard.hub.tasks import TaskBoard
 from switchboard.protocol.messages import (
     AgentStatus,
@@ -47,36 +49,10 @@ from switchboard.protocol.messages import (
     ProjectStatus,
 )
 from switchboard.store.ports import Stores
-from switchboard.store.records import BudgetLimits, NewEvent, ProjectRecord, RetentionPolicy
+from switchboard.store.records import NewEvent, ProjectRecord
 from switchboard.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class HubLimits:
-    """The hub's share of the server's settings (:class:`switchboard.config.Settings`
-    holds the defaults; the composition root fills this in)."""
-
-    max_concurrent_runs: int
-    max_queued_runs: int
-    run_timeout: float
-    allowed_roots: tuple[Path, ...]
-    permission_timeout: float
-    question_timeout: float
-    plan_timeout: float
-    allow_bypass_permissions: bool
-    on_confirmation: tuple[str, ...]
-    on_notification: tuple[str, ...]
-    retention: RetentionPolicy
-    """The server's retention policy (``--retention-max-age``, ``--retention-max-bytes``)."""
-    retention_interval: float
-    min_free_disk: int
-    """After a project's log refused a write, its runs wait for this much free space."""
-    agent_link_grace: float
-    """How long a run on a remote agent goes on while the agent's link is down."""
-    budgets: BudgetLimits = field(default_factory=BudgetLimits)
-    """The server's default budgets (``--budget-daily-usd``, ``--budget-run-usd``)."""
 
 
 class HubParts:
@@ -92,9 +68,11 @@ class HubParts:
         *,
         telemetry: Telemetry | None = None,
         notify: NotifySettings = NO_NOTIFICATIONS,
+        cluster: ClusterPorts | None = None,
     ) -> None:
         """``telemetry``: the server's metrics, which the stores feed too (None: a
-        registry of the hub's own); ``notify``: Web Push and ``--notify-url``."""
+        registry of the hub's own); ``notify``: Web Push and ``--notify-url``;
+        ``cluster``: this server is one node of a cluster (None: the only server)."""
         unknown = set(agents.permission_modes) - set(get_args(PermissionMode))
         if unknown:
             raise ConfigError(f"{agents.name} offers modes the protocol lacks: {sorted(unknown)}")
@@ -104,7 +82,10 @@ class HubParts:
         self._session_settings = session_settings
         self.telemetry = telemetry if telemetry is not None else Telemetry()
         self.events = EventBus(stores.events, broadcaster, self.telemetry.tallies)
-        self.processes = ProcessRegistry(stores.processes, uuid.uuid4().hex)
+        instance = uuid.uuid4().hex  # a node's: NODE/ID (it stops only its own leftovers)
+        self.processes = ProcessRegistry(
+            stores.processes, instance if cluster is None else f"{cluster.node_id}/{instance}"
+        )
         self.retention = Retention(
             self.events,
             stores.retention,
@@ -191,8 +172,55 @@ class HubParts:
             driver_for=self.driver_for,
             allow_bypass=limits.allow_bypass_permissions,
         )
+        self.recovery = RestartRecovery(
+            self.registry,
+            stores.runs,
+            scheduler=self.scheduler,
+            lifecycle=self.lifecycle,
+            record_confirmation=self._record_confirmation,
+            fail_skill=self.skill_api.publish,
+            driver_for=self.driver_for,
+        )
+        self.cluster: ClusterNode | None = None
+        """This server as a cluster's node (None: the only server)."""
+        if cluster is not None:
+            takeover = Takeover(
+                stores,
+                self.registry,
+                self.scheduler,
+                recovery=self.recovery,
+                budgets=self.budgets,
+                access=self.access,
+                close_project=self.close_project,
+            )
+            self.cluster = ClusterNode(cluster, stores.leases, self.events, self.registry, takeover)
+            self.registry.owners = self.cluster.ownership
         self._trimming: asyncio.Task[None] | None = None
         self.on_closed: list[Callable[[], None]] = []
+
+    def changed(self, what: str) -> None:
+        """Tell a cluster's other nodes to read ``what`` again (projects, tokens, push)."""
+        if self.cluster is not None:
+            self.cluster.changed(what)
+
+    async def close_project(
+        self, record: ProjectRecord, delete: Callable[[], Awaitable[object]] | None = None
+    ) -> None:
+        """Stop a project's work and forget it here; ``delete``: remove it from the
+        store meanwhile (None: another node of a cluster did)."""
+        await close_project(
+            self.registry,
+            self.confirmations,
+            record,
+            delete=delete,
+            forget=(
+                self.settings.forget_project,
+                self.budgets.forget_project,
+                self.back_channel.forget_project,
+                self.skill_api.board.forget_project,
+            ),
+        )
+        self.telemetry.forget_project(record.name)
 
     def driver_for(self, project: ProjectRecord) -> AgentDriver:
         """The driver of a project's agent processes: local, or over its agent's link."""
@@ -282,18 +310,16 @@ class HubParts:
         await self.budgets.load()
         await self.processes.open(self._session_settings.process_containment)
         await self.processes.stop_leftovers()
-        recovery = RestartRecovery(
-            self.registry,
-            stores.runs,
-            scheduler=self.scheduler,
-            lifecycle=self.lifecycle,
-            record_confirmation=self._record_confirmation,
-            fail_skill=self.skill_api.publish,
-            driver_for=self.driver_for,
-        )
-        await recovery.reopen()
+        if self.cluster is None:
+            await self.recovery.reopen()
+        else:  # every project is open here; those this node may take, it recovers
+            for record in stores.projects.all():
+                self.scheduler.open(record.id, work=False)
+            await self.cluster.start()
+        owned = self.registry.owners.is_mine
         self._trimming = asyncio.create_task(
-            self.retention.run(self.registry.live_ids), name="retention"
+            self.retention.run(lambda: [p for p in self.registry.live_ids() if owned(p)]),
+            name="retention",
         )
 
     async def close(self) -> None:
@@ -319,6 +345,8 @@ class HubParts:
             await asyncio.gather(*(state.session.close() for state in states))
             await asyncio.gather(*(state.stop_tasks(state.id in left) for state in states))
             await self.confirmations.expire_where("ended")  # skills waiting in this process
+            if self.cluster is not None:  # its runs have ended: the others may take over
+                await self.cluster.close()
             await self.processes.close()
             for notifier in (self._notifier, self._notification_command):
                 if notifier is not None:

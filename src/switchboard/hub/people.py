@@ -20,6 +20,7 @@ class People:
         self._agents = parts.agents
         self._audit = parts.audit
         self._notifications = parts.notifications
+        self._changed = parts.changed  # a cluster's other nodes read these again
 
     def add_revocation_listener(self, listener: RevocationListener) -> None:
         self._access.add_listener(listener)
@@ -42,6 +43,7 @@ class People:
         created = await self._access.create(name, scope, project_keys)
         if scope == "agent":
             self._agents.added(name)
+        self._changed("tokens")
         return created
 
     def token_infos(self) -> list[TokenInfo]:
@@ -51,6 +53,7 @@ class People:
         revoked = await self._access.revoke(token_id)
         if revoked.scope == "agent":
             self._agents.removed(revoked.name)
+        self._changed("tokens")
         return revoked
 
     # -- the audit list ------------------------------------------------------------------
@@ -94,10 +97,13 @@ class People:
     ) -> None:
         """Send alerts to this browser (``token_id``: whose it is; None: the server's)."""
         await self._notifications.subscribe(subscription, token_id)
+        self._changed("push")
 
     async def push_unsubscribe(self, endpoint: str) -> bool:
         """Send no more alerts to ``endpoint``; False if it was not subscribed."""
-        return await self._notifications.subscriptions.unsubscribe(endpoint)
+        removed = await self._notifications.subscriptions.unsubscribe(endpoint)
+        self._changed("push")
+        return removed
 
     def report_presence(self, reporter: object, keys: list[str], visible: bool) -> list[str]:
         """``reporter`` (a connection) shows these projects (ids, names or paths) to a

@@ -9,9 +9,11 @@ listeners (the ``/ws`` connections) of a new ``project_status``.
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
+from typing import Any, Protocol
 
 from switchboard.exceptions import RequestRefused
 from switchboard.hub.bus import EventBus
+from switchboard.hub.ownership import Solo
 from switchboard.hub.project_state import ProjectState
 from switchboard.hub.retention import Retention
 from switchboard.protocol.messages import (
@@ -35,6 +37,19 @@ StatusListener = Callable[[ProjectStatus | ProjectRemoved, str], None]
 """Called with the message and its encoded frame (encoded once for every listener)."""
 
 
+class Owners(Protocol):
+    """Which node of a cluster owns each project (:mod:`switchboard.hub.ownership`)."""
+
+    @property
+    def node_id(self) -> str | None:
+        """This node's id; None on the only server."""
+        ...
+
+    def is_mine(self, project_id: str) -> bool: ...
+
+    def owner(self, project_id: str) -> str | None: ...
+
+
 class ProjectRegistry:
     def __init__(
         self,
@@ -54,6 +69,10 @@ class ProjectRegistry:
         self._listeners: set[StatusListener] = set()
         self.accepting = True
         """False from the start of shutdown: requests that change state are refused."""
+        self.owners: Owners = Solo()
+        """Who owns each project: this server alone, unless it is a cluster's node."""
+        self._remote: dict[str, ProjectInfo] = {}
+        """The status of projects other nodes run, as their owners last told."""
 
     # -- finding projects ---------------------------------------------------------------
 
@@ -62,6 +81,7 @@ class ProjectRegistry:
 
     def forget(self, project_id: str) -> None:
         del self._states[project_id]
+        self._remote.pop(project_id, None)
         self.bus.forget(project_id)
 
     def states(self) -> list[ProjectState]:
@@ -84,13 +104,22 @@ class ProjectRegistry:
 
     @contextlib.asynccontextmanager
     async def changing(self, key: str) -> AsyncIterator[tuple[ProjectRecord, ProjectState]]:
-        """The project, locked against removal for the duration of a request."""
+        """The project, locked against removal for the duration of a request (one
+        that changes it: on a cluster, only its owner may)."""
         record = self.project(key)
+        self.check_mine(record.id)
         state = self._states[record.id]
         async with state.changing:
             if state.removing:
                 raise HubError("unknown_project", f"no project {key!r}")
             yield record, state
+
+    def check_mine(self, project_id: str) -> None:
+        """Refuse (``not_owner``) unless this node owns the project."""
+        if not self.owners.is_mine(project_id):
+            owner = self.owners.owner(project_id)
+            where = f"node {owner!r} owns it" if owner else "no node owns it right now"
+            raise HubError("not_owner", f"project {project_id}: {where}")
 
     def refuse_when_closing(self) -> None:
         if not self.accepting:
@@ -103,16 +132,53 @@ class ProjectRegistry:
     # -- writing its log ----------------------------------------------------------------
 
     async def append(self, project_id: str, *events: NewEvent) -> None:
-        """Append to the project's log, in its current epoch."""
+        """Append to the project's log, in its current epoch (on a cluster's node, only
+        to a project it owns: its owner alone numbers its events)."""
+        self.check_mine(project_id)
         epoch = self.records.get(project_id).epoch
         await self.bus.append(project_id, epoch, list(events))
 
     # -- what clients see ---------------------------------------------------------------
 
+    def heard(self, info: ProjectInfo) -> None:
+        """The owner of a project this node does not run told how it is now."""
+        if not self.owners.is_mine(info.id) and info.id in self._states:
+            self._remote[info.id] = info
+            self.notify(ProjectStatus(project=self.info(info.id)))
+
     def info(self, project_id: str) -> ProjectInfo:
         record = self.records.get(project_id)
         state = self._states[project_id]
+        if not self.owners.is_mine(project_id):
+            return self._remote_info(record)
+        self._remote.pop(project_id, None)
         under_way = state.under_way
+        return self._described(
+            record,
+            status="running" if under_way is not None else "idle",
+            running_run=under_way.id if under_way is not None else None,
+            queued=len(state.queue),
+            total_cost_usd=round(state.cost_usd, 6),
+            background_tasks=state.session.background_tasks,
+            retention=RetentionInfo(**asdict(self._retention.policy(record.id))),
+            store_error=state.store_error,
+            agent_online=self._agent_online(record.agent) if record.agent is not None else None,
+            budget=self._budget_of(record.id) if self._budget_of else BudgetInfo(),
+            node=self.owners.node_id,
+        )
+
+    def _remote_info(self, record: ProjectRecord) -> ProjectInfo:
+        """A project another node runs: as its owner last told, with the head the
+        listeners here have reached; idle, as stored, if it told nothing yet."""
+        told = self._remote.get(record.id)
+        node = self.owners.owner(record.id)
+        if told is not None:
+            return told.model_copy(update={"head": self.bus.head(record.id), "node": node})
+        return self._described(record, status="idle", running_run=None, queued=0, node=node)
+
+    def _described(self, record: ProjectRecord, **live: Any) -> ProjectInfo:
+        """The project as stored and as its log stands here, with what its owner knows
+        (``live``: its status, queue, cost, …)."""
         return ProjectInfo(
             id=record.id,
             name=record.name,
@@ -120,19 +186,11 @@ class ProjectRegistry:
             session_id=record.session_id,
             epoch=record.epoch,
             head=self.bus.head(record.id),
-            status="running" if under_way is not None else "idle",
-            running_run=under_way.id if under_way is not None else None,
-            queued=len(state.queue),
-            permission_mode=record.permission_mode,  # type: ignore[arg-type]
-            total_cost_usd=round(state.cost_usd, 6),
-            background_tasks=state.session.background_tasks,
             first_seq=self.bus.first(record.id),
-            retention=RetentionInfo(**asdict(self._retention.policy(record.id))),
-            store_error=state.store_error,
+            permission_mode=record.permission_mode,  # type: ignore[arg-type]
             agent=record.agent,
-            agent_online=self._agent_online(record.agent) if record.agent is not None else None,
             back_channel=record.back_channel,
-            budget=self._budget_of(record.id) if self._budget_of else BudgetInfo(),
+            **live,
         )
 
     def infos(self) -> list[ProjectInfo]:

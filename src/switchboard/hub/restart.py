@@ -14,7 +14,7 @@ The logged events are read back through the protocol's own models, never by hand
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import TypeVar
 
 from pydantic import TypeAdapter, ValidationError
@@ -70,16 +70,26 @@ class RestartRecovery:
         self._record_confirmation = record_confirmation
         self._fail_skill = fail_skill
 
-    async def reopen(self) -> None:
-        """Open every stored project with what its runs cost, close what its skills
-        left open, then end or requeue the runs a previous server did not finish."""
+    async def reopen(
+        self,
+        project_ids: Collection[str] | None = None,
+        cause: str = "the server stopped during this run",
+    ) -> None:
+        """Open every stored project (or those of ``project_ids``: the projects a
+        cluster's node takes over; they may be open already) with what its runs cost,
+        close what its skills left open, then end or requeue the runs a previous server
+        (or owner) did not finish: a run it was executing ends ``interrupted`` with
+        ``cause`` as its error."""
         costs = await self._runs.costs_by_project()
         for record in self._registry.records.all():
-            self._scheduler.open(record.id).cost_usd = costs.get(record.id, 0.0)
+            if project_ids is not None and record.id not in project_ids:
+                continue
+            opened = self._registry.state(record.id) or self._scheduler.open(record.id)
+            opened.cost_usd = costs.get(record.id, 0.0)
             await self._close_what_skills_left_open(record.id)
         for run in map(Run.from_record, await self._runs.unfinished()):
             state = self._registry.state(run.project_id)
-            if state is None:
+            if state is None or (project_ids is not None and run.project_id not in project_ids):
                 continue
             if run.state == "running" and await self._take_back(state, run):
                 continue
@@ -87,7 +97,7 @@ class RestartRecovery:
                 await self._close_open_confirmations(run.project_id, run.id)
                 run.state = "interrupted"
                 run.finished_at = time.time()
-                run.error = "the server stopped during this run"
+                run.error = cause
                 await self._lifecycle.record(state, run)
             else:
                 self._scheduler.requeue(state, run)

@@ -49,13 +49,20 @@ class Scheduler:
         self._ready = ready
         """Whether a project can run now (its remote agent, if it has one, is online)."""
 
-    def open(self, project_id: str) -> ProjectState:
-        """Open a project: its session, and a worker for its queue."""
+    def open(self, project_id: str, *, work: bool = True) -> ProjectState:
+        """Open a project: its session, and a worker for its queue (``work`` False: not
+        yet, on a cluster's node that does not own the project)."""
         state = ProjectState(project_id)
         state.session = self._new_session(state)
-        state.worker = asyncio.create_task(self._work(state), name=f"project-{project_id}")
         self._registry.track(state)
+        if work:
+            self.start_work(state)
         return state
+
+    def start_work(self, state: ProjectState) -> None:
+        """Start the project's worker, unless it has one."""
+        if state.worker is None or state.worker.done():
+            state.worker = asyncio.create_task(self._work(state), name=f"project-{state.id}")
 
     def requeue(self, state: ProjectState, run: Run) -> None:
         """A queued run an earlier server left: it runs in turn."""

@@ -123,6 +123,8 @@ ErrorCode = Literal[
     "limit_reached",
     "endpoint_not_allowed",
     "budget_exceeded",
+    "not_owner",
+    "node_unavailable",
     "internal",
 ]
 """Every ``error.code`` the server sends (docs/protocol.md explains each)."""
@@ -549,6 +551,11 @@ class ProjectInfo(_Message):
         default=True,
         description="Claude gets the switchboard tools (tasks, approvals, diffs, "
         "diagnostics, notifications), and its todo list and activity are mirrored.",
+    )
+    node: str | None = Field(
+        default=None,
+        description="The cluster node that owns the project: the one that runs its CLI "
+        "and appends its events (null: a single server, or not owned right now).",
     )
 
 

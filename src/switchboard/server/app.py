@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from importlib import resources
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,6 +17,7 @@ from switchboard.hub.hub import Hub
 from switchboard.server.api.context import ApiContext
 from switchboard.server.api.routes import api_routes
 from switchboard.server.connections import ConnectionLimits
+from switchboard.server.hub_requests import serve_forwarded
 from switchboard.server.lifecycle import ConnectionTracker
 from switchboard.server.metrics import metrics_endpoint
 from switchboard.server.roles import ROLES
@@ -66,6 +68,11 @@ def create_app(
     """The Starlette app wrapped in the security middleware (which tells ``limits`` of
     each connection that presents a valid token)."""
     demo_page = _static("ws-demo.html")
+
+    async def forwarded(body: dict[str, Any]) -> dict[str, Any]:
+        return await serve_forwarded(hub, settings, body)
+
+    hub.cluster.serve_forwarded(forwarded)  # on a cluster: what other nodes pass to this one
 
     async def healthz(request: Request) -> Response:
         status = "ok" if tracker.accepting else "shutting_down"

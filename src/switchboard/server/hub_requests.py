@@ -45,7 +45,7 @@ from switchboard.protocol.messages import (
     Unsubscribe,
     encode,
 )
-from switchboard.server import audit_trail
+from switchboard.server import audit_trail, forwarding
 from switchboard.server.account_requests import ACCOUNT_HANDLERS
 from switchboard.server.audit_trail import audited
 from switchboard.server.requester import (
@@ -66,10 +66,28 @@ async def dispatch(requester: Requester, request: ClientMessage) -> Reply | None
     """Check that the token may send ``request``, handle it, and put it in the audit
     list if it is a prompt, an answer or an admin change that went through."""
     check_allowed(requester, request)
+    if not forwarding.is_forwarded(requester):  # on a cluster: the owner may be another node
+        node = forwarding.owner_to_ask(requester.hub, request)
+        forwarded = None if node is None else await forwarding.forward(requester, request, node)
+        if forwarded is not None:
+            return forwarded
+        if request.type in forwarding.BY_CONFIRMATION:
+            answered = await forwarding.forward_answer(requester, request)
+            if answered is not None:
+                return answered
     reply = await HANDLERS[type(request)](requester, request)
     if isinstance(reply, Ack) and audited(request.type):
         await audit_trail.record(requester.hub, requester.grant, request, reply)
     return reply
+
+
+async def serve_forwarded(hub: Hub, settings: Settings, body: dict[str, Any]) -> dict[str, Any]:
+    """Handle a request another node of the cluster forwarded; the reply it sends back."""
+    requester, request = forwarding.forwarded_requester(hub, settings, body)
+    reply = await dispatch(requester, request)
+    if reply is None:
+        raise HubError("bad_message", f"{request.type} is not forwarded")
+    return {"reply": encode(reply)}
 
 
 def snapshot(hub: Hub, settings: Settings, grant: Grant) -> Connected:

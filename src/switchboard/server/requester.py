@@ -45,6 +45,10 @@ class Following(Protocol):
 
     async def unsubscribe(self, request: Unsubscribe) -> Ack: ...
 
+    def following(self) -> list[str] | None:
+        """The ids of the projects it follows; None: it may answer for any project."""
+        ...
+
     def check_follows(self, confirmation_id: str) -> None:
         """Refuse (``not_subscribed``) unless it may answer this confirmation."""
 

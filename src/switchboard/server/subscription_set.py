@@ -68,6 +68,9 @@ class SubscriptionSet:
         await subscription.stop()
         return Ack(id=request.id)
 
+    def following(self) -> list[str]:
+        return list(self._by_project)
+
     def check_follows(self, confirmation_id: str) -> None:
         """Only a client that follows a project may answer for it."""
         project_id = self._hub.confirmation_project(confirmation_id)

@@ -19,11 +19,17 @@ Batches = Callable[[ProjectRecord], Iterable[Sequence[NewEvent]]]
 
 
 async def write_project(
-    data_dir: Path, project_dir: Path, batches: Batches, name: str | None = None
+    data_dir: Path,
+    project_dir: Path,
+    batches: Batches,
+    name: str | None = None,
+    database_url: str | None = None,
 ) -> tuple[ProjectRecord, int]:
-    """Register ``project_dir`` and append its events; the project and its head seq."""
+    """Register ``project_dir`` and append its events; the project and its head seq.
+    ``database_url``: the store the server will use (``--database-url``), if not the
+    data dir's SQLite file."""
     await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
-    engine = open_engine(sqlite_url(data_dir))
+    engine = open_engine(database_url or sqlite_url(data_dir))
     await asyncio.to_thread(upgrade, engine)
     stores = open_stores(engine)
     try:

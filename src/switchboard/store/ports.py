@@ -16,6 +16,7 @@ from switchboard.protocol.back_channel import DiagnosticsInfo, TaskInfo
 from switchboard.protocol.people import AuditEntry
 from switchboard.store.records import (
     BudgetLimits,
+    Lease,
     Leftover,
     NewEvent,
     PermissionRule,
@@ -42,6 +43,19 @@ class EventLog(Protocol):
 
     def head(self, project_id: str) -> int:
         """The last ``seq`` assigned in ``project_id`` (0 for none)."""
+        ...
+
+    def note_head(self, project_id: str, seq: int) -> None:
+        """Another node of a cluster appended up to ``seq``."""
+        ...
+
+    async def reload(self, project_id: str) -> None:
+        """Read the project's first and last stored ``seq`` again (on a cluster's node
+        that takes the project over from another)."""
+        ...
+
+    async def stored_heads(self) -> dict[str, int]:
+        """The last stored ``seq`` of every project that has events."""
         ...
 
     def first(self, project_id: str) -> int:
@@ -259,7 +273,9 @@ class BudgetStore(Protocol):
 
 class ProcessTable(Protocol):
     """The CLI process groups each server instance started, so that the next instance
-    can stop those a crash left behind."""
+    can stop those a crash left behind. An instance named ``NODE/ID`` (a cluster's
+    node) sees only the groups of instances of the same ``NODE``: the other nodes'
+    processes are alive, and may be on other machines."""
 
     async def add(self, instance: str, process: Leftover, started_at: float) -> None:
         """Record a group ``instance`` started."""
@@ -270,11 +286,11 @@ class ProcessTable(Protocol):
         ...
 
     async def of_others(self, instance: str) -> list[Leftover]:
-        """The groups recorded by every instance but ``instance``."""
+        """The groups recorded by every instance but ``instance`` (of its node)."""
         ...
 
     async def remove_others(self, instance: str) -> None:
-        """Forget the groups recorded by every instance but ``instance``."""
+        """Forget the groups recorded by every instance but ``instance`` (of its node)."""
         ...
 
 
@@ -342,6 +358,58 @@ class PushStore(Protocol):
         ...
 
 
+class LeaseStore(Protocol):
+    """Which node of a cluster owns each project, and which nodes are alive: rows with
+    an owner and an expiry that the owner renews. Expiry is judged by the database's
+    clock, so nodes' clocks need not agree."""
+
+    async def cluster_id(self) -> str:
+        """The id the nodes sharing this store go by (made by the first to ask)."""
+        ...
+
+    async def heartbeat(self, node_id: str, ttl: float) -> list[str]:
+        """Say that ``node_id`` is alive for ``ttl`` seconds more; the nodes alive now."""
+        ...
+
+    async def acquire(self, project_id: str, node_id: str, ttl: float) -> Lease | None:
+        """Take (or keep) the project for ``ttl`` seconds: None if another node holds
+        an unexpired lease on it. Of two nodes asking at once, one gets it."""
+        ...
+
+    async def renew(self, node_id: str, ttl: float) -> list[str]:
+        """Extend every lease ``node_id`` still holds; the ids of those projects."""
+        ...
+
+    async def release(self, project_id: str, node_id: str) -> None:
+        """Give the project up, if ``node_id`` holds it."""
+        ...
+
+    async def leave(self, node_id: str) -> None:
+        """The node stops: its leases and its row go (others take over at once)."""
+        ...
+
+    async def leases(self) -> list[Lease]:
+        """Every project's lease, each marked expired or not."""
+        ...
+
+
+class CommitFeed(Protocol):
+    """What the other nodes of a cluster append, as it commits: a doorbell carrying a
+    project and the seq its log reached (the events are read from the log)."""
+
+    def start(
+        self,
+        call_soon: Callable[..., object],
+        on_commit: Callable[[str, int], None],
+        on_resync: Callable[[], None],
+    ) -> None:
+        """Hear from now on, through ``call_soon`` (the event loop's thread-safe one);
+        ``on_resync`` each time listening (re)starts: what rang meanwhile is lost."""
+        ...
+
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Stores:
     """Every store the hub uses, and what it needs to end them."""
@@ -357,6 +425,7 @@ class Stores:
     back_channel: BackChannelStore
     push: PushStore
     audit: AuditStore
+    leases: LeaseStore
     close: Callable[[], None]
     """Finish the writes under way and release the database. Call once, at the end."""
     free_bytes: Callable[[], int | None]

@@ -195,3 +195,19 @@ class PushSubscriptionRecord:
     token_id: str | None
     """The token that subscribed (None: the server's own); revoking it drops this."""
     created_at: float
+
+
+# -- a cluster's nodes ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A project's owner: the node that runs it until ``expires_at`` (the database's
+    clock). ``term`` grows each time the project changes hands."""
+
+    project_id: str
+    node_id: str
+    expires_at: float
+    term: int
+    expired: bool = False
+    """Whether it had expired when it was read (by the database's clock)."""

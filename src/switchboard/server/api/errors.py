@@ -78,6 +78,9 @@ STATUS: dict[str, int] = {
     "internal": 500,
     "shutting_down": 503,
     "agent_offline": 503,
+    # a cluster's node: the project changes hands, or its owner does not answer
+    "not_owner": 503,
+    "node_unavailable": 503,
 }
 """The HTTP status of each error code (400 for a code missing here)."""
 

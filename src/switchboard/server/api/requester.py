@@ -35,6 +35,9 @@ class NotFollowing:
     async def unsubscribe(self, request: Unsubscribe) -> Ack:
         raise HubError("bad_message", "an event stream ends when its client closes it")
 
+    def following(self) -> list[str] | None:
+        return None
+
     def check_follows(self, confirmation_id: str) -> None:
         self._hub.confirmation_project(confirmation_id)  # unknown_confirmation if none
 

@@ -12,6 +12,7 @@ from switchboard.store.sqlite.audit import SqliteAuditStore
 from switchboard.store.sqlite.back_channel import SqliteBackChannelStore
 from switchboard.store.sqlite.budgets import SqliteBudgetStore
 from switchboard.store.sqlite.events import SqliteEventLog
+from switchboard.store.sqlite.leases import SqlLeaseStore
 from switchboard.store.sqlite.processes import SqliteProcessTable
 from switchboard.store.sqlite.projects import SqliteProjectStore
 from switchboard.store.sqlite.push import SqlitePushStore
@@ -24,18 +25,23 @@ from switchboard.store.sqlite.writer import Writer
 from switchboard.telemetry import Telemetry
 
 
-def open_stores(engine: Engine, telemetry: Telemetry | None = None) -> Stores:
+def open_stores(
+    engine: Engine, telemetry: Telemetry | None = None, doorbell: str | None = None
+) -> Stores:
     """Every store on ``engine`` (migrated already), sharing one writer thread (whose
     transactions ``telemetry`` times). :attr:`Stores.close` stops the writer, then
-    disposes of the engine."""
+    disposes of the engine. ``doorbell``: the NOTIFY channel each append rings, for the
+    other nodes of a cluster (:mod:`.doorbell`)."""
     writer = Writer(engine, telemetry.store_write_seconds.observe if telemetry else None)
+    events = SqliteEventLog(engine, writer)
+    events.doorbell = doorbell
 
     def close() -> None:
         writer.close()
         engine.dispose()
 
     return Stores(
-        events=SqliteEventLog(engine, writer),
+        events=events,
         projects=SqliteProjectStore(engine, writer),
         runs=SqliteRunStore(engine, writer),
         rules=SqliteRuleStore(engine, writer),
@@ -46,6 +52,7 @@ def open_stores(engine: Engine, telemetry: Telemetry | None = None) -> Stores:
         back_channel=SqliteBackChannelStore(engine, writer),
         push=SqlitePushStore(engine, writer),
         audit=SqliteAuditStore(engine, writer),
+        leases=SqlLeaseStore(engine, writer),
         close=close,
         free_bytes=lambda: free_bytes(engine),
         problems=lambda: problems(engine, writer),

@@ -13,102 +13,26 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, func, insert, select
+from sqlalchemy import Engine, bindparam, delete, func, select
 from sqlalchemy.engine import Connection
 
 from switchboard.exceptions import StoreError
 from switchboard.store.records import NewEvent, StoredEvent
+from switchboard.store.sqlite.doorbell import doorbell_payload
+from switchboard.store.sqlite.event_statements import (
+    COLUMNS,
+    CompiledInsert,
+    CompiledLastSeq,
+    CompiledReadAfter,
+)
 from switchboard.store.sqlite.marks import ResumeMarks
 from switchboard.store.sqlite.schema import events
 from switchboard.store.sqlite.writer import Writer
 
-
-class _Compiled:
-    """A statement compiled once for the engine's dialect, run as plain DBAPI calls:
-    the event log's hot paths, where SQLAlchemy's per-statement work would cost more
-    than the statement itself. Parameters are given by name; a positional dialect
-    (SQLite's ``?``) gets them in the compiled order."""
-
-    def __init__(self, statement: Any, engine: Engine) -> None:
-        compiled = statement.compile(dialect=engine.dialect)
-        self.sql = str(compiled)
-        self.order = list(compiled.positiontup or ()) if compiled.positional else None
-        self._defaults = dict(compiled.params)  # e.g. SQLite's OFFSET 0 after a LIMIT
-
-    def bind(self, **values: Any) -> Any:
-        """The parameters of one execution."""
-        values = {**self._defaults, **values}
-        return values if self.order is None else tuple(values[name] for name in self.order)
-
-
-class _CompiledInsert:
-    """The events INSERT, run as one ``executemany`` (every CLI line goes through it)."""
-
-    def __init__(self, engine: Engine) -> None:
-        compiled = _Compiled(insert(events), engine)
-        self.sql = compiled.sql
-        self._order = compiled.order
-        self._as_columns = self._order == list(_COLUMNS)
-
-    def parameters(self, stored: Sequence[StoredEvent]) -> list[Any]:
-        if self._as_columns:  # SQLite: the common case, spelled out
-            return [
-                (e.project_id, e.seq, e.epoch, e.run_id, e.kind, e.body, e.created_at)
-                for e in stored
-            ]
-        if self._order is None:
-            return [{name: getattr(e, name) for name in _COLUMNS} for e in stored]
-        order = self._order
-        return [tuple(getattr(e, name) for name in order) for e in stored]
-
-
-_COLUMNS = ("project_id", "seq", "epoch", "run_id", "kind", "body", "created_at")
 TRIM_CHUNK = 1000
 """Events deleted per write transaction when a log is trimmed (appends go on between)."""
 SIZE_SCAN_ROWS = 500
 """Rows fetched at a time while measuring the newest events of a log."""
-
-
-class _CompiledLastSeq:
-    """``SELECT max(seq)`` of one project (it guards every append)."""
-
-    def __init__(self, engine: Engine) -> None:
-        query = select(func.max(events.c.seq)).where(events.c.project_id == bindparam("project_id"))
-        self._query = _Compiled(query, engine)
-
-    def __call__(self, connection: Connection, project_id: str) -> int:
-        query = self._query
-        last = connection.exec_driver_sql(query.sql, query.bind(project_id=project_id)).scalar()
-        return int(last or 0)
-
-
-class _CompiledReadAfter:
-    """The replay query (events of a project after a seq, in order, up to a limit),
-    run on the DBAPI cursor: a replay reads the whole log through it, and plain tuples
-    cost far less than SQLAlchemy's rows."""
-
-    def __init__(self, engine: Engine) -> None:
-        query = (
-            select(*(events.c[name] for name in _COLUMNS))  # StoredEvent's field order
-            .where(
-                events.c.project_id == bindparam("project_id"),
-                events.c.seq > bindparam("after"),
-            )
-            .order_by(events.c.seq)
-            .limit(bindparam("limit"))
-        )
-        self._query = _Compiled(query, engine)
-
-    def __call__(
-        self, connection: Connection, project_id: str, after: int, limit: int
-    ) -> list[StoredEvent]:
-        query = self._query
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(query.sql, query.bind(project_id=project_id, after=after, limit=limit))
-            return [StoredEvent(*row) for row in cursor.fetchall()]
-        finally:
-            cursor.close()
 
 
 class SqliteEventLog:
@@ -127,10 +51,13 @@ class SqliteEventLog:
         self._failed: dict[str, BaseException] = {}  # a write failed: re-read the head
         self._resyncing: dict[str, asyncio.Future[None]] = {}
         self._appended: dict[str, int] = {}  # characters appended since start
-        self._insert = _CompiledInsert(engine)
-        self._last_seq = _CompiledLastSeq(engine)
-        self._read_after = _CompiledReadAfter(engine)
+        self._insert = CompiledInsert(engine)
+        self._last_seq = CompiledLastSeq(engine)
+        self._read_after = CompiledReadAfter(engine)
         self._marks = ResumeMarks(engine, writer)
+        self.doorbell: str | None = None
+        """The NOTIFY channel each append rings in its transaction, on a cluster's
+        shared PostgreSQL (:mod:`.doorbell`); None: no other node listens."""
 
     async def load_heads(self) -> None:
         """Read the first and last ``seq`` of every project."""
@@ -149,6 +76,41 @@ class SqliteEventLog:
     def head(self, project_id: str) -> int:
         """The last ``seq`` assigned in ``project_id`` (0 for none)."""
         return self._heads.get(project_id, 0)
+
+    def note_head(self, project_id: str, seq: int) -> None:
+        """Another node appended up to ``seq`` (its doorbell rang)."""
+        if seq > self._heads.get(project_id, 0):
+            self._heads[project_id] = seq
+
+    async def reload(self, project_id: str) -> None:
+        """Read the project's first and last stored ``seq`` again: another node may
+        have appended or trimmed since this one last did (before it appends here)."""
+        query = select(func.min(events.c.seq), func.max(events.c.seq)).where(
+            events.c.project_id == project_id
+        )
+
+        def read() -> tuple[int, int]:
+            with self._engine.connect() as connection:
+                row = connection.execute(query).one()
+                return int(row[0] or 1), int(row[1] or 0)
+
+        first, last = await asyncio.to_thread(read)
+        self._heads[project_id] = last
+        if first > 1:
+            self._firsts[project_id] = first
+        else:
+            self._firsts.pop(project_id, None)
+        self._failed.pop(project_id, None)
+
+    async def stored_heads(self) -> dict[str, int]:
+        """The last stored ``seq`` of every project that has events."""
+        query = select(events.c.project_id, func.max(events.c.seq)).group_by(events.c.project_id)
+
+        def read() -> dict[str, int]:
+            with self._engine.connect() as connection:
+                return {str(row[0]): int(row[1]) for row in connection.execute(query)}
+
+        return await asyncio.to_thread(read)
 
     def first(self, project_id: str) -> int:
         """The oldest ``seq`` still kept in ``project_id``: 1 unless it was trimmed."""
@@ -189,17 +151,21 @@ class SqliteEventLog:
             for i, item in enumerate(items)
         ]
         compiled, last_seq, write_mark = self._insert, self._last_seq, self._marks.write
+        doorbell = self.doorbell
 
         def write(connection: Connection) -> None:  # on the writer thread
             last = last_seq(connection, project_id)
             if last != first - 1:
                 raise StoreError(
                     f"refused events {first}.. of {project_id}: its log ends at {last} "
-                    "(an earlier write failed)"
+                    "(an earlier write failed, or another node appended)"
                 )
             connection.exec_driver_sql(compiled.sql, compiled.parameters(stored))
             if mark is not None:
                 write_mark(connection, project_id, mark)
+            if doorbell is not None:  # sent by PostgreSQL when this commits
+                payload = doorbell_payload(project_id, stored[-1].seq)
+                connection.exec_driver_sql("SELECT pg_notify(%s, %s)", (doorbell, payload))
 
         try:
             await self._writer.submit(write)
@@ -319,7 +285,7 @@ class SqliteEventLog:
     async def read_run(self, project_id: str, run_id: str | None, *kinds: str) -> list[StoredEvent]:
         """The stored events of one run (None: of no run) and of these kinds, in order."""
         query = (
-            select(*(events.c[name] for name in _COLUMNS))
+            select(*(events.c[name] for name in COLUMNS))
             .where(
                 events.c.project_id == project_id,
                 events.c.run_id.is_(None) if run_id is None else events.c.run_id == run_id,

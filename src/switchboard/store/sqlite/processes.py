@@ -2,12 +2,21 @@
 
 import asyncio
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import ColumnElement, Engine, and_, delete, insert, select
 from sqlalchemy.engine import Connection
 
 from switchboard.store.records import Leftover
 from switchboard.store.sqlite.schema import agent_processes
 from switchboard.store.sqlite.writer import Writer
+
+
+def _others(instance: str) -> ColumnElement[bool]:
+    """The rows of other instances: of the same node only, for a node's instance."""
+    column = agent_processes.c.server_instance
+    node, slash, _ = instance.rpartition("/")
+    if not slash:
+        return column != instance
+    return and_(column != instance, column.startswith(node + "/", autoescape=True))
 
 
 class SqliteProcessTable:
@@ -47,7 +56,7 @@ class SqliteProcessTable:
         await self._writer.submit(write)
 
     async def of_others(self, instance: str) -> list[Leftover]:
-        query = select(agent_processes).where(agent_processes.c.server_instance != instance)
+        query = select(agent_processes).where(_others(instance))
 
         def read() -> list[Leftover]:
             with self._engine.connect() as connection:
@@ -62,8 +71,6 @@ class SqliteProcessTable:
 
     async def remove_others(self, instance: str) -> None:
         def write(connection: Connection) -> None:
-            connection.execute(
-                delete(agent_processes).where(agent_processes.c.server_instance != instance)
-            )
+            connection.execute(delete(agent_processes).where(_others(instance)))
 
         await self._writer.submit(write)

@@ -218,3 +218,36 @@ push_subscriptions = Table(
 )
 """Browsers' Web Push subscriptions (``token_id``: the token that subscribed, NULL for
 the server's own). The server's VAPID key is a file in the data dir, not a row."""
+
+cluster_meta = Table(
+    "cluster_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+"""Facts the nodes of a cluster share, e.g. ``cluster_id``: the name their channels
+(PostgreSQL's NOTIFY, Redis) go by, so that two clusters on one server never mix."""
+
+cluster_nodes = Table(
+    "cluster_nodes",
+    metadata,
+    Column("node_id", String(200), primary_key=True),
+    Column("expires_at", Float, nullable=False),
+    Column("started_at", Float, nullable=False),
+)
+"""The nodes serving the store: each renews its row; one whose row expired is gone.
+Times are the database's clock, so that nodes' clocks need not agree."""
+
+project_leases = Table(
+    "project_leases",
+    metadata,
+    Column(
+        "project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("node_id", String(200), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("term", Integer, nullable=False, server_default="1"),
+)
+"""Which node owns each project: the one node that runs its CLI and appends its events,
+until ``expires_at`` (the database's clock) unless it renews. ``term`` grows by one
+each time the project changes hands."""

@@ -1,0 +1,1 @@
+"""A cluster's infrastructure adapters: the node link over Redis."""

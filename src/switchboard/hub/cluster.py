@@ -1,0 +1,156 @@
+"""This server as one node of a cluster: several hub nodes on one PostgreSQL store.
+
+Each project is owned by one node at a time (:mod:`.ownership`): that node runs its
+CLI and appends its events. The others bring its events to their own listeners
+(:mod:`.relay`: a doorbell from the store, then a read by seq), hear its deltas and its
+status over the node link (:mod:`.node_link`), and pass the requests that change it to
+the owner (the server forwards them: :meth:`ClusterNode.call`). What a node does when it
+takes a project over or lets one go is :mod:`.takeover`'s.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from switchboard.hub.bus import EventBus
+from switchboard.hub.node_link import Body, NodeLink, NodeUnavailable
+from switchboard.hub.ownership import Ownership
+from switchboard.hub.registry import ProjectRegistry
+from switchboard.hub.relay import Relay
+from switchboard.hub.takeover import Takeover
+from switchboard.protocol.messages import ProjectInfo, ProjectRemoved, ProjectStatus
+from switchboard.store.ports import CommitFeed, LeaseStore
+
+log = logging.getLogger(__name__)
+
+RequestServer = Callable[[Body], Awaitable[Body]]
+"""Handles a request another node forwarded (the server's: it knows the protocol)."""
+RELOADS = frozenset({"projects", "tokens", "push"})
+"""What a node may tell the others to read again from the store."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterPorts:
+    """What a node needs beyond a single server's ports (the composition root builds
+    them from ``--node-id``, ``--redis-url`` and ``--lease-seconds``)."""
+
+    node_id: str
+    lease_seconds: float
+    link: NodeLink
+    commits: CommitFeed
+    call_timeout: float = 10.0
+    """How long a forwarded request waits for the owner's answer."""
+
+
+class ClusterNode:
+    def __init__(
+        self,
+        ports: ClusterPorts,
+        leases: LeaseStore,
+        bus: EventBus,
+        registry: ProjectRegistry,
+        takeover: Takeover,
+    ) -> None:
+        self.node_id = ports.node_id
+        self._ports = ports
+        self._link = ports.link
+        self._registry = registry
+        self._takeover = takeover
+        self.ownership = Ownership(
+            leases,
+            ports.node_id,
+            ports.lease_seconds,
+            projects=registry.live_ids,
+            adopt=self._adopt,
+            drop=takeover.drop,
+        )
+        self.relay = Relay(bus, self.ownership.is_mine)
+        self.request_server: RequestServer | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._local_delta = bus.publish_delta
+        bus.publish_delta = self._publish_delta
+        registry.add_listener(self._status_changed)
+
+    async def start(self) -> None:
+        """Join: the node link, the doorbell, then take the projects this node may."""
+        loop = asyncio.get_running_loop()
+
+        def call_soon(callback: Callable[..., object], *args: object) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody listens
+                loop.call_soon_threadsafe(callback, *args)
+
+        await self._link.start(self._serve, self._hear)
+        self._ports.commits.start(call_soon, self.relay.rang, self.relay.resync)
+        await self.ownership.start()
+
+    async def close(self) -> None:
+        """Give every lease up (call once this node's runs have ended) and leave."""
+        await self.ownership.close()
+        self._ports.commits.close()
+        await self.relay.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._link.close()
+
+    def alive(self) -> list[str]:
+        return self.ownership.alive()
+
+    async def call(self, node_id: str, body: Body) -> Body:
+        """Have ``node_id`` handle a forwarded request; its answer."""
+        return await self._link.call(node_id, "request", body, self._ports.call_timeout)
+
+    def changed(self, what: str) -> None:
+        """Tell the other nodes to read ``what`` (one of :data:`RELOADS`) again."""
+        self._link.broadcast("changed", {"what": what})
+
+    async def claim(self, project_id: str) -> None:
+        """A project added on this node: take it, if no other node did."""
+        await self.ownership.claim(project_id)
+
+    # -- what this node tells the others ------------------------------------------------
+
+    def _publish_delta(self, project_id: str, frame: str) -> None:
+        self._local_delta(project_id, frame)
+        if self.ownership.is_mine(project_id):
+            self._link.broadcast("delta", {"project": project_id, "frame": frame})
+
+    def _status_changed(self, message: ProjectStatus | ProjectRemoved, _frame: str) -> None:
+        if isinstance(message, ProjectStatus) and self.ownership.is_mine(message.project.id):
+            self._link.broadcast("status", {"project": message.project.model_dump(mode="json")})
+
+    # -- what it hears --------------------------------------------------------------------
+
+    def _hear(self, kind: str, body: Body) -> None:
+        if kind == "delta":
+            self.relay.delta(str(body["project"]), str(body["frame"]))
+        elif kind == "status":
+            info = ProjectInfo.model_validate(body["project"])
+            self.ownership.heard_owner(info.id, info.node)
+            self._registry.heard(info)
+        elif kind == "changed" and body.get("what") in RELOADS:
+            self._spawn(self._takeover.reload(str(body["what"])))
+        else:
+            log.warning("node %s: unknown news %r from another node", self.node_id, kind)
+
+    async def _serve(self, kind: str, body: Body) -> Body:
+        if kind != "request" or self.request_server is None:
+            raise NodeUnavailable(f"node {self.node_id} does not take {kind!r} calls")
+        return await self.request_server(body)
+
+    async def _adopt(self, project_id: str) -> None:
+        await self.relay.settle(project_id)
+        await self._takeover.adopt(project_id)
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("node %s: reloading failed", self.node_id)
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -1,0 +1,195 @@
+"""Which projects this node owns: leases in the shared store, renewed while it lives.
+
+A cluster's node runs a project's CLI and appends its events only while it holds the
+project's lease (:class:`~switchboard.store.ports.LeaseStore`). Two loops keep them:
+
+- every third of the lease time the node beats (its row among the nodes alive) and
+  renews its leases; a lease that could not be renewed is lost, and the project is
+  let go at once (``drop``). So is every lease, if renewing failed for a whole lease
+  time (the store is unreachable: another node may have them by now);
+- as often, it looks at the other projects: one with no lease, or an expired one, is
+  taken by the node that rendezvous hashing prefers among the nodes alive, so that a
+  dead node's projects spread over the survivors; or by any node once it has been free
+  for a whole lease time (the preferred node may be gone as well). A project taken is
+  set up before its queue runs (``adopt``).
+
+:class:`Solo` stands in on a single server: it owns every project.
+"""
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from switchboard.store.ports import LeaseStore
+
+log = logging.getLogger(__name__)
+
+
+class Solo:
+    """The one server owns everything."""
+
+    node_id: str | None = None
+
+    def is_mine(self, project_id: str) -> bool:
+        return True
+
+    def owner(self, project_id: str) -> str | None:
+        return None
+
+
+def preferred(project_id: str, nodes: list[str]) -> str | None:
+    """The node rendezvous hashing picks for a project among ``nodes``."""
+    if not nodes:
+        return None
+    return max(nodes, key=lambda node: hashlib.sha256(f"{project_id}/{node}".encode()).digest())
+
+
+class Ownership:
+    """This node's leases. :meth:`start` takes what it may, :meth:`close` gives all up."""
+
+    def __init__(
+        self,
+        leases: LeaseStore,
+        node_id: str,
+        lease_seconds: float,
+        *,
+        projects: Callable[[], list[str]],
+        adopt: Callable[[str], Awaitable[None]],
+        drop: Callable[[str], Coroutine[Any, Any, None]],
+    ) -> None:
+        """``projects``: the ids of every project; ``adopt``: set a project taken up
+        (its log, recovery, its worker); ``drop``: stop working on a project lost."""
+        self.node_id = node_id
+        self._leases = leases
+        self._ttl = lease_seconds
+        self._projects = projects
+        self._adopt = adopt
+        self._drop = drop
+        self._mine: set[str] = set()
+        self._owners: dict[str, str] = {}
+        self._free_since: dict[str, float] = {}
+        self._alive: list[str] = [node_id]
+        self._renewed = time.monotonic()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._dropping: set[asyncio.Task[None]] = set()
+        self._taking = asyncio.Lock()
+        self._refreshing = asyncio.Lock()
+
+    @property
+    def period(self) -> float:
+        return self._ttl / 3
+
+    def is_mine(self, project_id: str) -> bool:
+        return project_id in self._mine
+
+    def owner(self, project_id: str) -> str | None:
+        """The node that owns the project, as this node last saw; None: none does."""
+        return self.node_id if project_id in self._mine else self._owners.get(project_id)
+
+    def heard_owner(self, project_id: str, node_id: str | None) -> None:
+        """Another node said it owns the project now (its status says so)."""
+        if node_id is not None and node_id != self.node_id and project_id not in self._mine:
+            self._owners[project_id] = node_id
+
+    async def refresh(self) -> None:
+        """Read who owns what now (a node this one asked is gone, say), taking what
+        this node should."""
+        async with self._refreshing:
+            await self._renew()  # the nodes alive now, too
+            await self._scan()
+
+    async def _scan_now(self) -> None:
+        async with self._refreshing:
+            await self._scan()
+
+    def alive(self) -> list[str]:
+        """The nodes alive at the last heartbeat (this one included)."""
+        return list(self._alive)
+
+    async def start(self) -> None:
+        await self._renew()
+        await self._scan()
+        self._tasks = [
+            asyncio.create_task(self._every(self._renew), name="leases-renew"),
+            asyncio.create_task(self._every(self._scan_now), name="leases-scan"),
+        ]
+
+    async def claim(self, project_id: str) -> bool:
+        """Take a project now (one just added on this node); False if another has it."""
+        async with self._taking:
+            if project_id in self._mine:
+                return True
+            lease = await self._leases.acquire(project_id, self.node_id, self._ttl)
+            if lease is None:
+                return False
+            await self._take(project_id)
+            return True
+
+    async def close(self) -> None:
+        """Stop renewing and give every lease up (the others take over at once)."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, *self._dropping, return_exceptions=True)
+        self._mine.clear()
+        with contextlib.suppress(Exception):
+            await self._leases.leave(self.node_id)
+
+    async def _every(self, step: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await asyncio.sleep(self.period)
+            try:
+                await step()
+            except Exception as exc:
+                log.warning("node %s: leases: %s", self.node_id, exc)
+                if time.monotonic() - self._renewed > self._ttl:
+                    self._lose(set(self._mine), "its leases could not be renewed")
+
+    async def _renew(self) -> None:
+        self._alive = await self._leases.heartbeat(self.node_id, self._ttl)
+        before = set(self._mine)
+        held = set(await self._leases.renew(self.node_id, self._ttl))
+        self._renewed = time.monotonic()
+        self._lose(before - held, "another node took it over")
+
+    def _lose(self, projects: set[str], why: str) -> None:
+        for project_id in projects & self._mine:
+            log.warning("node %s lost project %s: %s", self.node_id, project_id, why)
+            self._mine.discard(project_id)
+            self._owners.pop(project_id, None)
+            task = asyncio.create_task(self._drop(project_id), name=f"drop-{project_id}")
+            self._dropping.add(task)
+            task.add_done_callback(self._dropping.discard)
+
+    async def _scan(self) -> None:
+        leases = {lease.project_id: lease for lease in await self._leases.leases()}
+        now = time.monotonic()
+        for project_id in self._projects():
+            lease = leases.get(project_id)
+            if lease is not None and not lease.expired:
+                self._owners[project_id] = lease.node_id
+                self._free_since.pop(project_id, None)
+                continue
+            if project_id in self._mine:
+                continue
+            self._owners.pop(project_id, None)
+            since = self._free_since.setdefault(project_id, now)
+            if preferred(project_id, self._alive) == self.node_id or now - since >= self._ttl:
+                await self.claim(project_id)
+
+    async def _take(self, project_id: str) -> None:
+        self._mine.add(project_id)
+        self._owners[project_id] = self.node_id
+        self._free_since.pop(project_id, None)
+        log.info("node %s owns project %s", self.node_id, project_id)
+        try:
+            await self._adopt(project_id)
+        except Exception:
+            log.exception("node %s could not take project %s up", self.node_id, project_id)
+            self._mine.discard(project_id)
+            self._owners.pop(project_id, None)
+            with contextlib.suppress(Exception):
+                await self._leases.release(project_id, self.node_id)

@@ -1,0 +1,189 @@
+"""Three hub nodes on one PostgreSQL and one Redis, with the real CLI against the
+scripted model: clients on one node prompt projects other nodes own, clients on
+different nodes see identical events, and when an owner is killed (kill -9, its CLI
+with it, as when its machine dies) another node takes its project over within the
+lease time: the run under way ends ``interrupted``, the next prompt resumes the
+session there, and a client of the dead node resumes on a survivor with ``since``."""
+
+import asyncio
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from switchboard.client import RequestError, SwitchboardClient
+from switchboard.scripted_model import Script, ScriptedModelServer
+from tests.conftest import ClaudeBinary, ServerFactory
+from tests.support import processes
+from tests.support.hub import connect, follow, prompt_and_follow
+from tests.support.server import RunningServer
+
+pytestmark = [pytest.mark.timeout(240), pytest.mark.postgresql_only]
+
+REDIS_URL = os.environ.get("SWITCHBOARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+LEASE_SECONDS = 3.0
+
+
+def start_nodes(
+    servers: ServerFactory, claude: Path, store_url: str, count: int
+) -> list[RunningServer]:
+    cluster = ["--database-url", store_url, "--redis-url", REDIS_URL]
+    return [
+        servers.start(
+            claude, "--node-id", f"node{n}", *cluster, "--lease-seconds", str(LEASE_SECONDS)
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+async def project_on(client: SwitchboardClient, name: str) -> dict[str, Any]:
+    """The project as a node lists it, once that node has heard of it and of its owner."""
+    async with asyncio.timeout(10):
+        while True:
+            listed = [p for p in await client.projects() if p["name"] == name]
+            if listed and listed[0]["node"] is not None:
+                return listed[0]
+            await asyncio.sleep(0.1)
+
+
+async def connected_when_known(url: str) -> ClientConnection:
+    """A connection with a token made on another node, once this node has read it."""
+    async with asyncio.timeout(10):
+        while True:
+            try:
+                return await websockets.connect(url)
+            except websockets.InvalidStatus:
+                await asyncio.sleep(0.05)
+
+
+async def test_three_nodes_serve_every_project_and_take_over_a_dead_owners(
+    servers: ServerFactory,
+    bundled_claude_bin: ClaudeBinary,
+    project_dir: Path,
+    scripted_model: ScriptedModelServer,
+    store_url: str,
+    tmp_path: Path,
+) -> None:
+    scripted_model.set_script(
+        Script.of(
+            {"text": "Noted: PLUM."},
+            {"text": "Hello from node three's project."},
+            {"text": "Never sent.", "delay": 60},
+            {"text": "The fruit was PLUM."},
+        )
+    )
+    one, two, three = start_nodes(servers, bundled_claude_bin.path, store_url, 3)
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    async with (
+        await connect(one) as on_one,
+        await connect(two) as on_two,
+        await connect(three) as on_three,
+    ):
+        alpha = await on_one.add_project(str(project_dir), "alpha")
+        beta = await on_three.add_project(str(other_dir), "beta")
+        assert (alpha["node"], beta["node"]) == ("node1", "node3")  # added there, owned there
+        assert (await project_on(on_two, "alpha"))["node"] == "node1"
+        await on_one.subscribe("alpha")
+        await on_two.subscribe("alpha")
+
+        # A client of node 2 prompts node 1's project; clients of both see the same.
+        first = await on_two.prompt("alpha", "Remember PLUM")
+        seen_one, seen_two = await asyncio.gather(
+            follow(on_one, first["id"]), follow(on_two, first["id"])
+        )
+        assert seen_one.final["state"] == "completed"
+        assert seen_one.events == seen_two.events
+        assert seen_two.seqs == list(range(1, len(seen_two.seqs) + 1))
+        assert seen_two.deltas > 0  # live token deltas crossed nodes too
+
+        # A client of node 1 prompts node 3's project.
+        await project_on(on_one, "beta")
+        await on_one.subscribe("beta")
+        far = await on_one.prompt("beta", "hello")
+        assert (await follow(on_one, far["id"])).final["state"] == "completed"
+
+        # Node 1 dies mid-run, with its CLI (its machine is gone).
+        doomed = await on_two.prompt("alpha", "hang")
+        assert await asyncio.to_thread(scripted_model.wait_for_requests, 3, 30)
+        clis = [s["pid"] for s in servers.spawned_argv() if s["cwd"] == str(project_dir)]
+        one.process.send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
+        one.process.wait(10)
+        for pid in clis:
+            if processes.alive(pid):
+                os.killpg(pid, signal.SIGKILL)
+        ended = await follow(on_two, doomed["id"], timeout=LEASE_SECONDS * 4 + 30)
+        took = time.monotonic() - killed_at
+        assert ended.final["state"] == "interrupted"
+        assert took < LEASE_SECONDS * 2 + 5, f"failover took {took:.1f} s"
+        new_owner = (await project_on(on_three, "alpha"))["node"]
+        assert new_owner in ("node2", "node3")
+
+        # The next prompt runs on the new owner and resumes the session.
+        after = await prompt_and_follow(on_two, "alpha", "What fruit?")
+        assert after.final["state"] == "completed"
+        assert after.final["session_id"] == seen_one.final["session_id"]
+        assert "PLUM" in scripted_model.conversation_requests[-1].text()
+        everything = seen_two.events + ended.events + after.events
+        assert [e["seq"] for e in everything] == list(range(1, len(everything) + 1))
+
+        # A client of the dead node resumes on a survivor: no gap, no duplicate.
+        async with await connect(three) as back:
+            await back.subscribe("alpha", since=seen_one.seqs[-1])
+            resumed = await follow(back, after.final["id"])
+        assert resumed.events == ended.events + after.events
+
+
+async def test_what_one_node_changes_every_node_knows_and_refusals_travel_back(
+    servers: ServerFactory, bundled_claude_bin: ClaudeBinary, project_dir: Path, store_url: str
+) -> None:
+    one, two = start_nodes(servers, bundled_claude_bin.path, store_url, 2)
+    async with await connect(one) as on_one, await connect(two) as on_two:
+        alpha = await on_one.add_project(str(project_dir), "alpha")
+        await project_on(on_two, "alpha")
+
+        # The owner's refusal comes back as it gave it, through the node asked.
+        with pytest.raises(RequestError) as refused:
+            await on_two.cancel("alpha")
+        assert refused.value.code == "nothing_to_cancel"
+        with pytest.raises(RequestError) as unknown:
+            await on_two.answer("no-such-confirmation", "allow")
+        assert unknown.value.code == "unknown_confirmation"
+        with pytest.raises(RequestError) as remote:
+            await on_two.request("project.add", path="/x", agent="somewhere")
+        assert remote.value.code == "bad_message" and "not served by a cluster" in str(remote.value)
+
+        # A producer's traffic stays with the owner's connections.
+        produced = await on_one.request("token.create", name="ci", projects=[alpha["id"]])
+        started = {"type": "skill_started", "skill_id": "s1", "name": "lint", "total_steps": 1}
+        producer = await SwitchboardClient.connect(two.url, produced["secret"])
+        async with producer:
+            with pytest.raises(RequestError) as elsewhere:
+                await producer.request("skill.event", project="alpha", event=started)
+        assert elsewhere.value.code == "not_owner" and "node1" in str(elsewhere.value)
+
+        # A token made on one node opens the others; revoked there, it closes here.
+        made = await on_one.request("token.create", name="watcher", scope="viewer")
+        watcher = await connected_when_known(f"{two.ws_url}/ws?token={made['secret']}")
+        assert json.loads(await watcher.recv())["type"] == "connected"
+        await on_one.request("token.revoke", token=made["token"]["id"])
+        async with asyncio.timeout(10):
+            await watcher.wait_closed()
+        assert watcher.close_code == 4003
+        with pytest.raises(websockets.InvalidStatus):
+            await websockets.connect(f"{two.ws_url}/ws?token={made['secret']}")
+
+        # Removed on its owner, a project goes from every node.
+        await on_two.remove_project("alpha")  # passed to node 1, which owns it
+        async with asyncio.timeout(10):
+            while any(
+                p["name"] == "alpha" for p in await on_one.projects() + await on_two.projects()
+            ):
+                await asyncio.sleep(0.1)
