@@ -172,7 +172,8 @@ async def open_hub(settings: Settings, agents: AgentDriver | None = None) -> Hub
     cluster = None
     if settings.node_id is not None:
         cluster_id = await asyncio.to_thread(read_cluster_id, engine)
-        stores = open_stores(engine, telemetry, doorbell=channel_name(cluster_id))
+        channel = channel_name(cluster_id)
+        stores = open_stores(engine, telemetry, doorbell=channel, node_id=settings.node_id)
         cluster = await cluster_ports(settings, engine, cluster_id)
     else:
         stores = open_stores(engine, telemetry)

@@ -2,8 +2,9 @@
 scripted model: clients on one node prompt projects other nodes own, clients on
 different nodes see identical events, and when an owner is killed (kill -9, its CLI
 with it, as when its machine dies) another node takes its project over within the
-lease time: the run under way ends ``interrupted``, the next prompt resumes the
-session there, and a client of the dead node resumes on a survivor with ``since``."""
+lease time: the run under way ends ``interrupted``, the queued run runs there, the next
+prompt resumes the session, and a client of the dead node resumes on a survivor with
+``since``."""
 
 import asyncio
 import json
@@ -22,6 +23,7 @@ from switchboard.scripted_model import Script, ScriptedModelServer
 from tests.conftest import ClaudeBinary, ServerFactory
 from tests.support import processes
 from tests.support.hub import connect, follow, prompt_and_follow
+from tests.support.push_service import PushReceiver
 from tests.support.server import RunningServer
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.postgresql_only]
@@ -75,6 +77,7 @@ async def test_three_nodes_serve_every_project_and_take_over_a_dead_owners(
             {"text": "Noted: PLUM."},
             {"text": "Hello from node three's project."},
             {"text": "Never sent.", "delay": 60},
+            {"text": "Queued, and done on the new owner."},
             {"text": "The fruit was PLUM."},
         )
     )
@@ -112,6 +115,7 @@ async def test_three_nodes_serve_every_project_and_take_over_a_dead_owners(
         # Node 1 dies mid-run, with its CLI (its machine is gone).
         doomed = await on_two.prompt("alpha", "hang")
         assert await asyncio.to_thread(scripted_model.wait_for_requests, 3, 30)
+        queued = await on_one.prompt("alpha", "queued behind it")
         clis = [s["pid"] for s in servers.spawned_argv() if s["cwd"] == str(project_dir)]
         one.process.send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
@@ -123,6 +127,8 @@ async def test_three_nodes_serve_every_project_and_take_over_a_dead_owners(
         took = time.monotonic() - killed_at
         assert ended.final["state"] == "interrupted"
         assert took < LEASE_SECONDS * 2 + 5, f"failover took {took:.1f} s"
+        went_on = await follow(on_two, queued["id"])  # the queue goes on there
+        assert went_on.final["state"] == "completed"
         new_owner = (await project_on(on_three, "alpha"))["node"]
         assert new_owner in ("node2", "node3")
 
@@ -131,14 +137,14 @@ async def test_three_nodes_serve_every_project_and_take_over_a_dead_owners(
         assert after.final["state"] == "completed"
         assert after.final["session_id"] == seen_one.final["session_id"]
         assert "PLUM" in scripted_model.conversation_requests[-1].text()
-        everything = seen_two.events + ended.events + after.events
+        everything = seen_two.events + ended.events + went_on.events + after.events
         assert [e["seq"] for e in everything] == list(range(1, len(everything) + 1))
 
         # A client of the dead node resumes on a survivor: no gap, no duplicate.
         async with await connect(three) as back:
             await back.subscribe("alpha", since=seen_one.seqs[-1])
             resumed = await follow(back, after.final["id"])
-        assert resumed.events == ended.events + after.events
+        assert resumed.events == ended.events + went_on.events + after.events
 
 
 async def test_what_one_node_changes_every_node_knows_and_refusals_travel_back(
@@ -187,3 +193,34 @@ async def test_what_one_node_changes_every_node_knows_and_refusals_travel_back(
                 p["name"] == "alpha" for p in await on_one.projects() + await on_two.projects()
             ):
                 await asyncio.sleep(0.1)
+
+
+async def test_a_person_watching_on_another_node_holds_the_owners_alerts_back(
+    servers: ServerFactory,
+    bundled_claude_bin: ClaudeBinary,
+    project_dir: Path,
+    scripted_model: ScriptedModelServer,
+    store_url: str,
+) -> None:
+    scripted_model.set_script(Script.of({"text": "Watched."}, {"text": "Unwatched."}))
+    cluster = ["--database-url", store_url, "--redis-url", REDIS_URL]
+    with PushReceiver() as webhook:
+        owner = servers.start(
+            bundled_claude_bin.path,
+            *("--node-id", "owner", *cluster, "--notify-url", webhook.url("/hook")),
+        )
+        other = servers.start(bundled_claude_bin.path, "--node-id", "other", *cluster)
+        async with await connect(owner) as on_owner, await connect(other) as on_other:
+            await on_owner.add_project(str(project_dir), "alpha")
+            await project_on(on_other, "alpha")
+            await on_other.subscribe("alpha")
+            await on_other.request("presence", projects=["alpha"], visible=True)
+            await asyncio.sleep(0.5)  # (the report crosses to the owner over Redis)
+            watched = await prompt_and_follow(on_other, "alpha", "one")
+            await on_other.request("presence", projects=["alpha"], visible=False)
+            await asyncio.sleep(0.5)
+            unwatched = await prompt_and_follow(on_other, "alpha", "two")
+        alert = json.loads((await webhook.next(timeout=30)).body)
+        assert (alert["kind"], alert["tag"]) == ("run_completed", unwatched.final["id"])
+        assert webhook.taken() == []  # nothing for the run a person watched
+        assert watched.final["state"] == "completed"

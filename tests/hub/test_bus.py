@@ -1,12 +1,17 @@
-"""The event bus publishes committed events in seq order, once per listener."""
+"""The event bus publishes committed events in seq order, once per listener; on a
+cluster's node it catches its listeners up with what another node appended."""
 
 import asyncio
 import json
+
+from sqlalchemy import Engine
 
 from switchboard.hub.bus import EventBus
 from switchboard.hub.fanout import LocalBroadcaster, WireEvent
 from switchboard.store.ports import EventLog
 from switchboard.store.records import NewEvent
+from switchboard.store.sqlite.events import SqliteEventLog
+from switchboard.store.sqlite.writer import Writer
 
 
 def bus_on(log: EventLog) -> EventBus:
@@ -62,3 +67,32 @@ async def test_deltas_reach_listeners_without_being_stored(event_log: EventLog) 
     bus.unsubscribe("alpha", listener)
     await bus.append("alpha", 1, [NewEvent("cli", "{}")])
     assert listener.events == []
+
+
+async def test_catch_up_hands_out_what_another_node_appended_and_resumes_past_a_trim(
+    event_log: SqliteEventLog, engine: Engine
+) -> None:
+    bus = bus_on(event_log)  # this node: it reads what the owner appends
+    listener = Recorder()
+    bus.subscribe("alpha", listener)
+    owner_writer = Writer(engine)
+    owner = SqliteEventLog(engine, owner_writer)  # the owner, another node
+    try:
+        await owner.load_heads()
+        await owner.append("alpha", 1, [NewEvent("cli", "{}") for _ in range(5)])
+        await bus.catch_up("alpha", 5)
+        assert [e.seq for e in listener.events] == [1, 2, 3, 4, 5]
+        await bus.catch_up("alpha", 5)  # rung twice: nothing twice
+        assert len(listener.events) == 5
+        assert bus.head("alpha") == 5
+        await owner.append("alpha", 1, [NewEvent("cli", "{}") for _ in range(3)])
+        await owner.trim("alpha", 6)  # before this node read 6
+        await bus.catch_up("alpha", 8)
+        assert [e.seq for e in listener.events] == [1, 2, 3, 4, 5, 7, 8]
+        assert bus.first("alpha") == 7  # the listener's client learns of the trim
+        bus.unsubscribe("alpha", listener)
+        await owner.append("alpha", 1, [NewEvent("cli", "{}")])
+        await bus.catch_up("alpha", 9)  # nobody listens here: nothing is read
+        assert bus.head("alpha") == 9 and event_log.head("alpha") == 9
+    finally:
+        owner_writer.close()

@@ -121,3 +121,20 @@ def test_rendezvous_hashing_spreads_projects_and_moves_few() -> None:
     two = [preferred(p, ["a", "b"]) for p in names]  # c is gone: only its projects move
     assert all(x == y for x, y in zip(three, two, strict=True) if x != "c")
     assert preferred("x", []) is None
+
+
+async def test_a_node_back_under_the_same_id_takes_its_projects_up_again(
+    engine: Engine, two: tuple[Node, Node]
+) -> None:
+    first, other = two
+    await first.ownership.start()
+    await first.die()  # killed, and back within the lease time: its rows still live
+    again = Node(engine, "a")
+    try:
+        await again.ownership.start()
+        assert again.mine() == set(PROJECTS) and sorted(again.adopted) == PROJECTS
+        await other.ownership.start()
+        assert other.mine() == set()
+    finally:
+        await again.ownership.close()
+        again.writer.close()

@@ -217,3 +217,12 @@ async def test_committed_events_survive_sigkill(store_url: str) -> None:
     async with reopened_log(store_url) as log:
         assert log.head("p") == 50
         assert [e.body for e in await log.read("p", 0, 100)][-1] == '{"i":49}'
+
+
+async def test_reads_after_a_trimmed_start_and_at_the_end(event_log: SqliteEventLog) -> None:
+    await event_log.append("alpha", 1, [NewEvent("cli", "{}") for _ in range(10)])
+    await event_log.trim("alpha", 5)
+    assert [e.seq for e in await event_log.read("alpha", 0, 3)] == [6, 7, 8]  # from the first
+    assert [e.seq for e in await event_log.read("alpha", 7, 10)] == [8, 9, 10]  # to the end
+    assert [e.seq for e in await event_log.read("alpha", 5, 5)] == [6, 7, 8, 9, 10]
+    assert await event_log.read("alpha", 10, 5) == []

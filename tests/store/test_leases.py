@@ -1,12 +1,14 @@
 """Project leases and node heartbeats, on SQLite and on PostgreSQL: one owner at a
 time, renewal by the owner only, takeover once a lease expires (by the database's
-clock), and a race of many takers that exactly one wins."""
+clock), a race of many takers that exactly one wins, and appends fenced by the lease."""
 
 import asyncio
 
 import pytest
 from sqlalchemy import Engine
 
+from switchboard.exceptions import StoreError
+from switchboard.store.records import NewEvent
 from switchboard.store.sqlite.events import SqliteEventLog
 from switchboard.store.sqlite.leases import SqlLeaseStore
 from switchboard.store.sqlite.writer import Writer
@@ -23,14 +25,14 @@ async def test_one_node_owns_a_project_until_its_lease_expires(leases: SqlLeaseS
     assert await leases.acquire("alpha", "b", 10) is None  # a holds it
     kept = await leases.acquire("alpha", "a", 0.5)  # the owner may take it again
     assert kept is not None and kept.term == 1 and kept.expires_at >= first.expires_at
-    assert await leases.renew("a", 0.5) == ["alpha"]
-    assert await leases.renew("b", 10) == []  # b holds nothing
+    assert await leases.renew("a", ["alpha", "beta"], 0.5) == ["alpha"]
+    assert await leases.renew("b", ["alpha"], 10) == []  # b holds nothing
     await asyncio.sleep(0.7)  # a stopped renewing: its lease expired
     [expired] = await leases.leases()
     assert expired.expired and expired.node_id == "a"
     taken = await leases.acquire("alpha", "b", 10)
     assert taken is not None and (taken.node_id, taken.term) == ("b", 2)  # a new term
-    assert await leases.renew("a", 10) == []  # a lost it: nothing to renew
+    assert await leases.renew("a", ["alpha"], 10) == []  # a lost it: nothing to renew
     [held] = await leases.leases()
     assert (held.node_id, held.expired) == ("b", False)
 
@@ -73,3 +75,23 @@ async def test_the_cluster_id_is_made_once(leases: SqlLeaseStore, engine: Engine
     finally:
         writer.close()
     assert len(first) == 32
+
+
+async def test_a_nodes_appends_commit_only_while_it_holds_the_lease(
+    leases: SqlLeaseStore, event_log: SqliteEventLog
+) -> None:
+    event_log.fence = "a"
+    with pytest.raises(StoreError, match="node a lost its lease"):
+        await event_log.append("alpha", 1, [NewEvent("cli", "{}")])  # no lease at all
+    assert await leases.acquire("alpha", "a", 0.4) is not None
+    [stored] = await event_log.append("alpha", 1, [NewEvent("cli", "{}")])
+    assert stored.seq == 1
+    await asyncio.sleep(0.6)  # expired, though nobody took it
+    with pytest.raises(StoreError, match="lost its lease"):
+        await event_log.append("alpha", 1, [NewEvent("cli", "{}")])
+    assert await leases.acquire("alpha", "b", 30) is not None
+    with pytest.raises(StoreError, match="lost its lease"):
+        await event_log.append("alpha", 1, [NewEvent("cli", "{}")])
+    event_log.fence = "b"
+    [next_one] = await event_log.append("alpha", 1, [NewEvent("cli", "{}")])
+    assert next_one.seq == 2  # numbered on from what is stored: no gap

@@ -1477,6 +1477,10 @@ export interface ProjectInfo {
   head: number;
   id: string;
   name: string;
+  /**
+   * The cluster node that owns the project: the one that runs its CLI and appends its events (null: a single server, or not owned right now).
+   */
+  node?: string | null;
   path: string;
   /**
    * The default of the project's runs.
@@ -1802,6 +1806,8 @@ export interface Error {
     | "limit_reached"
     | "endpoint_not_allowed"
     | "budget_exceeded"
+    | "not_owner"
+    | "node_unavailable"
     | "internal";
   /**
    * history_trimmed: the oldest seq the project keeps.

@@ -124,14 +124,21 @@ class EventBus:
         topic = self._fanout.topic(project_id)
         while (head := self._fanout.head(project_id)) < seq:
             stored = await self.log.read(project_id, head, CATCH_UP_PAGE)
-            if not stored or stored[0].seq != head + 1:
+            if not stored:
+                return  # not visible here yet: the next doorbell brings it
+            if stored[0].seq != head + 1:
+                await self.log.reload(project_id)  # the oldest seq the owner kept
+                if stored[0].seq != self.log.first(project_id):
+                    log.error("project %s: its log has a hole after %s", project_id, head)
+                    return
                 log.warning(
-                    "project %s: events after %s are not in the log (trimmed by its owner "
-                    "before this node read them); its listeners here wait for the next",
+                    "project %s: events %s..%s were trimmed by its owner before this node "
+                    "read them; its listeners here resume past them",
                     project_id,
-                    head,
+                    head + 1,
+                    stored[0].seq - 1,
                 )
-                return
+                self._fanout.skip(project_id, stored[0].seq)
             topic.publish([to_wire(event) for event in stored])
 
     async def read(self, project_id: str, after: int, limit: int) -> list[WireEvent]:

@@ -27,8 +27,11 @@ log = logging.getLogger(__name__)
 
 RequestServer = Callable[[Body], Awaitable[Body]]
 """Handles a request another node forwarded (the server's: it knows the protocol)."""
-RELOADS = frozenset({"projects", "tokens", "push"})
+RELOADS = ("projects", "tokens", "push")
 """What a node may tell the others to read again from the store."""
+RELOAD_SECONDS = 30.0
+"""Each node also reads them all again this often: news over Redis can be lost (while
+Redis is away), and a revoked token must not stay valid anywhere for long."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +54,14 @@ class ClusterNode:
         leases: LeaseStore,
         bus: EventBus,
         registry: ProjectRegistry,
+        *,
         takeover: Takeover,
+        presence: Callable[[object, list[str], bool], None],
     ) -> None:
+        """``presence``: record a report of who looks at which projects (a person on
+        another node does too: the owner holds alerts back for them)."""
         self.node_id = ports.node_id
+        self._presence = presence
         self._ports = ports
         self._link = ports.link
         self._registry = registry
@@ -67,6 +75,7 @@ class ClusterNode:
             drop=takeover.drop,
         )
         self.relay = Relay(bus, self.ownership.is_mine)
+        self._log = bus.log
         self.request_server: RequestServer | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._local_delta = bus.publish_delta
@@ -84,6 +93,7 @@ class ClusterNode:
         await self._link.start(self._serve, self._hear)
         self._ports.commits.start(call_soon, self.relay.rang, self.relay.resync)
         await self.ownership.start()
+        self._spawn(self._reload_every(RELOAD_SECONDS))
 
     async def close(self) -> None:
         """Give every lease up (call once this node's runs have ended) and leave."""
@@ -106,6 +116,21 @@ class ClusterNode:
         """Tell the other nodes to read ``what`` (one of :data:`RELOADS`) again."""
         self._link.broadcast("changed", {"what": what})
 
+    async def sync(self, project_id: str) -> None:
+        """For a project another node runs: read its log's first and last seq as stored
+        now, and bring the listeners here up to it (before a subscription starts: its
+        ``since`` may be ahead of what the doorbell brought, or before the owner's
+        trimming)."""
+        if self.ownership.is_mine(project_id):
+            return
+        await self._log.reload(project_id)
+        await self.relay.caught_up(project_id, self._log.head(project_id))
+
+    def report_presence(self, reporter: object, project_ids: list[str], visible: bool) -> None:
+        """A client here shows these projects to a person now (or stopped)."""
+        body = {"reporter": f"{id(reporter):x}", "projects": project_ids, "visible": visible}
+        self._link.broadcast("presence", {**body, "node": self.node_id})
+
     async def claim(self, project_id: str) -> None:
         """A project added on this node: take it, if no other node did."""
         await self.ownership.claim(project_id)
@@ -118,7 +143,9 @@ class ClusterNode:
             self._link.broadcast("delta", {"project": project_id, "frame": frame})
 
     def _status_changed(self, message: ProjectStatus | ProjectRemoved, _frame: str) -> None:
-        if isinstance(message, ProjectStatus) and self.ownership.is_mine(message.project.id):
+        if isinstance(message, ProjectRemoved):
+            self.relay.forget(message.project)
+        elif self.ownership.is_mine(message.project.id):
             self._link.broadcast("status", {"project": message.project.model_dump(mode="json")})
 
     # -- what it hears --------------------------------------------------------------------
@@ -130,6 +157,9 @@ class ClusterNode:
             info = ProjectInfo.model_validate(body["project"])
             self.ownership.heard_owner(info.id, info.node)
             self._registry.heard(info)
+        elif kind == "presence":
+            reporter = ("node", str(body["node"]), str(body["reporter"]))
+            self._presence(reporter, [str(p) for p in body["projects"]], bool(body["visible"]))
         elif kind == "changed" and body.get("what") in RELOADS:
             self._spawn(self._takeover.reload(str(body["what"])))
         else:
@@ -143,6 +173,15 @@ class ClusterNode:
     async def _adopt(self, project_id: str) -> None:
         await self.relay.settle(project_id)
         await self._takeover.adopt(project_id)
+
+    async def _reload_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            for what in RELOADS:
+                try:
+                    await self._takeover.reload(what)
+                except Exception as exc:  # the store is away: the next round tries again
+                    log.warning("node %s could not read %s again: %s", self.node_id, what, exc)
 
     def _spawn(self, work: Awaitable[None]) -> None:
         async def run() -> None:

@@ -44,6 +44,12 @@ class ClusterView:
         if self._parts.cluster is not None:
             await self._parts.cluster.ownership.refresh()
 
+    async def sync(self, project_id: str) -> None:
+        """On a cluster's node that does not own the project: its first and last seq as
+        stored now, and the listeners here up to it (no-op on the only server)."""
+        if self._parts.cluster is not None:
+            await self._parts.cluster.sync(project_id)
+
     def nodes(self) -> list[str]:
         """The cluster's nodes alive (this one first); empty for the only server."""
         cluster = self._parts.cluster

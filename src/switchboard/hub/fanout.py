@@ -82,6 +82,13 @@ class Broadcaster(Protocol):
         on past it unread. False if the topic has listeners (they need the events)."""
         ...
 
+    def skip(self, project_id: str, first: int) -> None:
+        """The log no longer has the events before ``first`` (another node trimmed them
+        before this one read them): publishing goes on from ``first``. A listener then
+        sees a hole, reads it from the log, and fails as a damaged replay would; its
+        client resumes and learns of the trim (``history_trimmed``)."""
+        ...
+
 
 class _Topic:
     __slots__ = ("listeners", "next_seq", "tallies", "waiting")
@@ -148,6 +155,13 @@ class LocalBroadcaster:
             return False
         topic.next_seq = max(topic.next_seq, seq + 1)
         return True
+
+    def skip(self, project_id: str, first: int) -> None:
+        topic = self._topics.get(project_id)
+        if topic is not None and topic.next_seq < first:
+            topic.next_seq = first
+            for seq in [seq for seq in topic.waiting if seq < first]:
+                del topic.waiting[seq]
 
     def publish_delta(self, project_id: str, frame: str) -> None:
         topic = self._topics.get(project_id)

@@ -151,7 +151,7 @@ class Ownership:
     async def _renew(self) -> None:
         self._alive = await self._leases.heartbeat(self.node_id, self._ttl)
         before = set(self._mine)
-        held = set(await self._leases.renew(self.node_id, self._ttl))
+        held = set(await self._leases.renew(self.node_id, sorted(before), self._ttl))
         self._renewed = time.monotonic()
         self._lose(before - held, "another node took it over")
 
@@ -167,13 +167,21 @@ class Ownership:
     async def _scan(self) -> None:
         leases = {lease.project_id: lease for lease in await self._leases.leases()}
         now = time.monotonic()
-        for project_id in self._projects():
+        projects = self._projects()
+        for gone in set(self._owners) - set(projects):  # removed meanwhile
+            self._owners.pop(gone, None)
+        for gone in set(self._free_since) - set(projects):
+            self._free_since.pop(gone, None)
+        for project_id in projects:
             lease = leases.get(project_id)
+            if project_id in self._mine:
+                continue
+            if lease is not None and lease.node_id == self.node_id:
+                await self.claim(project_id)  # an earlier instance of this node held it
+                continue
             if lease is not None and not lease.expired:
                 self._owners[project_id] = lease.node_id
                 self._free_since.pop(project_id, None)
-                continue
-            if project_id in self._mine:
                 continue
             self._owners.pop(project_id, None)
             since = self._free_since.setdefault(project_id, now)

@@ -191,9 +191,17 @@ class HubParts:
                 recovery=self.recovery,
                 budgets=self.budgets,
                 access=self.access,
+                confirmations=self.confirmations,
                 close_project=self.close_project,
             )
-            self.cluster = ClusterNode(cluster, stores.leases, self.events, self.registry, takeover)
+            self.cluster = ClusterNode(
+                cluster,
+                stores.leases,
+                self.events,
+                self.registry,
+                takeover=takeover,
+                presence=self.notifications.alerts.report_presence,
+            )
             self.registry.owners = self.cluster.ownership
         self._trimming: asyncio.Task[None] | None = None
         self.on_closed: list[Callable[[], None]] = []

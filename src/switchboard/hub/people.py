@@ -21,6 +21,7 @@ class People:
         self._audit = parts.audit
         self._notifications = parts.notifications
         self._changed = parts.changed  # a cluster's other nodes read these again
+        self._cluster = parts.cluster
 
     def add_revocation_listener(self, listener: RevocationListener) -> None:
         self._access.add_listener(listener)
@@ -110,8 +111,12 @@ class People:
         person now, or stopped showing any; returns their ids."""
         ids = [self._registry.project(key).id for key in keys]
         self._notifications.alerts.report_presence(reporter, ids, visible)
+        if self._cluster is not None:  # the owners, on other nodes, hold alerts back too
+            self._cluster.report_presence(reporter, ids, visible)
         return ids
 
     def forget_presence(self, reporter: object) -> None:
         """The reporter (its connection) is gone: it shows nothing any more."""
         self._notifications.alerts.forget_presence(reporter)
+        if self._cluster is not None:
+            self._cluster.report_presence(reporter, [], False)

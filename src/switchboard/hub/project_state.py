@@ -29,6 +29,8 @@ class ProjectState:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     worker: asyncio.Task[None] | None = None
     removing: bool = False
+    elsewhere: bool = False
+    """On a cluster's node: another node owns the project, and no worker runs here."""
     changing: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Held by requests that write the project's state, so that a removal waits for
     them (their writes would otherwise land after the project's rows are gone)."""

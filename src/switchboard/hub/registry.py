@@ -126,8 +126,9 @@ class ProjectRegistry:
             raise HubError("shutting_down", "the server is shutting down")
 
     def stopping(self, state: ProjectState) -> bool:
-        """The project takes no more runs: shutdown began, or it is being removed."""
-        return not self.accepting or state.removing
+        """The project takes no more runs: shutdown began, it is being removed, or
+        another node of a cluster owns it now."""
+        return not self.accepting or state.removing or state.elsewhere
 
     # -- writing its log ----------------------------------------------------------------
 

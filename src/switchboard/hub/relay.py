@@ -17,6 +17,10 @@ from switchboard.hub.bus import EventBus
 
 log = logging.getLogger(__name__)
 
+CATCH_UP_TRIES = 5
+RETRY_SECONDS = 0.5
+"""A catch-up that fails (the store is away) tries again after this, times its try."""
+
 
 class Relay:
     def __init__(self, bus: EventBus, is_mine: Callable[[str], bool]) -> None:
@@ -61,12 +65,32 @@ class Relay:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    def forget(self, project_id: str) -> None:
+        """The project was removed."""
+        self._wanted.pop(project_id, None)
+
+    async def caught_up(self, project_id: str, seq: int) -> None:
+        """Bring listeners here up to ``seq`` (a client asks for a seq the doorbell has
+        not reached yet), and wait for it."""
+        self.rang(project_id, seq)
+        task = self._catching_up.get(project_id)
+        if task is not None:
+            await asyncio.gather(asyncio.shield(task), return_exceptions=True)
+
     async def _catch_up(self, project_id: str) -> None:
+        failures = 0
         try:
-            while not self._is_mine(project_id):
-                target = self._wanted.get(project_id, 0)
-                await self._bus.catch_up(project_id, target)
-                if self._wanted.get(project_id, 0) == target:
+            while not self._is_mine(project_id) and project_id in self._wanted:
+                target = self._wanted[project_id]
+                try:
+                    await self._bus.catch_up(project_id, target)
+                except Exception:  # the store is away: try again shortly, a few times
+                    failures += 1
+                    if failures >= CATCH_UP_TRIES:
+                        raise
+                    await asyncio.sleep(RETRY_SECONDS * failures)
+                    continue
+                if self._wanted.get(project_id) == target:
                     return
         except Exception:
             log.exception("project %s: could not read what another node appended", project_id)

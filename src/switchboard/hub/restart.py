@@ -99,8 +99,8 @@ class RestartRecovery:
                 run.finished_at = time.time()
                 run.error = cause
                 await self._lifecycle.record(state, run)
-            else:
-                self._scheduler.requeue(state, run)
+            elif all(queued.id != run.id for queued in state.queue):  # (a prompt may
+                self._scheduler.requeue(state, run)  # have come while a node took over)
 
     async def _take_back(self, state: ProjectState, run: Run) -> bool:
         """Resume the process working on ``run`` where it outlives the hub (on a remote

@@ -81,7 +81,9 @@ class RunLifecycle:
     async def record(
         self, state: ProjectState, run: Run, saved: bool = False, notify: bool = True
     ) -> None:
-        """Save the run's state, log it as an event, tell the listeners (``notify``)."""
+        """Save the run's state, log it as an event, tell the listeners (``notify``).
+        Only on the node that owns the project (another owns it after a takeover)."""
+        self._registry.check_mine(state.id)
         if not saved:
             await self._runs.save(run.record())
         if run.finished and self._budgets is not None and not run.cost_counted:
@@ -113,6 +115,7 @@ class RunLifecycle:
 
     async def insert(self, state: ProjectState, run: Run, notify: bool = True) -> None:
         """Store a new run, and log it."""
+        self._registry.check_mine(state.id)
         await self._runs.insert(run.record())
         await self.record(state, run, saved=True, notify=notify)
 

@@ -52,7 +52,7 @@ class Scheduler:
     def open(self, project_id: str, *, work: bool = True) -> ProjectState:
         """Open a project: its session, and a worker for its queue (``work`` False: not
         yet, on a cluster's node that does not own the project)."""
-        state = ProjectState(project_id)
+        state = ProjectState(project_id, elsewhere=not work)
         state.session = self._new_session(state)
         self._registry.track(state)
         if work:
@@ -61,6 +61,7 @@ class Scheduler:
 
     def start_work(self, state: ProjectState) -> None:
         """Start the project's worker, unless it has one."""
+        state.elsewhere = False
         if state.worker is None or state.worker.done():
             state.worker = asyncio.create_task(self._work(state), name=f"project-{state.id}")
 

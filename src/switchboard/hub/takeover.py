@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from switchboard.hub.access import Access
 from switchboard.hub.budgets import Budgets
+from switchboard.hub.confirmations import ConfirmationBook
 from switchboard.hub.registry import ProjectRegistry
 from switchboard.hub.restart import RestartRecovery
 from switchboard.hub.scheduler import Scheduler
@@ -37,6 +38,7 @@ class Takeover:
         recovery: RestartRecovery,
         budgets: Budgets,
         access: Access,
+        confirmations: ConfirmationBook,
         close_project: Callable[[ProjectRecord], Awaitable[None]],
     ) -> None:
         """``close_project``: forget, here, a project removed on another node."""
@@ -46,6 +48,7 @@ class Takeover:
         self._recovery = recovery
         self._budgets = budgets
         self._access = access
+        self._confirmations = confirmations
         self._close_project = close_project
 
     async def adopt(self, project_id: str) -> None:
@@ -70,12 +73,15 @@ class Takeover:
         state = self._registry.state(project_id)
         if state is None:
             return
+        state.elsewhere = True  # its worker stops; nothing here records runs any more
         state.queue.clear()  # (still queued in the store: the next owner runs them)
         state.wake.set()
+        for run in (state.running, state.follow_up):
+            if run is not None:  # the next owner closes its questions (server_restart)
+                self._confirmations.leave_open(run.id)
         await state.session.close()
         await state.stop_tasks()
         state.worker = None
-        self._registry.notify_status(project_id)
 
     async def reload(self, what: str) -> None:
         """Another node changed ``what``: read it again from the store."""

@@ -187,5 +187,7 @@ def forwarded_requester(
         raise HubError("bad_message", f"not a forwarded request: {exc}") from None
     if isinstance(request, Error):
         raise HubError(request.code, request.message)
+    if grant.token_id is not None and not hub.people.token_alive(grant.token_id):
+        raise HubError("forbidden", "this token was revoked")  # (the asking node may lag)
     followed = _Follows(hub, list(follows) if isinstance(follows, list) else None)
     return _Forwarded(hub, settings, grant, followed), request

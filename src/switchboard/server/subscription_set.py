@@ -28,6 +28,7 @@ class SubscriptionSet:
         the first."""
         hub = self._hub
         project = hub.project(request.project)
+        await hub.cluster.sync(project.id)  # on a node that does not own it: the log now
         head = hub.head(project.id)
         if request.since > head:
             raise HubError(

@@ -376,8 +376,10 @@ class LeaseStore(Protocol):
         an unexpired lease on it. Of two nodes asking at once, one gets it."""
         ...
 
-    async def renew(self, node_id: str, ttl: float) -> list[str]:
-        """Extend every lease ``node_id`` still holds; the ids of those projects."""
+    async def renew(self, node_id: str, project_ids: list[str], ttl: float) -> list[str]:
+        """Extend the leases of ``project_ids`` that ``node_id`` still holds; the ids
+        of those projects (a lease it holds without knowing, an earlier instance's, is
+        not renewed: the node takes it up, or lets it expire)."""
         ...
 
     async def release(self, project_id: str, node_id: str) -> None:

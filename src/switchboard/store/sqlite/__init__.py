@@ -26,15 +26,19 @@ from switchboard.telemetry import Telemetry
 
 
 def open_stores(
-    engine: Engine, telemetry: Telemetry | None = None, doorbell: str | None = None
+    engine: Engine,
+    telemetry: Telemetry | None = None,
+    doorbell: str | None = None,
+    node_id: str | None = None,
 ) -> Stores:
     """Every store on ``engine`` (migrated already), sharing one writer thread (whose
     transactions ``telemetry`` times). :attr:`Stores.close` stops the writer, then
-    disposes of the engine. ``doorbell``: the NOTIFY channel each append rings, for the
-    other nodes of a cluster (:mod:`.doorbell`)."""
+    disposes of the engine. On a cluster's node (``node_id``): ``doorbell``, the NOTIFY
+    channel each append rings for the other nodes (:mod:`.doorbell`), and appends only
+    while the node holds the project's lease."""
     writer = Writer(engine, telemetry.store_write_seconds.observe if telemetry else None)
     events = SqliteEventLog(engine, writer)
-    events.doorbell = doorbell
+    events.doorbell, events.fence = doorbell, node_id
 
     def close() -> None:
         writer.close()

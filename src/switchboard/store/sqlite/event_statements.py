@@ -69,26 +69,38 @@ class CompiledLastSeq:
 class CompiledReadAfter:
     """The replay query (events of a project after a seq, in order, up to a limit),
     run on the DBAPI cursor: a replay reads the whole log through it, and plain tuples
-    cost far less than SQLAlchemy's rows."""
+    cost far less than SQLAlchemy's rows.
+
+    A log has no hole but at its start (what retention trimmed), so the next ``limit``
+    events after ``after`` are those numbered up to ``after + limit``: the query names
+    that range, and reads only it however the database guesses the rows are spread.
+    (PostgreSQL, with statistics older than a project's events, estimated a handful of
+    rows after any seq, fetched all of them and sorted them for each page: quadratic in
+    the log's length, 5.9 s for 100,000 events instead of 0.4 s.) Where the range comes
+    back empty or begins later than ``after + 1``, the log starts after ``after`` (it
+    was trimmed) or has nothing more: the open-ended query answers."""
 
     def __init__(self, engine: Engine) -> None:
-        query = (
-            select(*(events.c[name] for name in COLUMNS))  # StoredEvent's field order
-            .where(
-                events.c.project_id == bindparam("project_id"),
-                events.c.seq > bindparam("after"),
-            )
-            .order_by(events.c.seq)
-            .limit(bindparam("limit"))
-        )
-        self._query = Compiled(query, engine)
+        columns = [events.c[name] for name in COLUMNS]  # StoredEvent's field order
+        after = (events.c.project_id == bindparam("project_id"), events.c.seq > bindparam("after"))
+        query = select(*columns).where(*after).order_by(events.c.seq).limit(bindparam("limit"))
+        ranged = select(*columns).where(*after, events.c.seq <= bindparam("upto"))
+        self._open = Compiled(query, engine)
+        self._ranged = Compiled(ranged.order_by(events.c.seq), engine)
 
     def __call__(
         self, connection: Connection, project_id: str, after: int, limit: int
     ) -> list[StoredEvent]:
-        query = self._query
         cursor = connection.connection.cursor()
         try:
+            ranged = self._ranged
+            cursor.execute(
+                ranged.sql, ranged.bind(project_id=project_id, after=after, upto=after + limit)
+            )
+            found = [StoredEvent(*row) for row in cursor.fetchall()]
+            if found and found[0].seq == after + 1:
+                return found
+            query = self._open
             cursor.execute(query.sql, query.bind(project_id=project_id, after=after, limit=limit))
             return [StoredEvent(*row) for row in cursor.fetchall()]
         finally:

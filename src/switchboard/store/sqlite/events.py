@@ -25,6 +25,7 @@ from switchboard.store.sqlite.event_statements import (
     CompiledLastSeq,
     CompiledReadAfter,
 )
+from switchboard.store.sqlite.leases import LeaseCheck
 from switchboard.store.sqlite.marks import ResumeMarks
 from switchboard.store.sqlite.schema import events
 from switchboard.store.sqlite.writer import Writer
@@ -58,6 +59,10 @@ class SqliteEventLog:
         self.doorbell: str | None = None
         """The NOTIFY channel each append rings in its transaction, on a cluster's
         shared PostgreSQL (:mod:`.doorbell`); None: no other node listens."""
+        self.fence: str | None = None
+        """On a cluster's node, its id: an append commits only while the node holds the
+        project's lease (checked in the same transaction)."""
+        self._lease_held = LeaseCheck(engine)
 
     async def load_heads(self) -> None:
         """Read the first and last ``seq`` of every project."""
@@ -151,9 +156,11 @@ class SqliteEventLog:
             for i, item in enumerate(items)
         ]
         compiled, last_seq, write_mark = self._insert, self._last_seq, self._marks.write
-        doorbell = self.doorbell
+        doorbell, fence, lease_held = self.doorbell, self.fence, self._lease_held
 
         def write(connection: Connection) -> None:  # on the writer thread
+            if fence is not None and not lease_held(connection, project_id, fence):
+                raise StoreError(f"refused events of {project_id}: node {fence} lost its lease")
             last = last_seq(connection, project_id)
             if last != first - 1:
                 raise StoreError(

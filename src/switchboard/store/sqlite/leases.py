@@ -36,6 +36,25 @@ def read_cluster_id(engine: Engine) -> str:
         return str(connection.execute(query).scalar())
 
 
+class LeaseCheck:
+    """Whether a node holds a project's unexpired lease, asked inside a transaction:
+    the fence of a cluster's appends (a node whose lease ran out appends nothing)."""
+
+    def __init__(self, engine: Engine) -> None:
+        postgres = engine.dialect.name == "postgresql"
+        now = literal_column(_NOW["postgresql" if postgres else "sqlite"], Float)
+        leases = project_leases.c
+        self._query = select(leases.project_id).where(
+            leases.project_id == bindparam("project"),
+            leases.node_id == bindparam("node"),
+            leases.expires_at > now,
+        )
+
+    def __call__(self, connection: Connection, project_id: str, node_id: str) -> bool:
+        found = connection.execute(self._query, {"project": project_id, "node": node_id})
+        return found.first() is not None
+
+
 class SqlLeaseStore:
     """Leases through the writer thread; reads off the event loop."""
 
@@ -61,7 +80,10 @@ class SqlLeaseStore:
         ).returning(leases.project_id, leases.node_id, leases.expires_at, leases.term)
         self._renew = (
             update(project_leases)
-            .where(leases.node_id == bindparam("node"))
+            .where(
+                leases.node_id == bindparam("node"),
+                leases.project_id.in_(bindparam("projects", expanding=True)),
+            )
             .values(expires_at=now + ttl)
             .returning(leases.project_id)
         )
@@ -102,9 +124,13 @@ class SqlLeaseStore:
 
         return await self._writer.submit(take)
 
-    async def renew(self, node_id: str, ttl: float) -> list[str]:
+    async def renew(self, node_id: str, project_ids: list[str], ttl: float) -> list[str]:
+        if not project_ids:
+            return []
+        parameters = {"node": node_id, "projects": list(project_ids), "ttl": ttl}
+
         def extend(connection: Connection) -> list[str]:
-            rows = connection.execute(self._renew, {"node": node_id, "ttl": ttl})
+            rows = connection.execute(self._renew, parameters)
             return sorted(str(row[0]) for row in rows)
 
         return await self._writer.submit(extend)
