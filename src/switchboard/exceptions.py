@@ -79,6 +79,11 @@ class StoreError(SwitchboardError):
     code = "internal"
 
 
+class LeaseLost(StoreError):
+    """A cluster's node wrote for a project whose lease it no longer holds: the store
+    refused (another node owns the project now), and nothing was written."""
+
+
 class RequestRefused(SwitchboardError):
     """A request that cannot be done; ``code`` is the protocol's error code."""
 

@@ -3,14 +3,17 @@ time, renewal by the owner only, takeover once a lease expires (by the database'
 clock), a race of many takers that exactly one wins, and appends fenced by the lease."""
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import Engine
 
-from switchboard.exceptions import StoreError
-from switchboard.store.records import NewEvent
+from switchboard.exceptions import LeaseLost, StoreError
+from switchboard.protocol.messages import RunOptions
+from switchboard.store.records import NewEvent, RunRecord
 from switchboard.store.sqlite.events import SqliteEventLog
 from switchboard.store.sqlite.leases import SqlLeaseStore
+from switchboard.store.sqlite.runs import SqliteRunStore
 from switchboard.store.sqlite.writer import Writer
 
 
@@ -95,3 +98,21 @@ async def test_a_nodes_appends_commit_only_while_it_holds_the_lease(
     event_log.fence = "b"
     [next_one] = await event_log.append("alpha", 1, [NewEvent("cli", "{}")])
     assert next_one.seq == 2  # numbered on from what is stored: no gap
+
+
+async def test_a_nodes_runs_are_written_only_while_it_holds_the_lease(
+    leases: SqlLeaseStore, engine: Engine, writer: Writer
+) -> None:
+    store = SqliteRunStore(engine, writer)
+    store.fence = "a"
+    run = RunRecord("r1", "alpha", "hi", RunOptions(), "queued", 0.0, "client")
+    with pytest.raises(LeaseLost, match="node a lost its lease"):
+        await store.insert(run)
+    assert await leases.acquire("alpha", "a", 30) is not None
+    await store.insert(run)
+    await leases.release("alpha", "a")
+    assert await leases.acquire("alpha", "b", 30) is not None  # taken over
+    with pytest.raises(LeaseLost):  # the old owner cannot overwrite the new one's record
+        await store.save(replace(run, state="failed", error="internal error"))
+    [unfinished] = await store.unfinished()
+    assert (unfinished.id, unfinished.state) == ("r1", "queued")

@@ -77,6 +77,8 @@ class Ownership:
         self._tasks: list[asyncio.Task[None]] = []
         self._dropping: set[asyncio.Task[None]] = set()
         self._taking = asyncio.Lock()
+        self._letting_go: set[str] = set()
+        """Projects lost whose drop is still under way."""
         self._refreshing = asyncio.Lock()
 
     @property
@@ -123,6 +125,8 @@ class Ownership:
         async with self._taking:
             if project_id in self._mine:
                 return True
+            if project_id in self._letting_go:
+                return False  # its drop is under way: the next scan may take it
             lease = await self._leases.acquire(project_id, self.node_id, self._ttl)
             if lease is None:
                 return False
@@ -162,7 +166,13 @@ class Ownership:
             self._owners.pop(project_id, None)
             task = asyncio.create_task(self._drop(project_id), name=f"drop-{project_id}")
             self._dropping.add(task)
-            task.add_done_callback(self._dropping.discard)
+            self._letting_go.add(project_id)
+
+            def dropped(done: asyncio.Task[None], project_id: str = project_id) -> None:
+                self._dropping.discard(done)
+                self._letting_go.discard(project_id)
+
+            task.add_done_callback(dropped)
 
     async def _scan(self) -> None:
         leases = {lease.project_id: lease for lease in await self._leases.leases()}

@@ -94,6 +94,7 @@ class Relay:
                     return
         except Exception:
             log.exception("project %s: could not read what another node appended", project_id)
+            self._wanted.pop(project_id, None)  # the next doorbell or sync tries afresh
         finally:
             self._catching_up.pop(project_id, None)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchboard import log_format
-from switchboard.exceptions import AgentError, StoreError
+from switchboard.exceptions import AgentError, LeaseLost, StoreError
 from switchboard.hub.budgets import Budgets
 from switchboard.hub.confirmation import ExpiryReason
 from switchboard.hub.confirmations import ConfirmationBook
@@ -297,6 +297,9 @@ class RunLifecycle:
         """The project's log refused a write (disk full, I/O error): the project stops
         (its run was stopped; no other starts) until the data dir has room again, and
         everyone is told why (``store_error``)."""
+        if isinstance(error, LeaseLost):  # another node owns the project now: not a disk
+            log.warning("project %s: %s", state.id, error)
+            return
         log.error("the event log of project %s refuses writes (%s); its runs wait", state.id, error)
         state.store_error = (
             f"{UNRECORDED}: {error}; its runs wait until the data dir has "

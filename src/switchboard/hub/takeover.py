@@ -62,9 +62,12 @@ class Takeover:
         await self._budgets.load()
         await bus.log.reload(project_id)
         await bus.catch_up(project_id, bus.log.head(project_id))
-        await self._recovery.reopen([project_id], cause=TAKEN_OVER)
         state = self._registry.state(project_id)
-        if state is not None:
+        if state is None:
+            return
+        async with state.changing:  # a prompt coming meanwhile queues after the recovery
+            await self._recovery.reopen([project_id], cause=TAKEN_OVER)
+        if self._registry.owners.is_mine(project_id):  # (not lost meanwhile)
             self._scheduler.start_work(state)
             self._registry.notify_status(project_id)
 
@@ -82,6 +85,7 @@ class Takeover:
         await state.session.close()
         await state.stop_tasks()
         state.worker = None
+        self._registry.notify(ProjectStatus(project=self._registry.info(project_id)))
 
     async def reload(self, what: str) -> None:
         """Another node changed ``what``: read it again from the store."""

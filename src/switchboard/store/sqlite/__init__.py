@@ -39,6 +39,8 @@ def open_stores(
     writer = Writer(engine, telemetry.store_write_seconds.observe if telemetry else None)
     events = SqliteEventLog(engine, writer)
     events.doorbell, events.fence = doorbell, node_id
+    runs = SqliteRunStore(engine, writer)
+    runs.fence = node_id
 
     def close() -> None:
         writer.close()
@@ -47,7 +49,7 @@ def open_stores(
     return Stores(
         events=events,
         projects=SqliteProjectStore(engine, writer),
-        runs=SqliteRunStore(engine, writer),
+        runs=runs,
         rules=SqliteRuleStore(engine, writer),
         tokens=SqliteTokenStore(engine, writer),
         retention=SqliteRetentionStore(engine, writer),

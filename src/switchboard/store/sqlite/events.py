@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, delete, func, select
 from sqlalchemy.engine import Connection
 
-from switchboard.exceptions import StoreError
+from switchboard.exceptions import LeaseLost, StoreError
 from switchboard.store.records import NewEvent, StoredEvent
 from switchboard.store.sqlite.doorbell import doorbell_payload
 from switchboard.store.sqlite.event_statements import (
@@ -159,8 +159,7 @@ class SqliteEventLog:
         doorbell, fence, lease_held = self.doorbell, self.fence, self._lease_held
 
         def write(connection: Connection) -> None:  # on the writer thread
-            if fence is not None and not lease_held(connection, project_id, fence):
-                raise StoreError(f"refused events of {project_id}: node {fence} lost its lease")
+            lease_held.require(connection, project_id, fence)
             last = last_seq(connection, project_id)
             if last != first - 1:
                 raise StoreError(
@@ -180,6 +179,8 @@ class SqliteEventLog:
             # Earlier writes have settled (in order): the log ends before ``first``.
             self._heads[project_id] = min(self.head(project_id), first - 1)
             self._failed[project_id] = exc
+            if isinstance(exc, LeaseLost):
+                raise
             raise StoreError(f"could not persist events of {project_id}: {exc}") from exc
         return stored
 

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, Float, bindparam, case, delete, literal_column, o
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from switchboard.exceptions import LeaseLost
 from switchboard.store.records import Lease
 from switchboard.store.sqlite.schema import cluster_meta, cluster_nodes, project_leases
 from switchboard.store.sqlite.writer import Writer
@@ -44,15 +45,24 @@ class LeaseCheck:
         postgres = engine.dialect.name == "postgresql"
         now = literal_column(_NOW["postgresql" if postgres else "sqlite"], Float)
         leases = project_leases.c
-        self._query = select(leases.project_id).where(
-            leases.project_id == bindparam("project"),
-            leases.node_id == bindparam("node"),
-            leases.expires_at > now,
+        self._query = (
+            select(leases.project_id)
+            .where(
+                leases.project_id == bindparam("project"),
+                leases.node_id == bindparam("node"),
+                leases.expires_at > now,
+            )
+            .with_for_update(read=True)  # PostgreSQL: no takeover until this commits
         )
 
     def __call__(self, connection: Connection, project_id: str, node_id: str) -> bool:
         found = connection.execute(self._query, {"project": project_id, "node": node_id})
         return found.first() is not None
+
+    def require(self, connection: Connection, project_id: str, node_id: str | None) -> None:
+        """Raise :class:`LeaseLost` unless ``node_id`` (if any) holds the lease."""
+        if node_id is not None and not self(connection, project_id, node_id):
+            raise LeaseLost(f"refused a write for {project_id}: node {node_id} lost its lease")
 
 
 class SqlLeaseStore:

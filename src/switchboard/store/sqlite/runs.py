@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from switchboard.protocol.messages import RunOptions
 from switchboard.store.records import UNFINISHED, RunRecord
+from switchboard.store.sqlite.leases import LeaseCheck
 from switchboard.store.sqlite.schema import runs
 from switchboard.store.sqlite.writer import Writer
 
@@ -19,6 +20,10 @@ class SqliteRunStore:
     def __init__(self, engine: Engine, writer: Writer) -> None:
         self._engine = engine
         self._writer = writer
+        self.fence: str | None = None
+        """On a cluster's node, its id: a run is written only while the node holds its
+        project's lease (checked in the same transaction)."""
+        self._lease = LeaseCheck(engine)
 
     async def insert(self, run: RunRecord) -> None:
         row = {
@@ -32,15 +37,20 @@ class SqliteRunStore:
             **_state_row(run),
         }
 
+        fence, lease = self.fence, self._lease
+
         def write(connection: Connection) -> None:
+            lease.require(connection, run.project_id, fence)
             connection.execute(insert(runs).values(**row))
 
         await self._writer.submit(write)
 
     async def save(self, run: RunRecord) -> None:
         row = _state_row(run)
+        fence, lease = self.fence, self._lease
 
         def write(connection: Connection) -> None:
+            lease.require(connection, run.project_id, fence)
             connection.execute(update(runs).where(runs.c.id == run.id).values(**row))
 
         await self._writer.submit(write)
