@@ -71,7 +71,7 @@ def claim(engine: Engine, node_id: str | None = None) -> Release:
         raise ConfigError(str(exc)) from None
 
 
-async def cluster_ports(settings: Settings, engine: Engine, cluster_id: str) -> ClusterPorts:
+def cluster_ports(settings: Settings, engine: Engine, cluster_id: str) -> ClusterPorts:
     """What this node of a cluster needs: the Redis link, the store's doorbell."""
     from switchboard.cluster.redis_link import RedisLink  # noqa: PLC0415 (switchboard[cluster])
 
@@ -174,7 +174,7 @@ async def open_hub(settings: Settings, agents: AgentDriver | None = None) -> Hub
         cluster_id = await asyncio.to_thread(read_cluster_id, engine)
         channel = channel_name(cluster_id)
         stores = open_stores(engine, telemetry, doorbell=channel, node_id=settings.node_id)
-        cluster = await cluster_ports(settings, engine, cluster_id)
+        cluster = cluster_ports(settings, engine, cluster_id)
     else:
         stores = open_stores(engine, telemetry)
     broadcaster = LocalBroadcaster(stores.events.head, telemetry.tallies)

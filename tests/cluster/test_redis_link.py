@@ -4,6 +4,7 @@ answer in time fails after it; news reaches every other node, in order, never it
 sender; what is not ours on the channels is dropped without harm."""
 
 import asyncio
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -11,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as redis
 
-from switchboard.cluster.redis_link import RedisLink
+from switchboard.cluster.redis_link import MAX_ENVELOPE_BYTES, RedisLink
 from switchboard.exceptions import RequestRefused
 from switchboard.hub.node_link import Body, NodeNotListening, NodeUnavailable
 
@@ -86,7 +87,9 @@ async def test_news_reaches_the_others_in_order_not_its_sender(
     async with asyncio.timeout(5):
         heard = [await b.news.get() for _ in range(50)]
     assert heard == [("delta", {"i": i}) for i in range(50)]
-    await asyncio.sleep(0.2)
+    b.link.broadcast("marker", {})  # after a's 50 on the one channel: a gets it after them
+    async with asyncio.timeout(5):
+        assert await a.news.get() == ("marker", {})  # and nothing of its own before it
     assert a.news.empty()
 
 
@@ -103,6 +106,19 @@ async def test_what_is_not_ours_is_dropped(nodes: tuple[Node, Node, str]) -> Non
     async with asyncio.timeout(5):
         assert await b.news.get() == ("status", {"ok": True})
     assert await a.link.call("b", "still", {}, 5) == {"echo": {}, "by": "b"}
+
+
+async def test_an_oversized_message_is_dropped_unread(nodes: tuple[Node, Node, str]) -> None:
+    a, b, cluster = nodes
+    raw = redis.from_url(REDIS_URL)
+    try:
+        huge = json.dumps({"t": "news", "from": "x", "kind": "huge", "body": {}})
+        await raw.publish(f"switchboard:{cluster}:all", huge + " " * MAX_ENVELOPE_BYTES)
+    finally:
+        await raw.aclose()
+    a.link.broadcast("after", {})
+    async with asyncio.timeout(10):
+        assert await b.news.get() == ("after", {})  # the huge one never reached it
 
 
 async def test_a_link_that_cannot_reach_redis_refuses_to_start() -> None:

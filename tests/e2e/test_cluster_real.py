@@ -19,7 +19,11 @@ import pytest
 import websockets
 
 from switchboard.client import RequestError, SwitchboardClient
+from switchboard.cluster.redis_link import RedisLink
+from switchboard.exceptions import RequestRefused
 from switchboard.scripted_model import Script, ScriptedModelServer
+from switchboard.store.sqlite.database import open_engine
+from switchboard.store.sqlite.leases import read_cluster_id
 from tests.conftest import ClaudeBinary, ServerFactory
 from tests.support import processes
 from tests.support.hub import connect, follow, prompt_and_follow
@@ -63,6 +67,39 @@ async def when_known(connect: Callable[[], Awaitable[T]]) -> T:
                 return await connect()
             except (websockets.InvalidStatus, RequestError, ConnectionError):
                 await asyncio.sleep(0.05)
+
+
+async def hostile_calls_are_refused(store_url: str, revoked: str, project: str) -> None:
+    """Call node 1 over the cluster's Redis as a node would, with bodies no node
+    sends: each gets a clear refusal, and nothing is done."""
+    engine = open_engine(store_url)
+    try:
+        cluster_id = await asyncio.to_thread(read_cluster_id, engine)
+    finally:
+        engine.dispose()
+    link = RedisLink(REDIS_URL, "intruder", cluster_id)
+
+    async def nothing(_kind: str, _body: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    await link.start(nothing, lambda _kind, _body: None)
+    prompt = json.dumps({"type": "prompt", "id": 1, "project": project, "text": "x"})
+    admin = {"scope": "full", "name": "x", "token_id": None, "projects": None, "role": "admin"}
+    try:
+        for body, code in (
+            ({}, "bad_message"),
+            ({"request": prompt, "grant": "all of it"}, "bad_message"),
+            ({"request": "not json", "grant": admin}, "bad_json"),
+            ({"request": prompt, "grant": {**admin, "token_id": revoked}}, "forbidden"),
+        ):
+            with pytest.raises(RequestRefused) as refused:
+                await link.call("node1", "request", body, 10)
+            assert refused.value.code == code, body
+        with pytest.raises(RequestRefused) as other_kind:
+            await link.call("node1", "shutdown", {}, 10)
+        assert other_kind.value.code == "node_unavailable"
+    finally:
+        await link.close()
 
 
 async def test_three_nodes_serve_every_project_and_take_over_a_dead_owners(
@@ -189,6 +226,10 @@ async def test_what_one_node_changes_every_node_knows_and_refusals_travel_back(
         with pytest.raises(websockets.InvalidStatus):
             await websockets.connect(f"{two.ws_url}/ws?token={made['secret']}")
 
+        # What arrives on a node's channel that is no forwarded request is refused.
+        await hostile_calls_are_refused(store_url, made["token"]["id"], alpha["id"])
+        assert "alpha" in {p["name"] for p in await on_one.projects()}  # node 1 serves on
+
         # Removed on its owner, a project goes from every node.
         await on_two.remove_project("alpha")  # passed to node 1, which owns it
         async with asyncio.timeout(10):
@@ -196,6 +237,15 @@ async def test_what_one_node_changes_every_node_knows_and_refusals_travel_back(
                 p["name"] == "alpha" for p in await on_one.projects() + await on_two.projects()
             ):
                 await asyncio.sleep(0.1)
+
+
+async def crossed(client: SwitchboardClient, other: RunningServer, name: str) -> None:
+    """Wait until what ``client``'s node told the others so far has reached ``other``:
+    a node's news go out in order, so once a token made after them opens ``other``,
+    they have arrived there."""
+    made = await client.request("token.create", name=name, scope="viewer")
+    probe = await when_known(lambda: SwitchboardClient.connect(other.url, made["secret"]))
+    await probe.close()
 
 
 async def test_a_person_watching_on_another_node_holds_the_owners_alerts_back(
@@ -218,10 +268,10 @@ async def test_a_person_watching_on_another_node_holds_the_owners_alerts_back(
             await project_on(on_other, "alpha")
             await on_other.subscribe("alpha")
             await on_other.request("presence", projects=["alpha"], visible=True)
-            await asyncio.sleep(1.0)  # (the report crosses to the owner over Redis)
+            await crossed(on_other, owner, "barrier-1")
             watched = await prompt_and_follow(on_other, "alpha", "one")
             await on_other.request("presence", projects=["alpha"], visible=False)
-            await asyncio.sleep(1.0)
+            await crossed(on_other, owner, "barrier-2")
             unwatched = await prompt_and_follow(on_other, "alpha", "two")
         alert = json.loads((await webhook.next(timeout=30)).body)
         assert (alert["kind"], alert["tag"]) == ("run_completed", unwatched.final["id"])

@@ -47,8 +47,8 @@ class Node:
             drop=self.drop,
         )
 
-    async def adopt(self, project_id: str) -> None:
-        self.adopted.append(project_id)
+    async def adopt(self, project_ids: list[str]) -> None:
+        self.adopted.extend(project_ids)
 
     async def drop(self, project_id: str) -> None:
         self.dropped.append(project_id)

@@ -170,9 +170,10 @@ class ClusterNode:
             raise NodeUnavailable(f"node {self.node_id} does not take {kind!r} calls")
         return await self.request_server(body)
 
-    async def _adopt(self, project_id: str) -> None:
-        await self.relay.settle(project_id)
-        await self._takeover.adopt(project_id)
+    async def _adopt(self, project_ids: list[str]) -> None:
+        for project_id in project_ids:
+            await self.relay.settle(project_id)
+        await self._takeover.adopt(project_ids)
 
     async def _reload_every(self, seconds: float) -> None:
         while True:

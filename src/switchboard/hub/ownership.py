@@ -58,11 +58,11 @@ class Ownership:
         lease_seconds: float,
         *,
         projects: Callable[[], list[str]],
-        adopt: Callable[[str], Awaitable[None]],
+        adopt: Callable[[list[str]], Awaitable[None]],
         drop: Callable[[str], Coroutine[Any, Any, None]],
     ) -> None:
-        """``projects``: the ids of every project; ``adopt``: set a project taken up
-        (its log, recovery, its worker); ``drop``: stop working on a project lost."""
+        """``projects``: the ids of every project; ``adopt``: set projects taken up
+        (their logs, recovery, their workers); ``drop``: stop working on a project lost."""
         self.node_id = node_id
         self._leases = leases
         self._ttl = lease_seconds
@@ -122,16 +122,21 @@ class Ownership:
 
     async def claim(self, project_id: str) -> bool:
         """Take a project now (one just added on this node); False if another has it."""
+        await self._claim([project_id])
+        return project_id in self._mine
+
+    async def _claim(self, project_ids: list[str]) -> None:
+        """Take the leases of these projects that are free, then set them up together
+        (one read of what other nodes changed serves them all)."""
         async with self._taking:
-            if project_id in self._mine:
-                return True
-            if project_id in self._letting_go:
-                return False  # its drop is under way: the next scan may take it
-            lease = await self._leases.acquire(project_id, self.node_id, self._ttl)
-            if lease is None:
-                return False
-            await self._take(project_id)
-            return True
+            taken: list[str] = []
+            for project_id in project_ids:
+                if project_id in self._mine or project_id in self._letting_go:
+                    continue  # (a drop under way: the next scan may take it)
+                if await self._leases.acquire(project_id, self.node_id, self._ttl):
+                    taken.append(project_id)
+            if taken:
+                await self._take(taken)
 
     async def close(self) -> None:
         """Stop renewing and give every lease up (the others take over at once)."""
@@ -182,12 +187,13 @@ class Ownership:
             self._owners.pop(gone, None)
         for gone in set(self._free_since) - set(projects):
             self._free_since.pop(gone, None)
+        wanted: list[str] = []
         for project_id in projects:
             lease = leases.get(project_id)
             if project_id in self._mine:
                 continue
             if lease is not None and lease.node_id == self.node_id:
-                await self.claim(project_id)  # an earlier instance of this node held it
+                wanted.append(project_id)  # an earlier instance of this node held it
                 continue
             if lease is not None and not lease.expired:
                 self._owners[project_id] = lease.node_id
@@ -196,18 +202,21 @@ class Ownership:
             self._owners.pop(project_id, None)
             since = self._free_since.setdefault(project_id, now)
             if preferred(project_id, self._alive) == self.node_id or now - since >= self._ttl:
-                await self.claim(project_id)
+                wanted.append(project_id)
+        await self._claim(wanted)
 
-    async def _take(self, project_id: str) -> None:
-        self._mine.add(project_id)
-        self._owners[project_id] = self.node_id
-        self._free_since.pop(project_id, None)
-        log.info("node %s owns project %s", self.node_id, project_id)
+    async def _take(self, project_ids: list[str]) -> None:
+        for project_id in project_ids:
+            self._mine.add(project_id)
+            self._owners[project_id] = self.node_id
+            self._free_since.pop(project_id, None)
+        log.info("node %s owns projects %s", self.node_id, ", ".join(project_ids))
         try:
-            await self._adopt(project_id)
+            await self._adopt(project_ids)
         except Exception:
-            log.exception("node %s could not take project %s up", self.node_id, project_id)
-            self._mine.discard(project_id)
-            self._owners.pop(project_id, None)
-            with contextlib.suppress(Exception):
-                await self._leases.release(project_id, self.node_id)
+            log.exception("node %s could not take projects up: %s", self.node_id, project_ids)
+            for project_id in project_ids:
+                self._mine.discard(project_id)
+                self._owners.pop(project_id, None)
+                with contextlib.suppress(Exception):
+                    await self._leases.release(project_id, self.node_id)

@@ -10,6 +10,7 @@ the project's worker. Letting go: stop its CLI and its worker; its queued runs s
 queued in the store for the next owner.
 """
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -51,25 +52,27 @@ class Takeover:
         self._confirmations = confirmations
         self._close_project = close_project
 
-    async def adopt(self, project_id: str) -> None:
-        """Set up a project this node has just taken, and start its queue."""
-        stores, bus = self._stores, self._registry.bus
+    async def adopt(self, project_ids: list[str]) -> None:
+        """Set up projects this node has just taken, and start their queues. What the
+        previous owners may have changed is read once for them all."""
+        stores = self._stores
         await self.sync_projects()
-        if self._registry.state(project_id) is None:
-            return  # removed meanwhile
         for cached in (stores.rules, stores.retention, stores.back_channel):
             await cached.load()
         await self._budgets.load()
-        await bus.log.reload(project_id)
-        await bus.catch_up(project_id, bus.log.head(project_id))
-        state = self._registry.state(project_id)
-        if state is None:
-            return
-        async with state.changing:  # a prompt coming meanwhile queues after the recovery
-            await self._recovery.reopen([project_id], cause=TAKEN_OVER)
-        if self._registry.owners.is_mine(project_id):  # (not lost meanwhile)
-            self._scheduler.start_work(state)
-            self._registry.notify_status(project_id)
+        bus = self._registry.bus
+        states = [s for p in project_ids if (s := self._registry.state(p)) is not None]
+        for state in states:  # (a project removed meanwhile has no state)
+            await bus.log.reload(state.id)
+            await bus.catch_up(state.id, bus.log.head(state.id))
+        async with contextlib.AsyncExitStack() as held:
+            for state in states:  # a prompt coming meanwhile queues after the recovery
+                await held.enter_async_context(state.changing)
+            await self._recovery.reopen([state.id for state in states], cause=TAKEN_OVER)
+        for state in states:
+            if self._registry.owners.is_mine(state.id):  # (not lost meanwhile)
+                self._scheduler.start_work(state)
+                self._registry.notify_status(state.id)
 
     async def drop(self, project_id: str) -> None:
         """Stop working on a project this node no longer owns."""
