@@ -20,12 +20,11 @@ from typing import Any
 import pytest
 
 from switchboard.agents.process import group_has_live_member
-from switchboard.client import SwitchboardClient
 from switchboard.scripted_model import Script, ScriptedModelServer
 from tests.conftest import FAKE_AGENT, ClaudeBinary, ServerFactory
 from tests.support.agents import HEARTBEATS, agents, status_until
 from tests.support.hub import connect, finishes, follow, next_event
-from tests.support.remote_runs import linked_agent, remote_root, stored_view
+from tests.support.remote_runs import linked_agent, remote_root, stored_view, streaming
 from tests.support.turns import TOUCH
 
 pytestmark = pytest.mark.timeout(240)
@@ -41,14 +40,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-async def streaming(client: SwitchboardClient, run_id: str) -> None:
-    """Wait until the run's reply streams from the agent's CLI."""
-    async with asyncio.timeout(60):
-        async for message in client.messages():
-            if message["type"] == "delta" and message["run"] == run_id:
-                return
 
 
 def cli_groups(data_dir: Path) -> list[int]:

@@ -34,10 +34,13 @@ def engine(store_url: str) -> Iterator[Engine]:
 
 
 class Node:
-    def __init__(self, engine: Engine, name: str) -> None:
+    def __init__(self, engine: Engine, name: str, pins: dict[str, str] | None = None) -> None:
+        """``pins``: projects whose agent is linked to a node (as every node heard)."""
         self.writer = Writer(engine)
         self.adopted: list[str] = []
         self.dropped: list[str] = []
+        self.asked: list[tuple[str, str]] = []
+        pinned = pins if pins is not None else {}
         self.ownership = Ownership(
             SqlLeaseStore(engine, self.writer),
             name,
@@ -45,6 +48,8 @@ class Node:
             projects=lambda: list(PROJECTS),
             adopt=self.adopt,
             drop=self.drop,
+            pinned=pinned.get,
+            ask_release=lambda project_id, node: self.asked.append((project_id, node)),
         )
 
     async def adopt(self, project_ids: list[str]) -> None:
@@ -138,3 +143,28 @@ async def test_a_node_back_under_the_same_id_takes_its_projects_up_again(
     finally:
         await again.ownership.close()
         again.writer.close()
+
+
+async def test_a_project_pinned_to_a_node_goes_to_it_when_its_owner_gives_it_up(
+    engine: Engine,
+) -> None:
+    pins: dict[str, str] = {}
+    a, b = Node(engine, "a", pins), Node(engine, "b", pins)
+    try:
+        await a.ownership.start()
+        await b.ownership.start()
+        assert a.mine() == set(PROJECTS)
+        pins["p0"] = "b"  # p0's agent linked to b
+        await b.ownership.refresh()
+        assert b.asked[-1] == ("p0", "a") and b.mine() == set()  # b asks; a still has it
+        assert await a.ownership.give_up("p0", to="b")
+        assert a.dropped == ["p0"] and a.ownership.owner("p0") == "b"
+        assert not await a.ownership.give_up("p0", to="b")  # not a's any more
+        await a.ownership.refresh()
+        assert "p0" not in a.mine()  # free, but pinned to b: a leaves it
+        await b.ownership.refresh()
+        assert b.mine() == {"p0"}  # at once, without waiting a lease time
+    finally:
+        for node in (a, b):
+            await node.ownership.close()
+            node.writer.close()

@@ -1,6 +1,8 @@
 """The agent program's pure parts: where it dials, how long it waits between dials,
 and how the hub reads what it sends."""
 
+import pytest
+
 from switchboard.protocol.agent_link import (
     LinkCommand,
     LinkError,
@@ -10,7 +12,13 @@ from switchboard.protocol.agent_link import (
     parse_from_agent,
     parse_from_hub,
 )
-from switchboard.remote_agent.link import BACKOFF_FIRST, BACKOFF_MAX, agent_url, backoff
+from switchboard.remote_agent.link import (
+    BACKOFF_FIRST,
+    BACKOFF_MAX,
+    addresses,
+    agent_url,
+    backoff,
+)
 
 
 def test_agent_url_is_the_hubs_ws_agent_path() -> None:
@@ -18,6 +26,13 @@ def test_agent_url_is_the_hubs_ws_agent_path() -> None:
     assert agent_url("https://hub.example/") == "wss://hub.example/ws/agent"
     assert agent_url("wss://hub/some/page?x=1") == "wss://hub/ws/agent"
     assert agent_url("hub:1") == "ws://hub:1/ws/agent"
+
+
+def test_several_hub_addresses_are_a_comma_separated_list() -> None:
+    assert addresses("http://a:1") == ["http://a:1"]
+    assert addresses(" http://a:1, http://b:2 ,") == ["http://a:1", "http://b:2"]
+    with pytest.raises(ValueError, match="no hub address"):
+        addresses(" , ")
 
 
 def test_backoff_doubles_to_a_bound_with_jitter_below_it() -> None:

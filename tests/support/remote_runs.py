@@ -1,6 +1,7 @@
 """Runs on a remote agent with the real CLI: an agent linked to a hub, and what two runs
 of one script store, compared without what differs between them."""
 
+import asyncio
 import contextlib
 import sqlite3
 from collections.abc import Callable
@@ -34,17 +35,27 @@ async def linked_agent(
     name: str = "laptop",
     secret: str | None = None,
     home: Path | None = None,
+    url: str | None = None,
 ) -> Any:
     """An agent ``name`` (its token's ``secret``, by default a new token), on ``root``,
     running the CLI ``claude`` (``args``: more of its flags; ``home``: its HOME, by
-    default a new one); once it is online."""
+    default a new one; ``url``: the hub address(es) it dials, by default ``server``'s);
+    once it is online."""
     if secret is None:
         secret = (await client.request("token.create", name=name, scope="agent"))["secret"]
     cli_env = {k: v for k, v in claude_env.items() if k != "HOME"}
     flags = ["--allowed-root", str(root), "--claude-bin", str(claude), *args]
-    agent = await agents(server, secret, *flags, env=cli_env, home=home)
+    agent = await agents(server, secret, *flags, env=cli_env, home=home, url=url)
     await status_until(client, True, timeout=30)
     return agent
+
+
+async def streaming(client: SwitchboardClient, run_id: str) -> None:
+    """Wait until the run's reply streams from the agent's CLI."""
+    async with asyncio.timeout(60):
+        async for message in client.messages():
+            if message["type"] == "delta" and message["run"] == run_id:
+                return
 
 
 def result_spooled(spool: Path) -> bool:

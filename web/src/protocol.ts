@@ -1427,6 +1427,10 @@ export interface AgentInfo {
    */
   last_seen: number | null;
   name: string;
+  /**
+   * On a cluster: the node its link is on (which runs its projects); null on a single server, or while it is offline.
+   */
+  node?: string | null;
   online: boolean;
   /**
    * The ids of the projects that live on it.

@@ -7,16 +7,27 @@ What the agent says about its processes is numbered (``seq``, per spool). The hu
 drops what it already has, and acknowledges in order what it has stored: output once
 the project's log holds it, the rest once handled. The agent forgets what is
 acknowledged; after a reconnect it sends the rest again.
+
+On a cluster's node an agent may link before the node has taken its projects over (a
+node that died ran them): until then (:meth:`AgentSessions.hold`) what the agent says of
+a process the node does not know yet is held, unacknowledged, and delivered once the
+projects are settled here (:meth:`AgentSessions.settled`). Only then are the processes
+still unknown stopped on the agent.
 """
 
 import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from switchboard.agents.remote.driver import RemoteConnection
 
 log = logging.getLogger(__name__)
+
+MAX_HELD_CHARS = 8 * 1024 * 1024
+"""What the agent said of processes not known yet that a node holds while it takes the
+agent's projects over; past it, the link stops reading until they are settled."""
 
 
 class Receipts:
@@ -30,6 +41,8 @@ class Receipts:
         """Every seq up to it is finished: what the hub acknowledges."""
         self._waiting: deque[int] = deque()
         self._done: set[int] = set()
+        self.generation = 0
+        """Counts the times it started again: a message taken before is not finished."""
 
     def start(self, spool: str) -> None:
         """A link of the agent came up; a new spool (the agent's data was reset) counts
@@ -38,6 +51,12 @@ class Receipts:
             self.spool, self.highest, self.frontier = spool, 0, 0
             self._waiting.clear()
             self._done.clear()
+            self.generation += 1
+
+    def forget(self) -> None:
+        """Count from the start again at the next link (this node gave some of the
+        agent's processes up: what it took for them is for another node to store)."""
+        self.spool = ""
 
     def take(self, seq: int) -> bool:
         """A numbered message came; False if the hub has it already."""
@@ -69,6 +88,14 @@ class AgentSessions:
         self._expiry: asyncio.TimerHandle | None = None
         self._adopting: set[str] = set()
         """Processes an earlier hub left, taken back: the agent's next link adopts them."""
+        self.send_adopt: Callable[[str], None] | None = None
+        """Has the agent adopt a process over the current link (None while there is none)."""
+        self._held_keys: list[str] = []
+        """The sessions the agent said it has, as its current link came up."""
+        self._holding: asyncio.Event | None = None
+        """Set once the agent's projects are settled here (None: nothing is held)."""
+        self._held: list[tuple[Any, Callable[[], None]]] = []
+        self._held_chars = 0
 
     def adopt(self, connection: RemoteConnection) -> None:
         """A process an earlier hub launched, taken back at start (before any link
@@ -76,14 +103,20 @@ class AgentSessions:
         dropped."""
         self.by_key[connection.session] = connection
         self._adopting.add(connection.session)
-        if self.send_ack is None and self._expiry is None:
+        if self.send_adopt is not None and self._holding is None:
+            self.send_adopt(connection.session)  # (a link is up: adopt it now)
+        elif self.send_ack is None and self._expiry is None:
             loop = asyncio.get_running_loop()
             self._expiry = loop.call_later(self.grace, self._expire)
 
     def finisher(self, seq: int) -> Callable[[], None]:
         """What to call once the message ``seq`` is stored or handled."""
 
+        generation = self.receipts.generation
+
         def finished() -> None:
+            if self.receipts.generation != generation:
+                return  # taken before the count started again
             frontier = self.receipts.finish(seq)
             if frontier is not None and self.send_ack is not None:
                 self.send_ack(frontier)
@@ -91,7 +124,11 @@ class AgentSessions:
         return finished
 
     def linked(
-        self, spool: str, held: list[str], send_ack: Callable[[int], None]
+        self,
+        spool: str,
+        held: list[str],
+        send_ack: Callable[[int], None],
+        send_adopt: Callable[[str], None] | None = None,
     ) -> tuple[list[str], list[str]]:
         """The agent is back; ``held``: the sessions it still has. Processes it no
         longer has are lost now (it restarted). Returns the keys it has that the hub
@@ -103,12 +140,19 @@ class AgentSessions:
             self._expiry = None
         self.receipts.start(spool)
         self.send_ack = send_ack
+        self.send_adopt = send_adopt
+        self._held_keys = list(held)
         kept = set(held)
         for key, connection in list(self.by_key.items()):
             if key not in kept:
                 connection.on_exited(None, f"the agent {self.agent!r} no longer has it")
         self._adopting &= kept
         return [key for key in held if key not in self.by_key], sorted(self._adopting)
+
+    def forget(self) -> None:
+        """This node gave some of the agent's processes up: its next link counts the
+        agent's messages from the start again (see :meth:`Receipts.forget`)."""
+        self.receipts.forget()
 
     def acknowledge(self) -> None:
         """Tell the agent (again) what the hub has, as a link comes up."""
@@ -119,9 +163,43 @@ class AgentSessions:
         """The agent took the adoption of ``key`` (else the next link tries again)."""
         self._adopting.discard(key)
 
+    # -- while a cluster's node takes the agent's projects over ------------------------
+
+    def hold(self) -> None:
+        """Hold what the agent says of processes not known here, until :meth:`settled`."""
+        if self._holding is None:
+            self._holding = asyncio.Event()
+
+    @property
+    def holding(self) -> bool:
+        return self._holding is not None
+
+    def keep(self, message: Any, chars: int, finished: Callable[[], None]) -> None:
+        """Hold a message about a process not known yet (taken, not finished: the agent
+        keeps it until it is)."""
+        self._held.append((message, finished))
+        self._held_chars += chars
+
+    async def room(self) -> None:
+        """Wait, while more than :data:`MAX_HELD_CHARS` is held, for the settling."""
+        if self._holding is not None and self._held_chars > MAX_HELD_CHARS:
+            await self._holding.wait()
+
+    def settled(self) -> tuple[list[Any], list[str], list[str]]:
+        """The agent's projects are settled here: the messages held (to deliver now, in
+        order, with their finishers), the sessions it has that are still unknown (to
+        stop) and those taken back (to adopt)."""
+        held, self._held, self._held_chars = self._held, [], 0
+        if self._holding is not None:
+            self._holding.set()
+            self._holding = None
+        strangers = [key for key in self._held_keys if key not in self.by_key]
+        return held, strangers, sorted(self._adopting & set(self._held_keys))
+
     def unlinked(self) -> None:
         """The link dropped: its processes may go on for the grace period."""
         self.send_ack = None
+        self.send_adopt = None
         if self.by_key and self._expiry is None:
             loop = asyncio.get_running_loop()
             self._expiry = loop.call_later(self.grace, self._expire)

@@ -4,14 +4,16 @@ An agent is known from the moment its token is created; it is online from its
 ``hello`` until its link drops (closed, cut, or silent past the heartbeat timeout), and
 gone when its token is revoked. One link per agent: a new one replaces the old.
 Presence is kept in memory: after a hub restart every agent is offline, ``last_seen``
-unknown, until it dials in again.
+unknown, until it dials in again. On a cluster's node an agent may be linked to another
+node: the nodes tell each other (:meth:`AgentRoster.linked_elsewhere`), and it shows as
+online, with that node's id.
 """
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import get_args
+from typing import Protocol, get_args
 
 from switchboard.agents.remote.driver import AgentCommandFailed, LinkChannel
 from switchboard.exceptions import AgentError
@@ -21,6 +23,14 @@ from switchboard.project_paths import ProjectPathError
 from switchboard.protocol.messages import AgentInfo, AgentStatus, PathProblem, encode
 from switchboard.store.ports import TokenStore
 
+
+class AgentLinkEnd(LinkChannel, Protocol):
+    """An agent's link, as the roster holds it."""
+
+    def end(self, why: str) -> None:
+        """Close it (the agent has a newer link, to another node)."""
+
+
 AgentListener = Callable[[AgentStatus, str], None]
 """Called with the message and its encoded frame (encoded once for every listener)."""
 
@@ -28,7 +38,9 @@ AgentListener = Callable[[AgentStatus, str], None]
 @dataclass(slots=True)
 class _Presence:
     sessions: AgentSessions
-    link: LinkChannel | None = None
+    link: AgentLinkEnd | None = None
+    elsewhere: str | None = None
+    """On a cluster: the other node its link is on, as that node said."""
     last_seen: float | None = None
     version: str | None = None
     allowed_roots: list[str] = field(default_factory=list)
@@ -42,7 +54,10 @@ class AgentRoster:
         tokens: TokenStore,
         link_grace: float,
         work_of: Callable[[str], tuple[list[str], list[str]]],
+        node_id: str | None = None,
     ) -> None:
+        """``node_id``: this node's, on a cluster (shown for the agents linked here)."""
+        self.node_id = node_id
         self._tokens = tokens
         self._grace = link_grace
         self.work_of = work_of
@@ -68,7 +83,8 @@ class AgentRoster:
         projects, running = self.work_of(name)
         return AgentInfo(
             name=name,
-            online=presence.link is not None,
+            online=presence.link is not None or presence.elsewhere is not None,
+            node=self.node_id if presence.link is not None else presence.elsewhere,
             last_seen=presence.last_seen,
             version=presence.version,
             allowed_roots=list(presence.allowed_roots),
@@ -80,12 +96,13 @@ class AgentRoster:
         return [self.info(name) for name in self.names()]
 
     def online(
-        self, name: str, link: LinkChannel, version: str, allowed_roots: list[str]
-    ) -> LinkChannel | None:
+        self, name: str, link: AgentLinkEnd, version: str, allowed_roots: list[str]
+    ) -> AgentLinkEnd | None:
         """The agent's link is up; returns the link it replaces, if any (close it)."""
         presence = self._of(name)
         previous = presence.link
         presence.link = link
+        presence.elsewhere = None
         presence.last_seen = time.time()
         presence.version = version
         presence.allowed_roots = list(allowed_roots)
@@ -97,18 +114,42 @@ class AgentRoster:
         if presence is not None and presence.link is link:
             presence.last_seen = time.time()
 
-    def offline(self, name: str, link: LinkChannel) -> None:
-        """The link is gone (if it is still the agent's: a replaced one changes nothing)."""
+    def offline(self, name: str, link: LinkChannel) -> bool:
+        """The link is gone; False if it was not the agent's any more (a replaced one
+        changes nothing)."""
         presence = self._presence.get(name)
-        if presence is not None and presence.link is link:
-            presence.link = None
-            presence.sessions.unlinked()
-            self._notify(name)
+        if presence is None or presence.link is not link:
+            return False
+        presence.link = None
+        presence.sessions.unlinked()
+        self._notify(name)
+        return True
 
-    def link(self, name: str) -> LinkChannel | None:
-        """The agent's link while it is online."""
+    def link(self, name: str) -> AgentLinkEnd | None:
+        """The agent's link while it is online (here)."""
         presence = self._presence.get(name)
         return presence.link if presence is not None else None
+
+    def linked_elsewhere(self, name: str, node: str | None) -> None:
+        """On a cluster: another node said the agent's link is on it now (``node``), or
+        that the link it had is gone (None: only if it was that node's)."""
+        presence = self._of(name)
+        if node is None and presence.elsewhere is None:
+            return
+        if presence.elsewhere != node:
+            presence.elsewhere = node
+            self._notify(name)
+
+    def elsewhere(self, name: str) -> str | None:
+        """The other node the agent's link is on, as that node said."""
+        presence = self._presence.get(name)
+        return presence.elsewhere if presence is not None else None
+
+    def end_link(self, name: str, why: str) -> None:
+        """Close the agent's link here, if it has one (it has a newer one elsewhere)."""
+        link = self.link(name)
+        if link is not None:
+            link.end(why)
 
     def is_online(self, name: str) -> bool:
         return self.link(name) is not None

@@ -5,7 +5,8 @@ CLI and appends its events. The others bring its events to their own listeners
 (:mod:`.relay`: a doorbell from the store, then a read by seq), hear its deltas and its
 status over the node link (:mod:`.node_link`), and pass the requests that change it to
 the owner (the server forwards them: :meth:`ClusterNode.call`). What a node does when it
-takes a project over or lets one go is :mod:`.takeover`'s.
+takes a project over or lets one go is :mod:`.takeover`'s; projects on remote agents
+run where their agent is linked (:mod:`.agent_placement`).
 """
 
 import asyncio
@@ -14,6 +15,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from switchboard.hub.agent_placement import AgentPlacement
+from switchboard.hub.agents import AgentRoster
 from switchboard.hub.bus import EventBus
 from switchboard.hub.node_link import Body, NodeLink, NodeUnavailable
 from switchboard.hub.ownership import Ownership
@@ -56,6 +59,7 @@ class ClusterNode:
         registry: ProjectRegistry,
         *,
         takeover: Takeover,
+        agents: AgentRoster,
         presence: Callable[[object, list[str], bool], None],
     ) -> None:
         """``presence``: record a report of who looks at which projects (a person on
@@ -66,18 +70,28 @@ class ClusterNode:
         self._link = ports.link
         self._registry = registry
         self._takeover = takeover
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.placement = AgentPlacement(
+            ports.node_id,
+            ports.link,
+            agents,
+            registry.records,
+            call_timeout=ports.call_timeout,
+            spawn=self._spawn,
+        )
         self.ownership = Ownership(
             leases,
             ports.node_id,
             ports.lease_seconds,
             projects=registry.live_ids,
             adopt=self._adopt,
-            drop=takeover.drop,
+            drop=self._drop,
+            pinned=lambda project_id: self.placement.pinned(project_id, self.alive()),
+            ask_release=self.placement.ask_release,
         )
         self.relay = Relay(bus, self.ownership.is_mine)
         self._log = bus.log
         self.request_server: RequestServer | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
         self._local_delta = bus.publish_delta
         bus.publish_delta = self._publish_delta
         registry.add_listener(self._status_changed)
@@ -112,6 +126,10 @@ class ClusterNode:
         """Have ``node_id`` handle a forwarded request; its answer."""
         return await self._link.call(node_id, "request", body, self._ports.call_timeout)
 
+    async def reload(self, what: str) -> None:
+        """Read ``what`` (one of :data:`RELOADS`) again now (another node changed it)."""
+        await self._takeover.reload(what)
+
     def changed(self, what: str) -> None:
         """Tell the other nodes to read ``what`` (one of :data:`RELOADS`) again."""
         self._link.broadcast("changed", {"what": what})
@@ -130,6 +148,18 @@ class ClusterNode:
         """A client here shows these projects to a person now (or stopped)."""
         body = {"reporter": f"{id(reporter):x}", "projects": project_ids, "visible": visible}
         self._link.broadcast("presence", {**body, "node": self.node_id})
+
+    async def agent_linked(self, name: str) -> None:
+        """The agent ``name`` linked to this node: take its projects over."""
+        await self.placement.linked(name, self.ownership, self._ports.lease_seconds)
+
+    def agent_unlinked(self, name: str) -> None:
+        self.placement.unlinked(name)
+
+    def agent_elsewhere(self, name: str) -> str | None:
+        """The other node (alive) the agent is linked to, as this node heard."""
+        node = self.placement.elsewhere(name)
+        return node if node in self.alive() else None
 
     async def claim(self, project_id: str) -> None:
         """A project added on this node: take it, if no other node did."""
@@ -160,15 +190,23 @@ class ClusterNode:
         elif kind == "presence":
             reporter = ("node", str(body["node"]), str(body["reporter"]))
             self._presence(reporter, [str(p) for p in body["projects"]], bool(body["visible"]))
+        elif kind == "agent":
+            self.placement.heard(body)
         elif kind == "changed" and body.get("what") in RELOADS:
             self._spawn(self._takeover.reload(str(body["what"])))
         else:
             log.warning("node %s: unknown news %r from another node", self.node_id, kind)
 
     async def _serve(self, kind: str, body: Body) -> Body:
+        if kind == "release":
+            return await self.placement.release(body, self.ownership)
         if kind != "request" or self.request_server is None:
             raise NodeUnavailable(f"node {self.node_id} does not take {kind!r} calls")
         return await self.request_server(body)
+
+    async def _drop(self, project_id: str) -> None:
+        await self._takeover.drop(project_id)
+        self.placement.dropped(project_id)
 
     async def _adopt(self, project_ids: list[str]) -> None:
         for project_id in project_ids:
@@ -178,6 +216,7 @@ class ClusterNode:
     async def _reload_every(self, seconds: float) -> None:
         while True:
             await asyncio.sleep(seconds)
+            self.placement.announce()
             for what in RELOADS:
                 try:
                     await self._takeover.reload(what)
@@ -189,7 +228,7 @@ class ClusterNode:
             try:
                 await work
             except Exception:
-                log.exception("node %s: reloading failed", self.node_id)
+                log.exception("node %s: work in the background failed", self.node_id)
 
         task = asyncio.create_task(run())
         self._tasks.add(task)

@@ -39,6 +39,18 @@ class ClusterView:
             )
         return owner
 
+    def agent_elsewhere(self, name: str) -> str | None:
+        """The other node (alive) the agent ``name`` is linked to (None: this one, none
+        known, or this is the only server)."""
+        cluster = self._parts.cluster
+        return cluster.agent_elsewhere(name) if cluster is not None else None
+
+    async def reload_projects(self) -> None:
+        """Read the projects again now (another node added or removed one for a request
+        this node forwarded to it)."""
+        if self._parts.cluster is not None:
+            await self._parts.cluster.reload("projects")
+
     async def refresh_owners(self) -> None:
         """Read again which node owns which project (one this node asked is gone)."""
         if self._parts.cluster is not None:

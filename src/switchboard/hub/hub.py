@@ -18,11 +18,12 @@ The hub receives its ports (stores, broadcaster, agent driver) and builds no sto
 The server uses only the methods below; nothing reaches past them.
 """
 
+from collections.abc import Awaitable
 from pathlib import Path
 
 from switchboard.agents.remote.driver import LinkChannel
 from switchboard.hub.agent_sessions import AgentSessions
-from switchboard.hub.agents import AgentListener
+from switchboard.hub.agents import AgentLinkEnd, AgentListener
 from switchboard.hub.cluster_view import ClusterView
 from switchboard.hub.confirmation import Confirmation, Deliver
 from switchboard.hub.parts import HubParts
@@ -165,12 +166,6 @@ class Hub:
         checks it, and must be online)."""
         self._registry.refuse_when_closing()
         records = self._registry.records
-        if agent is not None and self._parts.cluster is not None:
-            raise HubError(
-                "bad_message",
-                "projects on remote agents are not served by a cluster's nodes yet "
-                "(docs/scaling.md): run a single server for them",
-            )
         if agent is None:
             record = await records.add(path, name, self._allowed_roots)
         else:
@@ -323,10 +318,17 @@ class Hub:
         return self._agents.infos()
 
     def agent_online(
-        self, name: str, link: LinkChannel, version: str, roots: list[str]
-    ) -> LinkChannel | None:
+        self, name: str, link: AgentLinkEnd, version: str, roots: list[str]
+    ) -> AgentLinkEnd | None:
         """An agent's link is up; returns the link it replaces (to close), if any."""
         return self._agents.online(name, link, version, roots)
+
+    def agent_settle(self, name: str) -> Awaitable[None] | None:
+        """On a cluster's node: the taking over of the agent's projects, which its link
+        waits for before it sorts the agent's processes out (None: nothing to wait for,
+        on the only server)."""
+        cluster = self._parts.cluster
+        return cluster.agent_linked(name) if cluster is not None else None
 
     def agent_sessions(self, name: str) -> AgentSessions:
         """The processes the hub launched on the agent: its link routes their news
@@ -337,7 +339,9 @@ class Hub:
         self._agents.heard(name, link)
 
     def agent_offline(self, name: str, link: LinkChannel) -> None:
-        self._agents.offline(name, link)
+        cluster = self._parts.cluster
+        if self._agents.offline(name, link) and cluster is not None:
+            cluster.agent_unlinked(name)
 
     def add_agent_listener(self, listener: AgentListener) -> None:
         self._agents.add_listener(listener)

@@ -13,6 +13,11 @@ project's lease (:class:`~switchboard.store.ports.LeaseStore`). Two loops keep t
   for a whole lease time (the preferred node may be gone as well). A project taken is
   set up before its queue runs (``adopt``).
 
+A project on a remote agent is pinned to the node its agent is linked to (``pinned``):
+only that node takes it, at once when it is free, and it asks a node that holds it to
+give it up (``ask_release``; that node lets it go: :meth:`Ownership.give_up`). With its
+agent linked nowhere, it is placed as any other.
+
 :class:`Solo` stands in on a single server: it owns every project.
 """
 
@@ -60,15 +65,21 @@ class Ownership:
         projects: Callable[[], list[str]],
         adopt: Callable[[list[str]], Awaitable[None]],
         drop: Callable[[str], Coroutine[Any, Any, None]],
+        pinned: Callable[[str], str | None] = lambda _project_id: None,
+        ask_release: Callable[[str, str], None] = lambda _project_id, _node: None,
     ) -> None:
         """``projects``: the ids of every project; ``adopt``: set projects taken up
-        (their logs, recovery, their workers); ``drop``: stop working on a project lost."""
+        (their logs, recovery, their workers); ``drop``: stop working on a project lost;
+        ``pinned``: the node a project must run on (its agent's link is there), if any;
+        ``ask_release``: ask a node (alive) to give up a project pinned to this one."""
         self.node_id = node_id
         self._leases = leases
         self._ttl = lease_seconds
         self._projects = projects
         self._adopt = adopt
         self._drop = drop
+        self._pinned = pinned
+        self._ask_release = ask_release
         self._mine: set[str] = set()
         self._owners: dict[str, str] = {}
         self._free_since: dict[str, float] = {}
@@ -138,6 +149,28 @@ class Ownership:
             if taken:
                 await self._take(taken)
 
+    async def give_up(self, project_id: str, to: str) -> bool:
+        """Let a project go now, and its lease (node ``to`` takes it: its agent's link
+        is there); False if this node did not own it."""
+        async with self._taking:
+            if project_id not in self._mine:
+                return False
+            log.info("node %s gives project %s up to node %s", self.node_id, project_id, to)
+            self._mine.discard(project_id)
+            self._owners[project_id] = to
+            self._letting_go.add(project_id)
+            try:
+                await self._drop(project_id)
+            finally:
+                self._letting_go.discard(project_id)
+            await self._leases.release(project_id, self.node_id)
+        return True
+
+    async def settled(self) -> None:
+        """Wait for a taking under way to end (its projects set up)."""
+        async with self._taking:
+            pass
+
     async def close(self) -> None:
         """Stop renewing and give every lease up (the others take over at once)."""
         for task in self._tasks:
@@ -192,16 +225,23 @@ class Ownership:
             lease = leases.get(project_id)
             if project_id in self._mine:
                 continue
+            pin = self._pinned(project_id)
             if lease is not None and lease.node_id == self.node_id:
-                wanted.append(project_id)  # an earlier instance of this node held it
+                if pin in (None, self.node_id):
+                    wanted.append(project_id)  # an earlier instance of this node held it
                 continue
             if lease is not None and not lease.expired:
                 self._owners[project_id] = lease.node_id
                 self._free_since.pop(project_id, None)
+                if pin == self.node_id and lease.node_id in self._alive:
+                    self._ask_release(project_id, lease.node_id)
                 continue
             self._owners.pop(project_id, None)
             since = self._free_since.setdefault(project_id, now)
-            if preferred(project_id, self._alive) == self.node_id or now - since >= self._ttl:
+            if pin is not None:  # its agent's node takes it, and only that one
+                if pin == self.node_id:
+                    wanted.append(project_id)
+            elif preferred(project_id, self._alive) == self.node_id or now - since >= self._ttl:
                 wanted.append(project_id)
         await self._claim(wanted)
 

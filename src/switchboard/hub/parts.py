@@ -94,7 +94,12 @@ class HubParts:
             # the registry needs the retention to describe projects: it comes next
             changed=lambda project_id: self.registry.notify_status(project_id),  # noqa: PLW0108
         )
-        self.agents = AgentRoster(stores.tokens, limits.agent_link_grace, self._work_of)
+        self.agents = AgentRoster(
+            stores.tokens,
+            limits.agent_link_grace,
+            self._work_of,
+            node_id=cluster.node_id if cluster is not None else None,
+        )
         self.budgets = Budgets(stores.budgets, limits.budgets)
         self.registry = ProjectRegistry(
             stores.projects,
@@ -200,6 +205,7 @@ class HubParts:
                 self.events,
                 self.registry,
                 takeover=takeover,
+                agents=self.agents,
                 presence=self.notifications.alerts.report_presence,
             )
             self.registry.owners = self.cluster.ownership

@@ -182,15 +182,29 @@ class ProjectSession:
         process, turn = self._process, self.turn
         if process is None or turn is None or turn.agent is not process.agent:
             return None
+        return turn.run if self._let_go(process) else None
+
+    def hand_over(self) -> Run | None:
+        """Another node takes the project over: a process that outlives this node (on a
+        remote agent) goes on, in a turn or not, and the session lets go of it (the next
+        owner takes a turn's process back, and stops the rest). Returns the turn's run
+        (left ``running``), or None if no turn went on."""
+        run = self.leave_working()
+        if self._process is not None:
+            self._let_go(self._process)
+        return run
+
+    def _let_go(self, process: LiveAgent) -> bool:
+        """Leave a process that outlives the hub working; False if it does not."""
         if process.local or not process.agent.leave():
-            return None
+            return False
         self._closed = True
         self._idle.cancel()
         process.left = True
         self._process = None
         if process.pump is not None:
             process.pump.cancel()
-        return turn.run
+        return True
 
     async def close(self) -> None:
         """Stop the process for good (shutdown, project removal); wait for its output."""

@@ -5,9 +5,10 @@ subscriptions).
 Taking over: read again what the previous owner may have changed (the project's
 record, rules, retention, back-channel, budgets, the log's first and last seq), bring
 this node's listeners up to the log's head, then recover as after a restart (a run the
-previous owner was executing ends ``interrupted``; queued runs queue here) and start
-the project's worker. Letting go: stop its CLI and its worker; its queued runs stay
-queued in the store for the next owner.
+previous owner was executing ends ``interrupted``, unless it runs on a remote agent and
+goes on there; queued runs queue here) and start the project's worker. Letting go: stop
+its CLI (a process on a remote agent goes on, for the next owner to take back) and its
+worker; its queued runs stay queued in the store for the next owner.
 """
 
 import contextlib
@@ -83,10 +84,11 @@ class Takeover:
         state.queue.clear()  # (still queued in the store: the next owner runs them)
         state.wake.set()
         for run in (state.running, state.follow_up):
-            if run is not None:  # the next owner closes its questions (server_restart)
+            if run is not None:  # the next owner closes its questions, or asks them again
                 self._confirmations.leave_open(run.id)
+        left = state.session.hand_over() is not None  # on an agent: it goes on
         await state.session.close()
-        await state.stop_tasks()
+        await state.stop_tasks(leave_run=left)
         state.worker = None
         self._registry.notify(ProjectStatus(project=self._registry.info(project_id)))
 

@@ -631,6 +631,11 @@ class AgentInfo(_Message):
     running_runs: list[str] = Field(
         default_factory=list, description="The ids of its projects' runs under way now."
     )
+    node: str | None = Field(
+        default=None,
+        description="On a cluster: the node its link is on (which runs its projects); "
+        "null on a single server, or while it is offline.",
+    )
 
 
 class Connected(_Message):

@@ -13,7 +13,7 @@ from switchboard.agents.claude.driver import ClaudeDriver, ClaudeSettings
 from switchboard.agents.claude.launch import DEFAULT_MAX_LINE_BYTES
 from switchboard.agents.containment import MODES
 from switchboard.exceptions import ConfigError
-from switchboard.remote_agent.link import AgentConfig, LinkRefused, run_agent
+from switchboard.remote_agent.link import AgentConfig, LinkRefused, addresses, run_agent
 from switchboard.remote_agent.processes import LocalProcesses
 from switchboard.remote_agent.spool import Spool
 
@@ -34,7 +34,9 @@ def add_agent_command(commands: "argparse._SubParsersAction[argparse.ArgumentPar
         "whenever the link drops, until stopped (SIGINT, SIGTERM).",
     )
     agent.add_argument(
-        "--server", help=f"the hub's address, e.g. https://hub:9876 [env: {SERVER_ENV}]"
+        "--server",
+        help="the hub's address, e.g. https://hub:9876; a cluster's nodes comma-separated, "
+        f"each tried in turn (https://a:9876,https://b:9876) [env: {SERVER_ENV}]",
     )
     agent.add_argument(
         "--token",
@@ -92,6 +94,10 @@ def config_from(args: argparse.Namespace) -> AgentConfig:
     token = args.token or os.environ.get(TOKEN_ENV)
     if not server:
         raise ConfigError(f"give the hub's address: --server URL (or {SERVER_ENV})")
+    try:
+        addresses(server)
+    except ValueError as exc:
+        raise ConfigError(f"--server: {exc}") from None
     if not token:
         raise ConfigError(f"give an agent token: --token TOKEN (or {TOKEN_ENV})")
     roots = args.allowed_root or [Path(os.environ.get("HOME") or Path.home())]

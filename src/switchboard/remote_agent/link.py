@@ -2,7 +2,9 @@
 with heartbeats, and dial again whenever it drops, forever.
 
 Retries wait a bounded, jittered backoff (so that many agents cut off together do not
-dial back in step). Some refusals end the program instead, since retrying cannot help:
+dial back in step). Given several addresses (a cluster's nodes: ``--server A,B,C``), a
+dial that fails moves on to the next one; a link that drops is dialled at the same
+address first. Some refusals end the program instead, since retrying cannot help:
 a token the hub does not know (HTTP 401/403), a revoked token (4003), a hello the hub
 refused (1008: another agent's name), and a proxy that cannot be used. The connection
 goes through the HTTP(S) proxy the environment names (``HTTPS_PROXY``, ``HTTP_PROXY``,
@@ -64,7 +66,8 @@ class LinkRefused(SwitchboardError):
 @dataclass(slots=True)
 class AgentConfig:
     server: str
-    """The hub's address (http://, https://, ws:// or wss://)."""
+    """The hub's address (http://, https://, ws:// or wss://), or several, comma-separated
+    (the nodes of a cluster: each is tried in turn)."""
     token: str
     driver: AgentDriver
     """Runs the agent processes the hub asks for (the Claude Code CLI's driver)."""
@@ -83,6 +86,14 @@ def agent_url(server: str) -> str:
     parts = urlsplit(server if "://" in server else f"http://{server}")
     scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
     return urlunsplit((scheme, parts.netloc, "/ws/agent", "", ""))
+
+
+def addresses(server: str) -> list[str]:
+    """The hub addresses ``server`` names (one, or several comma-separated)."""
+    found = [part.strip() for part in server.split(",") if part.strip()]
+    if not found:
+        raise ValueError(f"no hub address in {server!r}")
+    return found
 
 
 def backoff(attempt: int, rand: Callable[[], float] = random.random) -> float:
@@ -121,9 +132,12 @@ async def run_agent(config: AgentConfig, state: LinkState | None = None) -> None
 
 async def _dial_forever(config: AgentConfig, state: LinkState, host: SessionHost) -> None:
     attempt = 0
+    hubs = addresses(config.server)
+    turn = 0
     while True:
+        server = hubs[turn % len(hubs)]
         try:
-            welcomed = await _one_link(config, state, host)
+            welcomed = await _one_link(config, server, state, host)
         except LinkRefused:
             raise
         except (OSError, TimeoutError, ConnectionClosed, InvalidStatus, ValueError) as exc:
@@ -131,20 +145,26 @@ async def _dial_forever(config: AgentConfig, state: LinkState, host: SessionHost
             welcomed = False
         state.online = False
         attempt = 1 if welcomed else attempt + 1
+        if not welcomed:
+            turn += 1  # (a link that dropped: its hub first)
         delay = backoff(attempt)
         state.last_delay = delay
         log.warning(
-            "link to %s down (%s); dialing again in %.1f s", config.server, state.last_error, delay
+            "link to %s down (%s); dialing %s in %.1f s",
+            server,
+            state.last_error,
+            hubs[turn % len(hubs)],
+            delay,
         )
         await asyncio.sleep(delay)
 
 
-async def _one_link(config: AgentConfig, state: LinkState, host: SessionHost) -> bool:
-    """Dial, say hello, serve the link until it drops; True if it got as far as
-    ``welcome``."""
+async def _one_link(config: AgentConfig, server: str, state: LinkState, host: SessionHost) -> bool:
+    """Dial the hub at ``server``, say hello, serve the link until it drops; True if it
+    got as far as ``welcome``."""
     try:
         connection = await websockets.connect(
-            agent_url(config.server),
+            agent_url(server),
             subprotocols=["switchboard", f"bearer.{config.token}"],  # type: ignore[list-item]
             open_timeout=OPEN_TIMEOUT,
             max_size=MAX_MESSAGE_BYTES,
@@ -171,7 +191,7 @@ async def _one_link(config: AgentConfig, state: LinkState, host: SessionHost) ->
         state.online = True
         state.links += 1
         state.last_error = None
-        log.info("linked to %s as %s", config.server, welcome.name)
+        log.info("linked to %s as %s", server, welcome.name)
         await _serve(connection, welcome, state, host)
     return True
 

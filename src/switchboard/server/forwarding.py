@@ -7,6 +7,8 @@ and the projects the connection follows (the owner checks that a client answerin
 confirmation follows its project). An answer to a confirmation this node does not
 know goes to each other node in turn, until one knows it.
 
+A project added on a remote agent is added by the node the agent is linked to.
+
 Producer traffic (skill events, a producer's questions) belongs to its connection,
 which the owner cannot see: for a project another node owns it is refused
 (``not_owner``, naming the owner), and producers connect to the owner.
@@ -61,6 +63,9 @@ def owner_to_ask(hub: Hub, request: ClientMessage) -> str | None:
     if hub.cluster.node_id is None:
         return None
     project = getattr(request, "project", None)
+    agent = getattr(request, "agent", None)
+    if request.type == "project.add" and isinstance(agent, str):
+        return hub.cluster.agent_elsewhere(agent)  # (only its node can reach it)
     if request.type in BY_PROJECT and isinstance(project, str):
         return hub.cluster.owner_elsewhere(project)
     if request.type in PRODUCER_TRAFFIC and isinstance(project, str):
@@ -92,6 +97,8 @@ async def forward(requester: Requester, request: ClientMessage, node: str) -> Re
         if now is None:  # this node owns it now
             return None
         answer = await hub.cluster.call_node(now, body)
+    if request.type == "project.add":  # (its client may subscribe to it next, here)
+        await hub.cluster.reload_projects()
     return Ack.model_validate_json(answer["reply"])
 
 

@@ -13,6 +13,7 @@ import contextlib
 import itertools
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
@@ -21,6 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from switchboard import __version__
 from switchboard.agents.remote.driver import AgentCommandFailed, RemoteConnection
 from switchboard.exceptions import AgentError
+from switchboard.hub.agent_sessions import AgentSessions
 from switchboard.protocol.agent_link import (
     LinkAck,
     LinkAsk,
@@ -48,7 +50,9 @@ CLOSE_SECONDS = 10.0
 COMMAND_SECONDS = 120.0
 """How long a command to the agent may take (a launch starts a CLI) before it fails."""
 SESSION_TRAFFIC = (LinkReply, LinkOutput, LinkAsk, LinkToolCall, LinkWithdrawn, LinkExited)
-SessionMessage = LinkReply | LinkOutput | LinkAsk | LinkToolCall | LinkWithdrawn | LinkExited
+SessionNews = LinkOutput | LinkAsk | LinkToolCall | LinkWithdrawn | LinkExited
+"""What the agent says of one of its processes (numbered in its spool)."""
+SessionMessage = LinkReply | SessionNews
 ControlMessage = LinkHello | LinkHeartbeat | LinkHeartbeatAck | LinkError
 
 
@@ -143,10 +147,12 @@ class AgentLink:
     async def _serve(self, hello: LinkHello) -> None:
         # Its processes first: once it is online, runs may launch new ones.
         sessions = self.hub.agent_sessions(self.name)
-        strangers, adopted = sessions.linked(hello.spool, hello.sessions, self._send_ack)
+        strangers, adopted = sessions.linked(
+            hello.spool, hello.sessions, self._send_ack, self._adopt_soon
+        )
         replaced = self.hub.agent_online(self.name, self, hello.version, hello.allowed_roots)
-        if isinstance(replaced, AgentLink):
-            replaced._end(CloseCode.AGENT_REPLACED, "replaced by a newer link of this agent")
+        if replaced is not None:
+            replaced.end("replaced by a newer link of this agent")
         log.info("agent %s is online (version %s)", self.name, hello.version)
         settings = self.settings
         await self._send(
@@ -160,10 +166,12 @@ class AgentLink:
             ).model_dump_json()
         )
         sessions.acknowledge()
-        for key in strangers:
-            self._background(self._command_quietly("close", {"grace": 2.0}, key))
-        for key in adopted:
-            self._background(self._adopt(key))
+        settling = self.hub.agent_settle(self.name)
+        if settling is None:
+            self._sort_out(strangers, adopted)
+        else:  # a cluster's node: the agent's projects come here first
+            sessions.hold()
+            self._background(self._settle(settling))
         tasks = [
             asyncio.create_task(self._read(), name=f"agent-{self.name}-reader"),
             asyncio.create_task(self._beat(), name=f"agent-{self.name}-heartbeat"),
@@ -180,6 +188,10 @@ class AgentLink:
         if self._closing is not None:
             log.info("agent %s link closed: %s", self.name, reason)
         await self._close(code, reason)
+
+    def end(self, why: str) -> None:
+        """The agent has a newer link (here, or to another node): close this one."""
+        self._end(CloseCode.AGENT_REPLACED, why)
 
     def _end(self, code: CloseCode, reason: str) -> None:
         if self._closing is None:
@@ -204,7 +216,7 @@ class AgentLink:
                 # Its processes' output is bounded by size, not rate: while too much of a
                 # process's output waits to be stored, the link is not read (TCP holds
                 # the agent back, and its spool keeps what it cannot send).
-                busy = self._route(incoming)
+                busy = self._route(incoming, len(text))
                 if busy is not None:
                     await busy.room()
                 continue
@@ -216,9 +228,12 @@ class AgentLink:
                 continue
             await self._take(incoming)
 
-    def _route(self, incoming: SessionMessage) -> RemoteConnection | None:
+    def _route(
+        self, incoming: SessionMessage, size: int
+    ) -> RemoteConnection | AgentSessions | None:
         """A reply to a command, or news of a process the hub launched on the agent;
-        returns the process whose output was taken (to wait for room in it)."""
+        returns where it was taken (to wait for room there): the process whose output it
+        is, or the agent's sessions holding it while its projects settle here."""
         if isinstance(incoming, LinkReply):
             waiting = self._calls.get(incoming.id)
             if waiting is not None and not waiting.done():
@@ -235,6 +250,16 @@ class AgentLink:
         if not sessions.receipts.take(incoming.seq):
             return None
         finished = sessions.finisher(incoming.seq)
+        if sessions.holding and incoming.session not in sessions.by_key:
+            sessions.keep(incoming, size, finished)  # (its project may be coming here)
+            return sessions
+        return self._deliver(incoming, finished)
+
+    def _deliver(
+        self, incoming: SessionNews, finished: Callable[[], None]
+    ) -> RemoteConnection | None:
+        """Hand news of a process to its connection here (none: it is dropped)."""
+        sessions = self.hub.agent_sessions(self.name)
         connection = sessions.by_key.get(incoming.session)
         if connection is None:  # unknown (the hub restarted since): nothing to keep
             finished()
@@ -335,6 +360,29 @@ class AgentLink:
         the hub does not know, adopt one it took back."""
         with contextlib.suppress(AgentError):
             await self.call(op, args, session)
+
+    def _sort_out(self, strangers: list[str], adopted: list[str]) -> None:
+        """Stop the processes the agent has that the hub does not know; adopt those it
+        took back."""
+        for key in strangers:
+            self._background(self._command_quietly("close", {"grace": 2.0}, key))
+        for key in adopted:
+            self._background(self._adopt(key))
+
+    async def _settle(self, settling: Awaitable[None]) -> None:
+        """Wait while the node takes the agent's projects over, then deliver what was
+        held meanwhile and sort its processes out."""
+        try:
+            await settling
+        except Exception:
+            log.exception("agent %s: its projects could not be taken over here", self.name)
+        held, strangers, adopted = self.hub.agent_sessions(self.name).settled()
+        for message, finished in held:
+            self._deliver(message, finished)
+        self._sort_out(strangers, adopted)
+
+    def _adopt_soon(self, key: str) -> None:
+        self._background(self._adopt(key))
 
     async def _adopt(self, key: str) -> None:
         """Have the agent adopt a process the hub took back after restarting (it asks

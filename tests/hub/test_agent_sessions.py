@@ -1,0 +1,45 @@
+"""The processes the hub launched on a remote agent, while a cluster's node takes the
+agent's projects over: what the agent says of processes not known yet is held, not
+acknowledged, until the projects are settled here."""
+
+from switchboard.agents.remote.driver import RemoteConnection
+from switchboard.hub.agent_sessions import AgentSessions
+
+
+async def test_news_of_unknown_processes_waits_for_the_projects_to_settle() -> None:
+    sessions = AgentSessions("laptop", grace=60)
+    acks: list[int] = []
+    adopting: list[str] = []
+    strangers, adopted = sessions.linked("spool", ["s1", "s2"], acks.append, adopting.append)
+    assert (strangers, adopted) == (["s1", "s2"], [])  # (a single server stops them now)
+    sessions.hold()
+    assert sessions.receipts.take(1)
+    sessions.keep("news of s1", 10, sessions.finisher(1))
+    await sessions.room()  # (little is held: no wait)
+    # The takeover takes s1's process back: not adopted over the link yet.
+    sessions.adopt(RemoteConnection(lambda: None, "s1", None, sessions.by_key, (0, 0)))
+    assert adopting == []
+    held, strangers, adopted = sessions.settled()
+    assert [message for message, _finished in held] == ["news of s1"]
+    assert (strangers, adopted) == (["s2"], ["s1"])
+    assert acks == []  # nothing acknowledged before it is delivered and finished
+    held[0][1]()
+    assert acks == [1]
+    sessions.adopt(RemoteConnection(lambda: None, "s3", None, sessions.by_key, (0, 0)))
+    assert adopting == ["s3"]  # taken back later, with the link up: adopted at once
+
+
+async def test_a_node_that_gave_processes_up_counts_the_agents_messages_afresh() -> None:
+    sessions = AgentSessions("laptop", grace=60)
+    acks: list[int] = []
+    sessions.linked("spool", [], acks.append)
+    assert sessions.receipts.take(5)
+    stale = sessions.finisher(5)
+    sessions.forget()  # a project of the agent went to another node
+    sessions.unlinked()
+    sessions.linked("spool", [], acks.append)
+    assert sessions.receipts.take(5)  # sent again: taken again, not dropped
+    stale()  # what was taken before counts for nothing now
+    assert acks == []
+    sessions.finisher(5)()
+    assert acks == [5]
