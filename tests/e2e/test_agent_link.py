@@ -59,6 +59,7 @@ async def test_an_agent_comes_online_falls_silent_redials_and_is_revoked(
         "allowed_roots": [],
         "projects": [],
         "running_runs": [],
+        "node": None,
     }
     root = tmp_path / "code"
     root.mkdir()
