@@ -100,6 +100,28 @@ async def test_a_process_taken_back_drops_what_was_stored_and_marks_where_it_is(
     assert taken_back.lost and taken_back.stderr_text == "the agent no longer has it"
 
 
+async def test_output_sent_again_is_taken_once_and_finished_with_its_first_copy() -> None:
+    """A node that let some of an agent's processes go counts the agent's messages
+    afresh, and the agent sends again what was not acknowledged: a process still here
+    drops what it took already, finishing it once its first copy is stored."""
+    finished: list[str] = []
+    connection = RemoteConnection(lambda: None, "s1", None, {})
+    connection.on_output(1, [line("a")], 0, True, lambda: finished.append("1"))
+    connection.on_output(2, [line("b")], 0, True, lambda: finished.append("2"))
+    connection.on_output(1, [line("a")], 0, True, lambda: finished.append("1 again"))
+    connection.on_output(2, [line("b")], 0, True, lambda: finished.append("2 again"))
+    batches = connection.batches()
+    assert await anext(batches) == [OutputLine("a")]
+    assert finished == []
+    assert await anext(batches) == [OutputLine("b")]
+    assert finished == ["1", "1 again"]  # its first copy is stored: so is the echo
+    connection.on_output(3, [line("c")], 0, True, lambda: finished.append("3"))
+    assert await anext(batches) == [OutputLine("c")]  # nothing twice
+    assert finished == ["1", "1 again", "2", "2 again"]
+    connection.on_output(2, [line("b")], 0, True, lambda: finished.append("2 late"))
+    assert finished[-1] == "2 late"  # stored long ago: finished at once
+
+
 async def test_a_driver_takes_back_only_marks_it_can_read() -> None:
     sessions = AgentSessions("laptop", grace=60)
     driver = RemoteDriver("claude", ("default",), "laptop", lambda: None, sessions)

@@ -10,8 +10,9 @@ async def test_news_of_unknown_processes_waits_for_the_projects_to_settle() -> N
     sessions = AgentSessions("laptop", grace=60)
     acks: list[int] = []
     adopting: list[str] = []
-    strangers, adopted = sessions.linked("spool", ["s1", "s2"], acks.append, adopting.append)
-    assert (strangers, adopted) == (["s1", "s2"], [])  # (a single server stops them now)
+    has = ["s1", "s2", "s3"]
+    strangers, adopted = sessions.linked("spool", has, acks.append, adopting.append)
+    assert (strangers, adopted) == (has, [])  # (a single server stops them now)
     sessions.hold()
     assert sessions.receipts.take(1)
     sessions.keep("news of s1", 10, sessions.finisher(1))
@@ -21,12 +22,12 @@ async def test_news_of_unknown_processes_waits_for_the_projects_to_settle() -> N
     assert adopting == []
     held, strangers, adopted = sessions.settled()
     assert [message for message, _finished in held] == ["news of s1"]
-    assert (strangers, adopted) == (["s2"], ["s1"])
+    assert (strangers, adopted) == (["s2", "s3"], ["s1"])
     assert acks == []  # nothing acknowledged before it is delivered and finished
     held[0][1]()
     assert acks == [1]
     sessions.adopt(RemoteConnection(lambda: None, "s3", None, sessions.by_key, (0, 0)))
-    assert adopting == ["s3"]  # taken back later, with the link up: adopted at once
+    assert adopting == ["s3"]  # one the agent has, taken back later: adopted at once
 
 
 async def test_a_node_that_gave_processes_up_counts_the_agents_messages_afresh() -> None:
@@ -43,3 +44,36 @@ async def test_a_node_that_gave_processes_up_counts_the_agents_messages_afresh()
     assert acks == []
     sessions.finisher(5)()
     assert acks == [5]
+
+
+async def test_a_process_taken_back_that_the_agent_does_not_have_is_lost_at_settling() -> None:
+    sessions = AgentSessions("laptop", grace=60)
+    adopting: list[str] = []
+    sessions.linked("spool", ["s1"], lambda _seq: None, adopting.append)
+    sessions.hold()
+    gone = RemoteConnection(lambda: None, "s9", None, sessions.by_key, (3, 0))
+    sessions.adopt(gone)  # its run's mark names a process the agent no longer has
+    _held, strangers, adopted = sessions.settled()
+    assert (strangers, adopted) == (["s1"], [])
+    assert gone.lost and "s9" not in sessions.by_key  # its run ends, not waits forever
+    late = RemoteConnection(lambda: None, "s8", None, sessions.by_key, (3, 0))
+    sessions.adopt(late)
+    assert late.lost and adopting == []
+
+
+async def test_forgetting_drops_what_was_held_and_acknowledges_nothing_until_the_next_link() -> (
+    None
+):
+    sessions = AgentSessions("laptop", grace=60)
+    acks: list[int] = []
+    sessions.linked("spool", [], acks.append)
+    sessions.hold()
+    assert sessions.receipts.take(1)
+    sessions.keep("news", 4, sessions.finisher(1))
+    sessions.forget()  # the node lets a project of the agent go
+    assert not sessions.holding
+    assert sessions.receipts.take(1)  # (still read while the link closes)
+    sessions.finisher(1)()
+    assert acks == []  # the agent sends it again, to the node it links to next
+    held, _strangers, _adopted = sessions.settled()
+    assert held == []

@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 SETTLE_LEASES = 2.0
 """How long a node waits to take a newly linked agent's projects, in lease times (a
 dead node's lease expires within one)."""
-SETTLE_POLL = 0.2
+SETTLE_POLL = 0.5
+"""Seconds between looks at who holds a newly linked agent's projects."""
 
 
 class AgentPlacement:
@@ -82,23 +83,29 @@ class AgentPlacement:
         finally:
             self._asking.discard(project_id)
 
-    async def linked(self, name: str, ownership: Ownership, lease_seconds: float) -> None:
+    async def linked(self, name: str, ownership: Ownership, lease_seconds: float) -> bool:
         """The agent ``name`` linked to this node: tell the others, and take its
-        projects over (within :data:`SETTLE_LEASES` lease times)."""
+        projects over (within :data:`SETTLE_LEASES` lease times); False if some could
+        not be taken (or the link went meanwhile)."""
         self._link.broadcast("agent", {"name": name, "node": self.node_id, "linked": True})
         loop = asyncio.get_running_loop()
         deadline = loop.time() + SETTLE_LEASES * lease_seconds + self._call_timeout
+        missing: list[str] = []
         while self._roster.link(name) is not None:
-            await ownership.refresh()  # (asks for them, takes those free)
-            await ownership.settled()
+            try:
+                await ownership.refresh()  # (asks for them, takes those free)
+                await ownership.settled()
+            except Exception as exc:  # the store is away: look again
+                log.warning("node %s: taking agent %s's projects: %s", self.node_id, name, exc)
             projects = [r.id for r in self._records.all() if r.agent == name]
             missing = [p for p in projects if not ownership.is_mine(p)]
             if not missing:
-                return
+                return True
             if loop.time() >= deadline:
-                log.warning("node %s could not take %s over from others", self.node_id, missing)
-                return
+                break
             await asyncio.sleep(SETTLE_POLL)
+        log.warning("node %s could not take %s over (agent %s)", self.node_id, missing, name)
+        return False
 
     def elsewhere(self, name: str) -> str | None:
         """The other node the agent is linked to, as this node heard."""
@@ -118,30 +125,34 @@ class AgentPlacement:
         elif self._roster.elsewhere(name) == node:
             self._roster.linked_elsewhere(name, None)
 
-    def announce(self) -> None:
+    def announce(self, alive: list[str]) -> None:
         """Tell the others again which agents are linked here (a node that started
-        since, or missed the news, learns it)."""
+        since, or missed the news, learns it); forget those linked to nodes gone."""
+        self._roster.forget_nodes_but(alive)
         for name in self._roster.names():
             if self._roster.link(name) is not None:
                 body = {"name": name, "node": self.node_id, "linked": True}
                 self._link.broadcast("agent", body)
 
     async def release(self, body: Body, ownership: Ownership) -> Body:
-        """Another node asks for a project on an agent linked to it: end this node's
-        link to that agent (the agent has a newer one) and give the project up."""
+        """Another node (alive) asks for a project on an agent linked to it: give the
+        project up (this node's link to the agent, if any, is older: it ends)."""
         project_id, to = body.get("project"), body.get("node")
         if not isinstance(project_id, str) or not isinstance(to, str):
             raise HubError("bad_message", "a release names a project and a node")
+        if to == self.node_id or to not in ownership.alive():
+            raise HubError("bad_message", f"{to!r} is not another node alive")
         agent = self.agent_of(project_id)
         if agent is None:
             raise HubError("bad_message", f"{project_id} is not a project on an agent")
-        self._roster.end_link(agent, f"the agent linked to node {to}")
+        self._roster.linked_elsewhere(agent, to)  # (so no scan here takes it back)
         return {"released": await ownership.give_up(project_id, to)}
 
-    def dropped(self, project_id: str) -> None:
-        """This node let a project go: if it is on an agent, end the link to that agent
-        here and forget what was taken from it (see the module's docstring)."""
+    def dropping(self, project_id: str) -> None:
+        """This node lets a project go: if it is on an agent, first end the link to
+        that agent here and forget what was taken from it (see the module's
+        docstring), so that nothing of it is acknowledged from now on."""
         agent = self.agent_of(project_id)
         if agent is not None:
-            self._roster.end_link(agent, "its projects moved to another node")
+            self._roster.end_link(agent, "its projects move to another node")
             self._roster.sessions(agent).forget()

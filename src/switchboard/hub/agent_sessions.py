@@ -54,9 +54,13 @@ class Receipts:
             self.generation += 1
 
     def forget(self) -> None:
-        """Count from the start again at the next link (this node gave some of the
-        agent's processes up: what it took for them is for another node to store)."""
-        self.spool = ""
+        """Count from the start again, now and at the next link (this node lets some of
+        the agent's processes go: what it took for them is for another node to store,
+        and nothing taken so far may be acknowledged)."""
+        self.spool, self.highest, self.frontier = "", 0, 0
+        self._waiting.clear()
+        self._done.clear()
+        self.generation += 1
 
     def take(self, seq: int) -> bool:
         """A numbered message came; False if the hub has it already."""
@@ -101,10 +105,15 @@ class AgentSessions:
         """A process an earlier hub launched, taken back at start (before any link
         comes in): it waits for the agent for the grace period, like one whose link
         dropped."""
-        self.by_key[connection.session] = connection
-        self._adopting.add(connection.session)
-        if self.send_adopt is not None and self._holding is None:
-            self.send_adopt(connection.session)  # (a link is up: adopt it now)
+        key = connection.session
+        self.by_key[key] = connection
+        self._adopting.add(key)
+        if self.send_adopt is not None and self._holding is None:  # a link is up:
+            if key in self._held_keys:
+                self.send_adopt(key)  # adopt it now
+            else:  # (the agent did not have it as the link came up)
+                connection.on_exited(None, f"the agent {self.agent!r} no longer has it")
+                self._adopting.discard(key)
         elif self.send_ack is None and self._expiry is None:
             loop = asyncio.get_running_loop()
             self._expiry = loop.call_later(self.grace, self._expire)
@@ -150,9 +159,12 @@ class AgentSessions:
         return [key for key in held if key not in self.by_key], sorted(self._adopting)
 
     def forget(self) -> None:
-        """This node gave some of the agent's processes up: its next link counts the
-        agent's messages from the start again (see :meth:`Receipts.forget`)."""
+        """This node lets some of the agent's processes go (its link is ended first):
+        the agent's messages count from the start again (see :meth:`Receipts.forget`),
+        and what was held is dropped (the agent sends it again)."""
         self.receipts.forget()
+        self.send_ack = self.send_adopt = None  # (until the next link)
+        self._release_held()
 
     def acknowledge(self) -> None:
         """Tell the agent (again) what the hub has, as a link comes up."""
@@ -189,12 +201,22 @@ class AgentSessions:
         """The agent's projects are settled here: the messages held (to deliver now, in
         order, with their finishers), the sessions it has that are still unknown (to
         stop) and those taken back (to adopt)."""
+        held = self._release_held()
+        has = set(self._held_keys)
+        for key in sorted(self._adopting - has):  # taken back, and gone from the agent
+            lost = self.by_key.get(key)
+            if lost is not None:
+                lost.on_exited(None, f"the agent {self.agent!r} no longer has it")
+        self._adopting &= has
+        strangers = [key for key in self._held_keys if key not in self.by_key]
+        return held, strangers, sorted(self._adopting)
+
+    def _release_held(self) -> list[tuple[Any, Callable[[], None]]]:
         held, self._held, self._held_chars = self._held, [], 0
         if self._holding is not None:
             self._holding.set()
             self._holding = None
-        strangers = [key for key in self._held_keys if key not in self.by_key]
-        return held, strangers, sorted(self._adopting & set(self._held_keys))
+        return held
 
     def unlinked(self) -> None:
         """The link dropped: its processes may go on for the grace period."""

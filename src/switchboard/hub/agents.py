@@ -134,8 +134,6 @@ class AgentRoster:
         """On a cluster: another node said the agent's link is on it now (``node``), or
         that the link it had is gone (None: only if it was that node's)."""
         presence = self._of(name)
-        if node is None and presence.elsewhere is None:
-            return
         if presence.elsewhere != node:
             presence.elsewhere = node
             self._notify(name)
@@ -146,10 +144,21 @@ class AgentRoster:
         return presence.elsewhere if presence is not None else None
 
     def end_link(self, name: str, why: str) -> None:
-        """Close the agent's link here, if it has one (it has a newer one elsewhere)."""
-        link = self.link(name)
-        if link is not None:
+        """Close the agent's link here, if it has one (it has a newer one elsewhere, or
+        its projects move): from now on it is offline here, while the link closes."""
+        presence = self._presence.get(name)
+        link = presence.link if presence is not None else None
+        if presence is not None and link is not None:
+            presence.link = None
+            presence.sessions.unlinked()
+            self._notify(name)
             link.end(why)
+
+    def forget_nodes_but(self, alive: list[str]) -> None:
+        """Forget that agents are linked to nodes no longer alive."""
+        for name, presence in list(self._presence.items()):
+            if presence.elsewhere is not None and presence.elsewhere not in alive:
+                self.linked_elsewhere(name, None)
 
     def is_online(self, name: str) -> bool:
         return self.link(name) is not None

@@ -71,6 +71,7 @@ class ClusterNode:
         self._registry = registry
         self._takeover = takeover
         self._tasks: set[asyncio.Task[None]] = set()
+        self._settling: set[asyncio.Task[bool]] = set()
         self.placement = AgentPlacement(
             ports.node_id,
             ports.link,
@@ -114,9 +115,9 @@ class ClusterNode:
         await self.ownership.close()
         self._ports.commits.close()
         await self.relay.close()
-        for task in self._tasks:
+        for task in (*self._tasks, *self._settling):
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks, *self._settling, return_exceptions=True)
         await self._link.close()
 
     def alive(self) -> list[str]:
@@ -149,9 +150,18 @@ class ClusterNode:
         body = {"reporter": f"{id(reporter):x}", "projects": project_ids, "visible": visible}
         self._link.broadcast("presence", {**body, "node": self.node_id})
 
-    async def agent_linked(self, name: str) -> None:
-        """The agent ``name`` linked to this node: take its projects over."""
-        await self.placement.linked(name, self.ownership, self._ports.lease_seconds)
+    def agent_linked(self, name: str) -> Awaitable[bool]:
+        """The agent ``name`` linked to this node: take its projects over; whether all
+        were taken. (The taking goes on if the link's wait for it is cancelled: a
+        project half taken would stay so.)"""
+        task = asyncio.create_task(self._take_agents_projects(name), name=f"settle-{name}")
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+        return asyncio.shield(task)
+
+    async def _take_agents_projects(self, name: str) -> bool:
+        await self._takeover.sync_projects()  # (one added on another node just now)
+        return await self.placement.linked(name, self.ownership, self._ports.lease_seconds)
 
     def agent_unlinked(self, name: str) -> None:
         self.placement.unlinked(name)
@@ -205,8 +215,8 @@ class ClusterNode:
         return await self.request_server(body)
 
     async def _drop(self, project_id: str) -> None:
+        self.placement.dropping(project_id)
         await self._takeover.drop(project_id)
-        self.placement.dropped(project_id)
 
     async def _adopt(self, project_ids: list[str]) -> None:
         for project_id in project_ids:
@@ -216,7 +226,7 @@ class ClusterNode:
     async def _reload_every(self, seconds: float) -> None:
         while True:
             await asyncio.sleep(seconds)
-            self.placement.announce()
+            self.placement.announce(self.alive())
             for what in RELOADS:
                 try:
                     await self._takeover.reload(what)

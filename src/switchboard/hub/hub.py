@@ -323,10 +323,10 @@ class Hub:
         """An agent's link is up; returns the link it replaces (to close), if any."""
         return self._agents.online(name, link, version, roots)
 
-    def agent_settle(self, name: str) -> Awaitable[None] | None:
-        """On a cluster's node: the taking over of the agent's projects, which its link
-        waits for before it sorts the agent's processes out (None: nothing to wait for,
-        on the only server)."""
+    def agent_settle(self, name: str) -> Awaitable[bool] | None:
+        """On a cluster's node: the taking over of the agent's projects (whether all
+        were taken), which its link waits for before it sorts the agent's processes
+        out (None: nothing to wait for, on the only server)."""
         cluster = self._parts.cluster
         return cluster.agent_linked(name) if cluster is not None else None
 

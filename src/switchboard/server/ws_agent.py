@@ -82,6 +82,8 @@ class AgentLink:
         self._ended = asyncio.Event()
         self._closed = asyncio.Event()
         self._heard = time.monotonic()
+        self._reading_paused = False
+        """While the link waits for room to take more (the agent is not heard then)."""
         self._ids = itertools.count(1)
         self._calls: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._acks: set[asyncio.Task[None]] = set()
@@ -218,7 +220,12 @@ class AgentLink:
                 # the agent back, and its spool keeps what it cannot send).
                 busy = self._route(incoming, len(text))
                 if busy is not None:
-                    await busy.room()
+                    self._reading_paused = True  # (its silence is not the agent's)
+                    try:
+                        await busy.room()
+                    finally:
+                        self._reading_paused = False
+                        self._heard = time.monotonic()
                 continue
             verdict = limiter.check()
             if verdict is Verdict.CLOSE:
@@ -307,7 +314,7 @@ class AgentLink:
         while True:
             await asyncio.sleep(min(interval, timeout))
             silent = time.monotonic() - self._heard
-            if silent >= timeout:
+            if silent >= timeout and not self._reading_paused:
                 self._end(CloseCode.HEARTBEAT_TIMEOUT, f"nothing from the agent for {silent:.0f} s")
                 return
             await self._send(LinkHeartbeat(sent_at=time.time()).model_dump_json())
@@ -369,14 +376,22 @@ class AgentLink:
         for key in adopted:
             self._background(self._adopt(key))
 
-    async def _settle(self, settling: Awaitable[None]) -> None:
+    async def _settle(self, settling: Awaitable[bool]) -> None:
         """Wait while the node takes the agent's projects over, then deliver what was
-        held meanwhile and sort its processes out."""
+        held meanwhile and sort its processes out. If they could not all be taken, the
+        link ends instead: nothing held is acknowledged, and no process is stopped (the
+        agent sends it all again, to whichever node it links to next)."""
+        sessions = self.hub.agent_sessions(self.name)
         try:
-            await settling
+            taken = await settling
         except Exception:
             log.exception("agent %s: its projects could not be taken over here", self.name)
-        held, strangers, adopted = self.hub.agent_sessions(self.name).settled()
+            taken = False
+        if not taken:
+            sessions.forget()
+            self._end(CloseCode.GOING_AWAY, "its projects could not be taken over here yet")
+            return
+        held, strangers, adopted = sessions.settled()
         for message, finished in held:
             self._deliver(message, finished)
         self._sort_out(strangers, adopted)
@@ -387,9 +402,17 @@ class AgentLink:
     async def _adopt(self, key: str) -> None:
         """Have the agent adopt a process the hub took back after restarting (it asks
         again what the process waits for)."""
-        with contextlib.suppress(AgentError):
+        sessions = self.hub.agent_sessions(self.name)
+        try:
             await self.call("adopt", {}, key)
-            self.hub.agent_sessions(self.name).adopted(key)
+        except AgentCommandFailed as exc:
+            connection = sessions.by_key.get(key)
+            if exc.failure == "unknown_session" and connection is not None:
+                connection.on_exited(None, f"the agent {self.name!r} no longer has it")
+            return
+        except AgentError:
+            return
+        sessions.adopted(key)
 
     def _background(self, work: Any) -> None:
         task = asyncio.ensure_future(work)

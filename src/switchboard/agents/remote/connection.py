@@ -84,6 +84,12 @@ class RemoteConnection:
         """Output up to here was stored by an earlier hub: what is sent again is dropped."""
         self._yielded = stored
         """The batch last yielded: its seq, and how many of its events came before it."""
+        self._queued_seq = stored[0] - 1
+        """The seq of the last output message taken: one at or below it is sent again."""
+        self._finished_seq = stored[0] - 1
+        """Output messages up to this seq are stored."""
+        self._echoes: list[tuple[int, Finished]] = []
+        """Messages sent again while their first copy waits to be stored: finished with it."""
         self._returncode: int | None = None
         self._lost = False
         self._left = False
@@ -118,8 +124,17 @@ class RemoteConnection:
         if seq < done_seq or (seq == done_seq and done_events >= len(events)):
             finished()  # stored before the hub restarted
             return
+        if seq <= self._queued_seq:
+            # Sent again (a node that let some of the agent's processes go counts its
+            # messages afresh): finished once its first copy is stored.
+            if seq <= self._finished_seq:
+                finished()
+            else:
+                self._echoes.append((seq, finished))
+            return
         skipped = done_events if seq == done_seq else 0
         batch = [event_from_wire(event) for event in events[skipped:]]
+        self._queued_seq = seq
         chars = sum(len(getattr(event, "text", "")) for event in batch)
         self._background = background
         self._turn_running = turn_running
@@ -218,6 +233,14 @@ class RemoteConnection:
             self._yielded, batch, chars, finished = item
             yield batch
             finished()  # the consumer came back for more: it has stored this one
+            self._finished_seq = self._yielded[0]
+            if self._echoes:
+                echoes, self._echoes = self._echoes, []
+                for seq, echo in echoes:
+                    if seq <= self._finished_seq:
+                        echo()
+                    else:
+                        self._echoes.append((seq, echo))
             self._pending_chars -= chars
             if self._pending_chars <= MAX_PENDING_CHARS:
                 self._room.set()
