@@ -13,7 +13,7 @@ import contextlib
 import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
@@ -41,6 +41,7 @@ from switchboard.protocol.agent_link import (
 )
 from switchboard.protocol.close_codes import CloseCode
 from switchboard.protocol.rate_limit import RequestLimiter, Verdict
+from switchboard.server.agent_news import SessionNews, deliver_news, take_news
 from switchboard.server.endpoint import HubSocketEndpoint, close_socket
 from switchboard.server.security import GRANT_KEY, Grant, app_protocol
 
@@ -50,8 +51,6 @@ CLOSE_SECONDS = 10.0
 COMMAND_SECONDS = 120.0
 """How long a command to the agent may take (a launch starts a CLI) before it fails."""
 SESSION_TRAFFIC = (LinkReply, LinkOutput, LinkAsk, LinkToolCall, LinkWithdrawn, LinkExited)
-SessionNews = LinkOutput | LinkAsk | LinkToolCall | LinkWithdrawn | LinkExited
-"""What the agent says of one of its processes (numbered in its spool)."""
 SessionMessage = LinkReply | SessionNews
 ControlMessage = LinkHello | LinkHeartbeat | LinkHeartbeatAck | LinkError
 
@@ -250,50 +249,7 @@ class AgentLink:
                 else:
                     waiting.set_result(incoming.result or {})
             return None
-        # News of the agent's processes: numbered in its spool, so a message sent again
-        # after a reconnect is dropped; each is acknowledged once stored or handled. An
-        # agent can report only on the processes the hub launched on it.
-        sessions = self.hub.agent_sessions(self.name)
-        if not sessions.receipts.take(incoming.seq):
-            return None
-        finished = sessions.finisher(incoming.seq)
-        if sessions.holding and incoming.session not in sessions.by_key:
-            sessions.keep(incoming, size, finished)  # (its project may be coming here)
-            return sessions
-        return self._deliver(incoming, finished)
-
-    def _deliver(
-        self, incoming: SessionNews, finished: Callable[[], None]
-    ) -> RemoteConnection | None:
-        """Hand news of a process to its connection here (none: it is dropped)."""
-        sessions = self.hub.agent_sessions(self.name)
-        connection = sessions.by_key.get(incoming.session)
-        if connection is None:  # unknown (the hub restarted since): nothing to keep
-            finished()
-            return None
-        try:
-            match incoming:
-                case LinkOutput():
-                    connection.on_output(
-                        incoming.seq,
-                        incoming.events,
-                        incoming.background_pending,
-                        incoming.turn_running,
-                        finished,
-                    )
-                    return connection  # finished once the project's log holds it
-                case LinkAsk():
-                    connection.on_ask(incoming.ask)
-                case LinkToolCall():
-                    connection.on_tool_call(incoming.call)
-                case LinkWithdrawn():
-                    connection.on_withdrawn(incoming.request_id)
-                case LinkExited():
-                    connection.on_exited(incoming.returncode, incoming.stderr)
-        except ValueError as exc:
-            log.warning("agent %s sent a %s the hub cannot read: %s", self.name, incoming.type, exc)
-        finished()
-        return None
+        return take_news(self.hub.agent_sessions(self.name), incoming, size)
 
     async def _take(self, incoming: ControlMessage) -> None:
         match incoming:
@@ -393,7 +349,7 @@ class AgentLink:
             return
         held, strangers, adopted = sessions.settled()
         for message, finished in held:
-            self._deliver(message, finished)
+            deliver_news(sessions, message, finished)
         self._sort_out(strangers, adopted)
 
     def _adopt_soon(self, key: str) -> None:
