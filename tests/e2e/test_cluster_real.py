@@ -59,6 +59,15 @@ async def hostile_calls_are_refused(store_url: str, revoked: str, project: str) 
             with pytest.raises(RequestRefused) as refused:
                 await link.call("node1", "request", body, 10)
             assert refused.value.code == code, body
+        for release in (
+            {},  # names nothing
+            {"project": project, "node": "node1"},  # to itself
+            {"project": project, "node": "intruder"},  # to no node alive
+            {"project": project, "node": "node2"},  # not a project on an agent
+        ):
+            with pytest.raises(RequestRefused) as refused:
+                await link.call("node1", "release", release, 10)
+            assert refused.value.code == "bad_message", release
         with pytest.raises(RequestRefused) as other_kind:
             await link.call("node1", "shutdown", {}, 10)
         assert other_kind.value.code == "node_unavailable"
@@ -192,7 +201,8 @@ async def test_what_one_node_changes_every_node_knows_and_refusals_travel_back(
 
         # What arrives on a node's channel that is no forwarded request is refused.
         await hostile_calls_are_refused(store_url, made["token"]["id"], alpha["id"])
-        assert "alpha" in {p["name"] for p in await on_one.projects()}  # node 1 serves on
+        owners = {p["name"]: p["node"] for p in await on_one.projects()}
+        assert owners["alpha"] == "node1"  # node 1 serves on, and gave nothing up
 
         # Removed on its owner, a project goes from every node.
         await on_two.remove_project("alpha")  # passed to node 1, which owns it

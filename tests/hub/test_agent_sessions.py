@@ -2,8 +2,10 @@
 agent's projects over: what the agent says of processes not known yet is held, not
 acknowledged, until the projects are settled here."""
 
+import asyncio
+
 from switchboard.agents.remote.driver import RemoteConnection
-from switchboard.hub.agent_sessions import AgentSessions
+from switchboard.hub.agent_sessions import MAX_HELD_CHARS, AgentSessions
 
 
 async def test_news_of_unknown_processes_waits_for_the_projects_to_settle() -> None:
@@ -77,3 +79,18 @@ async def test_forgetting_drops_what_was_held_and_acknowledges_nothing_until_the
     assert acks == []  # the agent sends it again, to the node it links to next
     held, _strangers, _adopted = sessions.settled()
     assert held == []
+
+
+async def test_past_the_bound_of_what_is_held_the_link_waits_for_the_settling() -> None:
+    sessions = AgentSessions("laptop", grace=60)
+    sessions.linked("spool", [], lambda _seq: None)
+    sessions.hold()
+    for seq in (1, 2):
+        assert sessions.receipts.take(seq)
+        sessions.keep(f"news {seq}", MAX_HELD_CHARS // 2 + 1, sessions.finisher(seq))
+    waiting = asyncio.ensure_future(sessions.room())
+    await asyncio.sleep(0)  # (one turn of the loop: it would be done now if it did not wait)
+    assert not waiting.done()  # the link stops reading
+    held, _strangers, _adopted = sessions.settled()
+    await asyncio.wait_for(waiting, 1)
+    assert [message for message, _finished in held] == ["news 1", "news 2"]

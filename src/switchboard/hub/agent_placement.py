@@ -65,8 +65,7 @@ class AgentPlacement:
             return None
         if self._roster.link(agent) is not None:
             return self.node_id
-        node = self._roster.elsewhere(agent)
-        return node if node in alive else None
+        return self.elsewhere(agent, alive)
 
     def ask_release(self, project_id: str, node: str) -> None:
         """Ask ``node`` to give up a project whose agent is linked here (once at a time)."""
@@ -107,9 +106,10 @@ class AgentPlacement:
         log.warning("node %s could not take %s over (agent %s)", self.node_id, missing, name)
         return False
 
-    def elsewhere(self, name: str) -> str | None:
-        """The other node the agent is linked to, as this node heard."""
-        return None if self._roster.link(name) is not None else self._roster.elsewhere(name)
+    def elsewhere(self, name: str, alive: list[str]) -> str | None:
+        """The other node (among ``alive``) the agent is linked to, as this node heard."""
+        node = None if self._roster.link(name) is not None else self._roster.elsewhere(name)
+        return node if node in alive else None
 
     def unlinked(self, name: str) -> None:
         """The agent's link here is gone: tell the others."""

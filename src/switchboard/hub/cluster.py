@@ -168,8 +168,7 @@ class ClusterNode:
 
     def agent_elsewhere(self, name: str) -> str | None:
         """The other node (alive) the agent is linked to, as this node heard."""
-        node = self.placement.elsewhere(name)
-        return node if node in self.alive() else None
+        return self.placement.elsewhere(name, self.alive())
 
     async def claim(self, project_id: str) -> None:
         """A project added on this node: take it, if no other node did."""
